@@ -1,0 +1,195 @@
+"""Reading files: the only gapmap module that touches the disk.
+
+Shipped tables are read with Parquet row filters on the council code, so loading one council
+reads a small part of each England-wide file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from gapmap.config import BNG, DataPaths
+from gapmap.errors import AreaFileError, DataMissingError
+
+AREA_FILE_SUFFIXES = (".gpkg", ".geojson", ".json", ".zip", ".shp")
+MAX_AREA_FILE_BYTES = 200 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 1024 * 1024 * 1024
+
+
+def _require(path: Path) -> Path:
+    if not path.exists():
+        raise DataMissingError(
+            f"data file {path} is missing; rebuild it with `python scripts/build_data.py`"
+        )
+    return path
+
+
+def _council_filter(tier: str, code: str) -> list[tuple[str, str, str]]:
+    column = "utla_code" if tier == "upper" else "lad_code"
+    return [(column, "==", code)]
+
+
+def read_councils(paths: DataPaths) -> pd.DataFrame:
+    """Read the council list: code, name, tier (``upper``/``district``), totals."""
+    return pd.read_csv(_require(paths.councils), dtype={"parent_code": "str"}, keep_default_na=False)
+
+
+def read_points(paths: DataPaths, tier: str, code: str) -> pd.DataFrame:
+    """Read the demand points (postcodes) of one council."""
+    return pd.read_parquet(_require(paths.points), filters=_council_filter(tier, code))
+
+
+def read_lsoa_table(paths: DataPaths, tier: str, code: str) -> pd.DataFrame:
+    """Read Census ages and context for the LSOAs of one council."""
+    return pd.read_parquet(_require(paths.lsoa_table), filters=_council_filter(tier, code))
+
+
+def read_boundaries(paths: DataPaths, layer: str, tier: str, code: str) -> gpd.GeoDataFrame:
+    """Read one council's boundaries of ``layer`` (``wards``, ``lsoa``, ``msoa``)."""
+    gdf = gpd.read_parquet(_require(paths.boundaries(layer)), filters=_council_filter(tier, code))
+    return gdf.reset_index(drop=True)
+
+
+def read_manifest(paths: DataPaths) -> dict[str, Any]:
+    """Read the provenance manifest written by the data build."""
+    return json.loads(_require(paths.manifest).read_text(encoding="utf-8"))
+
+
+_PARISH_CODE = re.compile(r"^PAR\d{2}CD$", re.IGNORECASE)
+_PARISH_NAME = re.compile(r"^PAR\d{2}NMW?$", re.IGNORECASE)
+_CODE_NAMES = ("area_code", "code", "id", "pcn_code", "ons_code")
+_NAME_NAMES = ("area_name", "name", "pcn_name", "label", "title")
+
+
+def read_area_file(path: Path | str) -> gpd.GeoDataFrame:
+    """Read polygons the user supplies (parishes, village-agent patches, PCNs).
+
+    Accepts GeoPackage, GeoJSON, a shapefile or a zipped shapefile. ONS parish files of any
+    vintage are recognised by their ``PARxxCD``/``PARxxNM`` columns; otherwise a code and a
+    name column are looked for by common names, and generated when absent.
+
+    Parameters
+    ----------
+    path
+        The file to read.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``area_code``, ``area_name``, ``geometry`` in EPSG:27700, invalid geometries
+        repaired, non-polygon features rejected.
+
+    Raises
+    ------
+    AreaFileError
+        When the file cannot be read or holds no usable polygons; the message says why.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise AreaFileError(f"{path.name}: file not found")
+    if path.suffix.lower() not in AREA_FILE_SUFFIXES:
+        raise AreaFileError(
+            f"{path.name}: unsupported file type {path.suffix!r}; "
+            "use a GeoPackage (.gpkg), GeoJSON (.geojson) or a zipped shapefile (.zip)"
+        )
+    if path.stat().st_size > MAX_AREA_FILE_BYTES:
+        raise AreaFileError(
+            f"{path.name}: file is over {MAX_AREA_FILE_BYTES // 2**20} MB; "
+            "clip it to your council before loading"
+        )
+    if path.suffix.lower() == ".zip":
+        return _read_zipped_shapefile(path)
+    try:
+        gdf = gpd.read_file(path, engine="pyogrio")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
+        raise AreaFileError(f"{path.name}: could not be read as a boundary file ({exc})") from exc
+    return _standardise_areas(gdf, path.name)
+
+
+def _read_zipped_shapefile(path: Path) -> gpd.GeoDataFrame:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            total = sum(i.file_size for i in infos)
+            if total > MAX_UNZIPPED_BYTES:
+                raise AreaFileError(
+                    f"{path.name}: unpacks to {total / 2**20:.0f} MB, over the "
+                    f"{MAX_UNZIPPED_BYTES // 2**20} MB limit"
+                )
+            shps = [i.filename for i in infos if i.filename.lower().endswith(".shp")]
+            if not shps:
+                raise AreaFileError(
+                    f"{path.name}: the zip holds no shapefile (.shp); "
+                    "zip the .shp together with its .shx, .dbf and .prj files"
+                )
+            with tempfile.TemporaryDirectory() as tmp:
+                for info in infos:
+                    target = (Path(tmp) / info.filename).resolve()
+                    if not target.is_relative_to(Path(tmp).resolve()):
+                        raise AreaFileError(f"{path.name}: unsafe path {info.filename!r} in zip")
+                zf.extractall(tmp)
+                gdf = gpd.read_file(Path(tmp) / shps[0], engine="pyogrio")
+    except zipfile.BadZipFile as exc:
+        raise AreaFileError(f"{path.name}: not a valid zip file") from exc
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise AreaFileError(f"{path.name}: the shapefile could not be read ({exc})") from exc
+    return _standardise_areas(gdf, path.name)
+
+
+def _pick(columns: list[str], pattern: re.Pattern[str] | None, names: tuple[str, ...]) -> str | None:
+    if pattern is not None:
+        hits = sorted(c for c in columns if pattern.match(c))
+        if hits:
+            # Prefer the English name column (PARxxNM) over the Welsh one (PARxxNMW).
+            return hits[0]
+    lower = {c.lower(): c for c in columns}
+    for n in names:
+        if n in lower:
+            return lower[n]
+    return None
+
+
+def _standardise_areas(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
+    if len(gdf) == 0:
+        raise AreaFileError(f"{label}: the file holds no features")
+    if gdf.crs is None:
+        raise AreaFileError(
+            f"{label}: the file has no coordinate reference system; "
+            "save it with one (British National Grid, EPSG:27700, or WGS84)"
+        )
+    geom_types = set(gdf.geometry.geom_type.dropna())
+    if not geom_types <= {"Polygon", "MultiPolygon"}:
+        raise AreaFileError(
+            f"{label}: expected polygons, found {', '.join(sorted(geom_types)) or 'no geometry'}"
+        )
+    empty = gdf.geometry.isna() | gdf.geometry.is_empty
+    if empty.all():
+        raise AreaFileError(f"{label}: every feature has an empty geometry")
+    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    code_col = _pick(cols, _PARISH_CODE, _CODE_NAMES)
+    name_col = _pick(cols, _PARISH_NAME, _NAME_NAMES)
+    codes = (
+        gdf[code_col].astype("str")
+        if code_col
+        else pd.Series([f"area-{i + 1}" for i in range(len(gdf))], index=gdf.index)
+    )
+    names = gdf[name_col].astype("str") if name_col else codes
+    out = gpd.GeoDataFrame(
+        {"area_code": codes.to_numpy(), "area_name": names.to_numpy()},
+        geometry=gdf.geometry.to_crs(BNG).make_valid().to_numpy(),
+        crs=BNG,
+    )
+    out = out[~empty.to_numpy()].reset_index(drop=True)
+    if out.area_code.duplicated().any():
+        dup = out.area_code[out.area_code.duplicated()].iloc[0]
+        raise AreaFileError(f"{label}: area code {dup!r} appears more than once")
+    return out

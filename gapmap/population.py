@@ -1,0 +1,140 @@
+"""One council's demand points and boundaries, and its population by area at any level."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from gapmap import io
+from gapmap.areas import aggregate, assign_user_areas, hex_grid
+from gapmap.config import DataPaths
+from gapmap.councils import Council, resolve_council
+from gapmap.demand import share_population
+from gapmap.errors import LevelError
+
+LEVELS = ("ward", "lsoa", "msoa", "hex", "parish")
+"""Aggregation levels. ``parish`` means polygons the user supplies (a parish file, village-agent
+patches, primary care networks)."""
+
+LEVEL_LABELS = {
+    "ward": "Electoral wards (May 2025)",
+    "lsoa": "LSOAs (2021)",
+    "msoa": "MSOAs (2021)",
+    "hex": "Hex grid",
+    "parish": "Your own areas (parishes, patches, PCNs)",
+}
+
+_BOUNDARY_LAYER = {"ward": "wards", "lsoa": "lsoa", "msoa": "msoa"}
+_POINT_CODE = {"ward": "ward_code", "lsoa": "lsoa_code", "msoa": "msoa_code"}
+
+
+@dataclass(frozen=True)
+class CouncilData:
+    """Everything needed to map one council.
+
+    Attributes
+    ----------
+    council
+        Which council.
+    points
+        Demand points with shared Census counts (:func:`gapmap.demand.share_population`)
+        and their ``ward_code``, ``lsoa_code`` and ``msoa_code``.
+    boundaries
+        ``wards``, ``lsoa`` and ``msoa`` polygons of the council, EPSG:27700.
+    """
+
+    council: Council
+    points: gpd.GeoDataFrame
+    boundaries: dict[str, gpd.GeoDataFrame]
+
+
+def load_council(query: str, *, paths: DataPaths | None = None) -> CouncilData:
+    """Load one council's demand points and boundaries from the shipped data.
+
+    Parameters
+    ----------
+    query
+        Council code or name (see :func:`gapmap.councils.resolve_council`).
+    paths
+        Data location; the shipped ``data/`` folder by default.
+
+    Raises
+    ------
+    UnknownCouncilError
+        When the council is not in the list.
+    DataMissingError
+        When the data files are missing.
+    """
+    paths = paths or DataPaths()
+    council = resolve_council(query, io.read_councils(paths))
+    lsoa = io.read_lsoa_table(paths, council.tier, council.code)
+    raw = io.read_points(paths, council.tier, council.code)
+    points = share_population(raw, lsoa)
+    msoa_of = lsoa.set_index("lsoa_code").msoa_code
+    points["msoa_code"] = msoa_of.reindex(points.lsoa_code.to_numpy()).to_numpy()
+    boundaries = {
+        layer: io.read_boundaries(paths, layer, council.tier, council.code)
+        for layer in ("wards", "lsoa", "msoa")
+    }
+    return CouncilData(council=council, points=points, boundaries=boundaries)
+
+
+def area_codes(
+    data: CouncilData,
+    level: str,
+    *,
+    hex_size_m: float = 1000.0,
+    areas: gpd.GeoDataFrame | None = None,
+) -> tuple[pd.Series, gpd.GeoDataFrame]:
+    """The area of each demand point at ``level``, and the areas' polygons.
+
+    Parameters
+    ----------
+    data
+        From :func:`load_council`.
+    level
+        One of :data:`LEVELS`.
+    hex_size_m
+        Hex width across flats (``level="hex"``).
+    areas
+        User polygons (``level="parish"``), from :func:`gapmap.io.read_area_file`.
+
+    Returns
+    -------
+    codes : pandas.Series
+        Area code per demand point, aligned to ``data.points.index``.
+    polygons : geopandas.GeoDataFrame
+        ``area_code``, ``area_name``, geometry (and ``area_km2`` where known).
+    """
+    if level not in LEVELS:
+        raise LevelError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
+    if level == "hex":
+        return hex_grid(data.points, hex_size_m)
+    if level == "parish":
+        if areas is None:
+            raise LevelError("level 'parish' needs a boundary file of your areas (--areas FILE)")
+        # Keep only the polygons that touch the council, so a national parish file works.
+        council_box = data.boundaries["wards"].total_bounds
+        local = areas.cx[council_box[0] : council_box[2], council_box[1] : council_box[3]]
+        local = local[local.intersects(data.boundaries["wards"].union_all())].reset_index(drop=True)
+        return assign_user_areas(data.points, local), local
+    codes = data.points[_POINT_CODE[level]].rename("area_code")
+    polygons = data.boundaries[_BOUNDARY_LAYER[level]]
+    return codes, polygons[["area_code", "area_name", "area_km2", "geometry"]]
+
+
+def population_by_area(
+    data: CouncilData,
+    level: str,
+    *,
+    hex_size_m: float = 1000.0,
+    areas: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Census population and context per area of ``level`` (see :func:`gapmap.areas.aggregate`).
+
+    Totals over the returned rows equal the council's LSOA totals at every level.
+    """
+    codes, polygons = area_codes(data, level, hex_size_m=hex_size_m, areas=areas)
+    return aggregate(data.points, codes, polygons)
