@@ -75,7 +75,7 @@ def locate_points(
 
 
 def hex_grid(points: gpd.GeoDataFrame, size_m: float) -> tuple[pd.Series, gpd.GeoDataFrame]:
-    """Bin points into a regular hexagonal grid on the British National Grid.
+    r"""Bin points into a regular hexagonal grid on the British National Grid.
 
     The grid is anchored at the BNG origin, so a hex has the same code whichever council it
     is computed for. Hexes are pointy-topped; ``size_m`` is the width across flats, and the
@@ -129,9 +129,7 @@ def hex_grid(points: gpd.GeoDataFrame, size_m: float) -> tuple[pd.Series, gpd.Ge
         axis=-1,
     )
     polys = shapely.polygons(rings)
-    names = [
-        f"Hex near {sector[c]}" if c in sector.index else f"Hex {c}" for c in first.index
-    ]
+    names = [f"Hex near {sector[c]}" if c in sector.index else f"Hex {c}" for c in first.index]
     hexes = gpd.GeoDataFrame(
         {
             "area_code": first.index.to_numpy(),
@@ -244,7 +242,9 @@ def aggregate(points: gpd.GeoDataFrame, codes: pd.Series, areas: gpd.GeoDataFram
         out[f"share_{band}"] = out[f"pop_{band}"] / pop
     out["imd_score"] = s.imd_score_w.to_numpy() / pop
     out["imd_decile"] = s.imd_decile_w.to_numpy() / pop
-    out["older_income_deprived_rate"] = out.older_income_deprived / (out.pop_60_64 + out.pop_65plus).where(lambda v: v > 0)
+    out["older_income_deprived_rate"] = out.older_income_deprived / (out.pop_60_64 + out.pop_65plus).where(
+        lambda v: v > 0
+    )
     out["rural_share"] = s.rural_w.to_numpy() / pop
     out["disabled_share"] = out.disabled / pop
     out["density_per_km2"] = out.pop_total / out.area_km2.where(out.area_km2 > 0)

@@ -27,9 +27,7 @@ MAX_UNZIPPED_BYTES = 1024 * 1024 * 1024
 
 def _require(path: Path) -> Path:
     if not path.exists():
-        raise DataMissingError(
-            f"data file {path} is missing; rebuild it with `python scripts/build_data.py`"
-        )
+        raise DataMissingError(f"data file {path} is missing; rebuild it with `python scripts/build_data.py`")
     return path
 
 

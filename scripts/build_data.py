@@ -16,8 +16,8 @@ Run from the repository root::
 
     python scripts/build_data.py [--source ../shared/data] [--out data]
 
-The build is deterministic: the same inputs give byte-identical tables (sorted rows, no
-timestamps inside the data files; the manifest records the build time separately).
+The build is deterministic: the same inputs give byte-identical files (sorted rows, no
+timestamps), which ``tests/test_build.py`` checks against the shipped copies.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ import argparse
 import json
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
@@ -257,9 +256,7 @@ def assign_wards(pts: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> np.ndarray:
     return ward_codes
 
 
-def build_councils(
-    src: Path, wards: gpd.GeoDataFrame, lsoa_table: pd.DataFrame
-) -> pd.DataFrame:
+def build_councils(src: Path, wards: gpd.GeoDataFrame, lsoa_table: pd.DataFrame) -> pd.DataFrame:
     """List upper-tier authorities (care commissioners) and districts with their totals."""
     utla_names = pd.read_csv(src / "census2021/census2021-ts007a-utla.csv")
     county_names = dict(zip(utla_names["geography code"], utla_names["geography"], strict=True))
@@ -332,12 +329,15 @@ def main(argv: list[str] | None = None) -> int:
     assert set(points.lsoa_code) == set(lsoa_table.lsoa_code)
 
     councils = build_councils(src, layers["wards"], lsoa_table)
-    log(f"councils: {(councils.tier == 'upper').sum()} upper tier, {(councils.tier == 'district').sum()} districts")
+    n_upper = int((councils.tier == "upper").sum())
+    log(f"councils: {n_upper} upper tier, {len(councils) - n_upper} districts")
 
     for name, g in layers.items():
         simple = simplify_coverage(g, SIMPLIFY_M[name])
         if name == "lsoa":
-            simple = simple.merge(lsoa_table[["lsoa_code", "msoa_code"]], left_on="area_code", right_on="lsoa_code").drop(columns="lsoa_code")
+            simple = simple.merge(
+                lsoa_table[["lsoa_code", "msoa_code"]], left_on="area_code", right_on="lsoa_code"
+            ).drop(columns="lsoa_code")
         write_geoparquet(simple, out / "boundaries" / f"{name}.parquet")
         log(f"wrote boundaries/{name}.parquet (simplified {SIMPLIFY_M[name]:g} m)")
     lsoa_table.to_parquet(out / "population/lsoa.parquet", compression="zstd", index=False)

@@ -1,0 +1,78 @@
+"""Tables for download: column order, rounding, CSV and GeoJSON bytes."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+
+from gapmap.config import WGS84
+
+POPULATION_COLUMNS = (
+    "area_code",
+    "area_name",
+    "pop_total",
+    "pop_65plus",
+    "pop_75plus",
+    "pop_85plus",
+    "pop_65_69",
+    "pop_70_74",
+    "pop_75_79",
+    "pop_80_84",
+    "share_65plus",
+    "share_75plus",
+    "share_85plus",
+    "imd_score",
+    "imd_decile",
+    "older_income_deprived",
+    "older_income_deprived_rate",
+    "rural_share",
+    "disabled_share",
+    "area_km2",
+    "density_per_km2",
+    "n_points",
+)
+"""Columns of ``python -m gapmap population`` output, in order."""
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def population_table(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Select and order the population columns, rounding numbers to 6 decimals.
+
+    Counts are fractional below LSOA level (equal shares per postcode); 6 decimals keep
+    column sums within a millionth per row of the exact totals.
+    """
+    out = areas[[*POPULATION_COLUMNS, areas.geometry.name]].copy()
+    numeric = out.select_dtypes("number").columns
+    out[numeric] = out[numeric].round(6)
+    return out
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula with a quote.
+
+    Examples
+    --------
+    >>> neutralise_formulas(pd.DataFrame({"a": ["=1+1", "ok"]})).a.tolist()
+    ["'=1+1", 'ok']
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            s = out[col]
+            mask = s.notna() & s.astype("str").str.startswith(_FORMULA_START)
+            out[col] = s.where(~mask, "'" + s.astype("str"))
+    return out
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV (UTF-8 with BOM so Excel reads accents) without geometry, formula-safe."""
+    plain = pd.DataFrame(
+        frame.drop(columns=frame.geometry.name) if isinstance(frame, gpd.GeoDataFrame) else frame
+    )
+    return neutralise_formulas(plain).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+
+
+def to_geojson_bytes(frame: gpd.GeoDataFrame) -> bytes:
+    """GeoJSON in WGS84 (RFC 7946), rows without geometry kept with a null geometry."""
+    return frame.to_crs(WGS84).to_json(drop_id=True, na="null").encode("utf-8")

@@ -1,0 +1,173 @@
+"""Older population by area: choropleth, headline figures, table and downloads."""
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from gapmap.areas import OUTSIDE_CODE
+from gapmap.errors import GapmapError
+from gapmap.export import population_table, to_csv_bytes, to_geojson_bytes
+from gapmap.maps import Field, choropleth, standalone_html
+from gapmap.population import LEVEL_LABELS, LEVELS
+from pages import _shared
+
+BAND_LABELS = {"65plus": "Aged 65+", "75plus": "Aged 75+", "85plus": "Aged 85+", "total": "All ages"}
+HEX_SIZES = {500: "500 m", 1000: "1 km", 2000: "2 km", 5000: "5 km"}
+
+code = st.session_state.get("council", _shared.DEFAULT_COUNCIL)
+data = _shared.council_data(code)
+council = data.council
+
+st.title(f"Older population — {council.name}")
+st.caption(
+    "Census 2021 residents, shared across live postcodes within each LSOA and added up to the "
+    "areas you choose. Totals match the Census at every level."
+)
+
+c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1])
+level = c1.selectbox(
+    "Areas",
+    LEVELS,
+    format_func=LEVEL_LABELS.get,
+    key="level",
+    help="Wards and LSOAs are ONS boundaries. Hexes are an even grid for "
+    "comparing like with like. 'Your own areas' takes a parish or patch file.",
+)
+band = c2.selectbox("Age band", list(BAND_LABELS), format_func=BAND_LABELS.get, key="band")
+measure = c3.selectbox(
+    "Show",
+    ["count", "share", "density"],
+    format_func={"count": "Number of people", "share": "Share of residents", "density": "People per km²"}.get,
+    key="measure",
+    disabled=band == "total" and False,
+)
+basemap = c4.toggle(
+    "Street basemap",
+    value=False,
+    key="basemap",
+    help="OpenStreetMap tiles need internet access. Off: boundaries only, works offline.",
+)
+
+hex_size = 1000
+areas_gdf, areas_digest = None, None
+if level == "hex":
+    hex_size = st.select_slider(
+        "Hex width", options=list(HEX_SIZES), value=1000, format_func=HEX_SIZES.get, key="hex_size"
+    )
+if level == "parish":
+    upload = st.file_uploader(
+        "Boundary file of your areas",
+        type=["gpkg", "geojson", "json", "zip"],
+        help="An ONS parish boundaries file (PARxxCD/PARxxNM columns, any vintage), or your own "
+        "village-agent patches or PCN areas: GeoPackage, GeoJSON or a zipped shapefile.",
+    )
+    if upload is None:
+        st.info("Upload a parish or patch boundary file to map population by your own areas.")
+        st.stop()
+    payload = upload.getvalue()
+    areas_digest = _shared.digest(payload)
+    try:
+        areas_gdf = _shared.user_areas(upload.name, areas_digest, payload)
+    except GapmapError as exc:
+        st.error(f"Could not use **{upload.name}**: {exc}")
+        st.stop()
+
+try:
+    areas = _shared.population(code, level, float(hex_size), areas_digest, areas_gdf)
+except GapmapError as exc:
+    st.error(str(exc))
+    st.stop()
+
+col = "pop_total" if band == "total" else f"pop_{band}"
+if measure == "share" and band != "total":
+    field = Field(f"share_{band}", f"{BAND_LABELS[band]}: share of residents", ".1%")
+elif measure == "density":
+    areas = areas.assign(_density=areas[col] / areas.area_km2)
+    field = Field("_density", f"{BAND_LABELS[band]}: people per km²", ",.1f")
+else:
+    field = Field(col, f"{BAND_LABELS[band]}: people", ",.0f")
+
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Residents", f"{areas.pop_total.sum():,.0f}")
+m2.metric("Aged 65+", f"{areas.pop_65plus.sum():,.0f}")
+m3.metric("Aged 75+", f"{areas.pop_75plus.sum():,.0f}")
+m4.metric("Aged 85+", f"{areas.pop_85plus.sum():,.0f}")
+
+outside = areas[areas.area_code == OUTSIDE_CODE]
+if len(outside) and outside.pop_total.iloc[0] > 0:
+    st.warning(
+        f"{outside.pop_total.iloc[0]:,.0f} residents ({outside[col].iloc[0]:,.0f} "
+        f"{BAND_LABELS[band].lower()}) live outside the areas in your file (for parishes: the "
+        "unparished areas). They are listed as a separate row so totals still add up."
+    )
+
+tooltip = [
+    Field("pop_total", "All residents"),
+    Field("pop_65plus", "Aged 65+"),
+    Field("pop_75plus", "Aged 75+"),
+    Field("pop_85plus", "Aged 85+"),
+    Field(f"share_{'65plus' if band == 'total' else band}", "Share of residents", ".1%"),
+    Field("imd_decile", "IMD decile (pop.-weighted, 1 = most deprived)", ".1f"),
+    Field("rural_share", "Living in rural LSOAs", ".0%"),
+]
+fmap = choropleth(
+    areas,
+    field,
+    tooltip=tooltip,
+    note=f"{council.name} · {LEVEL_LABELS[level]} · Census 2021",
+    basemap=basemap,
+)
+st_folium(fmap, height=620, use_container_width=True, returned_objects=[], key=f"map-{code}-{level}")
+
+st.subheader("Areas")
+table = population_table(areas)
+show = table.drop(columns=table.geometry.name).sort_values(
+    field.column if field.column in table else col, ascending=False
+)
+st.dataframe(
+    show,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "area_code": "Code",
+        "area_name": "Area",
+        **{
+            c: st.column_config.NumberColumn(c, format="%.0f")
+            for c in (
+                "pop_total",
+                "pop_65plus",
+                "pop_75plus",
+                "pop_85plus",
+                "pop_65_69",
+                "pop_70_74",
+                "pop_75_79",
+                "pop_80_84",
+                "older_income_deprived",
+                "density_per_km2",
+            )
+        },
+        **{
+            c: st.column_config.NumberColumn(c, format="percent")
+            for c in (
+                "share_65plus",
+                "share_75plus",
+                "share_85plus",
+                "older_income_deprived_rate",
+                "rural_share",
+                "disabled_share",
+            )
+        },
+    },
+)
+stem = f"gapmap-{council.code}-{level}"
+d1, d2, d3 = st.columns(3)
+d1.download_button("Download table (CSV)", to_csv_bytes(table), f"{stem}.csv", "text/csv")
+d2.download_button(
+    "Download areas (GeoJSON)", to_geojson_bytes(table), f"{stem}.geojson", "application/geo+json"
+)
+d3.download_button(
+    "Download map (HTML, works offline)",
+    standalone_html(fmap),
+    f"{stem}-map.html",
+    "text/html",
+    help="A single file with the map and its legend, for hand-outs and slides.",
+)

@@ -1,0 +1,38 @@
+"""Where the data comes from: provenance manifest, method and licences."""
+
+import pandas as pd
+import streamlit as st
+
+from gapmap.maps import ATTRIBUTION
+from pages import _shared
+
+st.title("Data and sources")
+st.markdown(
+    "gapmap ships compact copies of real open data, built by `scripts/build_data.py`. "
+    "Nothing on these pages is invented: provider, day-centre and closure records are your "
+    "council's own and are loaded from your files."
+)
+man = _shared.manifest()
+rows = [
+    {k: s.get(k) for k in ("name", "publisher", "vintage", "licence", "rows", "output")}
+    for s in man["sources"]
+]
+st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+st.subheader("How population is placed on the map")
+st.markdown(
+    """
+Each **live postcode** (OS Code-Point Open, with coordinates) is a demand point. The Census
+2021 counts of the LSOA a postcode falls in are **shared equally** among that LSOA's postcodes,
+then added up to wards, MSOAs, hexes or your own areas. Totals at every level equal the sum of
+the LSOAs. The equal share is an approximation inside an LSOA (a block of flats and a farm count
+once each); LSOA and larger figures are exact Census counts.
+"""
+)
+codepoint = next(s for s in man["sources"] if s["name"] == "OS Code-Point Open")
+st.caption(
+    f"{codepoint['demand_points']:,} demand points; {codepoint['postcodes_outside_lsoa_polygons']} postcodes "
+    f"lying just outside the generalised LSOA boundaries were given the nearest LSOA; "
+    f"{codepoint['lsoas_without_postcode']} LSOAs had no postcode and got a point inside them."
+)
+st.subheader("Attribution")
+st.markdown("\n".join(f"- {line}" for line in ATTRIBUTION))
