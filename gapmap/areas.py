@@ -111,30 +111,39 @@ def hex_grid(points: gpd.GeoDataFrame, size_m: float) -> tuple[pd.Series, gpd.Ge
     use_b = db < da
     col = np.where(use_b, ib, ia).astype(np.int64)
     row = np.where(use_b, 2 * jb + 1, 2 * ja).astype(np.int64)
-    tag = f"hex{int(w)}"
-    codes = pd.Series([f"{tag}-{c}-{rr}" for c, rr in zip(col, row, strict=True)], index=points.index)
-    cells = pd.DataFrame({"code": codes.to_numpy(), "col": col, "row": row})
+    # Unique (col, row) cells; code strings are made once per cell, not per point.
+    cells, inverse = np.unique(np.stack([col, row], axis=1), axis=0, return_inverse=True)
+    inverse = inverse.ravel()
+    cell_codes = np.array([f"hex{int(w)}-{c}-{rr}" for c, rr in cells])
+    codes = pd.Series(cell_codes[inverse], index=points.index)
+    names = np.array([f"Hex {c}" for c in cell_codes], dtype=object)
     if "postcode" in points:
-        cells["sector"] = points["postcode"].astype("str").str[:-2].str.strip().to_numpy()
-        cells.loc[points["postcode"].isna().to_numpy(), "sector"] = None
-    else:
-        cells["sector"] = None
-    first = cells.groupby("code", sort=True).agg(col=("col", "first"), row=("row", "first"))
-    sector = cells.dropna(subset=["sector"]).groupby("code").sector.agg(lambda s: s.mode().iloc[0])
-    cx = first.col.to_numpy() * w + np.where(first.row.to_numpy() % 2 == 1, w / 2, 0.0)
-    cy = first.row.to_numpy() * 1.5 * r
+        pc = points["postcode"]
+        has = pc.notna().to_numpy()
+        sectors = pd.DataFrame(
+            {"cell": inverse[has], "sector": pc[has].astype("str").str[:-2].str.strip().to_numpy()}
+        )
+        # Most common postcode sector in each cell (ties: alphabetical), to name the hex.
+        top = (
+            sectors.value_counts()
+            .reset_index()
+            .sort_values(["cell", "count", "sector"], ascending=[True, False, True])
+            .drop_duplicates("cell")
+        )
+        names[top.cell.to_numpy()] = ("Hex near " + top.sector).to_numpy()
+    cx = cells[:, 0] * w + np.where(cells[:, 1] % 2 == 1, w / 2, 0.0)
+    cy = cells[:, 1] * 1.5 * r
     angles = np.deg2rad(np.arange(30, 390, 60))
     rings = np.stack(
         [cx[:, None] + r * np.cos(angles)[None, :], cy[:, None] + r * np.sin(angles)[None, :]],
         axis=-1,
     )
     polys = shapely.polygons(rings)
-    names = [f"Hex near {sector[c]}" if c in sector.index else f"Hex {c}" for c in first.index]
     hexes = gpd.GeoDataFrame(
         {
-            "area_code": first.index.to_numpy(),
+            "area_code": cell_codes,
             "area_name": names,
-            "area_km2": np.full(len(first), math.sqrt(3) / 2 * w * w / 1e6),
+            "area_km2": np.full(len(cells), math.sqrt(3) / 2 * w * w / 1e6),
         },
         geometry=polys,
         crs=points.crs,

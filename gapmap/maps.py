@@ -177,7 +177,6 @@ def base_map(
         location=[(miny + maxy) / 2, (minx + maxx) / 2],
         tiles="OpenStreetMap" if basemap else None,
         control_scale=True,
-        prefer_canvas=True,
         zoom_snap=0.25,
     )
     # Instance attributes shadow folium's CDN lists: only the vendored Leaflet is loaded.

@@ -75,17 +75,17 @@ def council_picker() -> str:
     shown = table if include_districts else table[table.tier == "upper"]
     codes = shown.code.tolist()
     labels = dict(zip(table.code, table.name, strict=True))
-    wanted = st.query_params.get("council", st.session_state.get("council", DEFAULT_COUNCIL))
-    if wanted not in codes:
-        wanted = DEFAULT_COUNCIL
+    # First visit: take the council from the URL (shareable links), else the default.
+    if st.session_state.get("council") not in codes:
+        from_url = st.query_params.get("council", DEFAULT_COUNCIL)
+        st.session_state["council"] = from_url if from_url in codes else DEFAULT_COUNCIL
     code = st.selectbox(
         "Council",
         codes,
-        index=codes.index(wanted),
+        key="council",
         format_func=lambda c: f"{labels[c]} ({c})",
         help="Type to search by name or ONS code.",
     )
-    st.session_state["council"] = code
     st.query_params["council"] = code
     return code
 

@@ -52,7 +52,10 @@ def grid_wards() -> gpd.GeoDataFrame:
     """Four 1 km square wards in a 2×2 block."""
     boxes = [shapely.box(x, y, x + 1000, y + 1000) for y in (0, 1000) for x in (0, 1000)]
     return gpd.GeoDataFrame(
-        {"area_code": ["SW", "SE", "NW", "NE"], "area_name": ["South West", "South East", "North West", "North East"]},
+        {
+            "area_code": ["SW", "SE", "NW", "NE"],
+            "area_name": ["South West", "South East", "North West", "North East"],
+        },
         geometry=boxes,
         crs=BNG,
     )

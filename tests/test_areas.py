@@ -104,9 +104,9 @@ def test_hex_size_is_checked():
         hex_grid(pts, 10)
 
 
-boxes = st.tuples(
-    st.floats(0, 9000), st.floats(0, 9000), st.floats(50, 4000), st.floats(50, 4000)
-).map(lambda t: shapely.box(t[0], t[1], t[0] + t[2], t[1] + t[3]))
+boxes = st.tuples(st.floats(0, 9000), st.floats(0, 9000), st.floats(50, 4000), st.floats(50, 4000)).map(
+    lambda t: shapely.box(t[0], t[1], t[0] + t[2], t[1] + t[3])
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -123,7 +123,10 @@ def test_totals_are_conserved_for_random_polygons_and_points(polys, seed, n, hex
     pts = make_points(xy, lsoas)
     expected = pts[list(COUNT_COLUMNS)].sum()
     areas = gpd.GeoDataFrame(
-        {"area_code": [f"P{i}" for i in range(len(polys))], "area_name": [f"Parish {i}" for i in range(len(polys))]},
+        {
+            "area_code": [f"P{i}" for i in range(len(polys))],
+            "area_name": [f"Parish {i}" for i in range(len(polys))],
+        },
         geometry=polys,
         crs=BNG,
     )

@@ -1,8 +1,8 @@
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
-import geopandas as gpd
 
 from gapmap.config import BNG
 from gapmap.demand import BANDS, COUNT_COLUMNS, band_column, fallback_points, share_population
@@ -48,7 +48,9 @@ def test_band_columns():
 
 def test_fallback_point_lies_inside_lsoa_without_postcode():
     # A U-shaped LSOA: its centroid falls outside it, a representative point does not.
-    u = shapely.Polygon([(0, 0), (300, 0), (300, 300), (200, 300), (200, 100), (100, 100), (100, 300), (0, 300)])
+    u = shapely.Polygon(
+        [(0, 0), (300, 0), (300, 300), (200, 300), (200, 100), (100, 100), (100, 300), (0, 300)]
+    )
     lsoa = gpd.GeoDataFrame({"area_code": ["U", "V"]}, geometry=[u, shapely.box(400, 0, 500, 100)], crs=BNG)
     assert not u.contains(u.centroid)
     extra = fallback_points(lsoa, pd.Index(["V"]))

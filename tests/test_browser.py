@@ -1,0 +1,140 @@
+"""Browser tests: the running app in headless Chromium with no network beyond this machine."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("GAPMAP_CHROMIUM", "/usr/bin/chromium")
+
+# CI sets GAPMAP_REQUIRE_BROWSER=1 so a missing browser fails instead of skipping.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists() and not os.environ.get("GAPMAP_REQUIRE_BROWSER"),
+        reason=f"Chromium not found at {CHROMIUM} (apt-get install chromium)",
+    ),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory) -> Iterator[str]:
+    port = _free_port()
+    log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("streamlit did not start")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                # No network: every host but loopback fails to resolve, as on an offline laptop.
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+            ],
+        )
+        yield b
+        b.close()
+
+
+def _map_frame(page):
+    page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", timeout=60_000)
+    for _ in range(120):
+        for frame in page.frames:
+            if "streamlit_folium" in frame.url and frame.locator(".leaflet-container").count():
+                return frame
+        time.sleep(0.5)
+    raise AssertionError("map iframe did not load Leaflet")
+
+
+def test_somerset_wards_render_offline(app_url, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    outside = []
+    page.on(
+        "request",
+        lambda r: (
+            outside.append(r.url) if not r.url.startswith((app_url, "data:", "blob:", "about:")) else None
+        ),
+    )
+    page.goto(f"{app_url}/?council=E06000066")
+    frame = _map_frame(page)
+    paths = frame.locator("path.leaflet-interactive")
+    paths.first.wait_for(timeout=60_000)
+    assert paths.count() == 55
+    assert frame.locator(".gapmap-legend").inner_text().startswith("Aged 65+: people")
+    # Hovering a ward shows its name and figures.
+    paths.nth(10).hover(force=True)
+    tip = frame.locator(".leaflet-tooltip")
+    tip.wait_for(timeout=10_000)
+    assert "Aged 85+" in tip.inner_text()
+    page.screenshot(path=str(tmp_path / "somerset-wards.png"))
+    # Nothing outside this machine was needed: no tiles, no CDN.
+    assert all("tile.openstreetmap" not in u and "cdn" not in u for u in outside), outside
+    page.close()
+
+
+def test_lsoa_level_in_browser(app_url, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/?council=E06000034")  # Thurrock: 100 LSOAs
+    _map_frame(page)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Areas").locator("input").click()
+    page.get_by_role("option", name="LSOAs (2021)").click()
+    for _ in range(120):
+        frame = _map_frame(page)
+        if frame.locator("path.leaflet-interactive").count() == 100:
+            break
+        time.sleep(0.5)
+    assert frame.locator("path.leaflet-interactive").count() == 100
+    page.close()

@@ -1,0 +1,97 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gapmap.cli import main
+from tests.conftest import SOMERSET
+from tests.test_real_data import PARISHES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("level", ["ward", "lsoa", "msoa", "hex"])
+def test_population_csv_per_level(tmp_path, level):
+    out = tmp_path / f"somerset-{level}.csv"
+    assert main(["population", "--council", "E06000066", "--level", level, "--out", str(out)]) == 0
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    assert table.columns[:6].tolist() == [
+        "area_code",
+        "area_name",
+        "pop_total",
+        "pop_65plus",
+        "pop_75plus",
+        "pop_85plus",
+    ]
+    for col, expected in SOMERSET.items():
+        assert table[col].sum() == pytest.approx(expected, abs=1e-3)
+    assert {"imd_decile", "older_income_deprived", "rural_share", "disabled_share", "density_per_km2"} <= set(
+        table
+    )
+    assert table.area_code.is_unique
+
+
+def test_population_geojson_for_parish_file(tmp_path):
+    out = tmp_path / "parishes.geojson"
+    args = [
+        "population",
+        "--council",
+        "Somerset",
+        "--level",
+        "parish",
+        "--areas",
+        str(PARISHES),
+        "--out",
+        str(out),
+    ]
+    assert main(args) == 0
+    features = json.loads(out.read_text())["features"]
+    names = [f["properties"]["area_name"] for f in features]
+    assert names[:3] == ["Taunton (test parish)", "Frome (test parish)", "Minehead (test parish)"]
+    assert features[-1]["geometry"] is None  # the "outside the supplied areas" row
+    assert sum(f["properties"]["pop_85plus"] for f in features) == pytest.approx(
+        SOMERSET["pop_85plus"], abs=1e-3
+    )
+
+
+def test_unknown_council_names_close_matches(capsys):
+    assert main(["population", "--council", "E0600066", "--out", "x.csv"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown council 'E0600066'" in err and "E06000066 (Somerset)" in err
+
+
+def test_parish_level_needs_a_file(tmp_path, capsys):
+    assert (
+        main(["population", "--council", "E06000034", "--level", "parish", "--out", str(tmp_path / "a.csv")])
+        == 2
+    )
+    assert "--areas" in capsys.readouterr().err
+    assert not (tmp_path / "a.csv").exists()
+
+
+def test_bad_output_suffix(tmp_path, capsys):
+    assert main(["population", "--council", "E06000034", "--out", str(tmp_path / "a.xlsx")]) == 2
+    assert ".csv or .geojson" in capsys.readouterr().err
+
+
+def test_councils_lists_codes_and_names(capsys):
+    assert main(["councils", "--tier", "upper"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "code\tname\ttier"
+    assert "E10000008\tDevon\tupper" in lines and "E08000025\tBirmingham\tupper" in lines
+    assert len(lines) == 1 + 153
+
+
+def test_module_entry_point_exit_status():
+    run = subprocess.run(
+        [sys.executable, "-m", "gapmap", "population", "--council", "Somersett", "--out", "x.csv"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert "did you mean" in run.stderr and "Somerset" in run.stderr

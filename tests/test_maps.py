@@ -1,0 +1,74 @@
+import re
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from gapmap.config import BNG
+from gapmap.errors import CrsError
+from gapmap.maps import Field, choropleth, class_breaks, standalone_html
+from gapmap.population import population_by_area
+
+CDN = re.compile(r"(cdn\.jsdelivr|cdnjs|code\.jquery|bootstrapcdn|unpkg|d3js\.org)")
+
+
+@pytest.fixture
+def wards(somerset):
+    return population_by_area(somerset, "ward")
+
+
+def test_map_loads_only_local_leaflet(wards):
+    html = choropleth(wards, Field("pop_65plus", "Aged 65+")).get_root().render()
+    assert not CDN.search(html)
+    assert '<script src="/app/static/vendor/leaflet-1.9.4/leaflet.js"></script>' in html
+    assert "tile.openstreetmap.org" not in html
+    with_tiles = choropleth(wards, Field("pop_65plus", "Aged 65+"), basemap=True).get_root().render()
+    assert "tile.openstreetmap.org" in with_tiles
+
+
+def test_map_has_every_ward_with_tooltip_and_legend(wards):
+    html = (
+        choropleth(wards, Field("pop_65plus", "Aged 65+"), tooltip=[Field("pop_total", "All residents")])
+        .get_root()
+        .render()
+    )
+    assert html.count('"type": "Feature"') == 55
+    assert "Aged 65+" in html and "All residents" in html and "gapmap-legend" in html
+    # Tooltip values are pre-formatted with thousands separators.
+    top = wards.sort_values("pop_65plus").iloc[-1]
+    assert f"{top.pop_65plus:,.0f}" in html
+
+
+def test_names_are_escaped_in_tooltips():
+    areas = gpd.GeoDataFrame(
+        {"area_code": ["X1"], "area_name": ["<img src=x onerror=alert(1)>"], "v": [1.0]},
+        geometry=[shapely.box(300000, 100000, 301000, 101000)],
+        crs=BNG,
+    )
+    html = choropleth(areas, Field("v", "Value")).get_root().render()
+    assert "<img src=x" not in html
+    # Folium writes "&" as \u0026 inside the embedded GeoJSON.
+    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html
+
+
+def test_map_needs_a_crs():
+    areas = gpd.GeoDataFrame(
+        {"area_code": ["a"], "area_name": ["a"], "v": [1]}, geometry=[shapely.box(0, 0, 1, 1)]
+    )
+    with pytest.raises(CrsError):
+        choropleth(areas, Field("v", "Value"))
+
+
+def test_class_breaks_are_increasing_and_cover_the_range():
+    values = pd.Series([1, 1, 1, 2, 3, 5, 8, 13, 21, None])
+    breaks = class_breaks(values, 5)
+    assert breaks == sorted(set(breaks)) and breaks[-1] == 21
+    assert class_breaks(pd.Series([None], dtype=float)) == []
+
+
+def test_standalone_html_inlines_leaflet(wards):
+    page = standalone_html(choropleth(wards, Field("pop_85plus", "Aged 85+")))
+    assert "/app/static" not in page
+    assert "Leaflet" in page and "L.map(" in page
+    assert not CDN.search(page)
