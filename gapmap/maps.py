@@ -122,6 +122,9 @@ class _Legend(MacroElement):
           .gapmap-legend i { display: inline-block; width: 16px; height: 12px;
             margin-right: 6px; vertical-align: middle; border: 1px solid #999; }
           .gapmap-legend .note { color: #555; font-size: 10px; margin-top: 4px; }
+          .leaflet-tooltip { font: 12px/1.3 system-ui, sans-serif; }
+          .leaflet-tooltip table { margin: 0; font-size: 12px; }
+          .leaflet-tooltip th { font-weight: 600; padding-right: 8px; text-align: left; }
         </style>
         {% endmacro %}
         {% macro html(this, kwargs) %}
@@ -144,7 +147,21 @@ class _Legend(MacroElement):
         self.note = html.escape(note)
 
 
+def _distinct_format(field: Field, breaks: list[float]) -> Field:
+    """The field with just enough decimals that the legend's class bounds read differently."""
+    m = re.fullmatch(r"(,?)\.(\d)([f%])", field.fmt)
+    if not m or len(breaks) < 2:
+        return field
+    comma, digits, kind = m.group(1), int(m.group(2)), m.group(3)
+    for d in range(digits, digits + 3):
+        candidate = Field(field.column, field.label, f"{comma}.{d}{kind}")
+        if len({candidate.format(b) for b in breaks}) == len(breaks):
+            return candidate
+    return candidate
+
+
 def _legend_rows(breaks: list[float], field: Field, values: pd.Series) -> list[tuple[str, str]]:
+    field = _distinct_format(field, breaks)
     rows = []
     lo = float(values.min()) if values.notna().any() else 0.0
     for hi in breaks:

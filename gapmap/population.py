@@ -138,3 +138,39 @@ def population_by_area(
     """
     codes, polygons = area_codes(data, level, hex_size_m=hex_size_m, areas=areas)
     return aggregate(data.points, codes, polygons)
+
+
+BAND_LABELS = {"65plus": "Aged 65+", "75plus": "Aged 75+", "85plus": "Aged 85+", "total": "All ages"}
+MEASURE_LABELS = {"count": "Number of people", "share": "Share of residents", "density": "People per km²"}
+
+
+def measure(areas: pd.DataFrame, band: str, kind: str) -> pd.Series:
+    """One mapped measure per area, aligned to ``areas.index``.
+
+    Parameters
+    ----------
+    areas
+        Output of :func:`population_by_area`.
+    band
+        ``"65plus"``, ``"75plus"``, ``"85plus"`` or ``"total"``.
+    kind
+        ``"count"`` (people), ``"share"`` (band ÷ all residents; for ``"total"`` the share of
+        the council's residents) or ``"density"`` (people per km²).
+
+    Returns
+    -------
+    pandas.Series
+        Named ``{column}``, ``share_{band}`` or ``{column}_per_km2``.
+    """
+    if band not in BAND_LABELS:
+        raise LevelError(f"unknown age band {band!r}; choose one of {', '.join(BAND_LABELS)}")
+    col = "pop_total" if band == "total" else f"pop_{band}"
+    if kind == "count":
+        return areas[col].rename(col)
+    if kind == "share":
+        if band == "total":
+            return (areas.pop_total / areas.pop_total.sum()).rename("share_of_council")
+        return areas[f"share_{band}"].rename(f"share_{band}")
+    if kind == "density":
+        return (areas[col] / areas.area_km2.where(areas.area_km2 > 0)).rename(f"{col}_per_km2")
+    raise LevelError(f"unknown measure {kind!r}; choose one of {', '.join(MEASURE_LABELS)}")

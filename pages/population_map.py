@@ -7,10 +7,9 @@ from gapmap.areas import OUTSIDE_CODE
 from gapmap.errors import GapmapError
 from gapmap.export import population_table, to_csv_bytes, to_geojson_bytes
 from gapmap.maps import Field, choropleth, standalone_html
-from gapmap.population import LEVEL_LABELS, LEVELS
+from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS, MEASURE_LABELS, measure
 from pages import _shared
 
-BAND_LABELS = {"65plus": "Aged 65+", "75plus": "Aged 75+", "85plus": "Aged 85+", "total": "All ages"}
 HEX_SIZES = {500: "500 m", 1000: "1 km", 2000: "2 km", 5000: "5 km"}
 
 code = st.session_state.get("council", _shared.DEFAULT_COUNCIL)
@@ -33,13 +32,7 @@ level = c1.selectbox(
     "comparing like with like. 'Your own areas' takes a parish or patch file.",
 )
 band = c2.selectbox("Age band", list(BAND_LABELS), format_func=BAND_LABELS.get, key="band")
-measure = c3.selectbox(
-    "Show",
-    ["count", "share", "density"],
-    format_func={"count": "Number of people", "share": "Share of residents", "density": "People per km²"}.get,
-    key="measure",
-    disabled=band == "total" and False,
-)
+kind = c3.selectbox("Show", list(MEASURE_LABELS), format_func=MEASURE_LABELS.get, key="measure")
 basemap = c4.toggle(
     "Street basemap",
     value=False,
@@ -77,14 +70,10 @@ except GapmapError as exc:
     st.error(str(exc))
     st.stop()
 
-col = "pop_total" if band == "total" else f"pop_{band}"
-if measure == "share" and band != "total":
-    field = Field(f"share_{band}", f"{BAND_LABELS[band]}: share of residents", ".1%")
-elif measure == "density":
-    areas = areas.assign(_density=areas[col] / areas.area_km2)
-    field = Field("_density", f"{BAND_LABELS[band]}: people per km²", ",.1f")
-else:
-    field = Field(col, f"{BAND_LABELS[band]}: people", ",.0f")
+values = measure(areas, band, kind)
+areas = areas.assign(**{values.name: values})
+fmt = {"count": ",.0f", "share": ".1%", "density": ",.1f"}[kind]
+field = Field(values.name, f"{BAND_LABELS[band]}: {MEASURE_LABELS[kind].lower()}", fmt)
 
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Residents", f"{areas.pop_total.sum():,.0f}")
@@ -95,8 +84,8 @@ m4.metric("Aged 85+", f"{areas.pop_85plus.sum():,.0f}")
 outside = areas[areas.area_code == OUTSIDE_CODE]
 if len(outside) and outside.pop_total.iloc[0] > 0:
     st.warning(
-        f"{outside.pop_total.iloc[0]:,.0f} residents ({outside[col].iloc[0]:,.0f} "
-        f"{BAND_LABELS[band].lower()}) live outside the areas in your file (for parishes: the "
+        f"{outside.pop_total.iloc[0]:,.0f} residents ({outside.pop_65plus.iloc[0]:,.0f} "
+        "aged 65+) live outside the areas in your file (for parishes: the "
         "unparished areas). They are listed as a separate row so totals still add up."
     )
 
@@ -105,7 +94,8 @@ tooltip = [
     Field("pop_65plus", "Aged 65+"),
     Field("pop_75plus", "Aged 75+"),
     Field("pop_85plus", "Aged 85+"),
-    Field(f"share_{'65plus' if band == 'total' else band}", "Share of residents", ".1%"),
+    Field("share_65plus", "Aged 65+: share of residents", ".1%"),
+    Field("share_85plus", "Aged 85+: share of residents", ".1%"),
     Field("imd_decile", "IMD decile (pop.-weighted, 1 = most deprived)", ".1f"),
     Field("rural_share", "Living in rural LSOAs", ".0%"),
 ]
@@ -120,9 +110,8 @@ st_folium(fmap, height=620, use_container_width=True, returned_objects=[], key=f
 
 st.subheader("Areas")
 table = population_table(areas)
-show = table.drop(columns=table.geometry.name).sort_values(
-    field.column if field.column in table else col, ascending=False
-)
+# Highest first on the mapped measure (same index as the areas).
+show = table.drop(columns=table.geometry.name).loc[values.sort_values(ascending=False).index]
 st.dataframe(
     show,
     hide_index=True,

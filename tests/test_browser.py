@@ -113,7 +113,7 @@ def test_somerset_wards_render_offline(app_url, browser, tmp_path):
     paths = frame.locator("path.leaflet-interactive")
     paths.first.wait_for(timeout=60_000)
     assert paths.count() == 55
-    assert frame.locator(".gapmap-legend").inner_text().startswith("Aged 65+: people")
+    assert frame.locator(".gapmap-legend").inner_text().startswith("Aged 65+: number of people")
     # Hovering a ward shows its name and figures.
     paths.nth(10).hover(force=True)
     tip = frame.locator(".leaflet-tooltip")

@@ -72,3 +72,16 @@ def test_standalone_html_inlines_leaflet(wards):
     assert "/app/static" not in page
     assert "Leaflet" in page and "L.map(" in page
     assert not CDN.search(page)
+
+
+def test_legend_uses_enough_decimals_to_tell_classes_apart():
+    areas = gpd.GeoDataFrame(
+        {"area_code": list("abcdef"), "area_name": list("abcdef"), "v": [0.2, 0.4, 0.6, 0.8, 1.1, 1.4]},
+        geometry=[shapely.box(300000 + i * 1000, 100000, 301000 + i * 1000, 101000) for i in range(6)],
+        crs=BNG,
+    )
+    html = choropleth(areas, Field("v", "People 85+")).get_root().render()
+    rows = re.findall(r"</i>(.*?)</div>", html[html.index('class="gapmap-legend"') :])
+    # With the default ",.0f" every bound would read "0" or "1"; one decimal tells them apart.
+    assert rows[0] == "0.2 – 0.4" and rows[-1] == "1.1 – 1.4"
+    assert len(set(rows)) == len(rows) == 6

@@ -77,3 +77,19 @@ def test_every_council_loads_and_matches_its_lsoa_sums():
         assert wards.pop_85plus.sum() == pytest.approx(own.pop_85plus.sum(), abs=1e-6), council.code
         assert len(wards) == council.n_wards > 0
         assert set(data.points.lsoa_code) == set(own.lsoa_code)
+
+
+def test_measures_for_the_map(somerset):
+    from gapmap.errors import LevelError
+    from gapmap.population import measure
+
+    wards = population_by_area(somerset, "ward")
+    count = measure(wards, "85plus", "count")
+    assert count.sum() == pytest.approx(SOMERSET["pop_85plus"])
+    share = measure(wards, "75plus", "share")
+    assert share.between(0, 1).all() and share.index.equals(wards.index)
+    assert measure(wards, "total", "share").sum() == pytest.approx(1.0)
+    density = measure(wards, "65plus", "density")
+    assert density.iloc[0] == pytest.approx(wards.pop_65plus.iloc[0] / wards.area_km2.iloc[0])
+    with pytest.raises(LevelError):
+        measure(wards, "65plus", "ratio")
