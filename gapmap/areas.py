@@ -120,9 +120,7 @@ def hex_grid(points: gpd.GeoDataFrame, size_m: float) -> tuple[pd.Series, gpd.Ge
     if "postcode" in points:
         pc = points["postcode"]
         has = pc.notna().to_numpy()
-        sectors = pd.DataFrame(
-            {"cell": inverse[has], "sector": pc[has].astype("str").str[:-2].str.strip().to_numpy()}
-        )
+        sectors = pd.DataFrame({"cell": inverse[has], "sector": pc[has].astype("str").str[:-2].str.strip().to_numpy()})
         # Most common postcode sector in each cell (ties: alphabetical), to name the hex.
         top = (
             sectors.value_counts()

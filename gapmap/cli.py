@@ -9,13 +9,20 @@ import argparse
 import sys
 import warnings
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
+
+import geopandas as gpd
 
 from gapmap import io
 from gapmap.config import DataPaths
+from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
-from gapmap.export import population_table, to_csv_bytes, to_geojson_bytes
+from gapmap.export import gaps_table, population_table, to_csv_bytes, to_geojson_bytes
+from gapmap.gaps import GapParams, gaps_by_area, supply_at
 from gapmap.population import LEVELS, load_council, population_by_area
+from gapmap.providers import KINDS
+from gapmap.records import load_providers
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,10 +56,42 @@ def _parser() -> argparse.ArgumentParser:
         metavar="METRES",
         help="hex width across flats for --level hex (default 1000)",
     )
-    pop.add_argument(
-        "--areas", type=Path, help="boundary file for --level parish (.gpkg, .geojson, zipped .shp)"
-    )
+    pop.add_argument("--areas", type=Path, help="boundary file for --level parish (.gpkg, .geojson, zipped .shp)")
     pop.add_argument("--out", type=Path, required=True, help="output file: .csv or .geojson")
+
+    g = sub.add_parser("gaps", help="access, unmet need and ranked gap score per area")
+    g.add_argument("--council", required=True, help="council code (e.g. E06000066) or name")
+    g.add_argument(
+        "--providers",
+        type=Path,
+        required=True,
+        help="provider file: CSV/Excel with lat,lon or easting,northing or postcode columns",
+    )
+    g.add_argument("--level", choices=LEVELS, default="ward")
+    g.add_argument("--hex-size", type=float, default=1000.0, metavar="METRES")
+    g.add_argument("--areas", type=Path, help="boundary file for --level parish")
+    g.add_argument("--band", choices=list(BANDS), default="65plus")
+    g.add_argument("--radius-km", type=float, default=5.0, help="catchment radius in km (default 5)")
+    g.add_argument(
+        "--kinds",
+        default=",".join(KINDS),
+        help=f"provider kinds that count, comma-separated (default all: {','.join(KINDS)})",
+    )
+    g.add_argument(
+        "--as-at",
+        type=date.fromisoformat,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="count providers active on this date (default today)",
+    )
+    g.add_argument("--circuity", type=float, default=1.0, help="road/straight-line distance factor (default 1)")
+    g.add_argument(
+        "--target-per-1000",
+        type=float,
+        default=None,
+        help="target places per 1,000 people of the band (default: Somerset 2020 level)",
+    )
+    g.add_argument("--out", type=Path, required=True, help="output file: .csv or .geojson")
     return p
 
 
@@ -79,22 +118,63 @@ def _run(args: argparse.Namespace, paths: DataPaths) -> int:
             table = table[table.tier == args.tier]
         sys.stdout.write(table[["code", "name", "tier"]].to_csv(index=False, sep="\t"))
         return 0
+    if args.command == "gaps":
+        return _gaps(args, paths)
     return _population(args, paths)
 
 
+def _check_out(out: Path) -> bool:
+    if out.suffix.lower() not in (".csv", ".geojson", ".json"):
+        print(f"error: --out must end in .csv or .geojson, got {out.name!r}", file=sys.stderr)
+        return False
+    return True
+
+
+def _write(table: gpd.GeoDataFrame, out: Path) -> None:
+    payload = to_csv_bytes(table) if out.suffix.lower() == ".csv" else to_geojson_bytes(table)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".part")
+    tmp.write_bytes(payload)
+    tmp.replace(out)  # atomic: a crash never leaves half a file under the real name
+
+
+def _gaps(args: argparse.Namespace, paths: DataPaths) -> int:
+    if not _check_out(args.out):
+        return 2
+    kinds = tuple(k.strip() for k in args.kinds.split(",") if k.strip())
+    params = GapParams(
+        band=args.band,
+        radius_km=args.radius_km,
+        kinds=kinds,
+        as_at=args.as_at,
+        circuity=args.circuity,
+        target_per_1000=args.target_per_1000,
+    )
+    areas = io.read_area_file(args.areas) if args.areas else None
+    data = load_council(args.council, paths=paths)
+    result = load_providers(args.providers, outline=data.outline(), paths=paths)
+    for p in result.rejected:
+        print(f"rejected: row {p.row}, {p.field}: {p.problem} — {p.fix}", file=sys.stderr)
+    if result.rejected:
+        print(f"{len(result.rejected)} rows rejected, {len(result.accepted)} accepted", file=sys.stderr)
+    table = gaps_table(gaps_by_area(data, result.accepted, args.level, params, hex_size_m=args.hex_size, areas=areas))
+    _write(table, args.out)
+    n_active = len(supply_at(result.accepted, params))
+    print(
+        f"{data.council.name}: {len(table)} areas, {n_active} active providers on {params.date:%d %b %Y}, "
+        f"unmet need {table.unmet_need.sum():,.0f} people aged {args.band.replace('plus', '+')} -> {args.out}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _population(args: argparse.Namespace, paths: DataPaths) -> int:
-    suffix = args.out.suffix.lower()
-    if suffix not in (".csv", ".geojson", ".json"):
-        print(f"error: --out must end in .csv or .geojson, got {args.out.name!r}", file=sys.stderr)
+    if not _check_out(args.out):
         return 2
     areas = io.read_area_file(args.areas) if args.areas else None
     data = load_council(args.council, paths=paths)
     table = population_table(population_by_area(data, args.level, hex_size_m=args.hex_size, areas=areas))
-    payload = to_csv_bytes(table) if suffix == ".csv" else to_geojson_bytes(table)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = args.out.with_name(args.out.name + ".part")
-    tmp.write_bytes(payload)
-    tmp.replace(args.out)
+    _write(table, args.out)
     print(
         f"{data.council.name} ({data.council.code}): {len(table)} areas at level {args.level}, "
         f"{table.pop_total.sum():,.0f} residents, {table.pop_65plus.sum():,.0f} aged 65+ -> {args.out}",

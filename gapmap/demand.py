@@ -85,9 +85,7 @@ def share_population(points: pd.DataFrame, lsoa: pd.DataFrame) -> gpd.GeoDataFra
     lsoa = lsoa.set_index("lsoa_code")
     unknown = ~points.lsoa_code.isin(lsoa.index)
     if unknown.any():
-        raise ValueError(
-            f"points in LSOAs with no Census row: {points.lsoa_code[unknown].unique()[:5].tolist()}"
-        )
+        raise ValueError(f"points in LSOAs with no Census row: {points.lsoa_code[unknown].unique()[:5].tolist()}")
     n = points.groupby("lsoa_code").size()
     per = pd.DataFrame(index=lsoa.index)
     for col in ("pop_total", "pop_60_64", *FIVE_YEAR_BANDS):

@@ -41,6 +41,10 @@ class AreaFileError(GapmapError, ValueError):
     """A user-supplied boundary file that cannot be used, with the reason and what to do."""
 
 
+class ProviderFileError(GapmapError, ValueError):
+    """A provider file that cannot be used at all (unreadable, no location column, too big)."""
+
+
 class CrsError(GapmapError, ValueError):
     """A GeoDataFrame without a CRS, or in the wrong one for distance work."""
 

@@ -33,6 +33,35 @@ POPULATION_COLUMNS = (
 )
 """Columns of ``python -m gapmap population`` output, in order."""
 
+GAPS_COLUMNS = (
+    "area_code",
+    "area_name",
+    "pop_total",
+    "pop_65plus",
+    "pop_75plus",
+    "pop_85plus",
+    "nearest_km",
+    "pop_beyond_radius",
+    "providers_within",
+    "capacity_within",
+    "access_2sfca",
+    "access_e2sfca",
+    "unmet_need",
+    "gap_score",
+    "gap_rank",
+    "gap_need",
+    "gap_access",
+    "gap_deprivation",
+    "gap_rurality",
+    "gap_reasons",
+    "allocated",
+    "target_places",
+    "older_income_deprived_rate",
+    "rural_share",
+    "imd_decile",
+)
+"""Columns of ``python -m gapmap gaps`` output, in order (the first 15 as the spec lists)."""
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -46,6 +75,14 @@ def population_table(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     numeric = out.select_dtypes("number").columns
     out[numeric] = out[numeric].round(6)
     return out
+
+
+def gaps_table(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Select and order the gap columns, rounding numbers to 6 decimals, best rank first."""
+    out = areas[[*GAPS_COLUMNS, areas.geometry.name]].copy()
+    numeric = out.select_dtypes("number").columns
+    out[numeric] = out[numeric].round(6)
+    return out.sort_values("gap_rank", na_position="last")
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
@@ -67,9 +104,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:
     """CSV (UTF-8 with BOM so Excel reads accents) without geometry, formula-safe."""
-    plain = pd.DataFrame(
-        frame.drop(columns=frame.geometry.name) if isinstance(frame, gpd.GeoDataFrame) else frame
-    )
+    plain = pd.DataFrame(frame.drop(columns=frame.geometry.name) if isinstance(frame, gpd.GeoDataFrame) else frame)
     return neutralise_formulas(plain).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
 
 

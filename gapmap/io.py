@@ -18,7 +18,7 @@ import pandas as pd
 import pyogrio
 
 from gapmap.config import BNG, DataPaths
-from gapmap.errors import AreaFileError, DataMissingError
+from gapmap.errors import AreaFileError, DataMissingError, ProviderFileError
 
 AREA_FILE_SUFFIXES = (".gpkg", ".geojson", ".json", ".zip", ".shp")
 MAX_AREA_FILE_BYTES = 200 * 1024 * 1024
@@ -101,8 +101,7 @@ def read_area_file(path: Path | str) -> gpd.GeoDataFrame:
         )
     if path.stat().st_size > MAX_AREA_FILE_BYTES:
         raise AreaFileError(
-            f"{path.name}: file is over {MAX_AREA_FILE_BYTES // 2**20} MB; "
-            "clip it to your council before loading"
+            f"{path.name}: file is over {MAX_AREA_FILE_BYTES // 2**20} MB; clip it to your council before loading"
         )
     if path.suffix.lower() == ".zip":
         return _read_zipped_shapefile(path)
@@ -120,8 +119,7 @@ def _read_zipped_shapefile(path: Path) -> gpd.GeoDataFrame:
             total = sum(i.file_size for i in infos)
             if total > MAX_UNZIPPED_BYTES:
                 raise AreaFileError(
-                    f"{path.name}: unpacks to {total / 2**20:.0f} MB, over the "
-                    f"{MAX_UNZIPPED_BYTES // 2**20} MB limit"
+                    f"{path.name}: unpacks to {total / 2**20:.0f} MB, over the {MAX_UNZIPPED_BYTES // 2**20} MB limit"
                 )
             shps = [i.filename for i in infos if i.filename.lower().endswith(".shp")]
             if not shps:
@@ -166,9 +164,7 @@ def _standardise_areas(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
         )
     geom_types = set(gdf.geometry.geom_type.dropna())
     if not geom_types <= {"Polygon", "MultiPolygon"}:
-        raise AreaFileError(
-            f"{label}: expected polygons, found {', '.join(sorted(geom_types)) or 'no geometry'}"
-        )
+        raise AreaFileError(f"{label}: expected polygons, found {', '.join(sorted(geom_types)) or 'no geometry'}")
     empty = gdf.geometry.isna() | gdf.geometry.is_empty
     if empty.all():
         raise AreaFileError(f"{label}: every feature has an empty geometry")
@@ -191,3 +187,152 @@ def _standardise_areas(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
         dup = out.area_code[out.area_code.duplicated()].iloc[0]
         raise AreaFileError(f"{label}: area code {dup!r} appears more than once")
     return out
+
+
+MAX_RECORD_FILE_BYTES = 20 * 1024 * 1024
+RECORD_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".geojson", ".json", ".gpkg", ".zip")
+
+
+def read_record_table(path: Path | str, *, max_bytes: int = MAX_RECORD_FILE_BYTES) -> pd.DataFrame:
+    """Read a council's records file into a table of raw cells.
+
+    CSV text encoding is detected, not guessed: UTF-8 (with or without a byte-order mark),
+    UTF-16 (Excel's "Unicode text"), else Windows-1252 (Excel's default "CSV" on Windows). CSV
+    cells are kept as text for the validator to parse; Excel cells keep their types (dates
+    stay dates). Spatial files (GeoJSON, GeoPackage, zipped shapefile) of points give
+    ``easting``/``northing`` columns in British National Grid.
+
+    Parameters
+    ----------
+    path
+        The file.
+    max_bytes
+        Size limit.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per data row, in file order, columns as headed in the file.
+
+    Raises
+    ------
+    ProviderFileError
+        When the file is too big, of an unknown type, or cannot be read at all.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in RECORD_SUFFIXES:
+        raise ProviderFileError(
+            f"{path.name}: unsupported file type {suffix or '(none)'}; use CSV, Excel (.xlsx), "
+            "GeoJSON, GeoPackage or a zipped shapefile"
+        )
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise ProviderFileError(
+            f"{path.name}: {size / 2**20:.1f} MB is over the {max_bytes / 2**20:.0f} MB limit; "
+            "split the file or remove unused columns"
+        )
+    if size == 0:
+        raise ProviderFileError(f"{path.name}: the file is empty")
+    if suffix in (".csv", ".txt"):
+        return _read_csv_text(path)
+    if suffix in (".xlsx", ".xlsm"):
+        try:
+            table = pd.read_excel(path, dtype=object, engine="openpyxl")
+        except Exception as exc:  # openpyxl raises many types for corrupt files
+            raise ProviderFileError(f"{path.name}: could not be read as an Excel workbook ({exc})") from exc
+        return table.astype(object).where(table.notna(), None)
+    if suffix == ".zip":
+        _check_zip(path)
+        gdf = _read_zipped_shapefile_raw(path)
+    else:
+        try:
+            gdf = gpd.read_file(path, engine="pyogrio")
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
+            raise ProviderFileError(f"{path.name}: could not be read ({exc})") from exc
+    return _points_to_table(gdf, path.name)
+
+
+def _read_csv_text(path: Path) -> pd.DataFrame:
+    raw = path.read_bytes()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = raw.decode("utf-16")
+    else:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = raw.decode("cp1252", errors="replace")
+    import io as _io  # the stdlib module; this module is gapmap.io
+
+    try:
+        table = pd.read_csv(
+            _io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            sep=None,
+            engine="python",
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise ProviderFileError(f"{path.name}: could not be read as CSV ({exc})") from exc
+    return table
+
+
+def _check_zip(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except zipfile.BadZipFile as exc:
+        raise ProviderFileError(f"{path.name}: not a valid zip file") from exc
+    total = sum(i.file_size for i in infos)
+    packed = max(sum(i.compress_size for i in infos), 1)
+    if total > MAX_UNZIPPED_BYTES or total / packed > 200:
+        raise ProviderFileError(
+            f"{path.name}: unpacks to {total / 2**20:.0f} MB from {packed / 2**20:.1f} MB; "
+            "refusing a file that expands this much (a zip bomb?)"
+        )
+    if not any(i.filename.lower().endswith(".shp") for i in infos):
+        raise ProviderFileError(
+            f"{path.name}: the zip holds no shapefile (.shp); zip the .shp with its .shx, .dbf and .prj"
+        )
+
+
+def _read_zipped_shapefile_raw(path: Path) -> gpd.GeoDataFrame:
+    with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory() as tmp:
+        for info in zf.infolist():
+            target = (Path(tmp) / info.filename).resolve()
+            if not target.is_relative_to(Path(tmp).resolve()):
+                raise ProviderFileError(f"{path.name}: unsafe path {info.filename!r} in zip")
+        zf.extractall(tmp)
+        shp = next(p for p in Path(tmp).rglob("*") if p.suffix.lower() == ".shp")
+        try:
+            return gpd.read_file(shp, engine="pyogrio")
+        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+            raise ProviderFileError(f"{path.name}: the shapefile could not be read ({exc})") from exc
+
+
+def _points_to_table(gdf: gpd.GeoDataFrame, label: str) -> pd.DataFrame:
+    if gdf.crs is None:
+        raise ProviderFileError(f"{label}: no coordinate reference system; save it with one (EPSG:27700 or WGS84)")
+    geom = gdf.geometry
+    kinds = set(geom.geom_type.dropna())
+    if not kinds <= {"Point"}:
+        raise ProviderFileError(f"{label}: expected points, found {', '.join(sorted(kinds)) or 'no geometry'}")
+    bng = geom.to_crs(BNG)
+    table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(object)
+    table = table.drop(columns=[c for c in table.columns if str(c).lower() in ("easting", "northing")])
+    table["easting"] = [None if g is None or g.is_empty else round(g.x, 1) for g in bng]
+    table["northing"] = [None if g is None or g.is_empty else round(g.y, 1) for g in bng]
+    return table.where(table.notna(), None)
+
+
+def lookup_postcodes(paths: DataPaths, postcodes: list[str]) -> pd.DataFrame:
+    """Coordinates of the given (normalised) postcodes from the shipped Code-Point table."""
+    wanted = sorted({p for p in postcodes if p})
+    if not wanted:
+        return pd.DataFrame({"postcode": [], "easting": [], "northing": []})
+    return pd.read_parquet(
+        _require(paths.points),
+        columns=["postcode", "easting", "northing"],
+        filters=[("postcode", "in", wanted)],
+    )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from gapmap import io
 from gapmap.areas import aggregate, assign_user_areas, hex_grid
@@ -49,6 +50,10 @@ class CouncilData:
     points: gpd.GeoDataFrame
     boundaries: dict[str, gpd.GeoDataFrame]
 
+    def outline(self) -> shapely.Geometry:
+        """The council's area (union of its wards), EPSG:27700."""
+        return shapely.coverage_union_all(self.boundaries["wards"].geometry.values)
+
 
 def load_council(query: str, *, paths: DataPaths | None = None) -> CouncilData:
     """Load one council's demand points and boundaries from the shipped data.
@@ -75,8 +80,7 @@ def load_council(query: str, *, paths: DataPaths | None = None) -> CouncilData:
     msoa_of = lsoa.set_index("lsoa_code").msoa_code
     points["msoa_code"] = msoa_of.reindex(points.lsoa_code.to_numpy()).to_numpy()
     boundaries = {
-        layer: io.read_boundaries(paths, layer, council.tier, council.code)
-        for layer in ("wards", "lsoa", "msoa")
+        layer: io.read_boundaries(paths, layer, council.tier, council.code) for layer in ("wards", "lsoa", "msoa")
     }
     return CouncilData(council=council, points=points, boundaries=boundaries)
 

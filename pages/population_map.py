@@ -150,9 +150,7 @@ st.dataframe(
 stem = f"gapmap-{council.code}-{level}"
 d1, d2, d3 = st.columns(3)
 d1.download_button("Download table (CSV)", to_csv_bytes(table), f"{stem}.csv", "text/csv")
-d2.download_button(
-    "Download areas (GeoJSON)", to_geojson_bytes(table), f"{stem}.geojson", "application/geo+json"
-)
+d2.download_button("Download areas (GeoJSON)", to_geojson_bytes(table), f"{stem}.geojson", "application/geo+json")
 d3.download_button(
     "Download map (HTML, works offline)",
     standalone_html(fmap),

@@ -13,10 +13,7 @@ st.markdown(
     "council's own and are loaded from your files."
 )
 man = _shared.manifest()
-rows = [
-    {k: s.get(k) for k in ("name", "publisher", "vintage", "licence", "rows", "output")}
-    for s in man["sources"]
-]
+rows = [{k: s.get(k) for k in ("name", "publisher", "vintage", "licence", "rows", "output")} for s in man["sources"]]
 st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 st.subheader("How population is placed on the map")
 st.markdown(

@@ -70,9 +70,7 @@ def repair(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
         fixed = shapely.make_valid(out.geometry[invalid].values)
         # make_valid can return a GeometryCollection with stray lines; keep polygons only.
         polys = [
-            shapely.unary_union(
-                [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
-            )
+            shapely.unary_union([g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")])
             for geom in fixed
         ]
         out.loc[invalid, "geometry"] = polys
@@ -192,9 +190,7 @@ def attach_msoa_codes(table: pd.DataFrame, msoa: gpd.GeoDataFrame) -> pd.DataFra
     return out.drop(columns="msoa_name")
 
 
-def build_points(
-    src: Path, lsoa: gpd.GeoDataFrame, wards: gpd.GeoDataFrame
-) -> tuple[pd.DataFrame, dict[str, int]]:
+def build_points(src: Path, lsoa: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
     """Tag every live English postcode with its LSOA and ward; add fallback points."""
     cp = pd.read_parquet(
         src / "postcodes/codepoint_open_2025_gb.parquet",

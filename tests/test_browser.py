@@ -104,9 +104,7 @@ def test_somerset_wards_render_offline(app_url, browser, tmp_path):
     outside = []
     page.on(
         "request",
-        lambda r: (
-            outside.append(r.url) if not r.url.startswith((app_url, "data:", "blob:", "about:")) else None
-        ),
+        lambda r: outside.append(r.url) if not r.url.startswith((app_url, "data:", "blob:", "about:")) else None,
     )
     page.goto(f"{app_url}/?council=E06000066")
     frame = _map_frame(page)

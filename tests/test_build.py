@@ -64,9 +64,6 @@ def test_shipped_data_is_lean():
 
 
 def test_library_never_imports_streamlit():
-    code = (
-        "import sys, gapmap, gapmap.cli, gapmap.maps, gapmap.export, gapmap.io; "
-        "print('streamlit' in sys.modules)"
-    )
+    code = "import sys, gapmap, gapmap.cli, gapmap.maps, gapmap.export, gapmap.io; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

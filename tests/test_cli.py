@@ -28,9 +28,7 @@ def test_population_csv_per_level(tmp_path, level):
     ]
     for col, expected in SOMERSET.items():
         assert table[col].sum() == pytest.approx(expected, abs=1e-3)
-    assert {"imd_decile", "older_income_deprived", "rural_share", "disabled_share", "density_per_km2"} <= set(
-        table
-    )
+    assert {"imd_decile", "older_income_deprived", "rural_share", "disabled_share", "density_per_km2"} <= set(table)
     assert table.area_code.is_unique
 
 
@@ -52,9 +50,7 @@ def test_population_geojson_for_parish_file(tmp_path):
     names = [f["properties"]["area_name"] for f in features]
     assert names[:3] == ["Taunton (test parish)", "Frome (test parish)", "Minehead (test parish)"]
     assert features[-1]["geometry"] is None  # the "outside the supplied areas" row
-    assert sum(f["properties"]["pop_85plus"] for f in features) == pytest.approx(
-        SOMERSET["pop_85plus"], abs=1e-3
-    )
+    assert sum(f["properties"]["pop_85plus"] for f in features) == pytest.approx(SOMERSET["pop_85plus"], abs=1e-3)
 
 
 def test_unknown_council_names_close_matches(capsys):
@@ -64,10 +60,7 @@ def test_unknown_council_names_close_matches(capsys):
 
 
 def test_parish_level_needs_a_file(tmp_path, capsys):
-    assert (
-        main(["population", "--council", "E06000034", "--level", "parish", "--out", str(tmp_path / "a.csv")])
-        == 2
-    )
+    assert main(["population", "--council", "E06000034", "--level", "parish", "--out", str(tmp_path / "a.csv")]) == 2
     assert "--areas" in capsys.readouterr().err
     assert not (tmp_path / "a.csv").exists()
 

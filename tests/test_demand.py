@@ -10,9 +10,7 @@ from tests.conftest import make_lsoa_table
 
 
 def test_counts_are_shared_equally_within_each_lsoa():
-    raw = pd.DataFrame(
-        {"easting": [0, 10, 20, 500], "northing": [0, 0, 0, 0], "lsoa_code": ["A", "A", "A", "B"]}
-    )
+    raw = pd.DataFrame({"easting": [0, 10, 20, 500], "northing": [0, 0, 0, 0], "lsoa_code": ["A", "A", "A", "B"]})
     lsoa = make_lsoa_table(["A", "B"])  # 10 people 85+, 60 aged 75+ in each
     pts = share_population(raw, lsoa)
     assert pts.pop_85plus.tolist() == pytest.approx([10 / 3, 10 / 3, 10 / 3, 10])
@@ -48,9 +46,7 @@ def test_band_columns():
 
 def test_fallback_point_lies_inside_lsoa_without_postcode():
     # A U-shaped LSOA: its centroid falls outside it, a representative point does not.
-    u = shapely.Polygon(
-        [(0, 0), (300, 0), (300, 300), (200, 300), (200, 100), (100, 100), (100, 300), (0, 300)]
-    )
+    u = shapely.Polygon([(0, 0), (300, 0), (300, 300), (200, 300), (200, 100), (100, 100), (100, 300), (0, 300)])
     lsoa = gpd.GeoDataFrame({"area_code": ["U", "V"]}, geometry=[u, shapely.box(400, 0, 500, 100)], crs=BNG)
     assert not u.contains(u.centroid)
     extra = fallback_points(lsoa, pd.Index(["V"]))

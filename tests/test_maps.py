@@ -53,9 +53,7 @@ def test_names_are_escaped_in_tooltips():
 
 
 def test_map_needs_a_crs():
-    areas = gpd.GeoDataFrame(
-        {"area_code": ["a"], "area_name": ["a"], "v": [1]}, geometry=[shapely.box(0, 0, 1, 1)]
-    )
+    areas = gpd.GeoDataFrame({"area_code": ["a"], "area_name": ["a"], "v": [1]}, geometry=[shapely.box(0, 0, 1, 1)])
     with pytest.raises(CrsError):
         choropleth(areas, Field("v", "Value"))
 

@@ -1,0 +1,315 @@
+r"""The gap engine: access per demand point, then per area, unmet need and a ranked gap score.
+
+Area values (any level) from demand points :math:`i` in the area, weighted by the chosen
+band's population :math:`D_i`:
+
+- ``nearest_km`` :math:`= \sum_i D_i d_i / \sum_i D_i`, with :math:`d_i` the straight-line
+  distance to the nearest active provider of the chosen kinds;
+- ``pop_beyond_radius`` :math:`= \sum_i D_i [\text{no provider within } r]`;
+- ``providers_within``, ``capacity_within``, ``access_2sfca``, ``access_e2sfca``: the
+  :math:`D_i`-weighted means of the point values (:mod:`gapmap.access`);
+- ``allocated`` :math:`= \sum_i D_i A_i^{2SFCA}`, the places the 2SFCA shares out to the
+  area's people (summing over areas never counts a place twice);
+- ``unmet_need`` (people) :math:`= \max(0,\; D \cdot t / 1000 - \text{allocated})`, with
+  :math:`t` the target places per 1,000 people of the band.
+
+``gap_score`` (0–100) is a weighted mean of four parts, each scaled 0–1 across the council's
+areas by rank (0 = lowest area, 1 = highest): need (rank of ``unmet_need``), access
+(1 − rank of ``access_e2sfca``), deprivation (rank of ``older_income_deprived_rate``) and
+rurality (``rural_share``). ``gap_need`` … ``gap_rurality`` hold each part's points, which add
+up to the score; ``gap_rank`` 1 is the highest priority.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gapmap.access import point_metrics
+from gapmap.areas import aggregate
+from gapmap.costs import euclidean_costs, nearest_km
+from gapmap.demand import band_column
+from gapmap.errors import LevelError
+from gapmap.population import CouncilData, area_codes
+from gapmap.providers import KINDS, active_at
+
+DEFAULT_TARGET_PER_1000 = {"65plus": 28.0, "75plus": 60.0, "85plus": 206.0}
+"""Default target places per 1,000 people of each band: the level Somerset reached in 2020
+(about 4,000 people supported by micro-providers, against its Census 2021 population of
+141,899 aged 65+, 67,156 aged 75+ and 19,414 aged 85+). A planning assumption: set your own."""
+
+GAP_COLUMNS = (
+    "nearest_km",
+    "pop_beyond_radius",
+    "providers_within",
+    "capacity_within",
+    "access_2sfca",
+    "access_e2sfca",
+    "unmet_need",
+    "gap_score",
+    "gap_rank",
+)
+
+
+@dataclass(frozen=True)
+class ScoreWeights:
+    """Weights of the four parts of the gap score (any non-negative numbers; normalised)."""
+
+    need: float = 0.4
+    access: float = 0.3
+    deprivation: float = 0.2
+    rurality: float = 0.1
+
+    def normalised(self) -> dict[str, float]:
+        """Weights scaled to sum to 1."""
+        w = {
+            "need": self.need,
+            "access": self.access,
+            "deprivation": self.deprivation,
+            "rurality": self.rurality,
+        }
+        if any(v < 0 for v in w.values()):
+            raise ValueError("score weights must not be negative")
+        total = sum(w.values())
+        if total == 0:
+            raise ValueError("at least one score weight must be positive")
+        return {k: v / total for k, v in w.items()}
+
+
+@dataclass(frozen=True)
+class GapParams:
+    """Settings of one gap analysis.
+
+    Attributes
+    ----------
+    band
+        ``"65plus"``, ``"75plus"`` or ``"85plus"``.
+    radius_km
+        Catchment radius (cost units: km of straight line × circuity).
+    kinds
+        Provider kinds that count as supply.
+    as_at
+        Only providers active on this date count; ``None`` = today.
+    circuity
+        Straight-line to road distance factor for the cost table (1 = straight line).
+    sigma_km
+        Gaussian width for the enhanced 2SFCA; ``None`` = ``radius_km / 2``.
+    target_per_1000
+        Target places per 1,000 people of the band; ``None`` = :data:`DEFAULT_TARGET_PER_1000`.
+    weights
+        Gap score weights.
+    """
+
+    band: str = "65plus"
+    radius_km: float = 5.0
+    kinds: tuple[str, ...] = KINDS
+    as_at: date | None = None
+    circuity: float = 1.0
+    sigma_km: float | None = None
+    target_per_1000: float | None = None
+    weights: ScoreWeights = field(default_factory=ScoreWeights)
+
+    def __post_init__(self) -> None:
+        band_column(self.band)
+        if self.radius_km <= 0:
+            raise LevelError("radius must be positive")
+        unknown = set(self.kinds) - set(KINDS)
+        if unknown:
+            raise LevelError(f"unknown provider kinds {sorted(unknown)}; choose from {', '.join(KINDS)}")
+
+    @property
+    def date(self) -> date:
+        """The as-at date, today when unset."""
+        return self.as_at or date.today()
+
+    @property
+    def target(self) -> float:
+        """Target places per 1,000 people of the band."""
+        return DEFAULT_TARGET_PER_1000[self.band] if self.target_per_1000 is None else self.target_per_1000
+
+
+def supply_at(providers: gpd.GeoDataFrame, params: GapParams) -> gpd.GeoDataFrame:
+    """The providers that count: active on the as-at date and of the chosen kinds."""
+    keep = active_at(providers, params.date) & providers.kind.isin(params.kinds)
+    return providers[keep]
+
+
+def point_gaps(
+    points: gpd.GeoDataFrame,
+    providers: gpd.GeoDataFrame,
+    params: GapParams,
+    *,
+    costs: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Access metrics for every demand point.
+
+    Parameters
+    ----------
+    points
+        Demand points (EPSG:27700) with the band's population column.
+    providers
+        All providers (EPSG:27700) with ``kind``, ``capacity``, ``start_date``, ``end_date``.
+    params
+        Analysis settings.
+    costs
+        A precomputed cost table between ``points`` and ``providers`` (any providers
+        superset, at least ``params.radius_km``); built from straight lines when omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Aligned to ``points.index``: ``demand`` (band population), ``nearest_km`` and the
+        columns of :func:`gapmap.access.point_metrics`.
+    """
+    supply = supply_at(providers, params)
+    demand = points[band_column(params.band)].astype(float)
+    if costs is None:
+        costs = euclidean_costs(points, supply, max_km=params.radius_km, circuity=params.circuity)
+    else:
+        costs = costs[costs["dest"].isin(supply.index)]
+    metrics = point_metrics(
+        costs, demand, supply.capacity.astype(float), radius=params.radius_km, sigma=params.sigma_km
+    )
+    near = nearest_km(points, supply) if len(supply) else pd.Series(np.nan, index=points.index)
+    return pd.concat([demand.rename("demand"), near.rename("nearest_km"), metrics], axis=1)
+
+
+def area_gaps(
+    areas: gpd.GeoDataFrame,
+    codes: pd.Series,
+    per_point: pd.DataFrame,
+    params: GapParams,
+) -> gpd.GeoDataFrame:
+    """Aggregate point metrics to areas, add unmet need and the ranked gap score.
+
+    Parameters
+    ----------
+    areas
+        Population by area (:func:`gapmap.areas.aggregate`), one row per area.
+    codes
+        Area code per demand point, aligned to ``per_point``.
+    per_point
+        Output of :func:`point_gaps`.
+    params
+        Analysis settings.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``areas`` (same index) plus :data:`GAP_COLUMNS`, ``allocated``, ``target_places``,
+        the score parts ``gap_need``, ``gap_access``, ``gap_deprivation``,
+        ``gap_rurality`` and a plain-English ``gap_reasons``.
+    """
+    if not codes.index.equals(per_point.index):
+        raise ValueError("codes must be aligned to the point metrics")
+    d = per_point.demand.to_numpy()
+    frame = pd.DataFrame(
+        {
+            "w": d,
+            "nearest_km": per_point.nearest_km.to_numpy() * d,
+            "pop_beyond_radius": np.where(per_point.beyond_radius, d, 0.0),
+            "providers_within": per_point.providers_within.to_numpy() * d,
+            "capacity_within": per_point.capacity_within.to_numpy() * d,
+            "access_2sfca": per_point.access_2sfca.to_numpy() * d,
+            "access_e2sfca": per_point.access_e2sfca.to_numpy() * d,
+            "allocated": per_point.allocated.to_numpy(),
+        }
+    )
+    sums = frame.groupby(codes.to_numpy()).sum().reindex(areas.area_code.to_numpy()).fillna(0.0)
+    out = areas.copy()
+    w = sums.w.where(sums.w > 0)
+    for col in ("nearest_km", "providers_within", "capacity_within", "access_2sfca", "access_e2sfca"):
+        out[col] = (sums[col] / w).to_numpy()
+    out["pop_beyond_radius"] = sums.pop_beyond_radius.to_numpy()
+    out["allocated"] = sums.allocated.to_numpy()
+    band_pop = sums.w.to_numpy()
+    out["target_places"] = band_pop * params.target / 1000.0
+    out["unmet_need"] = np.maximum(0.0, out.target_places - out.allocated)
+    return _score(out, band_pop > 0, params)
+
+
+def _rank01(values: pd.Series) -> pd.Series:
+    """Rank scaled to 0 (lowest) … 1 (highest); ties share their mean rank."""
+    n = values.notna().sum()
+    if n <= 1:
+        return values * 0.0
+    return (values.rank(method="average") - 1) / (n - 1)
+
+
+def _score(out: gpd.GeoDataFrame, has_people: np.ndarray, params: GapParams) -> gpd.GeoDataFrame:
+    weights = params.weights.normalised()
+    scored = out[has_people]
+    parts = {
+        "need": _rank01(scored.unmet_need),
+        "access": 1.0 - _rank01(scored.access_e2sfca),
+        "deprivation": _rank01(scored.older_income_deprived_rate.fillna(0.0)),
+        "rurality": scored.rural_share.fillna(0.0),
+    }
+    total = pd.Series(0.0, index=scored.index)
+    for name, value in parts.items():
+        points_ = 100.0 * weights[name] * value
+        out[f"gap_{name}"] = points_.reindex(out.index)
+        total = total + points_
+    out["gap_score"] = total.reindex(out.index)
+    out["gap_rank"] = out.gap_score.rank(ascending=False, method="min").astype("Int64")
+    out["gap_reasons"] = [_reasons(row, params) for row in out.itertuples()]
+    return out
+
+
+def _reasons(row: object, params: GapParams) -> str:
+    if np.isnan(row.gap_score):
+        return f"no residents aged {params.band.replace('plus', '+')}"
+    bits = []
+    if row.unmet_need > 0:
+        bits.append(f"{row.unmet_need:,.0f} people short of the target of {params.target:g} per 1,000")
+    else:
+        bits.append("target met")
+    if row.pop_beyond_radius > 0:
+        bits.append(f"{row.pop_beyond_radius:,.0f} live over {params.radius_km:g} km from any provider")
+    bits.append(f"access {row.access_e2sfca:.1f} places per 1,000")
+    if not np.isnan(row.older_income_deprived_rate):
+        bits.append(f"{row.older_income_deprived_rate:.0%} of people 60+ income-deprived")
+    bits.append(f"{row.rural_share:.0%} rural")
+    return "; ".join(bits)
+
+
+def gaps_by_area(
+    data: CouncilData,
+    providers: gpd.GeoDataFrame,
+    level: str,
+    params: GapParams,
+    *,
+    hex_size_m: float = 1000.0,
+    areas: gpd.GeoDataFrame | None = None,
+    per_point: pd.DataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Population and gap metrics for every area of ``level`` in one council.
+
+    Parameters
+    ----------
+    data
+        From :func:`gapmap.population.load_council`.
+    providers
+        The council's providers (all of them; the as-at date and kinds pick the supply).
+    level, hex_size_m, areas
+        As for :func:`gapmap.population.population_by_area`.
+    params
+        Analysis settings.
+    per_point
+        Reuse point metrics already computed with the same ``params`` (they do not depend
+        on the level).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per area; see :func:`area_gaps`.
+    """
+    codes, polygons = area_codes(data, level, hex_size_m=hex_size_m, areas=areas)
+    population = aggregate(data.points, codes, polygons)
+    if per_point is None:
+        per_point = point_gaps(data.points, providers, params)
+    return area_gaps(population, codes, per_point, params)
