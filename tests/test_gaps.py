@@ -1,0 +1,174 @@
+"""The gap engine end to end: area metrics, unmet need, score, as-at dates, CLI."""
+
+from datetime import date
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from gapmap.areas import aggregate, assign_user_areas
+from gapmap.cli import main
+from gapmap.config import BNG
+from gapmap.gaps import DEFAULT_TARGET_PER_1000, GapParams, ScoreWeights, area_gaps, gaps_by_area, point_gaps
+from gapmap.records import load_providers
+from tests.conftest import SOMERSET, make_points
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "sample" / "somerset_providers_illustrative.csv"
+
+
+def providers(xy, kinds, capacity, start=None, end=None):
+    xy = np.asarray(xy, dtype=float)
+    n = len(xy)
+    return gpd.GeoDataFrame(
+        {
+            "kind": kinds,
+            "capacity": capacity,
+            "start_date": pd.to_datetime(start or [None] * n),
+            "end_date": pd.to_datetime(end or [None] * n),
+        },
+        geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]),
+        crs=BNG,
+    )
+
+
+@pytest.fixture
+def two_wards(grid_wards):
+    """Points in SW (2) and NE (1) wards; one provider in SW."""
+    pts = make_points(np.array([[100, 100], [900, 100], [1900, 1900]]), ["A", "A", "B"])
+    prov = providers([[500, 100]], ["micro_enterprise"], [3.0])
+    return pts, prov, grid_wards
+
+
+def test_area_metrics_hand_worked(two_wards):
+    pts, prov, wards = two_wards
+    params = GapParams(band="85plus", radius_km=1.0, target_per_1000=1000.0)
+    per_point = point_gaps(pts, prov, params)
+    # LSOA A: 10 people 85+ over 2 points = 5 each; LSOA B: 10 at one point.
+    assert per_point.demand.tolist() == [5.0, 5.0, 10.0]
+    assert per_point.nearest_km.tolist() == pytest.approx([0.4, 0.4, np.hypot(1400, 1800) / 1000])
+    codes = assign_user_areas(pts, wards)
+    out = area_gaps(aggregate(pts, codes, wards), codes, per_point, params).set_index("area_code")
+    sw, ne = out.loc["SW"], out.loc["NE"]
+    assert sw.nearest_km == pytest.approx(0.4)
+    assert sw.access_2sfca == pytest.approx(1000 * 3 / 10)  # 3 places for 10 people
+    assert sw.allocated == pytest.approx(3.0)
+    assert sw.unmet_need == pytest.approx(10 - 3)  # target: one place per person
+    assert ne.pop_beyond_radius == 10 and ne.unmet_need == 10 and ne.access_2sfca == 0
+    assert np.isnan(out.loc["NW", "gap_score"]) and out.loc["NW", "gap_reasons"].startswith("no residents")
+    assert out.loc["NE", "gap_rank"] == 1 and out.loc["SW", "gap_rank"] == 2
+
+
+def test_score_parts_add_up_and_respond_to_weights(somerset):
+    prov = load_providers(SAMPLE, outline=somerset.outline()).accepted
+    params = GapParams(as_at=date(2025, 11, 1))
+    wards = gaps_by_area(somerset, prov, "ward", params)
+    parts = wards[["gap_need", "gap_access", "gap_deprivation", "gap_rurality"]].sum(axis=1)
+    np.testing.assert_allclose(parts, wards.gap_score)
+    assert wards.gap_score.between(0, 100).all()
+    ranked = wards.sort_values("gap_rank")
+    assert ranked.gap_rank.iloc[0] == 1 and ranked.gap_rank.max() <= 55
+    assert ranked.gap_score.is_monotonic_decreasing  # rank 1 = highest score; ties share a rank
+    need_only = gaps_by_area(
+        somerset, prov, "ward", GapParams(as_at=date(2025, 11, 1), weights=ScoreWeights(1, 0, 0, 0))
+    )
+    top = need_only.sort_values("gap_rank").iloc[0]
+    assert top.unmet_need == need_only.unmet_need.max()
+
+
+def test_as_at_date_and_kinds_pick_the_supply(somerset):
+    prov = load_providers(SAMPLE, outline=somerset.outline()).accepted
+    closed = prov[(prov.kind == "day_centre") & prov.end_date.notna()].iloc[0]
+    before = closed.end_date - pd.Timedelta(days=1)
+    only_dc = dict(kinds=("day_centre",), radius_km=10)
+    p_before = point_gaps(somerset.points, prov, GapParams(as_at=before.date(), **only_dc))
+    p_after = point_gaps(somerset.points, prov, GapParams(as_at=closed.end_date.date(), **only_dc))
+    # Closing a day centre can only lengthen journeys and never adds capacity.
+    assert (p_after.nearest_km >= p_before.nearest_km - 1e-12).all()
+    assert (p_after.nearest_km > p_before.nearest_km + 1e-9).any()
+    assert p_after.capacity_within.sum() < p_before.capacity_within.sum()
+    # 2015: about 50 micro-enterprises; 2021: about 450 -> far fewer people beyond 5 km.
+    early = point_gaps(somerset.points, prov, GapParams(as_at=date(2015, 1, 1), kinds=("micro_enterprise",)))
+    later = point_gaps(somerset.points, prov, GapParams(as_at=date(2021, 1, 1), kinds=("micro_enterprise",)))
+    assert (later.demand * later.beyond_radius).sum() < 0.5 * (early.demand * early.beyond_radius).sum()
+
+
+def test_totals_hold_at_every_level(somerset):
+    prov = load_providers(SAMPLE, outline=somerset.outline()).accepted
+    params = GapParams(band="75plus", as_at=date(2025, 11, 1))
+    per_point = point_gaps(somerset.points, prov, params)
+    beyond = (per_point.demand * per_point.beyond_radius).sum()
+    allocated = per_point.allocated.sum()
+    for level in ("ward", "lsoa", "msoa", "hex"):
+        g = gaps_by_area(somerset, prov, level, params, per_point=per_point)
+        assert g.pop_75plus.sum() == pytest.approx(SOMERSET["pop_75plus"])
+        assert g.pop_beyond_radius.sum() == pytest.approx(beyond)
+        assert g.allocated.sum() == pytest.approx(allocated)
+
+
+def test_default_targets_are_the_somerset_2020_level():
+    for band, people in (("65plus", 141_899), ("75plus", 67_156), ("85plus", 19_414)):
+        assert DEFAULT_TARGET_PER_1000[band] == pytest.approx(4000 / people * 1000, rel=0.02)
+
+
+def test_bad_params():
+    with pytest.raises(ValueError):
+        GapParams(band="90plus")
+    with pytest.raises(ValueError):
+        GapParams(kinds=("care_home",))
+    with pytest.raises(ValueError):
+        GapParams(radius_km=0)
+
+
+def test_gaps_cli(tmp_path):
+    out = tmp_path / "gaps.csv"
+    args = [
+        "gaps",
+        "--council",
+        "E06000066",
+        "--providers",
+        str(SAMPLE),
+        "--level",
+        "msoa",
+        "--band",
+        "85plus",
+        "--radius-km",
+        "5",
+        "--as-at",
+        "2024-06-30",
+        "--out",
+        str(out),
+    ]
+    assert main(args) == 0
+    t = pd.read_csv(out, encoding="utf-8-sig")
+    assert t.columns[:15].tolist() == [
+        "area_code",
+        "area_name",
+        "pop_total",
+        "pop_65plus",
+        "pop_75plus",
+        "pop_85plus",
+        "nearest_km",
+        "pop_beyond_radius",
+        "providers_within",
+        "capacity_within",
+        "access_2sfca",
+        "access_e2sfca",
+        "unmet_need",
+        "gap_score",
+        "gap_rank",
+    ]
+    assert len(t) == 71 and t.gap_rank.tolist() == sorted(t.gap_rank.tolist())
+    assert t.pop_85plus.sum() == pytest.approx(SOMERSET["pop_85plus"], abs=1e-3)
+
+
+def test_gaps_cli_reports_rejected_rows(tmp_path, capsys):
+    bad = tmp_path / "providers.csv"
+    bad.write_text("id,postcode,capacity\na,TA1 1AA,5\nb,ZZ99 9ZZ,5\n")
+    out = tmp_path / "g.geojson"
+    assert main(["gaps", "--council", "Somerset", "--providers", str(bad), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "rejected: row 3, postcode" in err and "1 rows rejected, 1 accepted" in err
+    assert out.exists()
