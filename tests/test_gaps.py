@@ -82,7 +82,7 @@ def test_as_at_date_and_kinds_pick_the_supply(somerset):
     prov = load_providers(SAMPLE, outline=somerset.outline()).accepted
     closed = prov[(prov.kind == "day_centre") & prov.end_date.notna()].iloc[0]
     before = closed.end_date - pd.Timedelta(days=1)
-    only_dc = dict(kinds=("day_centre",), radius_km=10)
+    only_dc = {"kinds": ("day_centre",), "radius_km": 10}
     p_before = point_gaps(somerset.points, prov, GapParams(as_at=before.date(), **only_dc))
     p_after = point_gaps(somerset.points, prov, GapParams(as_at=closed.end_date.date(), **only_dc))
     # Closing a day centre can only lengthen journeys and never adds capacity.
