@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from gapmap.access import point_metrics
-from gapmap.areas import aggregate
+from gapmap.areas import aggregate, hex_grid, locate_points
 from gapmap.costs import euclidean_costs, nearest_km
 from gapmap.demand import band_column
 from gapmap.errors import LevelError
@@ -41,6 +41,18 @@ DEFAULT_TARGET_PER_1000 = {"65plus": 28.0, "75plus": 60.0, "85plus": 206.0}
 """Default target places per 1,000 people of each band: the level Somerset reached in 2020
 (about 4,000 people supported by micro-providers, against its Census 2021 population of
 141,899 aged 65+, 67,156 aged 75+ and 19,414 aged 85+). A planning assumption: set your own."""
+
+GAP_METRICS = {
+    "gap_score": ("Gap score (0–100, higher = higher priority)", ",.0f", False),
+    "unmet_need": ("Unmet need (people)", ",.0f", False),
+    "access_e2sfca": ("Access: places per 1,000 (enhanced 2SFCA)", ",.1f", True),
+    "access_2sfca": ("Access: places per 1,000 (2SFCA)", ",.1f", True),
+    "nearest_km": ("Distance to nearest provider (km)", ",.1f", False),
+    "pop_beyond_radius": ("People beyond the radius", ",.0f", False),
+    "providers_within": ("Providers within the radius", ",.1f", True),
+    "capacity_within": ("Places within the radius", ",.0f", True),
+}
+"""Mappable gap metrics: ``column: (label, number format, low values are worse)``."""
 
 GAP_COLUMNS = (
     "nearest_km",
@@ -277,6 +289,41 @@ def _reasons(row: object, params: GapParams) -> str:
     return "; ".join(bits)
 
 
+def providers_per_area(
+    providers: gpd.GeoDataFrame,
+    polygons: gpd.GeoDataFrame,
+    level: str,
+    *,
+    hex_size_m: float = 1000.0,
+) -> pd.DataFrame:
+    """Count providers of each kind in each area (providers outside every area are not counted).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``area_code``: ``n_micro_enterprise``, ``n_day_centre``, ``n_other``,
+        ``capacity_in_area`` (their total capacity).
+    """
+    cols = [f"n_{k}" for k in KINDS]
+    if providers.empty:
+        return pd.DataFrame(columns=[*cols, "capacity_in_area"], dtype=float)
+    if level == "hex":
+        codes, _ = hex_grid(providers, hex_size_m)
+        codes = codes.where(codes.isin(polygons.area_code))
+    else:
+        pos, _ = locate_points(providers.geometry.values, polygons.geometry.values, nearest=False)
+        codes = pd.Series(
+            np.where(pos >= 0, polygons.area_code.to_numpy()[np.maximum(pos, 0)], None), index=providers.index
+        )
+    frame = pd.DataFrame({"area_code": codes, "kind": providers.kind, "capacity": providers.capacity}).dropna(
+        subset=["area_code"]
+    )
+    counts = pd.crosstab(frame.area_code, frame.kind).reindex(columns=list(KINDS), fill_value=0)
+    counts.columns = cols
+    counts["capacity_in_area"] = frame.groupby("area_code").capacity.sum()
+    return counts
+
+
 def gaps_by_area(
     data: CouncilData,
     providers: gpd.GeoDataFrame,
@@ -312,4 +359,9 @@ def gaps_by_area(
     population = aggregate(data.points, codes, polygons)
     if per_point is None:
         per_point = point_gaps(data.points, providers, params)
-    return area_gaps(population, codes, per_point, params)
+    out = area_gaps(population, codes, per_point, params)
+    counts = providers_per_area(supply_at(providers, params), polygons, level, hex_size_m=hex_size_m)
+    counts = counts.reindex(out.area_code.to_numpy()).fillna(0.0)
+    for col in counts.columns:
+        out[col] = counts[col].to_numpy()
+    return out

@@ -98,13 +98,13 @@ def class_breaks(values: pd.Series, n_classes: int = 6) -> list[float]:
     return sorted({float(q) for q in qs})
 
 
-def _colour(value: float, breaks: Sequence[float]) -> str:
+def _colour(value: float, breaks: Sequence[float], reverse: bool = False) -> str:
     if value is None or np.isnan(value) or not breaks:
         return NO_DATA
     i = int(np.searchsorted(breaks, value, side="left"))
     # Spread the classes over the palette so 3 classes still run light to dark.
-    idx = round(i * (len(PALETTE) - 1) / max(len(breaks) - 1, 1))
-    return PALETTE[min(idx, len(PALETTE) - 1)]
+    idx = min(round(i * (len(PALETTE) - 1) / max(len(breaks) - 1, 1)), len(PALETTE) - 1)
+    return PALETTE[len(PALETTE) - 1 - idx] if reverse else PALETTE[idx]
 
 
 class _Legend(MacroElement):
@@ -160,12 +160,14 @@ def _distinct_format(field: Field, breaks: list[float]) -> Field:
     return candidate
 
 
-def _legend_rows(breaks: list[float], field: Field, values: pd.Series) -> list[tuple[str, str]]:
+def _legend_rows(
+    breaks: list[float], field: Field, values: pd.Series, reverse: bool = False
+) -> list[tuple[str, str]]:
     field = _distinct_format(field, breaks)
     rows = []
     lo = float(values.min()) if values.notna().any() else 0.0
     for hi in breaks:
-        rows.append((_colour(hi, breaks), f"{field.format(lo)} – {field.format(hi)}"))
+        rows.append((_colour(hi, breaks, reverse), f"{field.format(lo)} – {field.format(hi)}"))
         lo = hi
     if values.isna().any():
         rows.append((NO_DATA, "no residents / no data"))
@@ -213,6 +215,8 @@ def choropleth(
     basemap: bool = False,
     asset_url: str = STREAMLIT_ASSET_URL,
     n_classes: int = 6,
+    reverse: bool = False,
+    extra_legend: Sequence[tuple[str, str]] = (),
 ) -> folium.Map:
     """Choropleth of ``field`` over ``areas`` with tooltip and legend.
 
@@ -233,6 +237,10 @@ def choropleth(
         See :func:`base_map`.
     n_classes
         Quantile classes.
+    reverse
+        Darkest colour for the lowest values (for measures where low is bad, like access).
+    extra_legend
+        More ``(colour, text)`` rows for the legend (e.g. provider markers).
 
     Returns
     -------
@@ -255,7 +263,7 @@ def choropleth(
         {
             "name": [html.escape(str(n)) for n in shown.area_name],
             "code": [html.escape(str(c)) for c in shown.area_code],
-            "_fill": [_colour(v, breaks) for v in values],
+            "_fill": [_colour(v, breaks, reverse) for v in values],
         }
     )
     fields = [field, *[f for f in tooltip if f.column != field.column]]
@@ -279,8 +287,84 @@ def choropleth(
             sticky=True,
         ),
     ).add_to(m)
-    _Legend(title or field.label, _legend_rows(breaks, field, values), note).add_to(m)
+    _Legend(title or field.label, [*_legend_rows(breaks, field, values, reverse), *extra_legend], note).add_to(m)
     return m
+
+
+KIND_COLOURS = {"micro_enterprise": "#1f78b4", "day_centre": "#33a02c", "other": "#6a3d9a"}
+CLOSED_COLOUR = "#000000"
+
+
+def provider_legend(kinds: Sequence[str], *, closed: bool) -> list[tuple[str, str]]:
+    """Legend rows for :func:`add_providers` markers."""
+    labels = {"micro_enterprise": "Micro-enterprise", "day_centre": "Day centre", "other": "Other provider"}
+    rows = [(KIND_COLOURS[k], labels[k]) for k in kinds]
+    if closed:
+        rows.append(("#ffffff", "Closed day centre (○, closure date on hover)"))
+    return rows
+
+
+def add_providers(
+    m: folium.Map,
+    providers: gpd.GeoDataFrame,
+    *,
+    closed: gpd.GeoDataFrame | None = None,
+    show_names: bool = True,
+    label: str = "Providers",
+) -> folium.Map:
+    """Draw providers as circle markers coloured by kind, and closed day centres as rings.
+
+    Parameters
+    ----------
+    m
+        The map to draw on.
+    providers
+        Active providers (any CRS) with ``kind``, ``capacity`` and ``name``.
+    closed
+        Closed providers with ``end_date``, drawn as hollow black rings.
+    show_names
+        Show names in tooltips; off for privacy (sole traders' homes).
+    label
+        Layer name.
+    """
+    def layer(frame: gpd.GeoDataFrame, closed_layer: bool) -> None:
+        if frame.empty:
+            return
+        wgs = frame.to_crs(WGS84)
+        props = pd.DataFrame(
+            {
+                "kind": [KIND_LABELS_SHORT.get(k, k) for k in frame.kind],
+                "name": [html.escape(str(n)) if show_names else "(hidden for privacy)" for n in frame.name],
+                "places": [Field("capacity", "").format(c) for c in frame.capacity],
+                "_colour": [CLOSED_COLOUR if closed_layer else KIND_COLOURS.get(k, "#999999") for k in frame.kind],
+            }
+        )
+        fields, aliases = ["kind", "name", "places"], ["Kind", "Name", "Places"]
+        if closed_layer:
+            props["closed"] = [d.strftime("%d %b %Y") for d in frame.end_date]
+            fields.append("closed")
+            aliases.append("Closed on")
+        gj = gpd.GeoDataFrame(props, geometry=shapely.set_precision(wgs.geometry.values, 1e-5), crs=WGS84)
+        folium.GeoJson(
+            gj.to_json(drop_id=True),
+            name=f"{label} (closed)" if closed_layer else label,
+            marker=folium.CircleMarker(radius=6 if closed_layer else 4),
+            style_function=lambda f, closed_layer=closed_layer: {
+                "color": f["properties"]["_colour"],
+                "weight": 2 if closed_layer else 1,
+                "fillColor": "#ffffff" if closed_layer else f["properties"]["_colour"],
+                "fillOpacity": 0.2 if closed_layer else 0.85,
+            },
+            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases),
+        ).add_to(m)
+
+    layer(providers, False)
+    if closed is not None:
+        layer(closed, True)
+    return m
+
+
+KIND_LABELS_SHORT = {"micro_enterprise": "Micro-enterprise", "day_centre": "Day centre", "other": "Other"}
 
 
 def standalone_html(m: folium.Map, *, leaflet_dir: Path = LEAFLET_DIR) -> str:

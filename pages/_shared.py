@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -11,9 +12,14 @@ import pandas as pd
 import streamlit as st
 
 from gapmap import io
-from gapmap.config import DataPaths
+from gapmap.config import PACKAGE_ROOT, DataPaths
+from gapmap.costs import euclidean_costs
+from gapmap.errors import GapmapError
+from gapmap.gaps import GapParams, gaps_by_area, point_gaps
 from gapmap.maps import ATTRIBUTION
 from gapmap.population import CouncilData, load_council, population_by_area
+from gapmap.privacy import DEFAULT_DISPLACEMENT_M, DEFAULT_PRIVACY, PRIVACY_MODES
+from gapmap.records import load_providers
 
 DEFAULT_COUNCIL = "E06000066"  # Somerset: the worked example in the README
 
@@ -93,3 +99,118 @@ def council_picker() -> str:
 def show_attribution() -> None:
     """The licence and attribution lines the data requires."""
     st.caption("  \n".join(ATTRIBUTION))
+
+
+# --- Provider records -------------------------------------------------------------------
+
+SAMPLE_COUNCIL = "E06000066"
+SAMPLE_PATH = PACKAGE_ROOT / "data" / "sample" / "somerset_providers_illustrative.csv"
+ILLUSTRATIVE = "Illustrative sample — not real providers"
+
+
+@dataclass(frozen=True)
+class ProviderSource:
+    """Where the providers on a page come from."""
+
+    key: str
+    label: str
+    illustrative: bool
+    providers: gpd.GeoDataFrame
+
+
+@st.cache_resource(show_spinner="Reading the illustrative sample…")
+def sample_providers(code: str) -> gpd.GeoDataFrame:
+    """The generated Somerset sample (see scripts/make_sample.py)."""
+    return load_providers(SAMPLE_PATH, outline=council_data(code).outline()).accepted
+
+
+def provider_source(code: str) -> ProviderSource | None:
+    """The council's providers: its own records if imported, else the sample (Somerset only)."""
+    own = registry_providers(code)
+    if own is not None and len(own):
+        return ProviderSource(f"registry:{code}:{registry_version()}", "Your council's records", False, own)
+    if code == SAMPLE_COUNCIL:
+        return ProviderSource("sample", ILLUSTRATIVE, True, sample_providers(code))
+    return None
+
+
+def registry_providers(code: str) -> gpd.GeoDataFrame | None:
+    """Providers saved in the registry for this council (None until records are imported)."""
+    return None
+
+
+def registry_version() -> str:
+    """Changes whenever the registry is written (cache key)."""
+    return "0"
+
+
+@st.cache_resource(show_spinner="Measuring distances to providers…", max_entries=8)
+def cost_table(code: str, source_key: str, radius_km: float, circuity: float, _providers: gpd.GeoDataFrame):
+    """Straight-line cost table from every postcode to every provider within the radius."""
+    return euclidean_costs(council_data(code).points, _providers, max_km=radius_km, circuity=circuity)
+
+
+@st.cache_resource(show_spinner="Computing access for every postcode…", max_entries=16)
+def gap_points(code: str, source_key: str, params: GapParams, _providers: gpd.GeoDataFrame):
+    """Access metrics per demand point."""
+    costs = cost_table(code, source_key, params.radius_km, params.circuity, _providers)
+    return point_gaps(council_data(code).points, _providers, params, costs=costs)
+
+
+@st.cache_resource(show_spinner="Adding up by area…", max_entries=24)
+def gap_areas(
+    code: str,
+    source_key: str,
+    params: GapParams,
+    level: str,
+    hex_size_m: float,
+    areas_digest: str | None,
+    _providers: gpd.GeoDataFrame,
+    _areas: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Gap metrics per area."""
+    per_point = gap_points(code, source_key, params, _providers)
+    return gaps_by_area(
+        council_data(code), _providers, level, params, hex_size_m=hex_size_m, areas=_areas, per_point=per_point
+    )
+
+
+def privacy_setting() -> str:
+    """The session's privacy mode for micro-provider locations (sidebar)."""
+    return st.session_state.get("privacy", DEFAULT_PRIVACY)
+
+
+def privacy_picker() -> None:
+    """Sidebar control for how micro-providers are shown."""
+    st.radio(
+        "Micro-provider locations",
+        list(PRIVACY_MODES),
+        format_func=PRIVACY_MODES.get,
+        key="privacy",
+        index=list(PRIVACY_MODES).index(DEFAULT_PRIVACY),
+        help="Sole traders often work from home, so their locations are personal data. Keep them "
+        f"moved ({DEFAULT_DISPLACEMENT_M:.0f} m) or counted per area in anything you show or hand out.",
+    )
+
+
+def area_file_input(level: str) -> tuple[gpd.GeoDataFrame | None, str | None]:
+    """File uploader for the 'your own areas' level; stops the page until a usable file is given."""
+    if level != "parish":
+        return None, None
+    upload = st.file_uploader(
+        "Boundary file of your areas",
+        type=["gpkg", "geojson", "json", "zip"],
+        key="areas_upload",
+        help="An ONS parish boundaries file (PARxxCD/PARxxNM columns, any vintage), or your own "
+        "village-agent patches or PCN areas: GeoPackage, GeoJSON or a zipped shapefile.",
+    )
+    if upload is None:
+        st.info("Upload a parish or patch boundary file to see your own areas.")
+        st.stop()
+    payload = upload.getvalue()
+    key = digest(payload)
+    try:
+        return user_areas(upload.name, key, payload), key
+    except GapmapError as exc:
+        st.error(f"Could not use **{upload.name}**: {exc}")
+        st.stop()

@@ -41,28 +41,11 @@ basemap = c4.toggle(
 )
 
 hex_size = 1000
-areas_gdf, areas_digest = None, None
 if level == "hex":
     hex_size = st.select_slider(
         "Hex width", options=list(HEX_SIZES), value=1000, format_func=HEX_SIZES.get, key="hex_size"
     )
-if level == "parish":
-    upload = st.file_uploader(
-        "Boundary file of your areas",
-        type=["gpkg", "geojson", "json", "zip"],
-        help="An ONS parish boundaries file (PARxxCD/PARxxNM columns, any vintage), or your own "
-        "village-agent patches or PCN areas: GeoPackage, GeoJSON or a zipped shapefile.",
-    )
-    if upload is None:
-        st.info("Upload a parish or patch boundary file to map population by your own areas.")
-        st.stop()
-    payload = upload.getvalue()
-    areas_digest = _shared.digest(payload)
-    try:
-        areas_gdf = _shared.user_areas(upload.name, areas_digest, payload)
-    except GapmapError as exc:
-        st.error(f"Could not use **{upload.name}**: {exc}")
-        st.stop()
+areas_gdf, areas_digest = _shared.area_file_input(level)
 
 try:
     areas = _shared.population(code, level, float(hex_size), areas_digest, areas_gdf)

@@ -1,0 +1,253 @@
+"""Where care is short: access, unmet need and ranked priority areas."""
+
+import html
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from gapmap.demand import BANDS
+from gapmap.errors import GapmapError
+from gapmap.export import gaps_table, to_csv_bytes, to_geojson_bytes
+from gapmap.gaps import DEFAULT_TARGET_PER_1000, GAP_METRICS, GapParams, ScoreWeights, supply_at
+from gapmap.maps import Field, add_providers, choropleth, provider_legend, standalone_html
+from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
+from gapmap.privacy import for_display
+from gapmap.providers import KIND_LABELS, KINDS
+from pages import _shared
+
+HEX_SIZES = {500: "500 m", 1000: "1 km", 2000: "2 km", 5000: "5 km"}
+
+code = st.session_state.get("council", _shared.DEFAULT_COUNCIL)
+data = _shared.council_data(code)
+st.title(f"Where care is short — {data.council.name}")
+
+source = _shared.provider_source(code)
+if source is None:
+    st.info(
+        f"No provider records for {data.council.name} yet. Import your list of micro-providers, "
+        "day centres and closures on the **Provider records** page; an illustrative sample is "
+        "available for Somerset."
+    )
+    st.page_link("pages/records.py", label="Go to Provider records", icon=":material/upload_file:")
+    st.stop()
+if source.illustrative:
+    st.warning(
+        f"**{_shared.ILLUSTRATIVE}.** Generated for demonstration; load your own records on the Provider records page.",
+        icon=":material/science:",
+    )
+
+c1, c2, c3, c4 = st.columns([1.2, 1, 1.3, 1.2])
+level = c1.selectbox("Areas", LEVELS, format_func=LEVEL_LABELS.get, key="gap_level")
+band = c2.selectbox(
+    "Age band",
+    list(BANDS),
+    format_func=BAND_LABELS.get,
+    key="gap_band",
+    help="Whose need is measured: places are shared among people of this age.",
+)
+kinds = c3.multiselect(
+    "Providers that count", list(KINDS), default=list(KINDS), format_func=KIND_LABELS.get, key="gap_kinds"
+)
+as_at = c4.date_input(
+    "As at",
+    value=date.today(),
+    min_value=date(2000, 1, 1),
+    max_value=date(2035, 12, 31),
+    format="DD/MM/YYYY",
+    key="gap_as_at",
+    help="Only providers open on this date count. Move it back to see what a closure did.",
+)
+c5, c6, c7 = st.columns([1.2, 1.3, 1.5])
+radius = c5.slider(
+    "Catchment radius (km)",
+    1.0,
+    20.0,
+    5.0,
+    0.5,
+    key="gap_radius",
+    help="How far people can reasonably get to a provider (straight line × circuity).",
+)
+metric = c6.selectbox("Map shows", list(GAP_METRICS), format_func=lambda m: GAP_METRICS[m][0], key="gap_metric")
+basemap = c7.toggle("Street basemap", value=False, key="gap_basemap", help="OpenStreetMap tiles need internet access.")
+hex_size = 1000
+if level == "hex":
+    hex_size = st.select_slider(
+        "Hex width", options=list(HEX_SIZES), value=1000, format_func=HEX_SIZES.get, key="gap_hex"
+    )
+areas_gdf, areas_digest = _shared.area_file_input(level)
+
+with st.expander("Assumptions: road distance, target, score weights"):
+    a1, a2 = st.columns(2)
+    circuity = a1.number_input(
+        "Road/straight-line factor",
+        1.0,
+        2.0,
+        1.0,
+        0.05,
+        key="gap_circuity",
+        help="1.0 = straight line. About 1.3 approximates road distance in rural England.",
+    )
+    target = a2.number_input(
+        f"Target places per 1,000 people {BAND_LABELS[band].lower()}",
+        0.0,
+        1000.0,
+        DEFAULT_TARGET_PER_1000[band],
+        1.0,
+        key=f"gap_target_{band}",
+        help="Default: the level Somerset reached in 2020 (about 4,000 people supported). Set your own.",
+    )
+    w1, w2, w3, w4 = st.columns(4)
+    weights = ScoreWeights(
+        need=w1.number_input("Weight: need", 0.0, 10.0, 0.4, 0.05, key="w_need"),
+        access=w2.number_input("Weight: access", 0.0, 10.0, 0.3, 0.05, key="w_access"),
+        deprivation=w3.number_input("Weight: deprivation", 0.0, 10.0, 0.2, 0.05, key="w_dep"),
+        rurality=w4.number_input("Weight: rurality", 0.0, 10.0, 0.1, 0.05, key="w_rural"),
+    )
+if not kinds:
+    st.error("Choose at least one kind of provider.")
+    st.stop()
+try:
+    params = GapParams(
+        band=band,
+        radius_km=radius,
+        kinds=tuple(kinds),
+        as_at=as_at,
+        circuity=circuity,
+        target_per_1000=target,
+        weights=weights,
+    )
+    areas = _shared.gap_areas(
+        code, source.key, params, level, float(hex_size), areas_digest, source.providers, areas_gdf
+    )
+except (GapmapError, ValueError) as exc:
+    st.error(str(exc))
+    st.stop()
+
+active = supply_at(source.providers, params)
+m1, m2, m3, m4 = st.columns(4)
+m1.metric("Providers open", f"{len(active):,}", help=f"Open on {as_at:%d %b %Y}, of the chosen kinds")
+m2.metric("Places", f"{active.capacity.sum():,.0f}")
+m3.metric(
+    f"Beyond {radius:g} km",
+    f"{areas.pop_beyond_radius.sum():,.0f}",
+    help=f"People {BAND_LABELS[band].lower()} with no open provider within {radius:g} km",
+)
+m4.metric(
+    "Unmet need (people)",
+    f"{areas.unmet_need.sum():,.0f}",
+    help=f"Short of {params.target:g} places per 1,000 people {BAND_LABELS[band].lower()}, after sharing "
+    "reachable places (2SFCA)",
+)
+
+label, fmt, low_is_bad = GAP_METRICS[metric]
+privacy = _shared.privacy_setting()
+shown = for_display(active, privacy)
+closed = source.providers[source.providers.end_date.notna() & (source.providers.end_date <= pd.Timestamp(as_at))]
+closed = closed[closed.kind == "day_centre"]
+note = f"{data.council.name} · {LEVEL_LABELS[level]} · providers open {as_at:%d/%m/%Y} · radius {radius:g} km"
+if source.illustrative:
+    note = f"{_shared.ILLUSTRATIVE} · {note}"
+fmap = choropleth(
+    areas,
+    Field(metric, label, fmt),
+    tooltip=[
+        Field(f"pop_{band}", BAND_LABELS[band]),
+        Field("gap_score", "Gap score", ",.0f"),
+        Field("unmet_need", "Unmet need (people)"),
+        Field("access_e2sfca", "Places per 1,000 (E2SFCA)", ",.1f"),
+        Field("nearest_km", "Nearest provider (km)", ",.1f"),
+        Field("n_micro_enterprise", "Micro-enterprises here"),
+    ],
+    note=note,
+    basemap=basemap,
+    reverse=low_is_bad,
+    extra_legend=provider_legend(
+        [k for k in kinds if privacy != "counts" or k != "micro_enterprise"], closed=not closed.empty
+    ),
+)
+add_providers(fmap, shown, closed=closed, show_names=privacy == "exact")
+clicked = st_folium(
+    fmap, height=620, use_container_width=True, returned_objects=["last_active_drawing"], key=f"gapmap-{code}-{level}"
+)
+if privacy != "exact":
+    st.caption(
+        "Micro-provider locations are "
+        + ("moved by 500 m" if privacy == "displaced" else "not shown")
+        + " and names hidden (privacy setting in the sidebar)."
+    )
+
+# Detail of the clicked area.
+feature = (clicked or {}).get("last_active_drawing") or {}
+picked = html.unescape(feature.get("properties", {}).get("code", "")) if feature else ""
+if picked and picked in set(areas.area_code):
+    row = areas.set_index("area_code").loc[picked]
+    st.subheader(f"{row.area_name}")
+    d1, d2 = st.columns([1, 1.2])
+    d1.markdown(
+        f"**Gap score {row.gap_score:.0f}** (rank {row.gap_rank} of {int(areas.gap_rank.max())})  \n"
+        f"{BAND_LABELS[band]}: {row[f'pop_{band}']:,.0f} · unmet need {row.unmet_need:,.0f} people  \n"
+        f"Nearest provider {row.nearest_km:.1f} km on average · {row.providers_within:.1f} within {radius:g} km  \n"
+        f"Access {row.access_e2sfca:.1f} places per 1,000 · {row.pop_beyond_radius:,.0f} people beyond {radius:g} km"
+    )
+    d1.caption("Why: " + row.gap_reasons)
+    parts = pd.DataFrame(
+        {"points": [row.gap_need, row.gap_access, row.gap_deprivation, row.gap_rurality]},
+        index=["Need", "Access", "Deprivation", "Rurality"],
+    )
+    d2.bar_chart(parts, horizontal=True, height=200, y_label="", x_label="Points of the gap score")
+else:
+    st.caption("Click an area on the map to see why it scores as it does.")
+
+st.subheader("Priority areas")
+table = gaps_table(areas)
+if source.illustrative:
+    table = table.assign(data_note=_shared.ILLUSTRATIVE)
+    st.caption(f"{_shared.ILLUSTRATIVE}: rankings show how the tool works, not real need.")
+top = table.drop(columns=table.geometry.name).head(15)
+st.dataframe(
+    top[
+        [
+            "gap_rank",
+            "area_name",
+            "gap_score",
+            "unmet_need",
+            f"pop_{band}",
+            "access_e2sfca",
+            "nearest_km",
+            "gap_reasons",
+        ]
+    ],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "gap_rank": st.column_config.NumberColumn("Rank"),
+        "area_name": "Area",
+        "gap_score": st.column_config.ProgressColumn("Gap score", min_value=0, max_value=100, format="%.0f"),
+        "unmet_need": st.column_config.NumberColumn("Unmet need", format="%.0f"),
+        f"pop_{band}": st.column_config.NumberColumn(BAND_LABELS[band], format="%.0f"),
+        "access_e2sfca": st.column_config.NumberColumn("Places per 1,000", format="%.1f"),
+        "nearest_km": st.column_config.NumberColumn("Nearest (km)", format="%.1f"),
+        "gap_reasons": st.column_config.TextColumn("Why", width="large"),
+    },
+)
+stem = f"gapmap-gaps-{code}-{level}-{band}" + ("-ILLUSTRATIVE" if source.illustrative else "")
+b1, b2, b3 = st.columns(3)
+b1.download_button("Download all areas (CSV)", to_csv_bytes(table), f"{stem}.csv", "text/csv")
+b2.download_button("Download all areas (GeoJSON)", to_geojson_bytes(table), f"{stem}.geojson", "application/geo+json")
+b3.download_button("Download map (HTML, works offline)", standalone_html(fmap), f"{stem}-map.html", "text/html")
+with st.expander("How the measures are worked out"):
+    st.markdown(
+        f"""
+- **Nearest provider**: straight-line distance from each postcode to the nearest open provider of the chosen
+  kinds, averaged over the area weighted by people {BAND_LABELS[band].lower()}.
+- **Places per 1,000 (2SFCA)**: each provider's places are shared among the people within {radius:g} km of it;
+  a postcode's access is the sum of the shares it can reach. The *enhanced* version weights nearer places more
+  (Gaussian decay, σ = {radius / 2:g} km).
+- **Unmet need**: people {BAND_LABELS[band].lower()} × {params.target:g} per 1,000, minus the places shared out
+  to the area; never below zero.
+- **Gap score** (0–100): weighted mix of need, poor access, older people's income deprivation (IoD 2025) and
+  rurality, each ranked across the council's areas. The bar chart for a clicked area shows each part.
+"""
+    )
