@@ -46,14 +46,36 @@ def gaussian(sigma: float) -> WeightFn:
     return lambda c: np.exp(-(c * c) / (2.0 * sigma * sigma))
 
 
-def _positions(costs: pd.DataFrame, demand: pd.Series, supply: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    oi = demand.index.get_indexer(costs["origin"].to_numpy())
-    dj = supply.index.get_indexer(costs["dest"].to_numpy())
+def _labels_to_positions(index: pd.Index, labels: np.ndarray) -> np.ndarray:
+    # A default RangeIndex maps labels to positions directly (much faster than hashing).
+    if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and labels.dtype.kind in "iu":
+        pos = labels.astype(np.int64, copy=False)
+        return np.where((pos >= 0) & (pos < len(index)), pos, -1)
+    return index.get_indexer(labels)
+
+
+def _prepare(
+    costs: pd.DataFrame, demand: pd.Series, supply: pd.Series, radius: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Positions of the pairs within ``radius``, and their costs."""
+    c = costs["cost"].to_numpy(dtype=float)
+    keep = c <= radius
+    oi = _labels_to_positions(demand.index, costs["origin"].to_numpy()[keep])
+    dj = _labels_to_positions(supply.index, costs["dest"].to_numpy()[keep])
     if (oi < 0).any():
         raise ValueError("the cost table has origins that are not demand points")
     if (dj < 0).any():
         raise ValueError("the cost table has destinations that are not providers")
-    return oi, dj
+    return oi, dj, c[keep]
+
+
+def _fca(oi: np.ndarray, dj: np.ndarray, w: np.ndarray | None, d: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """The two steps on position arrays: R_j = S_j / sum_i D_i W_ij; A_i = sum_j R_j W_ij."""
+    dw = d[oi] if w is None else d[oi] * w
+    reach = np.bincount(dj, weights=dw, minlength=len(s))
+    ratio = np.divide(s, reach, out=np.zeros_like(s), where=reach > 0)
+    rw = ratio[dj] if w is None else ratio[dj] * w
+    return np.bincount(oi, weights=rw, minlength=len(d))
 
 
 def floating_catchment(
@@ -93,16 +115,9 @@ def floating_catchment(
     >>> floating_catchment(costs, pd.Series([5.0, 15.0]), pd.Series({"p": 10.0}), radius=5).tolist()
     [0.5, 0.5]
     """
-    oi, dj = _positions(costs, demand, supply)
-    c = costs["cost"].to_numpy(dtype=float)
-    keep = c <= radius
-    oi, dj, c = oi[keep], dj[keep], c[keep]
-    w = weight(c) if weight is not None else np.ones_like(c)
-    d = demand.to_numpy(dtype=float)
-    s = supply.to_numpy(dtype=float)
-    reach = np.bincount(dj, weights=d[oi] * w, minlength=len(s))
-    ratio = np.divide(s, reach, out=np.zeros_like(s), where=reach > 0)
-    a = np.bincount(oi, weights=ratio[dj] * w, minlength=len(d))
+    oi, dj, c = _prepare(costs, demand, supply, radius)
+    w = weight(c) if weight is not None else None
+    a = _fca(oi, dj, w, demand.to_numpy(dtype=float), supply.to_numpy(dtype=float))
     return pd.Series(a, index=demand.index, name="access")
 
 
@@ -136,23 +151,21 @@ def point_metrics(
         ``beyond_radius`` (bool), ``access_2sfca`` and ``access_e2sfca`` (places per 1,000
         people of the band), ``allocated`` (2SFCA share of capacity: :math:`D_i A_i`).
     """
-    oi, dj = _positions(costs, demand, capacity)
-    c = costs["cost"].to_numpy(dtype=float)
-    keep = c <= radius
-    oi_r, dj_r = oi[keep], dj[keep]
+    oi, dj, c = _prepare(costs, demand, capacity, radius)
     cap = capacity.to_numpy(dtype=float)
-    n = len(demand)
-    count = np.bincount(oi_r, minlength=n)
-    a2 = floating_catchment(costs, demand, capacity, radius=radius)
-    ae = floating_catchment(costs, demand, capacity, radius=radius, weight=gaussian(sigma or radius / 2))
+    d = demand.to_numpy(dtype=float)
+    n = len(d)
+    count = np.bincount(oi, minlength=n)
+    a2 = _fca(oi, dj, None, d, cap)
+    ae = _fca(oi, dj, gaussian(sigma or radius / 2)(c), d, cap)
     return pd.DataFrame(
         {
             "providers_within": count.astype(float),
-            "capacity_within": np.bincount(oi_r, weights=cap[dj_r], minlength=n),
+            "capacity_within": np.bincount(oi, weights=cap[dj], minlength=n),
             "beyond_radius": count == 0,
-            "access_2sfca": a2.to_numpy() * 1000.0,
-            "access_e2sfca": ae.to_numpy() * 1000.0,
-            "allocated": a2.to_numpy() * demand.to_numpy(dtype=float),
+            "access_2sfca": a2 * 1000.0,
+            "access_e2sfca": ae * 1000.0,
+            "allocated": a2 * d,
         },
         index=demand.index,
     )

@@ -76,16 +76,34 @@ def euclidean_costs(
     if len(o) == 0 or len(d) == 0:
         return pd.DataFrame({"origin": origins.index[:0], "dest": dests.index[:0], "cost": np.empty(0)})
     radius_m = max_km * 1000.0 / circuity
-    pairs = cKDTree(o).sparse_distance_matrix(cKDTree(d), radius_m, output_type="ndarray")
-    order = np.lexsort((pairs["j"], pairs["i"]))
-    pairs = pairs[order]
+    dest_tree = cKDTree(d)
+    parts_i, parts_j, parts_v = [], [], []
+    # Origins in chunks: memory stays near the size of the result, and each chunk's pairs
+    # come out sorted by origin, so the whole table is sorted without a global sort.
+    for start in range(0, len(o), _CHUNK):
+        chunk = o[start : start + _CHUNK]
+        pairs = cKDTree(chunk).sparse_distance_matrix(dest_tree, radius_m, output_type="ndarray")
+        order = np.lexsort((pairs["j"], pairs["i"]))
+        parts_i.append(pairs["i"][order].astype(np.int64) + start)
+        parts_j.append(pairs["j"][order].astype(np.int64))
+        parts_v.append(pairs["v"][order] * (circuity / 1000.0))
+        del pairs, order
+    i = np.concatenate(parts_i)
+    j = np.concatenate(parts_j)
     return pd.DataFrame(
         {
-            "origin": origins.index.to_numpy()[pairs["i"]],
-            "dest": dests.index.to_numpy()[pairs["j"]],
-            "cost": pairs["v"] * circuity / 1000.0,
+            "origin": origins.index.to_numpy()[i] if not _is_default_range(origins.index) else i,
+            "dest": dests.index.to_numpy()[j] if not _is_default_range(dests.index) else j,
+            "cost": np.concatenate(parts_v),
         }
     )
+
+
+_CHUNK = 100_000
+
+
+def _is_default_range(index: pd.Index) -> bool:
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
 
 
 def nearest_km(origins: gpd.GeoDataFrame, dests: gpd.GeoDataFrame) -> pd.Series:

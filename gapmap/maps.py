@@ -160,9 +160,7 @@ def _distinct_format(field: Field, breaks: list[float]) -> Field:
     return candidate
 
 
-def _legend_rows(
-    breaks: list[float], field: Field, values: pd.Series, reverse: bool = False
-) -> list[tuple[str, str]]:
+def _legend_rows(breaks: list[float], field: Field, values: pd.Series, reverse: bool = False) -> list[tuple[str, str]]:
     field = _distinct_format(field, breaks)
     rows = []
     lo = float(values.min()) if values.notna().any() else 0.0
@@ -327,6 +325,7 @@ def add_providers(
     label
         Layer name.
     """
+
     def layer(frame: gpd.GeoDataFrame, closed_layer: bool) -> None:
         if frame.empty:
             return
