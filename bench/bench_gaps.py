@@ -30,11 +30,11 @@ sys.path.insert(0, str(ROOT))
 import geopandas as gpd  # noqa: E402
 
 from gapmap.access import floating_catchment, gaussian, point_metrics  # noqa: E402
+from gapmap.areas import aggregate  # noqa: E402
 from gapmap.config import BNG  # noqa: E402
 from gapmap.costs import euclidean_costs  # noqa: E402
 from gapmap.gaps import GapParams, area_gaps, point_gaps  # noqa: E402
 from gapmap.population import area_codes, load_council  # noqa: E402
-from gapmap.areas import aggregate  # noqa: E402
 
 
 def best(fn, repeat=5):
@@ -127,8 +127,8 @@ def somerset() -> None:
 
 def england_child() -> None:
     """Runs in a child process so its peak memory is its own."""
-    from gapmap.demand import share_population
     from gapmap.config import DataPaths
+    from gapmap.demand import share_population
 
     paths = DataPaths()
     t0 = time.perf_counter()
