@@ -1,11 +1,13 @@
-"""Command line: ``python -m gapmap councils|population``.
+"""Command line: ``python -m gapmap councils|population|gaps|validate|import``.
 
-Exit status 0 on success, 2 on bad input (unknown council, unreadable file, bad option).
+Exit status 0 on success, 2 on bad input (unknown council, unreadable file, bad option);
+``validate`` and ``import`` exit 1 when some rows were rejected.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import warnings
 from collections.abc import Sequence
@@ -14,15 +16,15 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from gapmap import io
+from gapmap import io, registry
 from gapmap.config import DataPaths
 from gapmap.demand import BANDS
-from gapmap.errors import GapmapError
+from gapmap.errors import GapmapError, ProviderFileError
 from gapmap.export import gaps_table, population_table, to_csv_bytes, to_geojson_bytes
 from gapmap.gaps import GapParams, gaps_by_area, supply_at
 from gapmap.population import LEVELS, load_council, population_by_area
 from gapmap.providers import KINDS
-from gapmap.records import load_providers
+from gapmap.records import RECORD_KINDS, load_providers
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -92,6 +94,33 @@ def _parser() -> argparse.ArgumentParser:
         help="target places per 1,000 people of the band (default: Somerset 2020 level)",
     )
     g.add_argument("--out", type=Path, required=True, help="output file: .csv or .geojson")
+
+    for name, text in (
+        ("validate", "check a records file and report every problem"),
+        ("import", "check a records file and save its accepted rows to the registry"),
+    ):
+        v = sub.add_parser(name, help=text)
+        v.add_argument("file", type=Path, help="CSV, Excel (.xlsx), GeoJSON, GeoPackage or zipped shapefile")
+        v.add_argument("--council", required=True, help="council code or name")
+        v.add_argument(
+            "--kind",
+            choices=list(RECORD_KINDS),
+            default="providers",
+            help="what the file lists: providers (default), day_centres, or closures",
+        )
+        if name == "validate":
+            v.add_argument("--json", action="store_true", help="print the report as JSON")
+        else:
+            v.add_argument(
+                "--mode",
+                choices=["replace", "update"],
+                default="replace",
+                help="replace the council's records (default) or add/update by id",
+            )
+            v.add_argument(
+                "--registry", type=Path, default=None, help="registry file (default $GAPMAP_HOME/registry.gpkg)"
+            )
+            v.add_argument("--by", default=None, help="who is importing (default: your user name)")
     return p
 
 
@@ -120,6 +149,8 @@ def _run(args: argparse.Namespace, paths: DataPaths) -> int:
         return 0
     if args.command == "gaps":
         return _gaps(args, paths)
+    if args.command in ("validate", "import"):
+        return _records(args, paths)
     return _population(args, paths)
 
 
@@ -166,6 +197,41 @@ def _gaps(args: argparse.Namespace, paths: DataPaths) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _records(args: argparse.Namespace, paths: DataPaths) -> int:
+    """validate: exit 0 all accepted, 1 some rejected, 2 unreadable. import: also saves."""
+    data = load_council(args.council, paths=paths)
+    try:
+        result = load_providers(args.file, outline=data.outline(), paths=paths, kind=args.kind)
+    except ProviderFileError as exc:
+        if getattr(args, "json", False):
+            print(json.dumps({"accepted": 0, "rejected": [], "warnings": [], "error": str(exc)}))
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if getattr(args, "json", False):
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        for p in result.rejected:
+            print(f"row {p.row}, {p.field}: {p.problem} — {p.fix}", file=sys.stderr)
+        for w in result.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        print(f"{len(result.accepted)} accepted, {len(result.rejected)} rejected ({args.file.name})", file=sys.stderr)
+    if args.command == "import" and len(result.accepted):
+        reg = registry.Registry(args.registry) if args.registry else registry.Registry.default()
+        by = args.by or registry.current_user()
+        records, log = registry.load(reg)
+        records = registry.merge_import(
+            records, result, council_code=data.council.code, source_file=args.file.name, by=by, mode=args.mode
+        )
+        log = registry.log_import(
+            log, council_code=data.council.code, source_file=args.file.name, by=by, mode=args.mode, result=result
+        )
+        registry.save(reg, records, log)
+        n = (records.council_code == data.council.code).sum()
+        print(f"saved: {data.council.name} now has {n} providers in {reg.path}", file=sys.stderr)
+    return 1 if result.rejected else 0
 
 
 def _population(args: argparse.Namespace, paths: DataPaths) -> int:

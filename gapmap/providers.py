@@ -280,6 +280,8 @@ def map_columns(columns: list[str], overrides: dict[str, str] | None = None) -> 
         if col:
             out = {k: v for k, v in out.items() if v != col}
             out[canon] = col
+        else:  # the user said this field is in no column
+            out.pop(canon, None)
     return out
 
 
@@ -384,6 +386,8 @@ def validate_providers(
     council_area: shapely.Geometry | None = None,
     overrides: dict[str, str] | None = None,
     first_row: int = 2,
+    default_kind: str = "micro_enterprise",
+    require_end_date: bool = False,
 ) -> ValidationResult:
     """Check a provider table row by row and locate each provider.
 
@@ -402,6 +406,10 @@ def validate_providers(
         ``{canonical field: user column}`` chosen by the user where guessing is unsure.
     first_row
         Spreadsheet row number of ``table``'s first row (2 when row 1 is the header).
+    default_kind
+        Kind given to rows with none (e.g. ``"day_centre"`` for a list of day centres).
+    require_end_date
+        Reject rows without an end date (a list of closures).
 
     Returns
     -------
@@ -422,8 +430,10 @@ def validate_providers(
     lookup = postcodes.set_index("postcode")[["easting", "northing"]]
     warnings: list[str] = []
     missing_cols = [c for c in ("id", "name", "kind", "capacity") if c not in mapping]
+    if default_kind not in KINDS:
+        raise ValueError(f"unknown default kind {default_kind!r}")
     if "kind" in missing_cols:
-        warnings.append("no 'kind' column: every provider is taken to be a micro_enterprise")
+        warnings.append(f"no 'kind' column: every provider is taken to be a {default_kind}")
     if "capacity" in missing_cols:
         warnings.append(f"no 'capacity' column: each provider is assumed to support {DEFAULT_CAPACITY:g} people")
 
@@ -437,7 +447,10 @@ def validate_providers(
             empty += 1
             continue
         try:
-            rec = _check_row(cells, row_no, lookup, warnings)
+            row_warnings: list[str] = []
+            rec = _check_row(cells, row_no, lookup, row_warnings, default_kind)
+            if require_end_date and rec["end_date"] is None:
+                raise _RowRejectedError("end_date", "no closure date", "give the date the service closed")
             if rec["id"] in seen_ids:
                 raise _RowRejectedError(
                     "id",
@@ -446,6 +459,7 @@ def validate_providers(
                 )
             seen_ids[rec["id"]] = row_no
             records.append(rec)
+            warnings.extend(row_warnings)  # only for rows that were kept
         except _RowRejectedError as r:
             problems.append(Problem(row=row_no, field=r.field, problem=r.problem, fix=r.fix))
             bad_rows.append({"row": row_no, "reason": f"{r.field}: {r.problem} — {r.fix}", **raw.to_dict()})
@@ -464,7 +478,9 @@ def validate_providers(
     return ValidationResult(accepted, problems, warnings, rejected_rows, mapping)
 
 
-def _check_row(cells: dict[str, object], row: int, lookup: pd.DataFrame, warnings: list[str]) -> dict:
+def _check_row(
+    cells: dict[str, object], row: int, lookup: pd.DataFrame, warnings: list[str], default_kind: str
+) -> dict:
     for name, value in cells.items():
         if isinstance(value, str) and value.strip().startswith("="):
             m = _HYPERLINK.match(value.strip())
@@ -488,9 +504,9 @@ def _check_row(cells: dict[str, object], row: int, lookup: pd.DataFrame, warning
 
     kind_raw = cells.get("kind")
     if _blank(kind_raw):
-        rec["kind"] = "micro_enterprise"
+        rec["kind"] = default_kind
         if "kind" in cells:
-            warnings.append(f"row {row}: no kind given, taken to be a micro_enterprise")
+            warnings.append(f"row {row}: no kind given, taken to be a {default_kind}")
     else:
         key = re.sub(r"[^a-z]", "", str(kind_raw).lower())
         if key not in _KIND_WORDS:

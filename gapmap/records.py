@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import shapely
 
 from gapmap import io
 from gapmap.config import DataPaths
 from gapmap.providers import ValidationResult, map_columns, normalise_postcode, validate_providers
+
+RECORD_KINDS = {
+    "providers": ("micro_enterprise", False),
+    "day_centres": ("day_centre", False),
+    "closures": ("day_centre", True),
+}
+"""What a file holds: ``kind -> (default provider kind, end date required)``. A closures file
+is a list of day centres (or other services) with the dates they closed."""
 
 
 def load_providers(
@@ -17,6 +26,7 @@ def load_providers(
     outline: shapely.Geometry | None = None,
     overrides: dict[str, str] | None = None,
     paths: DataPaths | None = None,
+    kind: str = "providers",
 ) -> ValidationResult:
     """Read and validate a provider file (CSV, Excel, GeoJSON, GeoPackage, zipped shapefile).
 
@@ -30,6 +40,8 @@ def load_providers(
         User column choices, ``{canonical field: column}``.
     paths
         Data location (for the offline postcode table).
+    kind
+        What the file holds (:data:`RECORD_KINDS`).
 
     Returns
     -------
@@ -40,11 +52,34 @@ def load_providers(
     ProviderFileError
         When the file cannot be used at all.
     """
-    paths = paths or DataPaths()
-    table = io.read_record_table(path)
+    return check_table(io.read_record_table(path), outline=outline, overrides=overrides, paths=paths, kind=kind)
+
+
+def check_table(
+    table: pd.DataFrame,
+    *,
+    outline: shapely.Geometry | None = None,
+    overrides: dict[str, str] | None = None,
+    paths: DataPaths | None = None,
+    kind: str = "providers",
+) -> ValidationResult:
+    """Validate a table already read from a file (see :func:`load_providers`)."""
     mapping = map_columns([str(c) for c in table.columns], overrides)
-    wanted: list[str] = []
-    if "postcode" in mapping:
-        wanted = [pc for pc in (normalise_postcode(v) for v in table[mapping["postcode"]]) if pc]
-    lookup = io.lookup_postcodes(paths, wanted)
-    return validate_providers(table, postcodes=lookup, council_area=outline, overrides=overrides)
+    postcodes = postcodes_for(table, mapping.get("postcode"), paths)
+    default_kind, need_end = RECORD_KINDS[kind]
+    return validate_providers(
+        table,
+        postcodes=postcodes,
+        council_area=outline,
+        overrides=overrides,
+        default_kind=default_kind,
+        require_end_date=need_end,
+    )
+
+
+def postcodes_for(table: pd.DataFrame, column: str | None, paths: DataPaths | None = None) -> pd.DataFrame:
+    """The shipped coordinates of the postcodes in ``table[column]`` (for re-validation)."""
+    if column is None or column not in table:
+        return io.lookup_postcodes(paths or DataPaths(), [])
+    wanted = [pc for pc in (normalise_postcode(v) for v in table[column]) if pc]
+    return io.lookup_postcodes(paths or DataPaths(), wanted)

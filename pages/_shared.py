@@ -11,7 +11,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from gapmap import io
+from gapmap import io, registry
 from gapmap.config import PACKAGE_ROOT, DataPaths
 from gapmap.costs import euclidean_costs
 from gapmap.errors import GapmapError
@@ -134,14 +134,29 @@ def provider_source(code: str) -> ProviderSource | None:
     return None
 
 
-def registry_providers(code: str) -> gpd.GeoDataFrame | None:
-    """Providers saved in the registry for this council (None until records are imported)."""
-    return None
+def registry_location() -> registry.Registry:
+    """The registry file ($GAPMAP_HOME/registry.gpkg)."""
+    return registry.Registry.default()
 
 
 def registry_version() -> str:
-    """Changes whenever the registry is written (cache key)."""
-    return "0"
+    """Changes whenever the registry file is rewritten (part of cache keys)."""
+    path = registry_location().path
+    return str(path.stat().st_mtime_ns) if path.exists() else "none"
+
+
+@st.cache_resource(show_spinner="Reading the registry…", max_entries=4)
+def registry_contents(path: str, version: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """All registry records and the import log, re-read whenever the file changes."""
+    del version  # cache key only
+    return registry.load(registry.Registry(Path(path)))
+
+
+def registry_providers(code: str) -> gpd.GeoDataFrame | None:
+    """Providers saved in the registry for this council (None until records are imported)."""
+    records, _ = registry_contents(str(registry_location().path), registry_version())
+    mine = registry.council_records(records, code)
+    return mine if len(mine) else None
 
 
 @st.cache_resource(show_spinner="Measuring distances to providers…", max_entries=8)

@@ -1,6 +1,225 @@
-"""Provider records: import, validate, keep and export the council's own lists."""
+"""Provider records: import, check, keep, edit and export the council's own lists."""
 
+import tempfile
+from pathlib import Path
+
+import pandas as pd
 import streamlit as st
+from streamlit_folium import st_folium
 
-st.title("Provider records")
-st.info("Import of your own records is coming in the next release.")
+from gapmap import io, registry
+from gapmap.config import PACKAGE_ROOT
+from gapmap.errors import GapmapError
+from gapmap.export import neutralise_formulas, to_csv_bytes, to_geojson_bytes
+from gapmap.maps import add_providers, base_map
+from gapmap.privacy import for_display
+from gapmap.providers import FIELDS, KINDS, map_columns
+from gapmap.records import RECORD_KINDS, check_table, postcodes_for
+from pages import _shared
+
+TEMPLATE = PACKAGE_ROOT / "data" / "templates" / "providers_template.csv"
+KIND_OF_FILE = {
+    "providers": "Providers (micro-enterprises and others)",
+    "day_centres": "Day centres",
+    "closures": "Closures (services with the date they closed)",
+}
+
+code = st.session_state.get("council", _shared.DEFAULT_COUNCIL)
+data = _shared.council_data(code)
+council = data.council
+st.title(f"Provider records — {council.name}")
+reg = _shared.registry_location()
+records, log = _shared.registry_contents(str(reg.path), _shared.registry_version())
+mine = registry.council_records(records, code)
+
+if len(mine):
+    last = log[log.council_code == code].tail(1)
+    when = f", last import {last.imported_at.iloc[0]} by {last.imported_by.iloc[0]}" if len(last) else ""
+    st.success(f"Using **your council's records**: {len(mine)} providers{when}.", icon=":material/verified:")
+elif code == _shared.SAMPLE_COUNCIL:
+    st.warning(
+        f"**{_shared.ILLUSTRATIVE}.** The dashboard is showing a generated sample so you can see it work. "
+        "Import your own list below: one click replaces the sample with your records.",
+        icon=":material/science:",
+    )
+else:
+    st.info(f"No records for {council.name} yet. Import your list of micro-providers, day centres and closures.")
+
+# ---------------------------------------------------------------------------------------------
+st.header("Import a file", divider="gray")
+st.markdown(
+    "CSV (any Excel export), Excel **.xlsx**, GeoJSON, GeoPackage or a zipped shapefile. Each row needs a "
+    "location: **postcode**, or **lat**/**lon**, or **easting**/**northing**. Postcodes are looked up offline."
+)
+st.download_button(
+    "Download the template (CSV)",
+    TEMPLATE.read_bytes(),
+    "gapmap-providers-template.csv",
+    "text/csv",
+    help="The columns gapmap reads, with two example rows to delete.",
+)
+file_kind = st.radio(
+    "This file lists", list(RECORD_KINDS), format_func=KIND_OF_FILE.get, horizontal=True, key="file_kind"
+)
+upload = st.file_uploader(
+    "Records file", type=["csv", "txt", "xlsx", "geojson", "json", "gpkg", "zip"], key="records_upload"
+)
+
+if upload is not None:
+    payload = upload.getvalue()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(upload.name).name
+        path.write_bytes(payload)
+        try:
+            table = io.read_record_table(path)
+        except GapmapError as exc:
+            st.error(f"**{upload.name}** cannot be read: {exc}")
+            st.stop()
+    guessed = map_columns([str(c) for c in table.columns])
+    columns = ["(none)", *[str(c) for c in table.columns]]
+    with st.expander("Column matches — check these", expanded=not {"postcode", "lat", "easting"} & set(guessed)):
+        st.caption("gapmap guessed which of your columns is which. Change any that are wrong.")
+        cols = st.columns(4)
+        overrides = {}
+        for i, f in enumerate(FIELDS):
+            pick = cols[i % 4].selectbox(
+                f,
+                columns,
+                index=columns.index(guessed[f]) if f in guessed else 0,
+                key=f"map_{f}_{_shared.digest(payload)}",
+            )
+            overrides[f] = "" if pick == "(none)" else pick
+    try:
+        result = check_table(table, outline=data.outline(), overrides=overrides, kind=file_kind)
+    except GapmapError as exc:
+        st.error(f"**{upload.name}**: {exc}")
+        st.stop()
+    a, r, w = len(result.accepted), len(result.rejected), len(result.warnings)
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Rows accepted", a)
+    c2.metric("Rows rejected", r)
+    c3.metric("Warnings", w)
+    if r:
+        st.error(
+            f"{r} row{'s' if r > 1 else ''} could not be used. Fix them in your file and upload it again; "
+            "the accepted rows below are not affected."
+        )
+        st.dataframe(
+            pd.DataFrame([p.__dict__ for p in result.rejected]),
+            hide_index=True,
+            width="stretch",
+            column_config={"row": "Row (as in Excel)", "field": "Column", "problem": "Problem", "fix": "Fix"},
+        )
+        st.download_button(
+            "Download the rejected rows with reasons (CSV)",
+            neutralise_formulas(result.rejected_rows).to_csv(index=False).encode("utf-8-sig"),
+            f"{Path(upload.name).stem}-rejected.csv",
+            "text/csv",
+        )
+    if w:
+        with st.expander(f"{w} warning{'s' if w > 1 else ''}"):
+            st.markdown("\n".join(f"- {x}" for x in result.warnings))
+    if a:
+        accepted = result.accepted
+        privacy = _shared.privacy_setting()
+        preview = base_map(data.boundaries["wards"].to_crs(4326).total_bounds)
+        add_providers(preview, for_display(accepted, privacy), show_names=privacy == "exact", label="Accepted rows")
+        st.caption(
+            f"Accepted rows on the map ({', '.join(k for k in KINDS if (accepted.kind == k).any())}). "
+            + ("Micro-providers moved or hidden for privacy." if privacy != "exact" else "")
+        )
+        st_folium(preview, height=420, use_container_width=True, returned_objects=[], key="preview_map")
+        s1, s2, s3 = st.columns([1.2, 1, 1])
+        mode = s1.radio(
+            "When saving",
+            ["replace", "update"],
+            horizontal=True,
+            key="save_mode",
+            format_func={"replace": f"Replace {council.name}'s records", "update": "Add new and update by id"}.get,
+        )
+        by = s2.text_input("Your name (kept with the records)", value=registry.current_user(), key="save_by")
+        s3.write("")
+        if s3.button(f"Save {a} rows to the registry", type="primary", key="save_import"):
+            new_records = registry.merge_import(
+                records, result, council_code=code, source_file=upload.name, by=by or registry.current_user(), mode=mode
+            )
+            new_log = registry.log_import(
+                log, council_code=code, source_file=upload.name, by=by, mode=mode, result=result
+            )
+            try:
+                registry.save(reg, new_records, new_log)
+            except GapmapError as exc:
+                st.error(str(exc))
+                st.stop()
+            st.toast(f"Saved {a} providers for {council.name}.")
+            st.rerun()
+
+# ---------------------------------------------------------------------------------------------
+st.header("Records in the registry", divider="gray")
+st.caption(f"Saved in `{reg.path}` (set GAPMAP_HOME to keep it elsewhere).")
+if not len(mine):
+    st.write("Nothing saved for this council yet.")
+    if code == _shared.SAMPLE_COUNCIL:
+        sample = _shared.sample_providers(code)
+        st.caption(f"{_shared.ILLUSTRATIVE} — shown until you import your own:")
+        st.dataframe(
+            sample[["id", "name", "kind", "services", "capacity", "start_date", "end_date", "postcode"]],
+            hide_index=True,
+            width="stretch",
+            height=240,
+        )
+    st.stop()
+
+editable = mine[list(registry.EDITABLE)].copy()
+for c in ("start_date", "end_date"):
+    editable[c] = editable[c].dt.date
+st.markdown(
+    "Edit cells, add rows at the bottom, or **close a provider by giving it an end date**. "
+    "Changes are checked like an import before they are saved."
+)
+edited = st.data_editor(
+    editable,
+    num_rows="dynamic",
+    hide_index=True,
+    width="stretch",
+    key=f"editor_{code}_{_shared.registry_version()}",
+    column_config={
+        "kind": st.column_config.SelectboxColumn("kind", options=list(KINDS), required=True),
+        "capacity": st.column_config.NumberColumn("capacity", min_value=0, step=1),
+        "start_date": st.column_config.DateColumn("start_date", format="DD/MM/YYYY"),
+        "end_date": st.column_config.DateColumn("end_date", format="DD/MM/YYYY", help="Closure date; empty = open"),
+    },
+)
+e1, e2 = st.columns([1, 3])
+if e1.button("Save changes", type="primary", key="save_edits"):
+    new_records, check = registry.apply_edits(
+        records,
+        edited,
+        council_code=code,
+        postcodes=postcodes_for(edited, "postcode"),
+        outline=data.outline(),
+        by=registry.current_user(),
+    )
+    if check.rejected:
+        st.error("Nothing was saved. Fix these rows first:")
+        st.dataframe(pd.DataFrame([p.__dict__ for p in check.rejected]), hide_index=True, width="stretch")
+    else:
+        try:
+            registry.save(reg, new_records, log)
+        except GapmapError as exc:
+            st.error(str(exc))
+            st.stop()
+        st.toast("Changes saved.")
+        st.rerun()
+
+st.subheader("Export")
+x1, x2, x3 = st.columns(3)
+export = mine.drop(columns=["council_code"])
+x1.download_button("CSV", to_csv_bytes(export), f"gapmap-records-{code}.csv", "text/csv")
+x2.download_button("GeoJSON", to_geojson_bytes(export), f"gapmap-records-{code}.geojson", "application/geo+json")
+with tempfile.TemporaryDirectory() as tmp:
+    gpkg = Path(tmp) / "records.gpkg"
+    export.to_file(gpkg, layer="providers", engine="pyogrio")
+    x3.download_button("GeoPackage", gpkg.read_bytes(), f"gapmap-records-{code}.gpkg", "application/geopackage+sqlite3")
+with st.expander("Import history"):
+    st.dataframe(log[log.council_code == code], hide_index=True, width="stretch")

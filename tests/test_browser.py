@@ -136,3 +136,19 @@ def test_lsoa_level_in_browser(app_url, browser):
         time.sleep(0.5)
     assert frame.locator("path.leaflet-interactive").count() == 100
     page.close()
+
+
+def test_gaps_page_click_shows_area_detail(app_url, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    page.goto(f"{app_url}/gaps?council=E06000066")
+    frame = _map_frame(page)
+    areas = frame.locator("path.leaflet-interactive")
+    areas.first.wait_for(timeout=60_000)
+    # 55 wards plus the provider markers (drawn as circle paths).
+    assert areas.count() > 55
+    assert page.get_by_text("Illustrative sample — not real providers").first.is_visible()
+    assert "Illustrative sample" in frame.locator(".gapmap-legend").inner_text()
+    areas.nth(3).click(force=True)
+    page.get_by_text("Why:").first.wait_for(timeout=60_000)
+    assert page.get_by_text("Gap score", exact=False).count() > 0
+    page.close()
