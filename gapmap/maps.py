@@ -347,7 +347,7 @@ def add_providers(
         folium.GeoJson(
             gj.to_json(drop_id=True),
             name=f"{label} (closed)" if closed_layer else label,
-            marker=folium.CircleMarker(radius=6 if closed_layer else 4),
+            marker=folium.CircleMarker(radius=6 if closed_layer else 4, fill=True),
             style_function=lambda f, closed_layer=closed_layer: {
                 "color": f["properties"]["_colour"],
                 "weight": 2 if closed_layer else 1,

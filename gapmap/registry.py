@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -114,14 +115,13 @@ def empty_records() -> gpd.GeoDataFrame:
 def load(registry: Registry) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Read all records and the import log (empty ones if the file does not exist yet)."""
     if not registry.path.exists():
-        return empty_records(), pd.DataFrame(columns=list(IMPORT_COLUMNS))
+        return empty_records(), _typed_log(pd.DataFrame(columns=list(IMPORT_COLUMNS)))
     try:
         records = gpd.read_file(registry.path, layer="providers", engine="pyogrio")
         log = pyogrio.read_dataframe(registry.path, layer="imports")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise RegistryError(f"the registry {registry.path} could not be read ({exc})") from exc
-    records = _typed(records)
-    return records, pd.DataFrame(log)
+    return _typed(records), _typed_log(log)
 
 
 def _typed(records: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -181,9 +181,18 @@ def save(registry: Registry, records: gpd.GeoDataFrame, log: pd.DataFrame) -> No
             raise RegistryError(f"could not save the registry ({exc}); the previous copy is unchanged") from exc
 
 
+def _typed_log(log: pd.DataFrame) -> pd.DataFrame:
+    out = pd.DataFrame(log, columns=list(IMPORT_COLUMNS))
+    for c in ("accepted", "rejected"):
+        out[c] = pd.to_numeric(out[c]).fillna(0).astype("int64")
+    for c in ("council_code", "source_file", "imported_by", "imported_at", "mode"):
+        out[c] = out[c].astype("str")
+    return out
+
+
 def _write_layers(path: Path, records: gpd.GeoDataFrame, log: pd.DataFrame) -> None:
     records.to_file(path, layer="providers", engine="pyogrio")
-    pyogrio.write_dataframe(pd.DataFrame(log, columns=list(IMPORT_COLUMNS)).astype(object), path, layer="imports")
+    pyogrio.write_dataframe(_typed_log(log), path, layer="imports")
 
 
 def merge_import(
@@ -257,6 +266,14 @@ def log_import(
     return pd.concat([log, pd.DataFrame([entry])], ignore_index=True)
 
 
+def editable_table(records: gpd.GeoDataFrame, council_code: str) -> pd.DataFrame:
+    """One council's records as the app's editor shows them (dates as plain dates)."""
+    table = council_records(records, council_code)[list(EDITABLE)].copy()
+    for c in ("start_date", "end_date"):
+        table[c] = pd.Series([d.date() if pd.notna(d) else None for d in table[c]], index=table.index, dtype=object)
+    return table
+
+
 def apply_edits(
     records: gpd.GeoDataFrame,
     edited: pd.DataFrame,
@@ -296,12 +313,13 @@ def apply_edits(
     new = result.accepted.drop(columns=["row"]).copy()
     new["council_code"] = council_code
     keep = previous.reindex(new.id)
-    new["imported_by"] = keep.imported_by.fillna(by).to_numpy()
-    new["imported_at"] = keep.imported_at.fillna(stamp).to_numpy()
-    new["source_file"] = keep.source_file.fillna("added in the app").to_numpy()
-    changed = _changed(previous, new)
-    new["updated_by"] = [by if ch else u for ch, u in zip(changed, keep.updated_by.fillna(by), strict=True)]
-    new["updated_at"] = [stamp if ch else u for ch, u in zip(changed, keep.updated_at.fillna(stamp), strict=True)]
+    known = new.id.isin(previous.index).to_numpy()
+    changed = np.array(_changed(previous, new), dtype=bool)
+    new["imported_by"] = np.where(known, keep.imported_by.to_numpy(dtype=object), by)
+    new["imported_at"] = pd.to_datetime(np.where(known, keep.imported_at.to_numpy(dtype=object), stamp))
+    new["source_file"] = np.where(known, keep.source_file.to_numpy(dtype=object), "added in the app")
+    new["updated_by"] = np.where(changed | ~known, by, keep.updated_by.to_numpy(dtype=object))
+    new["updated_at"] = pd.to_datetime(np.where(changed | ~known, stamp, keep.updated_at.to_numpy(dtype=object)))
     others = records[records.council_code != council_code]
     merged = pd.concat([others, new[list(REGISTRY_COLUMNS) + ["geometry"]]], ignore_index=True)
     return gpd.GeoDataFrame(merged, geometry="geometry", crs=BNG), result

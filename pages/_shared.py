@@ -24,6 +24,22 @@ from gapmap.records import load_providers
 DEFAULT_COUNCIL = "E06000066"  # Somerset: the worked example in the README
 
 
+def ensure_router() -> None:
+    """Send a legacy-mode run through the router in app.py.
+
+    Streamlit treats a folder called ``pages/`` beside the main script as a "multipage v1"
+    app until ``st.navigation`` has run once in the server. So on a freshly started server a
+    deep link (``/gaps``) would run the page file on its own, without app.py's sidebar. Page
+    hashes are the same in both modes (derived from the URL path), so switching the flag off
+    and rerunning lands on the same page, this time through the router.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 @st.cache_data(show_spinner=False)
 def councils() -> pd.DataFrame:
     """The council list."""

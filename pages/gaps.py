@@ -17,6 +17,8 @@ from gapmap.privacy import for_display
 from gapmap.providers import KIND_LABELS, KINDS
 from pages import _shared
 
+_shared.ensure_router()
+
 HEX_SIZES = {500: "500 m", 1000: "1 km", 2000: "2 km", 5000: "5 km"}
 
 code = st.session_state.get("council", _shared.DEFAULT_COUNCIL)

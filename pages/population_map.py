@@ -10,6 +10,8 @@ from gapmap.maps import Field, choropleth, standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS, MEASURE_LABELS, measure
 from pages import _shared
 
+_shared.ensure_router()
+
 HEX_SIZES = {500: "500 m", 1000: "1 km", 2000: "2 km", 5000: "5 km"}
 
 code = st.session_state.get("council", _shared.DEFAULT_COUNCIL)

@@ -17,6 +17,8 @@ from gapmap.providers import FIELDS, KINDS, map_columns
 from gapmap.records import RECORD_KINDS, check_table, postcodes_for
 from pages import _shared
 
+_shared.ensure_router()
+
 TEMPLATE = PACKAGE_ROOT / "data" / "templates" / "providers_template.csv"
 KIND_OF_FILE = {
     "providers": "Providers (micro-enterprises and others)",
@@ -170,9 +172,7 @@ if not len(mine):
         )
     st.stop()
 
-editable = mine[list(registry.EDITABLE)].copy()
-for c in ("start_date", "end_date"):
-    editable[c] = editable[c].dt.date
+editable = registry.editable_table(records, code)
 st.markdown(
     "Edit cells, add rows at the bottom, or **close a provider by giving it an end date**. "
     "Changes are checked like an import before they are saved."

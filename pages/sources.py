@@ -6,6 +6,8 @@ import streamlit as st
 from gapmap.maps import ATTRIBUTION
 from pages import _shared
 
+_shared.ensure_router()
+
 st.title("Data and sources")
 st.markdown(
     "gapmap ships compact copies of real open data, built by `scripts/build_data.py`. "

@@ -9,11 +9,14 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 
 
-def run_app(**session) -> AppTest:
+def run_app(page: str | None = "pages/population_map.py", **session) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     for k, v in session.items():
         at.session_state[k] = v
-    return at.run()
+    at.run()
+    if page:
+        at.switch_page(page).run()
+    return at
 
 
 def test_population_page_defaults_to_somerset():
@@ -51,10 +54,33 @@ def test_parish_level_asks_for_a_file():
 
 
 def test_sources_page_shows_manifest_and_attribution():
-    at = run_app()
-    at.switch_page("pages/sources.py").run()
+    at = run_app("pages/sources.py")
     assert not at.exception
     assert at.title[0].value == "Data and sources"
     text = " ".join(m.value for m in at.markdown)
     assert "Open Government Licence" in text and "MHCLG" in text
     assert "OS Code-Point Open" in at.dataframe[0].value.name.tolist()
+
+
+def test_gaps_page_is_the_start_page_and_labels_the_sample():
+    at = run_app(page=None)
+    assert not at.exception
+    assert at.title[0].value == "Where care is short — Somerset"
+    assert "Illustrative sample — not real providers" in at.warning[0].value
+    assert int(at.metric[0].value.replace(",", "")) > 400  # providers open today in the sample
+    assert any("Illustrative sample" in c.value for c in at.caption)
+
+
+def test_gaps_page_without_records_points_to_import():
+    at = run_app(page=None)
+    at.sidebar.selectbox[0].set_value("E10000016").run()
+    assert not at.exception
+    assert "No provider records for Kent" in at.info[0].value
+
+
+def test_records_page_shows_the_sample_until_an_import(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path))
+    at = run_app("pages/records.py")
+    assert not at.exception
+    assert "Illustrative sample — not real providers" in at.warning[0].value
+    assert "Nothing saved for this council yet." in [m.value for m in at.markdown]

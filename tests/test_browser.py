@@ -34,8 +34,13 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory) -> Iterator[str]:
+    yield from _serve(tmp_path_factory.mktemp("streamlit"))
+
+
+def _serve(folder: Path) -> Iterator[str]:
     port = _free_port()
-    log = (tmp_path_factory.mktemp("streamlit") / "server.log").open("wb")
+    log = (folder / "server.log").open("wb")
+    env = {**os.environ, "GAPMAP_HOME": str(folder / "home")}  # never the user's own registry
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -89,6 +94,16 @@ def browser():
         b.close()
 
 
+def test_deep_link_on_a_fresh_server_goes_through_the_router(tmp_path, browser):
+    for url in _serve(tmp_path):
+        page = browser.new_page()
+        page.goto(f"{url}/records?council=E06000034")
+        page.get_by_text("Provider records — Thurrock").wait_for(timeout=60_000)
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        assert "Council" in sidebar.inner_text() and "Where care is short" in sidebar.inner_text()
+        page.close()
+
+
 def _map_frame(page):
     page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", timeout=60_000)
     for _ in range(120):
@@ -106,7 +121,7 @@ def test_somerset_wards_render_offline(app_url, browser, tmp_path):
         "request",
         lambda r: outside.append(r.url) if not r.url.startswith((app_url, "data:", "blob:", "about:")) else None,
     )
-    page.goto(f"{app_url}/?council=E06000066")
+    page.goto(f"{app_url}/population_map?council=E06000066")
     frame = _map_frame(page)
     paths = frame.locator("path.leaflet-interactive")
     paths.first.wait_for(timeout=60_000)
@@ -125,7 +140,7 @@ def test_somerset_wards_render_offline(app_url, browser, tmp_path):
 
 def test_lsoa_level_in_browser(app_url, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{app_url}/?council=E06000034")  # Thurrock: 100 LSOAs
+    page.goto(f"{app_url}/population_map?council=E06000034")  # Thurrock: 100 LSOAs
     _map_frame(page)
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Areas").locator("input").click()
     page.get_by_role("option", name="LSOAs (2021)").click()
@@ -140,7 +155,7 @@ def test_lsoa_level_in_browser(app_url, browser):
 
 def test_gaps_page_click_shows_area_detail(app_url, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1200})
-    page.goto(f"{app_url}/gaps?council=E06000066")
+    page.goto(f"{app_url}/?council=E06000066")  # the start page
     frame = _map_frame(page)
     areas = frame.locator("path.leaflet-interactive")
     areas.first.wait_for(timeout=60_000)
@@ -151,4 +166,55 @@ def test_gaps_page_click_shows_area_detail(app_url, browser):
     areas.nth(3).click(force=True)
     page.get_by_text("Why:").first.wait_for(timeout=60_000)
     assert page.get_by_text("Gap score", exact=False).count() > 0
+    page.close()
+
+
+def _open_records(page, app_url):
+    page.goto(f"{app_url}/records?council=E06000066")
+    page.get_by_text("Import a file").first.wait_for(timeout=60_000)
+
+
+def _upload(page, path):
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    page.get_by_text("Rows accepted").wait_for(timeout=60_000)
+
+
+def test_messy_csv_upload_shows_row_errors_and_accepted_points(app_url, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    _open_records(page, app_url)
+    _upload(page, ROOT / "tests" / "data" / "messy_providers.csv")
+    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    assert values[:2] == ["4", "6"]
+    # The rejected-rows table is drawn on a canvas; its cells are kept in a hidden grid.
+    assert page.locator("td", has_text="latitude -2.95 and longitude 51.2 look swapped").count() == 1
+    assert page.locator("td", has_text="capacity 'lots' is not a number").count() == 1
+    assert page.get_by_text("Download the rejected rows with reasons (CSV)").is_visible()
+    frame = _map_frame(page)
+    for _ in range(60):
+        if frame.locator("path.leaflet-interactive").count() == 4:
+            break
+        time.sleep(0.5)
+    assert frame.locator("path.leaflet-interactive").count() == 4  # the 4 accepted rows
+    page.close()
+
+
+def test_provider_names_are_text_not_html(app_url, browser, tmp_path):
+    evil = tmp_path / "evil.csv"
+    evil.write_text("id,name,postcode\nX1,<img src=x onerror=alert(1)>,TA1 1AA\n")
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    _open_records(page, app_url)
+    page.get_by_text("Exact locations, names shown").click()
+    time.sleep(2)
+    _upload(page, evil)
+    frame = _map_frame(page)
+    marker = frame.locator("path.leaflet-interactive")
+    marker.first.wait_for(timeout=60_000)
+    marker.first.hover(force=True)
+    tip = frame.locator(".leaflet-tooltip")
+    tip.wait_for(timeout=10_000)
+    assert "<img src=x onerror=alert(1)>" in tip.inner_text()  # shown as the literal text
+    assert frame.locator("img[src='x']").count() == 0 and page.locator("img[src='x']").count() == 0
+    assert dialogs == []
     page.close()
