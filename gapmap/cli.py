@@ -189,6 +189,9 @@ def _gaps(args: argparse.Namespace, paths: DataPaths) -> int:
     if result.rejected:
         print(f"{len(result.rejected)} rows rejected, {len(result.accepted)} accepted", file=sys.stderr)
     table = gaps_table(gaps_by_area(data, result.accepted, args.level, params, hex_size_m=args.hex_size, areas=areas))
+    if result.illustrative:
+        table["data_note"] = "Illustrative sample — not real providers"
+        print("warning: the providers file is an illustrative sample — not real providers", file=sys.stderr)
     _write(table, args.out)
     n_active = len(supply_at(result.accepted, params))
     print(

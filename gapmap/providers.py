@@ -37,6 +37,8 @@ SERVICES = (
     "other",
 )
 CLIENT_GROUPS = ("older people", "physical disability", "learning disability", "mental health", "carers")
+ILLUSTRATIVE_MARK = "Illustrative sample"
+"""Text that marks a generated sample file (every row of data/sample carries it)."""
 DEFAULT_CAPACITY = 10.0
 """People supported assumed when capacity is blank (a micro-provider typically supports 10–15)."""
 
@@ -234,6 +236,7 @@ class ValidationResult:
     warnings: list[str]
     rejected_rows: pd.DataFrame
     mapping: dict[str, str] = field(default_factory=dict)
+    illustrative: bool = False
 
     def to_dict(self) -> dict[str, object]:
         """The JSON report: ``{"accepted": N, "rejected": [...], "warnings": [...]}``."""
@@ -475,7 +478,12 @@ def validate_providers(
         for r in accepted.loc[outside, "row"]:
             warnings.append(f"row {r}: location is outside the council's area (kept and flagged)")
     rejected_rows = pd.DataFrame(bad_rows)
-    return ValidationResult(accepted, problems, warnings, rejected_rows, mapping)
+    illustrative = bool(
+        table.astype("str").apply(lambda col: col.str.contains(ILLUSTRATIVE_MARK, case=False, regex=False)).any().any()
+    )
+    if illustrative:
+        warnings.insert(0, "this file is an illustrative sample — not real providers")
+    return ValidationResult(accepted, problems, warnings, rejected_rows, mapping, illustrative)
 
 
 def _check_row(

@@ -46,6 +46,7 @@ REGISTRY_COLUMNS = (
     "northing",
     "located_by",
     "outside_council",
+    "illustrative",
     "imported_by",
     "imported_at",
     "source_file",
@@ -107,7 +108,7 @@ def empty_records() -> gpd.GeoDataFrame:
         frame[c] = frame[c].astype("float64")
     for c in ("start_date", "end_date", "imported_at", "updated_at"):
         frame[c] = pd.to_datetime(frame[c])
-    for c in ("capacity_assumed", "outside_council"):
+    for c in ("capacity_assumed", "outside_council", "illustrative"):
         frame[c] = frame[c].astype(bool)
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=BNG), crs=BNG)
 
@@ -128,8 +129,8 @@ def _typed(records: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = records.copy()
     for c in ("start_date", "end_date", "imported_at", "updated_at"):
         out[c] = pd.to_datetime(out[c])
-    for c in ("capacity_assumed", "outside_council"):
-        out[c] = out[c].fillna(False).astype(bool)
+    for c in ("capacity_assumed", "outside_council", "illustrative"):
+        out[c] = out[c].fillna(False).astype(bool) if c in out else False
     for c in ("capacity", "easting", "northing"):
         out[c] = out[c].astype("float64")
     for c in ("id", "name", "kind", "services", "client_groups", "postcode", "council_code"):
@@ -228,6 +229,7 @@ def merge_import(
     stamp = pd.Timestamp(now or datetime.now(UTC)).tz_localize(None)
     new = result.accepted.drop(columns=["row"]).copy()
     new["council_code"] = council_code
+    new["illustrative"] = result.illustrative
     new["imported_by"] = by
     new["imported_at"] = stamp
     new["source_file"] = source_file
@@ -313,6 +315,7 @@ def apply_edits(
     new = result.accepted.drop(columns=["row"]).copy()
     new["council_code"] = council_code
     keep = previous.reindex(new.id)
+    new["illustrative"] = keep.illustrative.fillna(False).astype(bool).to_numpy() if len(keep) else False
     known = new.id.isin(previous.index).to_numpy()
     changed = np.array(_changed(previous, new), dtype=bool)
     new["imported_by"] = np.where(known, keep.imported_by.to_numpy(dtype=object), by)

@@ -144,6 +144,8 @@ def provider_source(code: str) -> ProviderSource | None:
     """The council's providers: its own records if imported, else the sample (Somerset only)."""
     own = registry_providers(code)
     if own is not None and len(own):
+        if own.illustrative.any():  # someone saved the sample itself: it stays labelled
+            return ProviderSource(f"registry:{code}:{registry_version()}", ILLUSTRATIVE, True, own)
         return ProviderSource(f"registry:{code}:{registry_version()}", "Your council's records", False, own)
     if code == SAMPLE_COUNCIL:
         return ProviderSource("sample", ILLUSTRATIVE, True, sample_providers(code))

@@ -34,7 +34,13 @@ reg = _shared.registry_location()
 records, log = _shared.registry_contents(str(reg.path), _shared.registry_version())
 mine = registry.council_records(records, code)
 
-if len(mine):
+if len(mine) and mine.illustrative.any():
+    st.warning(
+        f"**{_shared.ILLUSTRATIVE}.** The registry holds the generated sample for {council.name}. "
+        "Import your own list below to replace it.",
+        icon=":material/science:",
+    )
+elif len(mine):
     last = log[log.council_code == code].tail(1)
     when = f", last import {last.imported_at.iloc[0]} by {last.imported_by.iloc[0]}" if len(last) else ""
     st.success(f"Using **your council's records**: {len(mine)} providers{when}.", icon=":material/verified:")
@@ -96,6 +102,12 @@ if upload is not None:
     except GapmapError as exc:
         st.error(f"**{upload.name}**: {exc}")
         st.stop()
+    if result.illustrative:
+        st.warning(
+            f"**{upload.name}** is an {_shared.ILLUSTRATIVE.lower()}. If you save it, every view will "
+            "keep labelling it as such.",
+            icon=":material/science:",
+        )
     a, r, w = len(result.accepted), len(result.rejected), len(result.warnings)
     c1, c2, c3 = st.columns(3)
     c1.metric("Rows accepted", a)

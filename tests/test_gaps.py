@@ -161,6 +161,7 @@ def test_gaps_cli(tmp_path):
         "gap_rank",
     ]
     assert len(t) == 71 and t.gap_rank.tolist() == sorted(t.gap_rank.tolist())
+    assert set(t.data_note) == {"Illustrative sample — not real providers"}  # the sample is labelled
     assert t.pop_85plus.sum() == pytest.approx(SOMERSET["pop_85plus"], abs=1e-3)
 
 

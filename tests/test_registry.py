@@ -147,3 +147,14 @@ def test_a_bad_edit_changes_nothing(imported):
     )
     assert check.rejected[0].field == "capacity"
     assert new is records
+
+
+def test_a_saved_sample_stays_labelled(reg):
+    from tests.test_gaps import SAMPLE
+
+    result = load_providers(SAMPLE)
+    assert result.illustrative and "illustrative sample" in result.warnings[0]
+    records, log = registry.load(reg)
+    records = registry.merge_import(records, result, council_code="E06000066", source_file="s.csv", by="Ann")
+    registry.save(reg, records, log)
+    assert registry.load(reg)[0].illustrative.all()
