@@ -30,10 +30,31 @@ def test_rebuild_matches_shipped_data(tmp_path):
     )
     assert run.returncode == 0, run.stderr
     built = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
-    shipped = sorted(p.relative_to(SHIPPED) for p in SHIPPED.rglob("*") if p.is_file())
+    # sample/ (scripts/make_sample.py) and templates/ (hand-written) are not build outputs.
+    shipped = sorted(
+        p.relative_to(SHIPPED)
+        for p in SHIPPED.rglob("*")
+        if p.is_file() and p.relative_to(SHIPPED).parts[0] not in ("sample", "templates")
+    )
     assert built == shipped
     for rel in built:
         assert _digest(tmp_path / rel) == _digest(SHIPPED / rel), f"{rel} differs from a fresh build"
+
+
+def test_illustrative_sample_is_reproducible_and_labelled(tmp_path):
+    out = tmp_path / "sample.csv"
+    run = subprocess.run(
+        [sys.executable, "scripts/make_sample.py", "--out", str(out)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    shipped = SHIPPED / "sample" / "somerset_providers_illustrative.csv"
+    assert out.read_bytes() == shipped.read_bytes()
+    import pandas as pd
+
+    sample = pd.read_csv(shipped, dtype=str, keep_default_na=False)
+    assert set(sample.note) == {"Illustrative sample — not real providers"}
+    assert (sample.kind == "micro_enterprise").sum() == 460 and (sample.kind == "day_centre").sum() == 25
+    assert (sample[sample.kind == "day_centre"].end_date != "").sum() == 8
 
 
 def test_shipped_boundaries_are_valid_bng_coverages():
