@@ -14,9 +14,10 @@ band's population :math:`D_i`:
   :math:`t` the target places per 1,000 people of the band.
 
 ``gap_score`` (0–100) is a weighted mean of four parts, each scaled 0–1 across the council's
-areas by rank (0 = lowest area, 1 = highest): need (rank of ``unmet_need``), access
-(1 − rank of ``access_e2sfca``), deprivation (rank of ``older_income_deprived_rate``) and
-rurality (``rural_share``). ``gap_need`` … ``gap_rurality`` hold each part's points, which add
+areas: need (0 where the target is met, else the rank of ``unmet_need`` among the areas
+short of it, scaled to (0, 1]), access (1 − rank of ``access_e2sfca``, scaled 0–1),
+deprivation (rank of ``older_income_deprived_rate``, scaled 0–1) and rurality
+(``rural_share``). ``gap_need`` … ``gap_rurality`` hold each part's points, which add
 up to the score; ``gap_rank`` 1 is the highest priority.
 """
 
@@ -255,8 +256,10 @@ def _rank01(values: pd.Series) -> pd.Series:
 def _score(out: gpd.GeoDataFrame, has_people: np.ndarray, params: GapParams) -> gpd.GeoDataFrame:
     weights = params.weights.normalised()
     scored = out[has_people]
+    need = scored.unmet_need.where(scored.unmet_need >= 0.5)  # under half a person: target met
     parts = {
-        "need": _rank01(scored.unmet_need),
+        # No unmet need scores nothing; otherwise rank among the areas short of the target.
+        "need": (need.rank(method="average") / max(need.notna().sum(), 1)).fillna(0.0),
         "access": 1.0 - _rank01(scored.access_e2sfca),
         "deprivation": _rank01(scored.older_income_deprived_rate.fillna(0.0)),
         "rurality": scored.rural_share.fillna(0.0),
@@ -276,7 +279,7 @@ def _reasons(row: object, params: GapParams) -> str:
     if np.isnan(row.gap_score):
         return f"no residents aged {params.band.replace('plus', '+')}"
     bits = []
-    if row.unmet_need > 0:
+    if row.unmet_need >= 0.5:
         bits.append(f"{row.unmet_need:,.0f} people short of the target of {params.target:g} per 1,000")
     else:
         bits.append("target met")

@@ -76,6 +76,9 @@ def test_score_parts_add_up_and_respond_to_weights(somerset):
     )
     top = need_only.sort_values("gap_rank").iloc[0]
     assert top.unmet_need == need_only.unmet_need.max()
+    # An area that meets the target gets no need points at all.
+    met = wards[wards.unmet_need < 0.5]
+    assert len(met) and (met.gap_need == 0).all() and met.gap_reasons.str.startswith("target met").all()
 
 
 def test_as_at_date_and_kinds_pick_the_supply(somerset):
