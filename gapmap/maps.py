@@ -43,6 +43,14 @@ ATTRIBUTION = (
 )
 
 
+MAP_SOURCES = (
+    "Sources: ONS, MHCLG (OGL v3.0). Contains OS data © Crown copyright and database right 2025; "
+    "Royal Mail data © Royal Mail copyright and database right 2025; National Statistics data © Crown "
+    "copyright and database right 2025."
+)
+"""The attribution printed on every map (and so on every hand-out made from one)."""
+
+
 @dataclass(frozen=True)
 class Field:
     """A column shown in tooltips and tables.
@@ -134,6 +142,7 @@ class _Legend(MacroElement):
           <div><i style="background:{{ colour }}"></i>{{ text }}</div>
           {% endfor %}
           {% if this.note %}<div class="note">{{ this.note }}</div>{% endif %}
+          <div class="note">{{ this.sources }}</div>
         </div>
         {% endmacro %}
         """
@@ -145,6 +154,7 @@ class _Legend(MacroElement):
         self.title = html.escape(title)
         self.rows = [(c, html.escape(t)) for c, t in rows]
         self.note = html.escape(note)
+        self.sources = html.escape(MAP_SOURCES)
 
 
 def _distinct_format(field: Field, breaks: list[float]) -> Field:

@@ -83,3 +83,9 @@ def test_legend_uses_enough_decimals_to_tell_classes_apart():
     # With the default ",.0f" every bound would read "0" or "1"; one decimal tells them apart.
     assert rows[0] == "0.2 – 0.4" and rows[-1] == "1.1 – 1.4"
     assert len(set(rows)) == len(rows) == 6
+
+
+def test_every_map_carries_the_attribution(wards):
+    page = standalone_html(choropleth(wards, Field("pop_total", "Residents")))
+    assert "Contains OS data © Crown copyright and database right 2025" in page
+    assert "Royal Mail data © Royal Mail copyright" in page and "MHCLG" in page
