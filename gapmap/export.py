@@ -6,6 +6,7 @@ import geopandas as gpd
 import pandas as pd
 
 from gapmap.config import WGS84
+from gapmap.gaps import GAP_COLUMNS
 
 POPULATION_COLUMNS = (
     "area_code",
@@ -34,21 +35,8 @@ POPULATION_COLUMNS = (
 """Columns of ``python -m gapmap population`` output, in order."""
 
 GAPS_COLUMNS = (
-    "area_code",
-    "area_name",
-    "pop_total",
-    "pop_65plus",
-    "pop_75plus",
-    "pop_85plus",
-    "nearest_km",
-    "pop_beyond_radius",
-    "providers_within",
-    "capacity_within",
-    "access_2sfca",
-    "access_e2sfca",
-    "unmet_need",
-    "gap_score",
-    "gap_rank",
+    *POPULATION_COLUMNS[:6],
+    *GAP_COLUMNS,
     "gap_need",
     "gap_access",
     "gap_deprivation",

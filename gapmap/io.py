@@ -18,11 +18,13 @@ import pandas as pd
 import pyogrio
 
 from gapmap.config import BNG, DataPaths
-from gapmap.errors import AreaFileError, DataMissingError, ProviderFileError
+from gapmap.errors import AreaFileError, DataMissingError, GapmapError, ProviderFileError
 
 AREA_FILE_SUFFIXES = (".gpkg", ".geojson", ".json", ".zip", ".shp")
 MAX_AREA_FILE_BYTES = 200 * 1024 * 1024
 MAX_UNZIPPED_BYTES = 1024 * 1024 * 1024
+MAX_ZIP_RATIO = 200
+"""Refuse zips that unpack to more than this many times their size (real shapefiles pack ~3-10x)."""
 
 
 def _require(path: Path) -> Path:
@@ -104,7 +106,7 @@ def read_area_file(path: Path | str) -> gpd.GeoDataFrame:
             f"{path.name}: file is over {MAX_AREA_FILE_BYTES // 2**20} MB; clip it to your council before loading"
         )
     if path.suffix.lower() == ".zip":
-        return _read_zipped_shapefile(path)
+        return _standardise_areas(read_zipped_shapefile(path, AreaFileError), path.name)
     try:
         gdf = gpd.read_file(path, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
@@ -112,33 +114,42 @@ def read_area_file(path: Path | str) -> gpd.GeoDataFrame:
     return _standardise_areas(gdf, path.name)
 
 
-def _read_zipped_shapefile(path: Path) -> gpd.GeoDataFrame:
+def read_zipped_shapefile(path: Path, error: type[GapmapError]) -> gpd.GeoDataFrame:
+    """Read the shapefile inside a zip, refusing zip bombs, unsafe paths and zips with no .shp.
+
+    Parameters
+    ----------
+    path
+        The zip file.
+    error
+        The error type to raise (the caller's: area file or records file).
+    """
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
             total = sum(i.file_size for i in infos)
-            if total > MAX_UNZIPPED_BYTES:
-                raise AreaFileError(
-                    f"{path.name}: unpacks to {total / 2**20:.0f} MB, over the {MAX_UNZIPPED_BYTES // 2**20} MB limit"
+            packed = max(sum(i.compress_size for i in infos), 1)
+            if total > MAX_UNZIPPED_BYTES or total / packed > MAX_ZIP_RATIO:
+                raise error(
+                    f"{path.name}: unpacks to {total / 2**20:.0f} MB from {packed / 2**20:.1f} MB; "
+                    "refusing a file that expands this much (a zip bomb?)"
                 )
             shps = [i.filename for i in infos if i.filename.lower().endswith(".shp")]
             if not shps:
-                raise AreaFileError(
+                raise error(
                     f"{path.name}: the zip holds no shapefile (.shp); "
                     "zip the .shp together with its .shx, .dbf and .prj files"
                 )
             with tempfile.TemporaryDirectory() as tmp:
-                for info in infos:
-                    target = (Path(tmp) / info.filename).resolve()
-                    if not target.is_relative_to(Path(tmp).resolve()):
-                        raise AreaFileError(f"{path.name}: unsafe path {info.filename!r} in zip")
+                root = Path(tmp).resolve()
+                if any(not (root / i.filename).resolve().is_relative_to(root) for i in infos):
+                    raise error(f"{path.name}: the zip holds a file outside its own folder; refusing it")
                 zf.extractall(tmp)
-                gdf = gpd.read_file(Path(tmp) / shps[0], engine="pyogrio")
+                return gpd.read_file(root / shps[0], engine="pyogrio")
     except zipfile.BadZipFile as exc:
-        raise AreaFileError(f"{path.name}: not a valid zip file") from exc
+        raise error(f"{path.name}: not a valid zip file") from exc
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise AreaFileError(f"{path.name}: the shapefile could not be read ({exc})") from exc
-    return _standardise_areas(gdf, path.name)
+        raise error(f"{path.name}: the shapefile could not be read ({exc})") from exc
 
 
 def _pick(columns: list[str], pattern: re.Pattern[str] | None, names: tuple[str, ...]) -> str | None:
@@ -243,8 +254,7 @@ def read_record_table(path: Path | str, *, max_bytes: int = MAX_RECORD_FILE_BYTE
             raise ProviderFileError(f"{path.name}: could not be read as an Excel workbook ({exc})") from exc
         return table.astype(object).where(table.notna(), None)
     if suffix == ".zip":
-        _check_zip(path)
-        gdf = _read_zipped_shapefile_raw(path)
+        gdf = read_zipped_shapefile(path, ProviderFileError)
     else:
         try:
             gdf = gpd.read_file(path, engine="pyogrio")
@@ -276,39 +286,6 @@ def _read_csv_text(path: Path) -> pd.DataFrame:
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise ProviderFileError(f"{path.name}: could not be read as CSV ({exc})") from exc
     return table
-
-
-def _check_zip(path: Path) -> None:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-    except zipfile.BadZipFile as exc:
-        raise ProviderFileError(f"{path.name}: not a valid zip file") from exc
-    total = sum(i.file_size for i in infos)
-    packed = max(sum(i.compress_size for i in infos), 1)
-    if total > MAX_UNZIPPED_BYTES or total / packed > 200:
-        raise ProviderFileError(
-            f"{path.name}: unpacks to {total / 2**20:.0f} MB from {packed / 2**20:.1f} MB; "
-            "refusing a file that expands this much (a zip bomb?)"
-        )
-    if not any(i.filename.lower().endswith(".shp") for i in infos):
-        raise ProviderFileError(
-            f"{path.name}: the zip holds no shapefile (.shp); zip the .shp with its .shx, .dbf and .prj"
-        )
-
-
-def _read_zipped_shapefile_raw(path: Path) -> gpd.GeoDataFrame:
-    with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory() as tmp:
-        for info in zf.infolist():
-            target = (Path(tmp) / info.filename).resolve()
-            if not target.is_relative_to(Path(tmp).resolve()):
-                raise ProviderFileError(f"{path.name}: unsafe path {info.filename!r} in zip")
-        zf.extractall(tmp)
-        shp = next(p for p in Path(tmp).rglob("*") if p.suffix.lower() == ".shp")
-        try:
-            return gpd.read_file(shp, engine="pyogrio")
-        except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-            raise ProviderFileError(f"{path.name}: the shapefile could not be read ({exc})") from exc
 
 
 def _points_to_table(gdf: gpd.GeoDataFrame, label: str) -> pd.DataFrame:

@@ -36,6 +36,7 @@ import shapely
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gapmap.areas import locate_points  # noqa: E402
 from gapmap.demand import fallback_points  # noqa: E402
+from gapmap.maps import ATTRIBUTION  # noqa: E402
 
 BNG = "EPSG:27700"
 
@@ -410,14 +411,7 @@ def main(argv: list[str] | None = None) -> int:
             "upper_tier": int((councils.tier == "upper").sum()),
             "districts": int((councils.tier == "district").sum()),
         },
-        "attribution": [
-            "Source: Office for National Statistics licensed under the Open Government Licence v.3.0.",
-            "Contains OS data © Crown copyright and database right 2025.",
-            "Contains Royal Mail data © Royal Mail copyright and database right 2025.",
-            "Contains National Statistics data © Crown copyright and database right 2025.",
-            "Contains public sector information licensed under the Open Government Licence v3.0 "
-            "(MHCLG, English Indices of Deprivation 2025).",
-        ],
+        "attribution": list(ATTRIBUTION),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())

@@ -170,3 +170,12 @@ def test_import_cli_saves_to_the_registry(tmp_path, capsys):
     assert set(records.imported_by) == {"Test User"} and set(records.council_code) == {"E06000066"}
     assert log.accepted.tolist() == [4] and log.rejected.tolist() == [6]
     assert "saved: Somerset now has 4 providers" in capsys.readouterr().err
+
+
+def test_zip_with_a_path_outside_its_folder_is_refused(tmp_path):
+    z = tmp_path / "slip.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("../../evil.shp", b"x")
+    with pytest.raises(ProviderFileError, match="outside its own folder"):
+        io.read_record_table(z)
+    assert not (tmp_path.parent / "evil.shp").exists()
