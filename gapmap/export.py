@@ -97,5 +97,12 @@ def to_csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def to_geojson_bytes(frame: gpd.GeoDataFrame) -> bytes:
-    """GeoJSON in WGS84 (RFC 7946), rows without geometry kept with a null geometry."""
-    return frame.to_crs(WGS84).to_json(drop_id=True, na="null").encode("utf-8")
+    """GeoJSON in WGS84 (RFC 7946), rows without geometry kept with a null geometry.
+
+    Dates are written as ISO 8601 text (``"2024-01-31"``), blank dates as null.
+    """
+    out = frame.to_crs(WGS84)
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = [None if pd.isna(v) else v.isoformat().removesuffix("T00:00:00") for v in out[col]]
+    return out.to_json(drop_id=True, na="null").encode("utf-8")

@@ -84,3 +84,50 @@ def test_records_page_shows_the_sample_until_an_import(tmp_path, monkeypatch):
     assert not at.exception
     assert "Illustrative sample — not real providers" in at.warning[0].value
     assert "Nothing saved for this council yet." in [m.value for m in at.markdown]
+
+
+@pytest.mark.parametrize(
+    ("level", "metric"), [("hex", "access_e2sfca"), ("msoa", "nearest_km"), ("lsoa", "unmet_need")]
+)
+def test_gaps_page_levels_and_metrics(level, metric):
+    at = run_app(page=None)
+    at.selectbox(key="gap_level").set_value(level).run()
+    at.selectbox(key="gap_metric").set_value(metric).run()
+    assert not at.exception
+    assert len(at.dataframe) == 1 and len(at.dataframe[0].value) == 15
+
+
+def test_gaps_page_as_at_date_changes_supply():
+    from datetime import date
+
+    at = run_app(page=None)
+    now = int(at.metric[0].value.replace(",", ""))
+    at.date_input(key="gap_as_at").set_value(date(2015, 1, 1)).run()
+    assert not at.exception
+    then = int(at.metric[0].value.replace(",", ""))
+    assert 60 <= then <= 80 < 400 < now  # ~50 micro-enterprises and ~20 day centres open in 2015
+
+
+def test_records_page_with_saved_records_edits_and_exports(tmp_path, monkeypatch):
+    import json
+
+    from gapmap.cli import main
+
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path))
+    messy = ROOT / "tests" / "data" / "messy_providers.csv"
+    assert main(["import", str(messy), "--council", "E06000066", "--by", "Tester"]) == 1
+    at = run_app("pages/records.py")
+    assert not at.exception
+    assert "Using **your council's records**: 4 providers" in at.success[0].value
+    assert at.button(key="save_edits").label == "Save changes"  # the editor is offered
+    # The gaps page now uses them, unlabelled: they are the council's own.
+    at.switch_page("pages/gaps.py").run()
+    assert not at.exception and not at.warning
+    assert at.metric[0].value == "4"
+    # Exports include dates as ISO text.
+    from gapmap import registry
+    from gapmap.export import to_geojson_bytes
+
+    records, _ = registry.load(registry.Registry.default())
+    features = json.loads(to_geojson_bytes(records))["features"]
+    assert {f["properties"]["start_date"] for f in features} >= {"2019-04-03"}
