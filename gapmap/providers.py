@@ -641,7 +641,7 @@ def _pc(cells: dict[str, object]) -> str:
     return (normalise_postcode(raw) or str(raw).strip()) if not _blank(raw) else ""
 
 
-_COLUMNS = (
+ACCEPTED_COLUMNS = (
     "id",
     "name",
     "kind",
@@ -657,10 +657,11 @@ _COLUMNS = (
     "located_by",
     "row",
 )
+"""Columns of :attr:`ValidationResult.accepted` (plus ``outside_council`` and geometry)."""
 
 
 def _to_frame(records: list[dict]) -> gpd.GeoDataFrame:
-    frame = pd.DataFrame(records, columns=list(_COLUMNS))
+    frame = pd.DataFrame(records, columns=list(ACCEPTED_COLUMNS))
     for col in ("start_date", "end_date"):
         frame[col] = pd.to_datetime(frame[col])
     frame["capacity"] = frame.capacity.astype("float64")

@@ -28,23 +28,11 @@ import pyogrio
 
 from gapmap.config import BNG
 from gapmap.errors import GapmapError
-from gapmap.providers import ValidationResult, validate_providers
+from gapmap.providers import ACCEPTED_COLUMNS, ValidationResult, validate_providers
 
 REGISTRY_COLUMNS = (
     "council_code",
-    "id",
-    "name",
-    "kind",
-    "services",
-    "client_groups",
-    "capacity",
-    "capacity_assumed",
-    "start_date",
-    "end_date",
-    "postcode",
-    "easting",
-    "northing",
-    "located_by",
+    *(c for c in ACCEPTED_COLUMNS if c != "row"),
     "outside_council",
     "illustrative",
     "imported_by",
@@ -53,6 +41,7 @@ REGISTRY_COLUMNS = (
     "updated_by",
     "updated_at",
 )
+"""Columns of the registry's ``providers`` layer: an accepted provider plus audit fields."""
 IMPORT_COLUMNS = ("council_code", "source_file", "imported_by", "imported_at", "mode", "accepted", "rejected")
 EDITABLE = (
     "id",
