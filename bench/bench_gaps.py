@@ -26,8 +26,10 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import geopandas as gpd  # noqa: E402
+from _timing import best_of  # noqa: E402
 
 from gapmap.access import floating_catchment, gaussian, point_metrics  # noqa: E402
 from gapmap.areas import aggregate  # noqa: E402
@@ -35,16 +37,6 @@ from gapmap.config import BNG  # noqa: E402
 from gapmap.costs import euclidean_costs  # noqa: E402
 from gapmap.gaps import GapParams, area_gaps, point_gaps  # noqa: E402
 from gapmap.population import area_codes, load_council  # noqa: E402
-
-
-def best(fn, repeat=5):
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
 
 
 def providers_on(points: gpd.GeoDataFrame, n: int, seed: int) -> gpd.GeoDataFrame:
@@ -74,13 +66,13 @@ def somerset() -> None:
     prov = providers_on(pts, 450, seed=1)
     radius = 10.0
     demand = pts.pop_65plus
-    t_cost = best(lambda: euclidean_costs(pts, prov, max_km=radius), repeat=3)
+    t_cost = best_of(lambda: euclidean_costs(pts, prov, max_km=radius), repeat=3)
     costs = euclidean_costs(pts, prov, max_km=radius)
     print(f"Somerset: {len(pts):,} demand points x {len(prov)} providers, {radius:g} km: {len(costs):,} pairs")
     print(f"  cost table (k-d tree)                  {t_cost * 1000:8.1f} ms")
     g = gaussian(radius / 2)
-    t_ours_e = best(lambda: floating_catchment(costs, demand, prov.capacity, radius=radius, weight=g))
-    t_ours_2 = best(lambda: floating_catchment(costs, demand, prov.capacity, radius=radius))
+    t_ours_e = best_of(lambda: floating_catchment(costs, demand, prov.capacity, radius=radius, weight=g))
+    t_ours_2 = best_of(lambda: floating_catchment(costs, demand, prov.capacity, radius=radius))
     demand_df = pd.DataFrame({"pop": demand})
     supply_df = pd.DataFrame({"cap": prov.capacity})
 
@@ -99,8 +91,8 @@ def somerset() -> None:
             weight_fn=weight_fn,
         )
 
-    t_pysal_e = best(lambda: pysal(weights.gaussian(radius / 2)), repeat=1)
-    t_pysal_2 = best(lambda: pysal(None), repeat=2)
+    t_pysal_e = best_of(lambda: pysal(weights.gaussian(radius / 2)), repeat=1)
+    t_pysal_2 = best_of(lambda: pysal(None), repeat=2)
     ours = floating_catchment(costs, demand, prov.capacity, radius=radius, weight=g)
     theirs = pysal(weights.gaussian(radius / 2)).reindex(ours.index).fillna(0.0)
     diff = float(np.max(np.abs(ours.to_numpy() - theirs.to_numpy()) / np.maximum(np.abs(theirs.to_numpy()), 1e-300)))
@@ -109,7 +101,7 @@ def somerset() -> None:
     print(f"  2SFCA  gapmap                          {t_ours_2 * 1000:8.1f} ms")
     print(f"  2SFCA  PySAL access                    {t_pysal_2 * 1000:8.1f} ms   ratio {t_pysal_2 / t_ours_2:6.0f}x")
     print(f"  max relative difference vs PySAL       {diff:8.1e}")
-    t_metrics = best(lambda: point_metrics(costs, demand, prov.capacity, radius=radius))
+    t_metrics = best_of(lambda: point_metrics(costs, demand, prov.capacity, radius=radius))
     params = GapParams(radius_km=radius, as_at=date(2025, 1, 1))
     codes, polys = area_codes(data, "ward")
     pop = aggregate(pts, codes, polys)
@@ -118,8 +110,8 @@ def somerset() -> None:
         per_point = point_gaps(pts, prov, params, costs=costs)
         return area_gaps(pop, codes, per_point, params)
 
-    t_full = best(recompute)
-    t_cold = best(lambda: area_gaps(pop, codes, point_gaps(pts, prov, params), params), repeat=3)
+    t_full = best_of(recompute)
+    t_cold = best_of(lambda: area_gaps(pop, codes, point_gaps(pts, prov, params), params), repeat=3)
     print(f"  all point metrics (2SFCA+E2SFCA+counts){t_metrics * 1000:8.1f} ms")
     print(f"  full recompute to wards (cached costs) {t_full * 1000:8.1f} ms")
     print(f"  full recompute incl. cost table        {t_cold * 1000:8.1f} ms")

@@ -28,7 +28,7 @@ import pyogrio
 
 from gapmap.config import BNG
 from gapmap.errors import GapmapError
-from gapmap.providers import ACCEPTED_COLUMNS, ValidationResult, validate_providers
+from gapmap.providers import ACCEPTED_COLUMNS, FIELDS, ValidationResult, validate_providers
 
 REGISTRY_COLUMNS = (
     "council_code",
@@ -43,19 +43,8 @@ REGISTRY_COLUMNS = (
 )
 """Columns of the registry's ``providers`` layer: an accepted provider plus audit fields."""
 IMPORT_COLUMNS = ("council_code", "source_file", "imported_by", "imported_at", "mode", "accepted", "rejected")
-EDITABLE = (
-    "id",
-    "name",
-    "kind",
-    "services",
-    "client_groups",
-    "capacity",
-    "start_date",
-    "end_date",
-    "postcode",
-    "easting",
-    "northing",
-)
+EDITABLE = tuple(f for f in FIELDS if f not in ("lat", "lon"))
+"""Columns the app's editor shows: the file fields, located by postcode or easting/northing."""
 
 
 class RegistryError(GapmapError, RuntimeError):

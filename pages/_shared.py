@@ -59,9 +59,9 @@ def council_data(code: str) -> CouncilData:
 
 
 @st.cache_resource(show_spinner="Reading your boundary file…", max_entries=4)
-def user_areas(name: str, digest: str, payload: bytes) -> gpd.GeoDataFrame:
-    """Polygons from an uploaded file, keyed on its content hash."""
-    del digest  # part of the cache key only
+def user_areas(name: str, key: str, payload: bytes) -> gpd.GeoDataFrame:
+    """Polygons from an uploaded file, keyed on its content hash (``key``)."""
+    del key  # part of the cache key only
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / Path(name).name
         path.write_bytes(payload)
