@@ -23,8 +23,8 @@ from gapmap.errors import GapmapError, ProviderFileError
 from gapmap.export import gaps_table, population_table, to_csv_bytes, to_geojson_bytes
 from gapmap.gaps import GapParams, gaps_by_area, supply_at
 from gapmap.population import LEVELS, load_council, population_by_area
-from gapmap.providers import KINDS
 from gapmap.records import RECORD_KINDS, load_providers
+from gapmap.schema import KINDS
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -53,5 +53,9 @@ class LevelError(GapmapError, ValueError):
     """An unknown aggregation level or an invalid level option."""
 
 
+class RegistryError(GapmapError, RuntimeError):
+    """The registry cannot be read or written (locked too long, unreadable, disk full, read-only)."""
+
+
 class GapmapWarning(UserWarning):
     """A recoverable problem the user should know about (e.g. overlapping areas)."""

@@ -30,13 +30,14 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gapmap import supply
 from gapmap.access import point_metrics
 from gapmap.areas import aggregate, hex_grid, locate_points
 from gapmap.costs import euclidean_costs, nearest_km
 from gapmap.demand import band_column
 from gapmap.errors import LevelError
 from gapmap.population import CouncilData, area_codes
-from gapmap.providers import KINDS, active_at
+from gapmap.schema import KINDS
 
 DEFAULT_TARGET_PER_1000 = {"65plus": 28.0, "75plus": 60.0, "85plus": 206.0}
 """Default target places per 1,000 people of each band: the level Somerset reached in 2020
@@ -147,8 +148,7 @@ class GapParams:
 
 def supply_at(providers: gpd.GeoDataFrame, params: GapParams) -> gpd.GeoDataFrame:
     """The providers that count: active on the as-at date and of the chosen kinds."""
-    keep = active_at(providers, params.date) & providers.kind.isin(params.kinds)
-    return providers[keep]
+    return supply.supply_at(providers, params.date, kinds=params.kinds)
 
 
 def point_gaps(
