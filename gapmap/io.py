@@ -6,10 +6,14 @@ reads a small part of each England-wide file.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
+import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +22,7 @@ import pandas as pd
 import pyogrio
 
 from gapmap.config import BNG, DataPaths
-from gapmap.errors import AreaFileError, DataMissingError, GapmapError, ProviderFileError
+from gapmap.errors import AreaFileError, DataMissingError, GapmapError, OutputError, ProviderFileError
 
 AREA_FILE_SUFFIXES = (".gpkg", ".geojson", ".json", ".zip", ".shp")
 MAX_AREA_FILE_BYTES = 200 * 1024 * 1024
@@ -31,6 +35,105 @@ def _require(path: Path) -> Path:
     if not path.exists():
         raise DataMissingError(f"data file {path} is missing; rebuild it with `python scripts/build_data.py`")
     return path
+
+
+TEMP_PREFIX = ".gapmap-tmp-"
+"""Name start of the private folders that hold a file while it is being written."""
+FILE_MODE = 0o600
+"""Files gapmap writes are readable by their owner only: records hold personal data."""
+FOLDER_MODE = 0o700
+
+
+def private_folder(folder: Path) -> Path:
+    """Create ``folder`` (and parents) readable by its owner only; an existing folder is left as it is.
+
+    Raises
+    ------
+    OutputError
+        When it cannot be created.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
+    except OSError as exc:
+        raise OutputError(f"cannot create the folder {folder} ({exc.strerror or exc})") from exc
+    return folder
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path | str) -> Iterator[Path]:
+    """A temporary path that replaces ``path`` in one step when the block finishes without error.
+
+    The file is written in a private (0700) folder beside ``path`` (same file system, so the
+    final rename is atomic, and no one else can read it half-written), made 0600, flushed to
+    disk (fsync) and renamed over ``path``; the folder entry is then flushed too. On any error
+    the temporary folder is removed and ``path`` is left exactly as it was. A process killed
+    mid-write leaves a ``.gapmap-tmp-*`` folder that only its owner can read;
+    :func:`remove_stale_temps` clears those.
+
+    Parameters
+    ----------
+    path
+        The file to create or replace.
+
+    Yields
+    ------
+    pathlib.Path
+        Where to write (same file name as ``path``, so writers that look at the suffix work).
+
+    Raises
+    ------
+    OutputError
+        When the folder is missing and cannot be made, is read-only, or the disk is full.
+    """
+    path = Path(path)
+    private_folder(path.parent)
+    try:
+        tmpdir = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=path.parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc} (is the folder read-only?)") from exc
+    tmp = tmpdir / path.name
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise OutputError(f"nothing was written to {path}")
+        os.chmod(tmp, FILE_MODE)
+        _fsync(tmp)
+        os.replace(tmp, path)
+        _fsync(path.parent)
+    except OSError as exc:
+        if isinstance(exc, GapmapError):
+            raise
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def write_bytes(path: Path | str, payload: bytes) -> None:
+    """Write ``payload`` to ``path`` atomically, owner-readable only (see :func:`atomic_path`)."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(payload)
+
+
+def remove_stale_temps(folder: Path) -> int:
+    """Remove ``.gapmap-tmp-*`` folders left in ``folder`` by a killed writer; returns how many.
+
+    Call it only while holding the lock of whatever is written in ``folder`` (a live writer's
+    folder would be removed too).
+    """
+    removed = 0
+    for p in Path(folder).glob(TEMP_PREFIX + "*"):
+        shutil.rmtree(p, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _council_filter(tier: str, code: str) -> list[tuple[str, str, str]]:

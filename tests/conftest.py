@@ -65,3 +65,12 @@ def grid_wards() -> gpd.GeoDataFrame:
 def somerset() -> CouncilData:
     """Somerset (E06000066) from the shipped data."""
     return load_council("E06000066")
+
+
+@pytest.fixture(params=["gpkg", "postgres"])
+def any_registry(request, tmp_path):
+    """An empty registry of each backend (PostgreSQL skipped without GAPMAP_TEST_POSTGRES)."""
+    from tests.registry_backends import make_registry
+
+    with make_registry(request.param, tmp_path) as reg:
+        yield reg
