@@ -61,5 +61,9 @@ class OutputError(GapmapError, OSError):
     """An output file or folder that cannot be written (read-only, missing permission, a folder)."""
 
 
+class RegistryError(GapmapError, RuntimeError):
+    """The registry cannot be read or written (locked too long, unreadable, disk full, read-only)."""
+
+
 class GapmapWarning(UserWarning):
     """A recoverable problem the user should know about (e.g. overlapping areas)."""
