@@ -73,10 +73,6 @@ class ReplaceRefusedError(RegistryError):
     """A replace import that would throw away more rows than it keeps, without ``force``."""
 
 
-class OutputError(GapmapError, OSError):
-    """An output file that cannot be written (folder missing or read-only, disk full)."""
-
-
 class OptionError(GapmapError, ValueError):
     """A command-line option or setting with an unusable value (not a number, out of range)."""
 

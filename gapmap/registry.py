@@ -377,7 +377,7 @@ class Registry:
                 with io.atomic_path(target) as tmp:
                     _write_layers(tmp, _registry_frame(records), log)
             meta = {"saved_at": stamp.isoformat(), "by": tx.by, "note": tx.note, "counts": _counts(records)}
-            io.write_bytes(folder / f"{vid}.json", json.dumps(meta).encode("utf-8"))
+            io.write_atomic(folder / f"{vid}.json", json.dumps(meta).encode("utf-8"))
         except (OSError, GapmapError) as exc:
             raise RegistryError(f"could not keep the previous version ({exc}); nothing was changed") from exc
         for old in self._version_ids()[self.keep :]:
