@@ -228,10 +228,15 @@ def read_area_file(path: Path | str) -> gpd.GeoDataFrame:
         )
     if path.suffix.lower() == ".zip":
         return _standardise_areas(read_zipped_shapefile(path, AreaFileError), path.name)
+    layer = None
+    if path.suffix.lower() == ".gpkg":  # never read the first of several layers silently
+        layer = _choose(
+            path.name, _gpkg_layers(path, AreaFileError), None, AreaFileError, what="layer", option="--layer"
+        )
     try:
-        gdf = gpd.read_file(path, engine="pyogrio")
+        gdf = gpd.read_file(path, engine="pyogrio", layer=layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
-        raise AreaFileError(f"{path.name}: could not be read as a boundary file ({exc})") from exc
+        raise AreaFileError(f"{path.name}: could not be read as a boundary file ({_first_line(exc)})") from exc
     return _standardise_areas(gdf, path.name)
 
 
@@ -307,7 +312,7 @@ def read_zipped_shapefile(path: Path, error: type[GapmapError], *, layer: str | 
 
 
 def _choose(
-    label: str, options: list[str], wanted: str | None, error: type[GapmapError], *, what: str, option: str
+    label: str, options: list[str], wanted: str | None, error: type[GapmapError], *, what: str, option: str | None
 ) -> str:
     """One of ``options``: ``wanted`` if given, the only one if there is one, else an error listing them."""
     if wanted is not None:
@@ -318,7 +323,11 @@ def _choose(
         return options[0]
     raise error(
         f"{label}: holds {len(options)} {what}s with rows ({', '.join(map(repr, options))}); "
-        f"choose one ({option} NAME on the command line, or the picker in the app) so nothing is left out unseen"
+        + (
+            f"choose one ({option} NAME on the command line, or the picker in the app) so nothing is left out unseen"
+            if option
+            else "save the one you mean in a file of its own, so nothing is left out unseen"
+        )
     )
 
 
