@@ -374,3 +374,32 @@ def test_two_cli_imports_at_once_both_land(tmp_path):
     assert [p.returncode for p in procs] == [0, 0], errs
     records, log = registry.load(registry.Registry(reg))
     assert sorted(records.id) == ["A1", "A2", "B1"] and len(log) == 2
+
+
+# --- every council -------------------------------------------------------------------------------
+
+
+def test_kent_whose_wards_are_not_a_clean_coverage_has_an_outline():
+    from gapmap.population import load_council
+
+    kent = load_council("E10000016")
+    outline = kent.outline()  # GEOS "found two shells" with coverage_union_all
+    assert outline.is_valid and outline.geom_type in ("Polygon", "MultiPolygon")
+    assert outline.area == pytest.approx(kent.boundaries["wards"].area.sum(), rel=1e-3)  # wards barely overlap
+    assert shapely.contains_xy(outline, 576_000, 155_500)  # Maidstone
+    assert not shapely.contains_xy(outline, 530_000, 180_000)  # central London
+
+
+@pytest.mark.slow
+def test_validate_runs_for_every_council(tmp_path, capsys):
+    f = tmp_path / "one.csv"
+    f.write_text("id,lat,lon\nA1,51.27,0.52\n")  # one provider in Maidstone: inside Kent, outside the rest
+    councils = pd.read_csv(ROOT / "data" / "councils.csv")
+    failed = {}
+    for code in councils.code:
+        status = main(["validate", str(f), "--council", code])
+        err = capsys.readouterr().err
+        if status != 0 or "Traceback" in err:
+            failed[code] = err.strip().splitlines()[-1:]
+    assert not failed
+    assert len(councils) == 317
