@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,27 +153,38 @@ def provider_source(code: str) -> ProviderSource | None:
     return None
 
 
-def registry_location() -> registry.Registry:
-    """The registry file ($GAPMAP_HOME/registry.gpkg)."""
-    return registry.Registry.default()
+def registry_location() -> registry.RegistryBackend:
+    """The registry: $GAPMAP_REGISTRY (a file or a postgresql:// URL), else $GAPMAP_HOME/registry.gpkg."""
+    return registry.open_registry()
 
 
 def registry_version() -> str:
-    """Changes whenever the registry file is rewritten (part of cache keys)."""
-    path = registry_location().path
-    return str(path.stat().st_mtime_ns) if path.exists() else "none"
+    """Changes whenever the registry is written (part of cache keys, and the editor's conflict check)."""
+    return registry_location().token()
 
 
 @st.cache_resource(show_spinner="Reading the registry…", max_entries=4)
-def registry_contents(path: str, version: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """All registry records and the import log, re-read whenever the file changes."""
-    del version  # cache key only
-    return registry.load(registry.Registry(Path(path)))
+def registry_contents(location: str, version: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """All registry records and the import log, re-read whenever the registry changes."""
+    del location, version  # cache keys only
+    return registry.load(registry_location())
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+
+
+def plain(text: object) -> str:
+    """User text made safe for Streamlit markdown: every markup character escaped, one line.
+
+    File names, cell values and names typed by users reach messages; unescaped, ``![x](url)``
+    would fetch an image, ``[x](url)`` would render a link and ``:red[x]`` would style text.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
 def registry_providers(code: str) -> gpd.GeoDataFrame | None:
     """Providers saved in the registry for this council (None until records are imported)."""
-    records, _ = registry_contents(str(registry_location().path), registry_version())
+    records, _ = registry_contents(registry_location().location, registry_version())
     mine = registry.council_records(records, code)
     return mine if len(mine) else None
 
