@@ -38,7 +38,8 @@ import pandas as pd
 from gapmap import io
 from gapmap.areas import locate_points
 from gapmap.errors import EconomyParamError, PlanFileError
-from gapmap.providers import KINDS, active_at
+from gapmap.schema import KINDS
+from gapmap.supply import supply_at
 
 WEEKS_PER_YEAR = 52
 
@@ -366,8 +367,8 @@ def _figures(n: float | np.ndarray, people: float | np.ndarray, params: EconomyP
 
 
 def supply_of(providers: pd.DataFrame, when: date, kinds: Iterable[str] = KINDS) -> pd.DataFrame:
-    """The providers active on ``when`` of the chosen ``kinds``."""
-    return providers[active_at(providers, when) & providers.kind.isin(tuple(kinds))]
+    """The providers active on ``when`` of the chosen ``kinds`` (:func:`gapmap.supply.supply_at`)."""
+    return supply_at(providers, when, kinds=tuple(kinds))
 
 
 def economy_by_area(

@@ -84,5 +84,9 @@ class PlanFileError(GapmapError, ValueError):
     """A recruitment-plan file (the planner's sites) that cannot be used."""
 
 
+class RegistryError(GapmapError, RuntimeError):
+    """The registry cannot be read or written (locked too long, unreadable, disk full, read-only)."""
+
+
 class GapmapWarning(UserWarning):
     """A recoverable problem the user should know about (e.g. overlapping areas)."""

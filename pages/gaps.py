@@ -15,7 +15,7 @@ from gapmap.gaps import DEFAULT_TARGET_PER_1000, GAP_METRICS, ScoreWeights
 from gapmap.maps import Field, add_providers, choropleth, provider_legend, standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
 from gapmap.privacy import for_display
-from gapmap.providers import KIND_LABELS, KINDS
+from gapmap.schema import KIND_LABELS, KINDS
 from pages import _shared
 
 _shared.ensure_router()

@@ -19,7 +19,7 @@ from gapmap.analysis import AnalysisRequest
 from gapmap.demand import BANDS
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.population import LEVELS
-from gapmap.providers import KINDS
+from gapmap.schema import KINDS
 
 ILLUSTRATIVE = "Illustrative sample — not real providers"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import date
 
 from gapmap import io
 from gapmap.analysis import zones_for
@@ -35,10 +36,9 @@ from gapmap.economy import (
     with_parameters,
 )
 from gapmap.errors import LevelError
-from gapmap.gaps import GapParams
 from gapmap.population import LEVELS, load_council
-from gapmap.providers import KINDS
 from gapmap.records import load_providers
+from gapmap.schema import KINDS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     data = load_council(args.council, paths=paths)
     result = load_providers(args.providers, outline=data.outline(), paths=paths)
     report_rejected(result)
-    when = GapParams(kinds=tuple(args.kinds), as_at=args.as_at).date
+    when = args.as_at or date.today()
     supply = supply_of(result.accepted, when, args.kinds)
     summary = economy_summary(supply, params)
     notes = [ILLUSTRATIVE] if result.illustrative else []
