@@ -607,6 +607,20 @@ def economy_report(
     return doc
 
 
+def rests_on(key: str, params: EconomyParams) -> str:
+    """Plain English: the assumptions one figure rests on, with their values.
+
+    Examples
+    --------
+    >>> rests_on("jobs_fte", EconomyParams())
+    'Rests on: hours of care per person a week = 3.2; hours of a full-time job = 37.5'
+    """
+    names = KEY_PARAMETERS[key]
+    if not names:
+        return "Counted from the provider records."
+    return "Rests on: " + "; ".join(f"{PARAMETER_SOURCES[n]['label'].lower()} = {getattr(params, n):g}" for n in names)
+
+
 def _tidy(value: float) -> float | int:
     # Four decimals: no float noise (15324.800000000001) in a document people read.
     return value if isinstance(value, int) else round(float(value), 4)

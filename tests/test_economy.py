@@ -2,6 +2,7 @@
 
 import json
 from datetime import date
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -30,7 +31,8 @@ from gapmap.economy import (
 )
 from gapmap.errors import EconomyParamError, GapmapError, PlanFileError
 
-SAMPLE = "data/sample/somerset_providers_illustrative.csv"
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = str(ROOT / "data" / "sample" / "somerset_providers_illustrative.csv")
 
 
 def providers(rows: list[tuple]) -> gpd.GeoDataFrame:
@@ -356,3 +358,55 @@ def test_plan_area_geometry_unused():
     a = plan_economy(plan_sites(2), EconomyParams())
     moved = plan_sites(2).assign(easting=[1, 2], northing=[3, 4])
     assert plan_economy(moved, EconomyParams()) == a
+
+
+# --- App --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def empty_home(tmp_path, monkeypatch):
+    # No saved records: the page falls back to the illustrative sample.
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path))
+
+
+def run_page(**session):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for k, v in session.items():
+        at.session_state[k] = v
+    at.run()
+    at.switch_page("pages/economy.py").run()
+    return at
+
+
+def test_economy_page_shows_figures_sources_and_the_sample_label(empty_home):
+    at = run_page()
+    assert not at.exception
+    assert at.title[0].value == "Local economy — Somerset"
+    assert "Illustrative sample — not real providers" in at.warning[0].value
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Money kept local"] == "not estimated"
+    n = int(tiles["Providers"].replace(",", ""))
+    people = float(tiles["People supported"].replace(",", ""))
+    assert n > 300  # the sample's open micro-enterprises
+    # Hours = people × 3.2 (the default), shown rounded.
+    assert float(tiles["Hours of care a week"].replace(",", "")) == pytest.approx(people * 3.2, abs=0.5)
+    assert "a year of care bought from local micro-enterprises" in at.subheader[0].value
+    sources = at.dataframe[0].value
+    assert "Homecare Association" in " ".join(sources.source)
+    assert "No recruitment plan yet" in at.info[0].value
+
+
+@pytest.mark.slow
+def test_economy_page_reads_the_plan_and_parameter_changes(empty_home):
+    sites = plan_sites(5)
+    at = run_page(recruitment_plan=sites)
+    assert not at.exception
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["New providers"] == "5" and tiles["More people supported"] == "35"
+    at.number_input(key="econ_local_spend_share_default").set_value(0.5).run()
+    tiles = {m.label: m.value for m in at.metric}
+    income = float(tiles["Care bought a year"].strip("£").replace(",", ""))
+    kept = float(tiles["Money kept local a year"].strip("£").replace(",", ""))
+    assert kept == pytest.approx(income * 1.5, abs=1)  # LM3 = 1 + 0.5 + 0.5 × 0
