@@ -99,6 +99,8 @@ if not kinds:
     st.error("Choose at least one kind of provider.")
     st.stop()
 
+figures_box = st.container()
+
 # --- Parameters: each with its source, each changeable ---------------------------------
 with st.container(border=True):
     st.markdown("#### Assumptions and their sources")
@@ -138,18 +140,11 @@ with st.container(border=True):
     except GapmapError as exc:
         st.error(str(exc))
         st.stop()
-    st.dataframe(
-        parameters_table(params),
-        hide_index=True,
-        width="stretch",
-        column_config={
-            "parameter": None,
-            "label": "Assumption",
-            "value": st.column_config.NumberColumn("Value", format="%g"),
-            "unit": "Unit",
-            "source": st.column_config.TextColumn("Source", width="large"),
-            "note": st.column_config.TextColumn("Note", width="medium"),
-        },
+    st.markdown(
+        "\n".join(
+            f"- **{row.label}** — {row.value:g} {row.unit}. {row.source} {row.note}".rstrip()
+            for row in parameters_table(params).itertuples()
+        )
     )
 
 supply = supply_of(source.providers, as_at, kinds)
@@ -161,37 +156,40 @@ def explain(key: str) -> str:
     return rests_on(key, params)
 
 
-st.subheader(headline(summary))
-st.caption(f"Providers open on {as_at:%d %b %Y}: {', '.join(KIND_LABELS[k].lower() for k in kinds)}.")
-t = st.columns(7)
-t[0].metric("Providers", f"{summary['providers']:,}", help=explain("providers"))
-t[1].metric("People supported", f"{summary['people_supported']:,.0f}", help=explain("people_supported"))
-t[2].metric("Hours of care a week", f"{summary['hours_per_week']:,.0f}", help=explain("hours_per_week"))
-t[3].metric(
-    "Jobs (FTE)",
-    f"{summary['jobs_fte']:,.1f}",
-    help=explain("jobs_fte") + f". People working: {summary['jobs_headcount']:,.0f} ({explain('jobs_headcount')}).",
-)
-t[4].metric("Care bought a year", f"£{summary['annual_income_gbp']:,.0f}", help=explain("annual_income_gbp"))
-t[5].metric("Public money saved a year", f"£{summary['annual_savings_gbp']:,.0f}", help=explain("annual_savings_gbp"))
-if multiplier_estimated(params):
-    t[6].metric(
-        "Money kept local a year",
-        f"£{summary['local_value_gbp']:,.0f}",
-        help=explain("local_value_gbp") + f". LM3 = {summary['lm3']:.2f}.",
+with figures_box:
+    st.subheader(headline(summary))
+    st.caption(f"Providers open on {as_at:%d %b %Y}: {', '.join(KIND_LABELS[k].lower() for k in kinds)}.")
+    t = [*st.columns(4), *st.columns(3)]
+    t[0].metric("Providers", f"{summary['providers']:,}", help=explain("providers"))
+    t[1].metric("People supported", f"{summary['people_supported']:,.0f}", help=explain("people_supported"))
+    t[2].metric("Hours of care a week", f"{summary['hours_per_week']:,.0f}", help=explain("hours_per_week"))
+    t[3].metric(
+        "Jobs (FTE)",
+        f"{summary['jobs_fte']:,.1f}",
+        help=explain("jobs_fte") + f". People working: {summary['jobs_headcount']:,.0f} ({explain('jobs_headcount')}).",
     )
-else:
-    t[6].metric(
-        "Money kept local",
-        "not estimated",
-        help="No care-specific Local Multiplier 3 is published. Enter your own survey's local spend shares "
-        "in the assumptions above to estimate it.",
+    t[4].metric("Care bought a year", f"£{summary['annual_income_gbp']:,.0f}", help=explain("annual_income_gbp"))
+    t[5].metric(
+        "Public money saved a year", f"£{summary['annual_savings_gbp']:,.0f}", help=explain("annual_savings_gbp")
     )
-st.markdown(
-    f"Those providers pay about **£{summary['annual_wages_gbp']:,.0f} a year in wages** "
-    f"({explain('annual_wages_gbp').lower()}) and give work to about "
-    f"**{summary['jobs_headcount']:,.0f} people**. Savings are in 2017 prices (not uprated)."
-)
+    if multiplier_estimated(params):
+        t[6].metric(
+            "Money kept local a year",
+            f"£{summary['local_value_gbp']:,.0f}",
+            help=explain("local_value_gbp") + f". LM3 = {summary['lm3']:.2f}.",
+        )
+    else:
+        t[6].metric(
+            "Money kept local",
+            "not estimated",
+            help="No care-specific Local Multiplier 3 is published. Enter your own survey's local spend shares "
+            "in the assumptions below to estimate it.",
+        )
+    st.markdown(
+        f"Those providers pay about **£{summary['annual_wages_gbp']:,.0f} a year in wages** "
+        f"({explain('annual_wages_gbp').lower()}) and give work to about "
+        f"**{summary['jobs_headcount']:,.0f} people**. Savings are in 2017 prices (not uprated)."
+    )
 
 # --- Per area ----------------------------------------------------------------------------
 st.subheader("By area")

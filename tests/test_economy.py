@@ -393,8 +393,8 @@ def test_economy_page_shows_figures_sources_and_the_sample_label(empty_home):
     # Hours = people × 3.2 (the default), shown rounded.
     assert float(tiles["Hours of care a week"].replace(",", "")) == pytest.approx(people * 3.2, abs=0.5)
     assert "a year of care bought from local micro-enterprises" in at.subheader[0].value
-    sources = at.dataframe[0].value
-    assert "Homecare Association" in " ".join(sources.source)
+    text = " ".join(m.value for m in at.markdown)
+    assert "Homecare Association" in text and "Skills for Care" in text and "2017 prices" in text
     assert "No recruitment plan yet" in at.info[0].value
 
 
