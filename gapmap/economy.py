@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from gapmap import io
-from gapmap.areas import locate_points
+from gapmap.areas import OUTSIDE_CODE, locate_points
 from gapmap.errors import EconomyParamError, PlanFileError
 from gapmap.schema import KINDS
 from gapmap.supply import supply_at
@@ -379,9 +379,11 @@ def economy_by_area(
 ) -> gpd.GeoDataFrame:
     """The local-economy figures per area, adding up to the council total.
 
-    Each provider counts in the area containing it; a provider outside every area (beyond a
-    generalised coastline, or outside a parish file's parishes) counts in the **nearest**
-    area, so the areas' figures always add up to :func:`economy_summary` of ``supply``.
+    Each provider counts in the area containing it. A provider outside every area counts in
+    the row that collects people outside the areas (:data:`gapmap.areas.OUTSIDE_CODE`, e.g.
+    the unparished parts of a parish file) when ``population`` has one, else in the
+    **nearest** area (a provider just beyond a generalised coastline). Either way the areas'
+    figures add up to :func:`economy_summary` of ``supply``.
 
     Parameters
     ----------
@@ -402,9 +404,10 @@ def economy_by_area(
         people aged 65+; blank where nobody is), and geometry.
     """
     codes = polygons.area_code.to_numpy()
+    has_outside = bool((population.area_code == OUTSIDE_CODE).any())
     if len(supply) and len(polygons):
-        pos, _ = locate_points(supply.geometry.values, polygons.geometry.values, nearest=True)
-        where = codes[pos]
+        pos, _ = locate_points(supply.geometry.values, polygons.geometry.values, nearest=not has_outside)
+        where = np.where(pos >= 0, codes[np.maximum(pos, 0)], OUTSIDE_CODE)
     else:
         where = np.array([], dtype=object)
     frame = pd.DataFrame(
@@ -626,6 +629,15 @@ def _tidy(value: float) -> float | int:
     return value if isinstance(value, int) else round(float(value), 4)
 
 
-def headline(summary: Mapping[str, float]) -> str:
-    """The plain-English headline, e.g. "£1,234,000 a year of care bought from local micro-enterprises"."""
-    return f"£{summary['annual_income_gbp']:,.0f} a year of care bought from local micro-enterprises"
+def headline(summary: Mapping[str, float], kinds: Iterable[str] = ("micro_enterprise",)) -> str:
+    """The plain-English headline.
+
+    Examples
+    --------
+    >>> headline({"annual_income_gbp": 1234000.4})
+    '£1,234,000 a year of care bought from local micro-enterprises'
+    >>> headline({"annual_income_gbp": 5.0}, kinds=KINDS)
+    '£5 a year of care bought from local providers'
+    """
+    who = "micro-enterprises" if set(kinds) == {"micro_enterprise"} else "providers"
+    return f"£{summary['annual_income_gbp']:,.0f} a year of care bought from local {who}"

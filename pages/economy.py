@@ -157,7 +157,7 @@ def explain(key: str) -> str:
 
 
 with figures_box:
-    st.subheader(headline(summary))
+    st.subheader(headline(summary, kinds))
     st.caption(f"Providers open on {as_at:%d %b %Y}: {', '.join(KIND_LABELS[k].lower() for k in kinds)}.")
     t = [*st.columns(4), *st.columns(3)]
     t[0].metric("Providers", f"{summary['providers']:,}", help=explain("providers"))
@@ -218,8 +218,9 @@ fmap = choropleth(
 )
 st_folium(fmap, height=560, use_container_width=True, returned_objects=[], key=f"econmap-{code}-{level}")
 m2.caption(
-    "Each provider counts in the area it is in; the few outside every area (beyond the generalised "
-    "coastline, or outside your own areas) count in the nearest one, so the areas add up to the council total."
+    "Each provider counts in the area it is in; the few just beyond the generalised coastline count in the "
+    'nearest area, and with your own areas those outside them count under "Outside the supplied areas", '
+    "so the areas add up to the council total."
 )
 table = by_area.drop(columns=by_area.geometry.name).sort_values("hours_per_week", ascending=False)
 st.dataframe(

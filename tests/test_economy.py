@@ -410,3 +410,21 @@ def test_economy_page_reads_the_plan_and_parameter_changes(empty_home):
     income = float(tiles["Care bought a year"].strip("£").replace(",", ""))
     kept = float(tiles["Money kept local a year"].strip("£").replace(",", ""))
     assert kept == pytest.approx(income * 1.5, abs=1)  # LM3 = 1 + 0.5 + 0.5 × 0
+
+
+def test_per_area_outside_row_collects_providers_outside_the_areas(grid_wards):
+    # With user areas, people outside them sit in an "outside" row; providers outside go there too.
+    from gapmap.areas import OUTSIDE_CODE
+
+    provs = providers(ROWS)
+    supply = supply_of(provs, date(2024, 6, 30), ["micro_enterprise"])  # capacities 6 (SW) and 4 (outside)
+    pop = pd.DataFrame(
+        {
+            "area_code": [*grid_wards.area_code, OUTSIDE_CODE],
+            "area_name": [*grid_wards.area_name, "Outside the supplied areas"],
+            "pop_65plus": [100.0, 100.0, 100.0, 100.0, 50.0],
+        }
+    )
+    by_area = economy_by_area(supply, grid_wards, pop, EconomyParams()).set_index("area_code")
+    assert by_area.people_supported.to_dict() == {"SW": 6, "SE": 0, "NW": 0, "NE": 0, OUTSIDE_CODE: 4}
+    assert by_area.geometry.isna().sum() == 1  # the outside row has no polygon

@@ -106,7 +106,7 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     say(
         f"{data.council.name} on {when:%d %b %Y}: {summary['providers']} providers, "
         f"{summary['people_supported']:,.0f} people, {summary['hours_per_week']:,.0f} hours a week, "
-        f"{summary['jobs_fte']:,.1f} FTE jobs; {headline(summary)} -> {args.out}"
+        f"{summary['jobs_fte']:,.1f} FTE jobs; {headline(summary, args.kinds)} -> {args.out}"
     )
     if plan is not None:
         say(f"the plan's {plan['providers']} new providers would add {plan['jobs_fte']:,.1f} FTE jobs")
