@@ -125,6 +125,7 @@ PARAMETER_SOURCES: dict[str, dict[str, str]] = {
     "hours_per_person_per_week": {
         "label": "Hours of care per person a week",
         "unit": "hours",
+        "cite": "Community Catalysts, Westmorland and Furness 2022-24",
         "flag": "--hours-per-person",
         "source": "Community Catalysts, 'Community micro-enterprise development in Westmorland and Furness' "
         "(programme 2022–2024): 32 community micro-enterprises (26 new jobs) gave 404 hours of care and "
@@ -134,6 +135,7 @@ PARAMETER_SOURCES: dict[str, dict[str, str]] = {
     "hourly_rate_gbp": {
         "label": "Price of an hour of care",
         "unit": "£ per hour",
+        "cite": "Homecare Association, fee rates 2025-26 (June 2025)",
         "flag": "--hourly-rate",
         "source": "Homecare Association, 'Fee rates for state-funded homecare in 2025-26' (5 June 2025): "
         "average fee rate councils paid for homecare £24.10 an hour (its Minimum Price for Homecare "
@@ -143,6 +145,7 @@ PARAMETER_SOURCES: dict[str, dict[str, str]] = {
     "hourly_wage_gbp": {
         "label": "Care worker's pay per hour",
         "unit": "£ per hour",
+        "cite": "Skills for Care, pay as at December 2025",
         "flag": "--hourly-wage",
         "source": "Skills for Care, 'Pay in the adult social care sector in England' (as at December 2025, "
         "published February 2026): median hourly pay of care workers in the independent sector £12.60.",
@@ -151,6 +154,7 @@ PARAMETER_SOURCES: dict[str, dict[str, str]] = {
     "fte_hours_per_week": {
         "label": "Hours of a full-time job",
         "unit": "hours a week",
+        "cite": "convention",
         "flag": "--fte-hours",
         "source": "Convention: a 37.5-hour full-time week.",
         "note": "",
@@ -158,6 +162,7 @@ PARAMETER_SOURCES: dict[str, dict[str, str]] = {
     "staff_per_provider": {
         "label": "People working in each micro-enterprise",
         "unit": "people",
+        "cite": "planning assumption (gapmap, 2026)",
         "flag": "--staff-per-provider",
         "source": "Planning assumption (gapmap, 2026): most community micro-enterprises are sole traders and "
         "all have 5 staff or fewer (Community Catalysts' definition); Westmorland and Furness had 26 "
@@ -167,6 +172,7 @@ PARAMETER_SOURCES: dict[str, dict[str, str]] = {
     "savings_per_provider_gbp": {
         "label": "Public money saved per micro-enterprise a year",
         "unit": "£ a year",
+        "cite": "NEF and Community Catalysts, Somerset 2020 (2017 prices)",
         "flag": "--savings-per-provider",
         "source": "New Economics Foundation and Community Catalysts report on Somerset's community "
         "micro-enterprises (2020): 223 micro-enterprises saved £938,607 a year, i.e. £4,209 each. "
@@ -177,6 +183,7 @@ PARAMETER_SOURCES: dict[str, dict[str, str]] = {
     "local_spend_share": {
         "label": "Share of income spent locally (LM3 R2)",
         "unit": "share 0–1",
+        "cite": "your own LM3 survey (default 0: none claimed)",
         "flag": "--local-spend-share",
         "source": "Your own survey (New Economics Foundation's Local Multiplier 3 method). No care-specific "
         "LM3 is published, so the default is 0: no multiplier claimed.",
@@ -185,13 +192,14 @@ PARAMETER_SOURCES: dict[str, dict[str, str]] = {
     "local_respend_share": {
         "label": "Share of that re-spent locally (LM3 R3)",
         "unit": "share 0–1",
+        "cite": "your own LM3 survey (default 0)",
         "flag": "--local-respend-share",
         "source": "Your own survey (New Economics Foundation's Local Multiplier 3 method). Default 0.",
         "note": "",
     },
 }
-"""Per parameter: ``label``, ``unit``, command-line ``flag``, ``source`` (publisher, title,
-date) and a ``note``. Shown beside every figure in the app and in every export."""
+"""Per parameter: ``label``, ``unit``, a short ``cite``, command-line ``flag``, ``source``
+(publisher, title, date) and a ``note``. Shown beside every figure in the app and in every export."""
 
 KEY_PARAMETERS: dict[str, tuple[str, ...]] = {
     "providers": (),
@@ -488,6 +496,33 @@ def plan_economy(
     return economy_summary(pd.DataFrame({"capacity": np.full(len(sites), float(people_per_site))}), params)
 
 
+def plan_by_area(
+    sites: pd.DataFrame, params: EconomyParams, people_per_site: float = PEOPLE_PER_NEW_PROVIDER
+) -> pd.DataFrame:
+    """What the plan adds in each area named by its sites (``area_code``, ``area_name``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per area with sites, most sites first: ``area_code``, ``area_name`` and the
+        :data:`ECONOMY_KEYS`; the rows add up to :func:`plan_economy`.
+    """
+    plan_economy(sites.head(0), params, people_per_site)  # checks the columns and the capacity
+    counts = (
+        sites.assign(area_code=sites.area_code.astype(str), area_name=sites.area_name.astype(str))
+        .groupby(["area_code", "area_name"], sort=False)
+        .size()
+        .rename("n")
+        .reset_index()
+    )
+    n = counts.n.to_numpy(dtype=float)
+    out = counts[["area_code", "area_name"]].copy()
+    for key, values in _figures(n, n * float(people_per_site), params).items():
+        out[key] = values
+    out["providers"] = out.providers.astype("int64")
+    return out.sort_values(["providers", "area_name"], ascending=[False, True], ignore_index=True)
+
+
 def read_plan(path: Path | str) -> pd.DataFrame:
     """The recruitment planner's sites from a CSV or Excel file (checked by :func:`plan_economy`)."""
     table = io.read_record_table(path)
@@ -513,10 +548,14 @@ def parameters_table(params: EconomyParams) -> pd.DataFrame:
 
 
 def with_parameters(table: pd.DataFrame, params: EconomyParams) -> pd.DataFrame:
-    """A copy of a per-area table with ``parameters`` (name = value) and ``sources`` columns."""
+    """A copy of a per-area table with ``parameters`` (name = value) and ``sources`` columns.
+
+    The sources are short citations (publisher and date); the full text is in
+    :func:`export_table` and :func:`economy_report`.
+    """
     out = table.copy()
     out["parameters"] = "; ".join(f"{k} = {v:g}" for k, v in params.as_dict().items())
-    out["sources"] = "; ".join(f"{k}: {PARAMETER_SOURCES[k]['source']}" for k in PARAMETERS)
+    out["sources"] = "; ".join(f"{k}: {PARAMETER_SOURCES[k]['cite']}" for k in PARAMETERS)
     if not multiplier_estimated(params):
         out["lm3_note"] = "money kept local: not estimated (no local spend share given; lm3 = 1)"
     return out

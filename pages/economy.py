@@ -24,6 +24,7 @@ from gapmap.economy import (
     parameters_table,
     params_from_toml,
     params_to_toml,
+    plan_by_area,
     plan_economy,
     rests_on,
     supply_of,
@@ -270,6 +271,21 @@ else:
     a[2].metric("More hours a week", f"{plan['hours_per_week']:,.0f}")
     a[3].metric("More jobs (FTE)", f"{plan['jobs_fte']:,.1f}")
     a[4].metric("More care bought a year", f"£{plan['annual_income_gbp']:,.0f}")
+    st.dataframe(
+        plan_by_area(plan_sites, params)[
+            ["area_name", "providers", "people_supported", "hours_per_week", "jobs_fte", "annual_income_gbp"]
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "area_name": "Area",
+            "providers": st.column_config.NumberColumn("New providers", format="%d"),
+            "people_supported": st.column_config.NumberColumn("More people supported", format="%.0f"),
+            "hours_per_week": st.column_config.NumberColumn("More hours a week", format="%.0f"),
+            "jobs_fte": st.column_config.NumberColumn("More jobs (FTE)", format="%.1f"),
+            "annual_income_gbp": st.column_config.NumberColumn("More care bought (£ a year)", format="£%.0f"),
+        },
+    )
     st.caption(
         f"Each new provider counted as supporting {PEOPLE_PER_NEW_PROVIDER} people: {PEOPLE_PER_NEW_PROVIDER_SOURCE} "
         f"Also £{plan['annual_savings_gbp']:,.0f} a year of public money saved (2017 prices)."

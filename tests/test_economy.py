@@ -25,6 +25,7 @@ from gapmap.economy import (
     export_table,
     headline,
     params_from_toml,
+    plan_by_area,
     plan_economy,
     supply_of,
     yearly_dates,
@@ -234,6 +235,15 @@ def test_plan_counts_each_site_as_one_new_provider():
         plan_economy(plan_sites(2).drop(columns=["people_reached"]), EconomyParams())
 
 
+def test_plan_by_area_adds_up():
+    sites = plan_sites(4).assign(area_code=["W1", "W2", "W1", "W1"], area_name=["One", "Two", "One", "One"])
+    by_area = plan_by_area(sites, EconomyParams())
+    assert by_area[["area_code", "providers", "people_supported"]].values.tolist() == [["W1", 3, 21], ["W2", 1, 7]]
+    total = plan_economy(sites, EconomyParams())
+    for key in ADDITIVE_KEYS:
+        assert by_area[key].sum() == pytest.approx(total[key]), key
+
+
 def test_report_and_export_carry_sources_and_caveats():
     p = EconomyParams()
     s = economy_summary(pd.DataFrame({"capacity": [7.0]}), p)
@@ -311,6 +321,7 @@ def test_cli_plan_and_areas(tmp_path, small_file, capsys):
     for key in ADDITIVE_KEYS:
         assert table[key].sum() == pytest.approx(doc[key], rel=1e-6), key
     assert "hourly_rate_gbp = 24.1" in table.parameters.iloc[0]
+    assert "Homecare Association" in table.sources.iloc[0]
     assert not {"name", "id", "postcode"} & set(table.columns)  # nothing personal
 
 
