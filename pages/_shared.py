@@ -14,6 +14,7 @@ import streamlit as st
 from gapmap import io, registry
 from gapmap.analysis import MAX_RADIUS_KM, Analysis, AnalysisRequest, analyse, build_costs, zones_for
 from gapmap.config import PACKAGE_ROOT, DataPaths
+from gapmap.costs import within
 from gapmap.errors import GapmapError
 from gapmap.gaps import supply_at
 from gapmap.maps import ATTRIBUTION
@@ -187,6 +188,12 @@ def cost_table(code: str, source_key: str, supply_key: str, circuity: float, _su
     return build_costs(council_data(code), _supply, circuity=circuity, max_km=MAX_RADIUS_KM)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def costs_within(code: str, source_key: str, supply_key: str, circuity: float, radius_km: float, _supply):
+    """The cached cost table cut at one radius (each postcode's nearest provider kept)."""
+    return within(cost_table(code, source_key, supply_key, circuity, _supply), radius_km)
+
+
 @st.cache_resource(show_spinner="Adding up by area…", max_entries=24)
 def zones(code: str, level: str, hex_size_m: float, areas_digest: str | None, _areas: gpd.GeoDataFrame | None = None):
     """The areas of one level and their population (independent of the providers)."""
@@ -205,7 +212,7 @@ def analysis(
     """The one analysis every page reads (cost table and zones come from their own caches)."""
     supply = supply_at(_providers, request.params)
     supply_key = digest(",".join(map(str, supply.index)).encode())
-    costs = cost_table(code, source_key, supply_key, request.circuity, supply)
+    costs = costs_within(code, source_key, supply_key, request.circuity, request.radius_km, supply)
     z = zones(code, request.level, request.hex_size_m, areas_digest, _areas)
     return analyse(council_data(code), _providers, request, costs=costs, zones=z)
 
