@@ -248,7 +248,10 @@ history = economy_over_time(source.providers, yearly_dates(source.providers, as_
 h1, h2 = st.columns(2)
 h1.line_chart(history, x="date", y="hours_per_week", x_label="", y_label="Hours of care a week", height=240)
 h2.line_chart(history, x="date", y="jobs_fte", x_label="", y_label="Jobs (FTE)", height=240)
-st.caption("Providers open on 1 April each year (and on the as-at date), from their start and end dates.")
+st.caption(
+    (f"{_shared.ILLUSTRATIVE}: " if source.illustrative else "")
+    + "Providers open on 1 April each year (and on the as-at date), from their start and end dates."
+)
 
 # --- What the recruitment plan adds -----------------------------------------------------
 st.subheader("What the recruitment plan adds")
@@ -306,7 +309,10 @@ if source.illustrative:
     )
     areas_out["data_note"] = _shared.ILLUSTRATIVE
 stem = f"gapmap-economy-{code}-{as_at:%Y%m%d}" + ("-ILLUSTRATIVE" if source.illustrative else "")
-d = st.columns(5)
+history_out = history.assign(date=history.date.dt.date)
+if source.illustrative:
+    history_out["data_note"] = _shared.ILLUSTRATIVE
+d = st.columns(6)
 d[0].download_button("Figures and sources (CSV)", to_csv_bytes(figures), f"{stem}.csv", "text/csv")
 d[1].download_button(
     "Figures and sources (JSON)",
@@ -320,7 +326,10 @@ d[2].download_button(
 d[3].download_button(
     "By area (GeoJSON)", to_geojson_bytes(areas_out), f"{stem}-{level}.geojson", "application/geo+json"
 )
-d[4].download_button("Assumptions (TOML)", params_to_toml(params).encode("utf-8"), "economy-params.toml", "text/plain")
+d[4].download_button(
+    "Over time (CSV)", to_csv_bytes(with_parameters(history_out, params)), f"{stem}-over-time.csv", "text/csv"
+)
+d[5].download_button("Assumptions (TOML)", params_to_toml(params).encode("utf-8"), "economy-params.toml", "text/plain")
 
 with st.expander("How the figures are worked out"):
     st.markdown(
