@@ -312,10 +312,11 @@ stem = f"gapmap-economy-{code}-{as_at:%Y%m%d}" + ("-ILLUSTRATIVE" if source.illu
 history_out = history.assign(date=history.date.dt.date)
 if source.illustrative:
     history_out["data_note"] = _shared.ILLUSTRATIVE
-d = st.columns(6)
-d[0].download_button("Figures and sources (CSV)", to_csv_bytes(figures), f"{stem}.csv", "text/csv")
+st.markdown("**Downloads** (each carries the assumptions and their sources)")
+d = [*st.columns(3), *st.columns(3)]
+d[0].download_button("Figures (CSV)", to_csv_bytes(figures), f"{stem}.csv", "text/csv")
 d[1].download_button(
-    "Figures and sources (JSON)",
+    "Figures (JSON)",
     json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8"),
     f"{stem}.json",
     "application/json",
