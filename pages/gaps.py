@@ -187,7 +187,7 @@ clicked = st_folium(
 if privacy != "exact":
     st.caption(
         "Micro-provider locations are "
-        + ("moved a random 250 m to 1.5 km" if privacy == "displaced" else "shown only as counts per area")
+        + ("moved a random 250 m to 2 km" if privacy == "displaced" else "shown only as counts per area")
         + ", with no names; counts below 3 are not shown (privacy setting in the sidebar)."
     )
 
