@@ -49,8 +49,20 @@ class CrsError(GapmapError, ValueError):
     """A GeoDataFrame without a CRS, or in the wrong one for distance work."""
 
 
+class CostError(GapmapError, ValueError):
+    """A cost-table setting that cannot be used (radius or road factor out of range)."""
+
+
 class LevelError(GapmapError, ValueError):
     """An unknown aggregation level or an invalid level option."""
+
+
+class OutputError(GapmapError, OSError):
+    """An output file or folder that cannot be written (read-only, missing permission, a folder)."""
+
+
+class RegistryError(GapmapError, RuntimeError):
+    """The registry cannot be read or written (locked too long, unreadable, disk full, read-only)."""
 
 
 class GapmapWarning(UserWarning):

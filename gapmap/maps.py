@@ -24,6 +24,7 @@ from jinja2 import Template
 
 from gapmap.config import PACKAGE_ROOT, WGS84
 from gapmap.errors import CrsError
+from gapmap.schema import KIND_LABELS
 
 LEAFLET_DIR = PACKAGE_ROOT / "static" / "vendor" / "leaflet-1.9.4"
 STREAMLIT_ASSET_URL = "/app/static/vendor/leaflet-1.9.4"
@@ -305,8 +306,7 @@ CLOSED_COLOUR = "#000000"
 
 def provider_legend(kinds: Sequence[str], *, closed: bool) -> list[tuple[str, str]]:
     """Legend rows for :func:`add_providers` markers."""
-    labels = {"micro_enterprise": "Micro-enterprise", "day_centre": "Day centre", "other": "Other provider"}
-    rows = [(KIND_COLOURS[k], labels[k]) for k in kinds]
+    rows = [(KIND_COLOURS[k], KIND_LABELS[k]) for k in kinds]
     if closed:
         rows.append(("#ffffff", "Closed day centre (○, closure date on hover)"))
     return rows
@@ -342,7 +342,7 @@ def add_providers(
         wgs = frame.to_crs(WGS84)
         props = pd.DataFrame(
             {
-                "kind": [KIND_LABELS_SHORT.get(k, k) for k in frame.kind],
+                "kind": [KIND_LABELS.get(k, k) for k in frame.kind],
                 "_colour": [CLOSED_COLOUR if closed_layer else KIND_COLOURS.get(k, "#999999") for k in frame.kind],
             }
         )
@@ -379,9 +379,6 @@ def add_providers(
     if closed is not None:
         layer(closed, True)
     return m
-
-
-KIND_LABELS_SHORT = {"micro_enterprise": "Micro-enterprise", "day_centre": "Day centre", "other": "Other"}
 
 
 def standalone_html(m: folium.Map, *, leaflet_dir: Path = LEAFLET_DIR) -> str:

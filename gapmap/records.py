@@ -8,8 +8,10 @@ import pandas as pd
 import shapely
 
 from gapmap import io
+from gapmap.cells import normalise_postcode
 from gapmap.config import DataPaths
-from gapmap.providers import ValidationResult, map_columns, normalise_postcode, validate_providers
+from gapmap.schema import map_columns
+from gapmap.validate import ValidationResult, validate_providers
 
 RECORD_KINDS = {
     "providers": ("micro_enterprise", False),

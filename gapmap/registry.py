@@ -27,8 +27,9 @@ import pandas as pd
 import pyogrio
 
 from gapmap.config import BNG
-from gapmap.errors import GapmapError
-from gapmap.providers import ACCEPTED_COLUMNS, FIELDS, ValidationResult, validate_providers
+from gapmap.errors import RegistryError
+from gapmap.schema import ACCEPTED_COLUMNS, FIELDS
+from gapmap.validate import ValidationResult, validate_providers
 
 REGISTRY_COLUMNS = (
     "council_code",
@@ -45,10 +46,6 @@ REGISTRY_COLUMNS = (
 IMPORT_COLUMNS = ("council_code", "source_file", "imported_by", "imported_at", "mode", "accepted", "rejected")
 EDITABLE = tuple(f for f in FIELDS if f not in ("lat", "lon"))
 """Columns the app's editor shows: the file fields, located by postcode or easting/northing."""
-
-
-class RegistryError(GapmapError, RuntimeError):
-    """The registry file cannot be read or written."""
 
 
 @dataclass(frozen=True)
@@ -191,7 +188,7 @@ def merge_import(
     records
         All current records (every council).
     result
-        Output of :func:`gapmap.providers.validate_providers`.
+        Output of :func:`gapmap.validate.validate_providers`.
     council_code
         The council the file belongs to.
     source_file, by

@@ -13,8 +13,8 @@ from gapmap.errors import GapmapError
 from gapmap.export import neutralise_formulas, to_csv_bytes, to_geojson_bytes
 from gapmap.maps import add_providers, base_map
 from gapmap.privacy import for_display
-from gapmap.providers import FIELDS, KINDS, map_columns
 from gapmap.records import RECORD_KINDS, check_table, postcodes_for
+from gapmap.schema import FIELDS, KINDS, map_columns
 from pages import _shared
 
 _shared.ensure_router()

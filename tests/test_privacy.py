@@ -1,5 +1,4 @@
 import hashlib
-import os
 import stat
 from datetime import date
 
