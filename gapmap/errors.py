@@ -88,5 +88,17 @@ class RegistryError(GapmapError, RuntimeError):
     """The registry cannot be read or written (locked too long, unreadable, disk full, read-only)."""
 
 
+class RegistryConflictError(RegistryError):
+    """Someone else saved the registry after this change was prepared: reload and try again."""
+
+
+class ReplaceRefusedError(RegistryError):
+    """A replace import that would throw away more rows than it keeps, without ``force``."""
+
+
+class OptionError(GapmapError, ValueError):
+    """A command-line option or setting with an unusable value (not a number, out of range)."""
+
+
 class GapmapWarning(UserWarning):
     """A recoverable problem the user should know about (e.g. overlapping areas)."""
