@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from gapmap import auth
 from gapmap.economy import (
     PARAMETER_SOURCES,
     PARAMETERS,
@@ -41,6 +42,8 @@ from pages import _shared
 _shared.ensure_router()
 
 HEX_SIZES = {500: "500 m", 1000: "1 km", 2000: "2 km", 5000: "5 km"}
+if _shared.privacy_setting() != "exact":
+    del HEX_SIZES[500]  # provider counts in 500 m hexes come too close to single homes
 MAP_MEASURES = {
     "hours_per_1000": Field("hours_per_1000", "Hours of care a week per 1,000 people aged 65+", ",.0f"),
     "jobs_fte_per_1000": Field("jobs_fte_per_1000", "Jobs (FTE) per 1,000 people aged 65+", ",.1f"),
@@ -63,7 +66,8 @@ if source is None:
         f"No provider records for {data.council.name} yet. Import your list of micro-providers on the "
         "**Provider records** page; an illustrative sample is available for Somerset."
     )
-    st.page_link("pages/records.py", label="Go to Provider records", icon=":material/upload_file:")
+    if auth.can(_shared.current_session().role, "import"):
+        st.page_link("pages/records.py", label="Go to Provider records", icon=":material/upload_file:")
     st.stop()
 if source.illustrative:
     st.warning(

@@ -439,3 +439,11 @@ def test_per_area_outside_row_collects_providers_outside_the_areas(grid_wards):
     by_area = economy_by_area(supply, grid_wards, pop, EconomyParams()).set_index("area_code")
     assert by_area.people_supported.to_dict() == {"SW": 6, "SE": 0, "NW": 0, "NE": 0, OUTSIDE_CODE: 4}
     assert by_area.geometry.isna().sum() == 1  # the outside row has no polygon
+
+
+def test_economy_page_without_records_says_how_to_add_them(empty_home):
+    at = run_page()
+    at.sidebar.selectbox[0].set_value("E10000016").run()
+    assert not at.exception
+    assert "No provider records for Kent" in at.info[0].value
+    assert not at.metric  # no figures without records
