@@ -700,3 +700,26 @@ def lookup_postcodes(paths: DataPaths, postcodes: list[str]) -> pd.DataFrame:
         columns=["postcode", "easting", "northing"],
         filters=[("postcode", "in", wanted)],
     )
+
+
+def read_small_file(path: Path | str, *, max_bytes: int = 1_000_000) -> bytes:
+    """The bytes of a small settings file (e.g. a parameters TOML file).
+
+    Raises
+    ------
+    EconomyParamError
+        When the file is missing, a folder, unreadable or larger than ``max_bytes`` (the
+        error names the file).
+    """
+    from gapmap.errors import EconomyParamError
+
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise EconomyParamError(str(path), f"file too big ({size:,} bytes; at most {max_bytes:,})")
+        return path.read_bytes()
+    except IsADirectoryError:
+        raise EconomyParamError(str(path), "is a folder, not a file") from None
+    except OSError as exc:
+        raise EconomyParamError(str(path), f"cannot read: {exc.strerror or exc}") from None

@@ -18,6 +18,7 @@ from gapmap.schema import FIELDS, KINDS, map_columns
 from pages import _shared
 
 _shared.ensure_router()
+who = _shared.require("import")  # editors and admins only: this page holds names and addresses
 
 TEMPLATE = PACKAGE_ROOT / "data" / "templates" / "providers_template.csv"
 KIND_OF_FILE = {
@@ -155,13 +156,18 @@ if upload is not None:
         accepted = result.accepted
         privacy = _shared.privacy_setting()
         preview = base_map(data.boundaries["wards"].to_crs(4326).total_bounds)
-        add_providers(preview, for_display(accepted, privacy), show_names=privacy == "exact", label="Accepted rows")
+        add_providers(
+            preview,
+            for_display(accepted, privacy, secret=_shared.install_secret()),
+            show_names=privacy == "exact",
+            label="Accepted rows",
+        )
         st.caption(
             f"Accepted rows on the map ({', '.join(k for k in KINDS if (accepted.kind == k).any())}). "
             + ("Micro-providers moved or hidden for privacy." if privacy != "exact" else "")
         )
         st_folium(preview, height=420, use_container_width=True, returned_objects=[], key="preview_map")
-        s1, s2 = st.columns([1.2, 1])
+        s1, s2 = st.columns([2.2, 1])
         mode = s1.radio(
             "When saving",
             ["replace", "update"],
@@ -169,7 +175,8 @@ if upload is not None:
             key="save_mode",
             format_func={"replace": f"Replace {council.name}'s records", "update": "Add new and update by id"}.get,
         )
-        by = s2.text_input("Your name (kept with the records)", value=registry.current_user(), key="save_by")
+        by = who.user  # the audit trail records the signed-in user, not a free-text name
+        s1.caption(f"Saved as **{_shared.plain(by)}** in the import log.")
         confirmed = True
         if mode == "replace" and (len(mine) or r > a):
             # A replace throws the saved records away: say what goes, and ask.
@@ -179,14 +186,14 @@ if upload is not None:
             lines.append("The records as they are now are kept: you can restore them below under *Earlier versions*.")
             st.warning(" ".join(lines), icon=":material/warning:")
             confirmed = st.checkbox(f"Yes, replace {council.name}'s records", key="confirm_replace")
-        if st.button(f"Save {a} rows to the registry", type="primary", key="save_import", disabled=not confirmed):
+        if s2.button(f"Save {a} rows to the registry", type="primary", key="save_import", disabled=not confirmed):
             try:
                 n = registry.import_result(
                     reg,
                     result,
                     council_code=code,
                     source_file=upload.name,
-                    by=by or registry.current_user(),
+                    by=by,
                     mode=mode,
                     force=confirmed,
                 )
@@ -255,14 +262,14 @@ if e1.button("Save changes", type="primary", key="save_edits"):
             council_code=code,
             postcodes=postcodes_for(edited, "postcode"),
             outline=data.outline(),
-            by=registry.current_user(),
+            by=who.user,
         )
         checks.append(check)
         return new_records, current_log
 
     try:
         # expect=: if someone saved after this page was drawn, refuse rather than overwrite their work.
-        registry.update(reg, apply, by=registry.current_user(), note=f"edit {code}", expect=base)
+        registry.update(reg, apply, by=who.user, note=f"edit {code}", expect=base)
     except GapmapError as exc:
         st.error(_shared.plain(exc))
         st.button("Reload the records (your unsaved edits are dropped)", on_click=fresh_editor, key="editor_reload")
@@ -305,7 +312,7 @@ with st.expander("Earlier versions (undo)"):
         sure = st.checkbox(f"Yes, put back {council.name}'s records from this version", key="restore_sure")
         if st.button("Restore", disabled=not sure, key="restore_go"):
             try:
-                registry.restore(reg, pick, by=registry.current_user(), council_code=code)
+                registry.restore(reg, pick, by=who.user, council_code=code)
             except GapmapError as exc:
                 st.error(_shared.plain(exc))
                 st.stop()
