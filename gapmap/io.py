@@ -613,10 +613,28 @@ def _open_workbook(path: Path, *, formulas: bool) -> Any:
 def _excel_sheets(path: Path) -> list[str]:
     wb = _open_workbook(path, formulas=False)
     try:
-        names = [ws.title for ws in wb.worksheets if _has_rows(ws)]
-        return names or [wb.worksheets[0].title]
+        return _sheets_with_rows(wb)
     finally:
         wb.close()
+
+
+def _sheets_with_rows(wb: Any) -> list[str]:
+    names = [ws.title for ws in wb.worksheets if _has_rows(ws)]
+    return names or [wb.worksheets[0].title]
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet's XML holds a formula element (``<f>``), read without parsing."""
+    with zipfile.ZipFile(path) as zf:
+        for name in zf.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                with zf.open(name) as fh:
+                    tail = b""
+                    while chunk := fh.read(1 << 20):
+                        if re.search(rb"<(?:\w+:)?f[ >/]", tail + chunk):
+                            return True
+                        tail = chunk[-16:]
+    return False
 
 
 def _has_rows(ws: Any) -> bool:
@@ -627,8 +645,14 @@ def _has_rows(ws: Any) -> bool:
 
 
 def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
-    name = _choose(path.name, _excel_sheets(path), sheet, ProviderFileError, what="sheet", option="--sheet")
-    values, formulas = _open_workbook(path, formulas=False), _open_workbook(path, formulas=True)
+    values = _open_workbook(path, formulas=False)
+    try:
+        name = _choose(path.name, _sheets_with_rows(values), sheet, ProviderFileError, what="sheet", option="--sheet")
+    except ProviderFileError:
+        values.close()
+        raise
+    # The second pass (formula text where no value was saved) only when some sheet has formulas.
+    formulas = _open_workbook(path, formulas=True) if _has_formulas(path) else values
     try:
         rows = []
         cells = zip(values[name].iter_rows(values_only=True), formulas[name].iter_rows(values_only=True), strict=False)
@@ -646,7 +670,8 @@ def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
             )
     finally:
         values.close()
-        formulas.close()
+        if formulas is not values:
+            formulas.close()
     if not rows:
         raise ProviderFileError(f"{path.name}: the sheet {name!r} is empty")
     width = max((max((k + 1 for k, v in enumerate(r) if v is not None), default=0) for r in rows), default=0)
