@@ -229,7 +229,7 @@ def privacy_setting() -> str:
 
 def allowed_privacy_modes() -> list[str]:
     """The privacy modes the signed-in role may choose (exact for editors and admins only)."""
-    return [m for m in PRIVACY_MODES if m in SAFE_MODES or auth.can(current_session().role, "exact")]
+    return [m for m in PRIVACY_MODES if m in SAFE_MODES or auth.can(role(), "exact")]
 
 
 def privacy_picker() -> None:
@@ -305,28 +305,28 @@ def signin_method() -> str | None:
     return None
 
 
-def refuse_open_address() -> None:
-    """Stop with a clear message if no sign-in is configured and the app listens beyond this computer."""
+def address_refused() -> bool:
+    """True when no sign-in is configured and the server listens beyond this computer."""
+    return signin_method() is None and st.get_option("server.address") not in LOOPBACK
+
+
+def refusal_page() -> None:
+    """The only page served when :func:`address_refused`: why, and what to do."""
     address = st.get_option("server.address")
-    if signin_method() is None and address not in LOOPBACK:
-        st.error(
-            f"gapmap will not start on address {address or 'every network interface'!r} without sign-in. "
-            "Anyone who can reach the server could see and change personal data. Either run it on this "
-            "computer only (`--server.address 127.0.0.1`, the default in .streamlit/config.toml), or set up "
-            "sign-in: add users with `python -m gapmap users add NAME --role viewer`, or configure "
-            "`st.login` (OpenID Connect) in .streamlit/secrets.toml. See the README, *Sign-in, roles and privacy*.",
-            icon=":material/lock:",
-        )
-        st.stop()
+    st.title("gapmap")
+    st.error(
+        f"gapmap will not start on address {address or 'every network interface'!r} without sign-in. "
+        "Anyone who can reach the server could see and change personal data. Either run it on this "
+        "computer only (`--server.address 127.0.0.1`, the default in .streamlit/config.toml), or set up "
+        "sign-in: add users with `python -m gapmap users add NAME --role viewer`, or configure "
+        "`st.login` (OpenID Connect) in .streamlit/secrets.toml. See the README, *Sign-in, roles and privacy*.",
+        icon=":material/lock:",
+    )
 
 
-def _oidc_session() -> Session:
+def _oidc_session() -> Session | None:
     if not st.user.is_logged_in:
-        provider = _gapmap_secrets().get("oidc_provider")
-        st.title("gapmap")
-        st.write("Sign in with your organisation account to continue.")
-        st.button("Sign in", type="primary", on_click=st.login, args=(provider,) if provider else ())
-        st.stop()
+        return None
     email = str(st.user.get("email") or "").lower()
     settings = _gapmap_secrets()
     roles = {str(k).lower(): str(v) for k, v in dict(settings.get("roles", {})).items()}
@@ -338,12 +338,9 @@ def _oidc_session() -> Session:
     return Session(email, role, "oidc")
 
 
-def _password_session() -> Session:
+def sign_in_page() -> None:
+    """The local-password sign-in form (the only page until someone signs in)."""
     users = local_users()
-    name = st.session_state.get(SESSION_USER)
-    if name in users:
-        return Session(name, users[name].role, "password")
-    st.session_state.pop(SESSION_USER, None)
     st.title("gapmap")
     with st.form("sign_in"):
         st.write("Sign in to continue.")
@@ -357,41 +354,65 @@ def _password_session() -> Session:
             st.error(str(exc).capitalize() + ".")
         else:
             st.session_state[SESSION_USER] = user.name
-            st.session_state.pop("_signin_password", None)
             st.rerun()
-    st.stop()
 
 
-def sign_in() -> Session:
-    """The signed-in session; shows the sign-in screen and stops the run until there is one."""
+def oidc_sign_in_page() -> None:
+    """The single sign-on button (st.login)."""
+    provider = _gapmap_secrets().get("oidc_provider")
+    st.title("gapmap")
+    st.write("Sign in with your organisation account to continue.")
+    st.button("Sign in", type="primary", on_click=st.login, args=(provider,) if provider else ())
+
+
+def current_session() -> Session | None:
+    """Who is signed in for this run, or None (the sign-in page is then the only page).
+
+    Local mode (no sign-in configured, the app on 127.0.0.1 only) is an editor: the person at
+    the computer owns the data. The map still starts in the aggregated view.
+    """
     method = signin_method()
     if method == "oidc":
-        return _oidc_session()
-    if method == "password":
-        return _password_session()
-    return Session(f"{registry.current_user()} (this computer)", "editor", "local")
-
-
-def current_session() -> Session:
-    """The session app.py signed in for this run (local editor only when no sign-in is configured)."""
-    method = signin_method()
-    if method == "oidc" and st.user.is_logged_in:
         return _oidc_session()
     if method == "password":
         name = st.session_state.get(SESSION_USER)
         users = local_users()
         if name in users:
             return Session(name, users[name].role, "password")
-        return Session("", "", "none")  # not signed in: no permission at all
-    if method is None:
-        return Session(f"{registry.current_user()} (this computer)", "editor", "local")
-    return Session("", "", "none")
+        st.session_state.pop(SESSION_USER, None)  # removed since: signed out
+        return None
+    if address_refused():
+        return None
+    return Session(f"{registry.current_user()} (this computer)", "editor", "local")
+
+
+def sign_in() -> Session:
+    """The signed-in session; until there is one, the only page is the sign-in (or refusal) page.
+
+    Those pages go through ``st.navigation`` too, so the page files are never listed or run
+    before someone has signed in.
+    """
+    if address_refused():
+        page = refusal_page
+    else:
+        who = current_session()
+        if who is not None:
+            return who
+        page = oidc_sign_in_page if signin_method() == "oidc" else sign_in_page
+    st.navigation([st.Page(page, title="Sign in", url_path="sign-in")], position="hidden").run()
+    st.stop()
+
+
+def role() -> str:
+    """The signed-in role ("" when nobody is signed in: no permission at all)."""
+    who = current_session()
+    return who.role if who else ""
 
 
 def require(action: str) -> Session:
     """Stop the page with a message unless the signed-in role may do ``action``."""
     who = current_session()
-    if not auth.can(who.role, action):
+    if who is None or not auth.can(who.role, action):
         st.error("Your role does not give access to this page. Ask an administrator if you need it.")
         st.stop()
     return who

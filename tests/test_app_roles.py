@@ -171,3 +171,31 @@ def test_local_mode_is_an_editor_but_starts_aggregated(tmp_path, monkeypatch):
     assert at.title[0].value == "Where care is short — Somerset"
     assert at.sidebar.radio(key="privacy").value == "counts"
     assert "Local mode: this computer only, no sign-in." in [c.value for c in at.sidebar.caption]
+
+
+def test_refuses_an_open_address_without_sign_in(tmp_path, monkeypatch):
+    from streamlit import config
+
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path))  # no users, no secrets
+    before = config.get_option("server.address")
+    config.set_option("server.address", "0.0.0.0")
+    try:
+        at = signed_in(None)
+    finally:
+        config.set_option("server.address", before)
+    assert not at.exception
+    assert "will not start on address '0.0.0.0' without sign-in" in at.error[0].value
+    assert not at.metric and not at.sidebar.radio
+    assert "Somerset" not in everything_sent(at)
+
+
+def test_streamlit_config_is_locked_down():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"
+    assert config["server"]["maxUploadSize"] == 20  # MB, as the README's provider file format says
+    assert config["server"]["enableXsrfProtection"] is True and config["server"]["enableCORS"] is True
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["client"]["toolbarMode"] == "viewer"
+    assert "Files up to 20 MB" in (ROOT / "README.md").read_text()
