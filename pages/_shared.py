@@ -325,7 +325,7 @@ def refusal_page() -> None:
 
 
 def _oidc_session() -> Session | None:
-    if not st.user.is_logged_in:
+    if not st.user.get("is_logged_in", False):
         return None
     email = str(st.user.get("email") or "").lower()
     settings = _gapmap_secrets()

@@ -199,3 +199,45 @@ def test_streamlit_config_is_locked_down():
     assert config["client"]["showErrorDetails"] == "none"
     assert config["client"]["toolbarMode"] == "viewer"
     assert "Files up to 20 MB" in (ROOT / "README.md").read_text()
+
+
+AUTH = {
+    "redirect_uri": "http://localhost:8611/oauth2callback",
+    "cookie_secret": "x" * 32,
+    "client_id": "id",
+    "client_secret": "secret",
+    "server_metadata_url": "https://login.example.org/.well-known/openid-configuration",
+}
+
+
+def oidc(user: dict, gapmap: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["auth"] = AUTH
+    if gapmap is not None:
+        at.secrets["gapmap"] = gapmap
+    at.user = user
+    at.run()
+    return at
+
+
+def test_single_sign_on_page_when_auth_is_configured(home):
+    at = oidc({"is_logged_in": False})  # a users file exists too: single sign-on wins
+    assert not at.exception
+    assert at.title[0].value == "gapmap"
+    assert "organisation account" in at.markdown[0].value
+    assert [b.label for b in at.button] == ["Sign in"] and not at.metric and not at.text_input
+
+
+def test_single_sign_on_roles_come_from_secrets(home):
+    roles = {"roles": {"Ed@Council.gov.uk": "editor", "vera@council.gov.uk": "viewer"}}
+    at = oidc({"is_logged_in": True, "email": "ed@council.gov.uk"}, roles)
+    assert not at.exception
+    assert "Signed in as **ed@council.gov.uk** (editor)" in [c.value for c in at.sidebar.caption]
+    assert PRIVACY_MODES["exact"] in at.sidebar.radio(key="privacy").options
+    at = oidc({"is_logged_in": True, "email": "vera@council.gov.uk"}, roles)
+    assert PRIVACY_MODES["exact"] not in at.sidebar.radio(key="privacy").options
+    # Not listed: refused, unless a default role is set.
+    at = oidc({"is_logged_in": True, "email": "stranger@example.com"}, roles)
+    assert "has no role in gapmap" in at.error[0].value and not at.metric
+    at = oidc({"is_logged_in": True, "email": "stranger@example.com"}, {**roles, "default_role": "viewer"})
+    assert "Signed in as **stranger@example.com** (viewer)" in [c.value for c in at.sidebar.caption]
