@@ -409,6 +409,11 @@ def role() -> str:
     return who.role if who else ""
 
 
+def may(action: str) -> bool:
+    """Whether the signed-in role may do ``action`` (see :data:`gapmap.auth.ACTIONS`)."""
+    return auth.can(role(), action)
+
+
 def require(action: str) -> Session:
     """Stop the page with a message unless the signed-in role may do ``action``."""
     who = current_session()

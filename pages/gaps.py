@@ -36,7 +36,8 @@ if source is None:
         "day centres and closures on the **Provider records** page; an illustrative sample is "
         "available for Somerset."
     )
-    st.page_link("pages/records.py", label="Go to Provider records", icon=":material/upload_file:")
+    if _shared.may("import"):  # viewers have no records page to go to
+        st.page_link("pages/records.py", label="Go to Provider records", icon=":material/upload_file:")
     st.stop()
 if source.illustrative:
     st.warning(

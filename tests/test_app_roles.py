@@ -118,6 +118,13 @@ def test_viewer_gaps_page_sends_nothing_personal(home, mode):
     assert "Day centre" in sent and "Hollowmere" not in sent
 
 
+def test_viewer_on_a_council_without_records(home):
+    at = signed_in("vera")
+    at.sidebar.selectbox[0].set_value("E10000016").run()  # Kent
+    assert not at.exception
+    assert "No provider records for Kent" in at.info[0].value
+
+
 @pytest.mark.slow
 def test_viewer_hex_counts_never_show_one_or_two(home):
     at = signed_in("vera")
