@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -338,6 +339,16 @@ def _oidc_session() -> Session | None:
     return Session(email, role, "oidc")
 
 
+MAX_FAILURES = 5
+LOCKOUT_S = 900
+
+
+@st.cache_resource(show_spinner=False)
+def _failed_sign_ins() -> dict[str, list[float]]:
+    """Times of recent wrong passwords per user name, shared by all sessions of this server."""
+    return {}
+
+
 def sign_in_page() -> None:
     """The local-password sign-in form (the only page until someone signs in)."""
     users = local_users()
@@ -348,11 +359,19 @@ def sign_in_page() -> None:
         password = st.text_input("Password", type="password", key="_signin_password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
+        name = who.strip()
+        failures = _failed_sign_ins()
+        recent = [t for t in failures.get(name, []) if time.monotonic() - t < LOCKOUT_S]
+        if len(recent) >= MAX_FAILURES:
+            st.error(f"Too many wrong passwords for this name. Try again in {LOCKOUT_S // 60} minutes.")
+            st.stop()
         try:
-            user = auth.verify(users, who.strip(), password)
+            user = auth.verify(users, name, password)
         except auth.SignInError as exc:
+            failures[name] = [*recent, time.monotonic()]
             st.error(str(exc).capitalize() + ".")
         else:
+            failures.pop(name, None)
             st.session_state[SESSION_USER] = user.name
             st.rerun()
 
