@@ -278,6 +278,10 @@ class Session:
     method: str
 
 
+NOBODY = Session("", "", "none")
+"""Not signed in: no role, so no permission."""
+
+
 def _gapmap_secrets() -> dict:
     try:
         return dict(st.secrets.get("gapmap", {}))
@@ -384,24 +388,24 @@ def oidc_sign_in_page() -> None:
     st.button("Sign in", type="primary", on_click=st.login, args=(provider,) if provider else ())
 
 
-def current_session() -> Session | None:
-    """Who is signed in for this run, or None (the sign-in page is then the only page).
+def current_session() -> Session:
+    """Who is signed in for this run; :data:`NOBODY` (no permission at all) when nobody is.
 
     Local mode (no sign-in configured, the app on 127.0.0.1 only) is an editor: the person at
     the computer owns the data. The map still starts in the aggregated view.
     """
     method = signin_method()
     if method == "oidc":
-        return _oidc_session()
+        return _oidc_session() or NOBODY
     if method == "password":
         name = st.session_state.get(SESSION_USER)
         users = local_users()
         if name in users:
             return Session(name, users[name].role, "password")
         st.session_state.pop(SESSION_USER, None)  # removed since: signed out
-        return None
+        return NOBODY
     if address_refused():
-        return None
+        return NOBODY
     return Session(f"{registry.current_user()} (this computer)", "editor", "local")
 
 
@@ -415,7 +419,7 @@ def sign_in() -> Session:
         page = refusal_page
     else:
         who = current_session()
-        if who is not None:
+        if who is not NOBODY:
             return who
         page = oidc_sign_in_page if signin_method() == "oidc" else sign_in_page
     st.navigation([st.Page(page, title="Sign in", url_path="sign-in")], position="hidden").run()
@@ -424,8 +428,7 @@ def sign_in() -> Session:
 
 def role() -> str:
     """The signed-in role ("" when nobody is signed in: no permission at all)."""
-    who = current_session()
-    return who.role if who else ""
+    return current_session().role
 
 
 def may(action: str) -> bool:
@@ -436,7 +439,7 @@ def may(action: str) -> bool:
 def require(action: str) -> Session:
     """Stop the page with a message unless the signed-in role may do ``action``."""
     who = current_session()
-    if who is None or not auth.can(who.role, action):
+    if not auth.can(who.role, action):
         st.error("Your role does not give access to this page. Ask an administrator if you need it.")
         st.stop()
     return who
