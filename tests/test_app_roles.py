@@ -248,3 +248,16 @@ def test_single_sign_on_roles_come_from_secrets(home):
     assert "has no role in gapmap" in at.error[0].value and not at.metric
     at = oidc({"is_logged_in": True, "email": "stranger@example.com"}, {**roles, "default_role": "viewer"})
     assert "Signed in as **stranger@example.com** (viewer)" in [c.value for c in at.sidebar.caption]
+
+
+def test_viewer_economy_page_hides_small_areas(home):
+    at = signed_in("vera")
+    at.switch_page("pages/economy.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert "providers" in table and not table.providers.isin(["1", "2", 1, 2]).any()
+    small = table.providers.isin(["fewer than 3", "not shown"])
+    assert small.any() and table.loc[small, "hours_per_week"].isna().all()
+    sent = everything_sent(at)
+    for word in [*PERSONAL, str(home), "registry.gpkg", *exact_coordinates()]:
+        assert word not in sent, word
