@@ -7,8 +7,7 @@ from pages import _shared
 
 st.set_page_config(page_title="gapmap", page_icon="static/favicon.png", layout="wide")
 _shared.ensure_router()
-_shared.refuse_open_address()  # no sign-in configured: this computer only
-who = _shared.sign_in()
+who = _shared.sign_in()  # stops on the sign-in page; refuses other addresses when no sign-in is configured
 
 pages = [
     st.Page("pages/gaps.py", title="Where care is short", icon=":material/travel_explore:", default=True),

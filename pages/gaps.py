@@ -36,7 +36,8 @@ if source is None:
         "day centres and closures on the **Provider records** page; an illustrative sample is "
         "available for Somerset."
     )
-    st.page_link("pages/records.py", label="Go to Provider records", icon=":material/upload_file:")
+    if _shared.may("import"):  # viewers have no records page to go to
+        st.page_link("pages/records.py", label="Go to Provider records", icon=":material/upload_file:")
     st.stop()
 if source.illustrative:
     st.warning(
@@ -249,6 +250,12 @@ st.dataframe(
     },
 )
 stem = f"gapmap-gaps-{code}-{level}-{band}" + ("-ILLUSTRATIVE" if source.illustrative else "")
+if privacy == "exact":
+    st.warning(
+        "Exact mode: the map and its download hold sole traders' home locations and names. For anything you "
+        "show or hand out, switch the sidebar to counts or moved points.",
+        icon=":material/lock_open:",
+    )
 b1, b2, b3 = st.columns(3)
 b1.download_button("Download all areas (CSV)", to_csv_bytes(table), f"{stem}.csv", "text/csv")
 b2.download_button("Download all areas (GeoJSON)", to_geojson_bytes(table), f"{stem}.geojson", "application/geo+json")
