@@ -62,7 +62,15 @@ class Classes:
     def labels(self, fmt: Callable[[float], str]) -> list[str]:
         """``"low – high"`` text per class, with ``fmt`` widened until neighbouring bounds differ."""
         bounds = [self.lowest, *self.breaks]
-        return [f"{fmt(lo)} – {fmt(hi)}" for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+        out: list[str] = []
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            if lo == hi:
+                out.append(fmt(hi))  # a class of one value (e.g. nobody)
+            elif out and out[-1] == fmt(lo):
+                out.append(f"over {fmt(lo)} – {fmt(hi)}")
+            else:
+                out.append(f"{fmt(lo)} – {fmt(hi)}")
+        return out
 
     def legend(self, fmt: str = ",.0f", *, missing: str = "no residents / no data") -> list[tuple[str, str]]:
         """``(colour, text)`` legend rows, with just enough decimals to tell the bounds apart."""
@@ -123,6 +131,11 @@ def class_breaks(values: pd.Series, n_classes: int = 6, *, scheme: str = "quanti
     k = max(1, min(n_classes, len(PALETTE), len(np.unique(v))))
     if k == 1:
         return [float(v.max())]
+    lowest = float(v.min())
+    if k > 2 and np.mean(v == lowest) >= 1.0 / k:
+        # Many areas share the lowest value (often 0 people): give them a class of their own
+        # and class the rest, rather than letting the quantiles collapse.
+        return [lowest, *class_breaks(pd.Series(v[v > lowest]), k - 1, scheme=scheme)]
     with warnings.catch_warnings():
         # mapclassify warns when repeated values give fewer classes; we drop duplicates below.
         warnings.simplefilter("ignore")

@@ -2,7 +2,7 @@
 
 Pages, downloads, static maps and slide decks all read their wording from here, so a
 commissioner sees "older people per support place" or "neighbourhood (LSOA)" everywhere and
-the method terms (E2SFCA, LSOA, circuity) appear only in the glossary. Machine-readable exports
+the method terms appear only in the glossary, spelled out. Machine-readable exports
 keep the raw column codes; :func:`readable_table` turns a table into the human version.
 """
 
@@ -227,16 +227,16 @@ GLOSSARY = {
     "counts, about 1,500 residents. A larger neighbourhood (MSOA) groups about five of them.",
     "Support place": "One person a provider can support at a time (its capacity).",
     "Support places per 1,000 people": "Each provider's places are shared among the older people within "
-    "reach of it; a postcode's figure is the sum of the shares it can reach, per 1,000 people. The "
-    "method is the two-step floating catchment area (2SFCA); the 'nearer places count more' version "
-    "(enhanced 2SFCA, E2SFCA) gives nearby places more weight.",
+    "reach of it; a postcode's figure is the sum of the shares it can reach, per 1,000 people (the "
+    "two-step floating catchment area method). The 'nearer places count more' version weights nearby "
+    "places more, fading with distance.",
     "People without a support place (unmet need)": "People of the age band times the target places per "
     "1,000, minus the places shared out to the area; never below zero.",
     "Priority score": "0–100: a weighted mix of unmet need, poor access, older people's income "
     "deprivation (IoD 2025) and rurality, each ranked across the council's areas.",
     "Catchment radius": "How far people can reasonably get to a provider, in km.",
     "Road/straight-line factor": "Distances are measured in a straight line; multiplying by a factor "
-    "(about 1.3 in rural England) approximates the road distance. Method papers call it circuity.",
+    "(about 1.3 in rural England) approximates the road distance.",
     "Illustrative sample": "Generated providers for Somerset that show how the tool works. They are not "
     "real providers; rankings made with them are not real need.",
 }
