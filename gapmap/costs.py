@@ -15,7 +15,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from gapmap.config import BNG
-from gapmap.errors import CrsError
+from gapmap.errors import CostError, CrsError
 
 COST_COLUMNS = ("origin", "dest", "cost")
 
@@ -34,11 +34,15 @@ def euclidean_costs(
     *,
     max_km: float,
     circuity: float = 1.0,
+    nearest: bool = True,
 ) -> pd.DataFrame:
     r"""Straight-line costs (km) for every origin–destination pair within ``max_km``.
 
     Pairs are found with a k-d tree (:class:`scipy.spatial.cKDTree`), never a dense
-    all-pairs matrix, so memory grows with the number of pairs kept.
+    all-pairs matrix, so memory grows with the number of pairs kept. With ``nearest``
+    (the default) an origin with no destination within ``max_km`` also gets one row for its
+    nearest destination, whatever the cost, so the table alone answers "how far is the
+    nearest provider" (:func:`nearest_cost`); metrics that use a radius ignore those rows.
 
     .. math:: c_{ij} = k \, \lVert x_i - y_j \rVert / 1000, \qquad c_{ij} \le c_{max}
 
@@ -51,13 +55,17 @@ def euclidean_costs(
     max_km
         Keep pairs whose cost is at most this (after circuity).
     circuity
-        Multiplier from straight-line to network distance (1 = straight line).
+        Multiplier from straight-line to network distance (1 = straight line). It belongs to
+        the cost builder: every cost, the nearest included, is a straight line times it.
+    nearest
+        Add each otherwise unreached origin's nearest destination (see above).
 
     Returns
     -------
     pandas.DataFrame
-        ``origin``, ``dest`` (index labels of the inputs) and ``cost`` (float64, km), sorted
-        by origin then destination.
+        ``origin``, ``dest`` (index labels of the inputs) and ``cost`` (float64, km). The pairs
+        within ``max_km`` come first, sorted by origin then destination; the nearest-only rows
+        follow.
 
     Examples
     --------
@@ -67,10 +75,13 @@ def euclidean_costs(
     >>> euclidean_costs(pts, prov, max_km=5).to_dict("list")
     {'origin': [0, 1], 'dest': [0, 0], 'cost': [0.0, 3.0]}
     """
-    if max_km <= 0:
-        raise ValueError("max_km must be positive")
-    if circuity < 1:
-        raise ValueError("circuity must be at least 1 (roads are never shorter than a straight line)")
+    if not np.isfinite(max_km) or max_km <= 0:
+        raise CostError(f"the catchment radius must be a positive number of km, got {max_km!r}")
+    if not np.isfinite(circuity) or circuity < 1:
+        raise CostError(
+            f"the road/straight-line factor must be at least 1 (roads are never shorter than a straight line), "
+            f"got {circuity!r}"
+        )
     o = _xy(origins, "demand points")
     d = _xy(dests, "providers")
     if len(o) == 0 or len(d) == 0:
@@ -88,6 +99,16 @@ def euclidean_costs(
         parts_j.append(pairs["j"][order].astype(np.int64))
         parts_v.append(pairs["v"][order] * (circuity / 1000.0))
         del pairs, order
+    if nearest:
+        reached = np.zeros(len(o), dtype=bool)
+        for part in parts_i:
+            reached[part] = True
+        far = np.flatnonzero(~reached)
+        if len(far):
+            dist, idx = dest_tree.query(o[far], k=1, workers=-1)
+            parts_i.append(far.astype(np.int64))
+            parts_j.append(np.asarray(idx, dtype=np.int64))
+            parts_v.append(np.asarray(dist) * (circuity / 1000.0))
     i = np.concatenate(parts_i)
     j = np.concatenate(parts_j)
     return pd.DataFrame(
@@ -106,18 +127,38 @@ def _is_default_range(index: pd.Index) -> bool:
     return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
 
 
-def nearest_km(origins: gpd.GeoDataFrame, dests: gpd.GeoDataFrame) -> pd.Series:
-    """Straight-line distance (km) from each origin to its nearest destination.
+def nearest_cost(costs: pd.DataFrame, origins: pd.Index) -> pd.Series:
+    r"""Cost to the nearest destination of each origin, read from a cost table.
 
-    Not limited by any radius. ``inf`` when there are no destinations.
+    .. math:: d_i = \min_j c_{ij}
+
+    A table from :func:`euclidean_costs` (with ``nearest=True``) holds every origin's nearest
+    destination, so this is exact for it; for a table cut at a radius it is exact within the
+    radius and ``inf`` beyond.
+
+    Parameters
+    ----------
+    costs
+        Cost table (``origin``, ``dest``, ``cost``).
+    origins
+        The origin labels to report, e.g. ``points.index``.
 
     Returns
     -------
     pandas.Series
-        Aligned to ``origins.index``.
+        ``nearest_km`` aligned to ``origins``; ``inf`` where the table has no row.
+
+    Examples
+    --------
+    >>> costs = pd.DataFrame({"origin": [0, 0, 1], "dest": [0, 1, 1], "cost": [2.0, 1.5, 9.0]})
+    >>> nearest_cost(costs, pd.RangeIndex(3)).tolist()
+    [1.5, 9.0, inf]
     """
-    o = _xy(origins, "demand points")
-    if len(dests) == 0:
-        return pd.Series(np.inf, index=origins.index, name="nearest_km")
-    dist, _ = cKDTree(_xy(dests, "providers")).query(o, k=1)
-    return pd.Series(dist / 1000.0, index=origins.index, name="nearest_km")
+    if isinstance(origins, pd.RangeIndex) and origins.start == 0 and origins.step == 1:
+        pos = costs["origin"].to_numpy().astype(np.int64, copy=False)
+        out = np.full(len(origins), np.inf)
+        ok = (pos >= 0) & (pos < len(origins))
+        np.minimum.at(out, pos[ok], costs["cost"].to_numpy(dtype=float)[ok])
+        return pd.Series(out, index=origins, name="nearest_km")
+    best = costs.groupby("origin", sort=False)["cost"].min()
+    return best.reindex(origins).fillna(np.inf).rename("nearest_km")

@@ -49,8 +49,16 @@ class CrsError(GapmapError, ValueError):
     """A GeoDataFrame without a CRS, or in the wrong one for distance work."""
 
 
+class CostError(GapmapError, ValueError):
+    """A cost-table setting that cannot be used (radius or road factor out of range)."""
+
+
 class LevelError(GapmapError, ValueError):
     """An unknown aggregation level or an invalid level option."""
+
+
+class OutputError(GapmapError, OSError):
+    """An output file or folder that cannot be written (read-only, missing permission, a folder)."""
 
 
 class GapmapWarning(UserWarning):

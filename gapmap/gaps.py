@@ -23,6 +23,7 @@ up to the score; ``gap_rank`` 1 is the highest priority.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -31,11 +32,10 @@ import numpy as np
 import pandas as pd
 
 from gapmap.access import point_metrics
-from gapmap.areas import aggregate, hex_grid, locate_points
-from gapmap.costs import euclidean_costs, nearest_km
+from gapmap.areas import hex_grid, locate_points
+from gapmap.costs import euclidean_costs, nearest_cost
 from gapmap.demand import band_column
 from gapmap.errors import LevelError
-from gapmap.population import CouncilData, area_codes
 from gapmap.providers import KINDS, active_at
 
 DEFAULT_TARGET_PER_1000 = {"65plus": 28.0, "75plus": 60.0, "85plus": 206.0}
@@ -107,8 +107,6 @@ class GapParams:
         Provider kinds that count as supply.
     as_at
         Only providers active on this date count; ``None`` = today.
-    circuity
-        Straight-line to road distance factor for the cost table (1 = straight line).
     sigma_km
         Gaussian width for the enhanced 2SFCA; ``None`` = ``radius_km / 2``.
     target_per_1000
@@ -121,18 +119,25 @@ class GapParams:
     radius_km: float = 5.0
     kinds: tuple[str, ...] = KINDS
     as_at: date | None = None
-    circuity: float = 1.0
     sigma_km: float | None = None
     target_per_1000: float | None = None
     weights: ScoreWeights = field(default_factory=ScoreWeights)
 
     def __post_init__(self) -> None:
         band_column(self.band)
-        if self.radius_km <= 0:
-            raise LevelError("radius must be positive")
+        if not math.isfinite(self.radius_km) or self.radius_km <= 0:
+            raise LevelError(f"the catchment radius must be a positive number of km, got {self.radius_km!r}")
+        if not self.kinds:
+            raise LevelError(f"choose at least one kind of provider: {', '.join(KINDS)}")
         unknown = set(self.kinds) - set(KINDS)
         if unknown:
             raise LevelError(f"unknown provider kinds {sorted(unknown)}; choose from {', '.join(KINDS)}")
+        if self.target_per_1000 is not None and (
+            not math.isfinite(self.target_per_1000) or self.target_per_1000 < 0
+        ):
+            raise LevelError(f"the target per 1,000 must be zero or more, got {self.target_per_1000!r}")
+        if self.sigma_km is not None and (not math.isfinite(self.sigma_km) or self.sigma_km <= 0):
+            raise LevelError(f"the decay width must be a positive number of km, got {self.sigma_km!r}")
 
     @property
     def date(self) -> date:
@@ -169,26 +174,41 @@ def point_gaps(
     params
         Analysis settings.
     costs
-        A precomputed cost table between ``points`` and ``providers`` (any providers
-        superset, at least ``params.radius_km``); built from straight lines when omitted.
+        A precomputed cost table between ``points`` and the providers, built at
+        ``params.radius_km`` or more (the metrics ignore pairs beyond the radius). Nearest
+        distances are read from it (:func:`gapmap.costs.nearest_cost`), so for them to be
+        exact beyond the radius build it for exactly the supply (see
+        :func:`gapmap.analysis.build_costs`). Straight lines when omitted.
 
     Returns
     -------
     pandas.DataFrame
-        Aligned to ``points.index``: ``demand`` (band population), ``nearest_km`` and the
-        columns of :func:`gapmap.access.point_metrics`.
+        Aligned to ``points.index``: ``demand`` (band population), ``nearest_km`` (cost to
+        the nearest provider; NaN when there is none) and the columns of
+        :func:`gapmap.access.point_metrics`.
     """
     supply = supply_at(providers, params)
-    demand = points[band_column(params.band)].astype(float)
     if costs is None:
-        costs = euclidean_costs(points, supply, max_km=params.radius_km, circuity=params.circuity)
-    else:
+        costs = euclidean_costs(points, supply, max_km=params.radius_km)
+    elif len(supply) < len(providers):
         costs = costs[costs["dest"].isin(supply.index)]
+    return supply_gaps(points, supply, params, costs=costs)
+
+
+def supply_gaps(
+    points: gpd.GeoDataFrame, supply: gpd.GeoDataFrame, params: GapParams, *, costs: pd.DataFrame
+) -> pd.DataFrame:
+    """As :func:`point_gaps` for a supply taken as given (no date or kind filter).
+
+    For what-ifs: add hypothetical providers, or drop closed ones, then call this with the
+    cost table for exactly that supply.
+    """
+    demand = points[band_column(params.band)].astype(float)
     metrics = point_metrics(
         costs, demand, supply.capacity.astype(float), radius=params.radius_km, sigma=params.sigma_km
     )
-    near = nearest_km(points, supply) if len(supply) else pd.Series(np.nan, index=points.index)
-    return pd.concat([demand.rename("demand"), near.rename("nearest_km"), metrics], axis=1)
+    near = nearest_cost(costs, points.index).replace(np.inf, np.nan)
+    return pd.concat([demand.rename("demand"), near, metrics], axis=1)
 
 
 def area_gaps(
@@ -325,46 +345,3 @@ def providers_per_area(
     counts.columns = cols
     counts["capacity_in_area"] = frame.groupby("area_code").capacity.sum()
     return counts
-
-
-def gaps_by_area(
-    data: CouncilData,
-    providers: gpd.GeoDataFrame,
-    level: str,
-    params: GapParams,
-    *,
-    hex_size_m: float = 1000.0,
-    areas: gpd.GeoDataFrame | None = None,
-    per_point: pd.DataFrame | None = None,
-) -> gpd.GeoDataFrame:
-    """Population and gap metrics for every area of ``level`` in one council.
-
-    Parameters
-    ----------
-    data
-        From :func:`gapmap.population.load_council`.
-    providers
-        The council's providers (all of them; the as-at date and kinds pick the supply).
-    level, hex_size_m, areas
-        As for :func:`gapmap.population.population_by_area`.
-    params
-        Analysis settings.
-    per_point
-        Reuse point metrics already computed with the same ``params`` (they do not depend
-        on the level).
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        One row per area; see :func:`area_gaps`.
-    """
-    codes, polygons = area_codes(data, level, hex_size_m=hex_size_m, areas=areas)
-    population = aggregate(data.points, codes, polygons)
-    if per_point is None:
-        per_point = point_gaps(data.points, providers, params)
-    out = area_gaps(population, codes, per_point, params)
-    counts = providers_per_area(supply_at(providers, params), polygons, level, hex_size_m=hex_size_m)
-    counts = counts.reindex(out.area_code.to_numpy()).fillna(0.0)
-    for col in counts.columns:
-        out[col] = counts[col].to_numpy()
-    return out

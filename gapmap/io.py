@@ -313,3 +313,40 @@ def lookup_postcodes(paths: DataPaths, postcodes: list[str]) -> pd.DataFrame:
         columns=["postcode", "easting", "northing"],
         filters=[("postcode", "in", wanted)],
     )
+
+
+def write_atomic(path: Path | str, payload: bytes, *, mode: int = 0o644) -> None:
+    """Write ``payload`` to ``path`` all or nothing.
+
+    The bytes go to a temporary file in the same folder, are flushed to disk (fsync) and the
+    file is renamed over ``path``; on any failure the temporary file is removed, so a crash
+    never leaves half a file under the real name nor a stray copy beside it.
+
+    Raises
+    ------
+    OutputError
+        When the folder cannot be made or written to.
+    """
+    import os
+
+    from gapmap.errors import OutputError
+
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -12,10 +12,10 @@ import pandas as pd
 import streamlit as st
 
 from gapmap import io, registry
+from gapmap.analysis import MAX_RADIUS_KM, Analysis, AnalysisRequest, analyse, build_costs, zones_for
 from gapmap.config import PACKAGE_ROOT, DataPaths
-from gapmap.costs import euclidean_costs
 from gapmap.errors import GapmapError
-from gapmap.gaps import GapParams, gaps_by_area, point_gaps
+from gapmap.gaps import supply_at
 from gapmap.maps import ATTRIBUTION
 from gapmap.population import CouncilData, load_council, population_by_area
 from gapmap.privacy import DEFAULT_DISPLACEMENT_M, DEFAULT_PRIVACY, PRIVACY_MODES
@@ -178,34 +178,36 @@ def registry_providers(code: str) -> gpd.GeoDataFrame | None:
 
 
 @st.cache_resource(show_spinner="Measuring distances to providers…", max_entries=8)
-def cost_table(code: str, source_key: str, radius_km: float, circuity: float, _providers: gpd.GeoDataFrame):
-    """Straight-line cost table from every postcode to every provider within the radius."""
-    return euclidean_costs(council_data(code).points, _providers, max_km=radius_km, circuity=circuity)
+def cost_table(code: str, source_key: str, supply_key: str, circuity: float, _supply: gpd.GeoDataFrame):
+    """The cost table for one supply (``supply_key``: which providers count) at the largest radius.
 
-
-@st.cache_resource(show_spinner="Computing access for every postcode…", max_entries=16)
-def gap_points(code: str, source_key: str, params: GapParams, _providers: gpd.GeoDataFrame):
-    """Access metrics per demand point."""
-    costs = cost_table(code, source_key, params.radius_km, params.circuity, _providers)
-    return point_gaps(council_data(code).points, _providers, params, costs=costs)
+    Every radius up to :data:`gapmap.analysis.MAX_RADIUS_KM` reads it, so moving the radius
+    slider never rebuilds it, and neither does a date change that opens or closes nothing.
+    """
+    return build_costs(council_data(code), _supply, circuity=circuity, max_km=MAX_RADIUS_KM)
 
 
 @st.cache_resource(show_spinner="Adding up by area…", max_entries=24)
-def gap_areas(
+def zones(code: str, level: str, hex_size_m: float, areas_digest: str | None, _areas: gpd.GeoDataFrame | None = None):
+    """The areas of one level and their population (independent of the providers)."""
+    return zones_for(council_data(code), level, hex_size_m=hex_size_m, areas=_areas)
+
+
+@st.cache_resource(show_spinner="Computing access for every postcode…", max_entries=16)
+def analysis(
     code: str,
     source_key: str,
-    params: GapParams,
-    level: str,
-    hex_size_m: float,
+    request: AnalysisRequest,
     areas_digest: str | None,
     _providers: gpd.GeoDataFrame,
     _areas: gpd.GeoDataFrame | None = None,
-) -> gpd.GeoDataFrame:
-    """Gap metrics per area."""
-    per_point = gap_points(code, source_key, params, _providers)
-    return gaps_by_area(
-        council_data(code), _providers, level, params, hex_size_m=hex_size_m, areas=_areas, per_point=per_point
-    )
+) -> Analysis:
+    """The one analysis every page reads (cost table and zones come from their own caches)."""
+    supply = supply_at(_providers, request.params)
+    supply_key = digest(",".join(map(str, supply.index)).encode())
+    costs = cost_table(code, source_key, supply_key, request.circuity, supply)
+    z = zones(code, request.level, request.hex_size_m, areas_digest, _areas)
+    return analyse(council_data(code), _providers, request, costs=costs, zones=z)
 
 
 def privacy_setting() -> str:

@@ -7,10 +7,11 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from gapmap.analysis import AnalysisRequest
 from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import gaps_table, to_csv_bytes, to_geojson_bytes
-from gapmap.gaps import DEFAULT_TARGET_PER_1000, GAP_METRICS, GapParams, ScoreWeights, supply_at
+from gapmap.gaps import DEFAULT_TARGET_PER_1000, GAP_METRICS, ScoreWeights
 from gapmap.maps import Field, add_providers, choropleth, provider_legend, standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
 from gapmap.privacy import for_display
@@ -111,23 +112,25 @@ if not kinds:
     st.error("Choose at least one kind of provider.")
     st.stop()
 try:
-    params = GapParams(
+    request = AnalysisRequest(
         band=band,
         radius_km=radius,
         kinds=tuple(kinds),
         as_at=as_at,
         circuity=circuity,
+        level=level,
+        hex_size_m=float(hex_size),
         target_per_1000=target,
         weights=weights,
     )
-    areas = _shared.gap_areas(
-        code, source.key, params, level, float(hex_size), areas_digest, source.providers, areas_gdf
-    )
+    result = _shared.analysis(code, source.key, request, areas_digest, source.providers, areas_gdf)
 except (GapmapError, ValueError) as exc:
     st.error(str(exc))
     st.stop()
+params = request.params
+areas = result.areas
 
-active = supply_at(source.providers, params)
+active = result.supply
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Providers open", f"{len(active):,}", help=f"Open on {as_at:%d %b %Y}, of the chosen kinds")
 m2.metric("Places", f"{active.capacity.sum():,.0f}")

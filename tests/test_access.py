@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from gapmap.access import floating_catchment, gaussian, point_metrics
 from gapmap.config import BNG
-from gapmap.costs import euclidean_costs, nearest_km
+from gapmap.costs import euclidean_costs, nearest_cost
 from gapmap.errors import CrsError
 
 
@@ -47,7 +47,7 @@ def test_hand_worked_two_step(line):
     assert m.capacity_within.tolist() == [8, 14, 6]
     assert not m.beyond_radius.any()
     assert m.allocated.sum() == pytest.approx(14.0)  # every place shared out once
-    assert nearest_km(demand, providers).tolist() == pytest.approx([1.0, 3.0, 1.0])
+    assert nearest_cost(costs, demand.index).tolist() == pytest.approx([1.0, 3.0, 1.0])
 
 
 def test_hand_worked_radius_leaves_people_beyond(line):
@@ -73,7 +73,23 @@ def test_hand_worked_enhanced_gaussian(line):
 def test_provider_on_the_point_is_zero_km():
     demand = points([(350_000, 120_000), (351_000, 120_000)])
     providers = points([(350_000, 120_000)])
-    assert nearest_km(demand, providers).tolist() == [0.0, 1.0]
+    costs = euclidean_costs(demand, providers, max_km=5)
+    assert nearest_cost(costs, demand.index).tolist() == [0.0, 1.0]
+
+
+def test_nearest_beyond_the_radius_comes_from_the_cost_table(line):
+    demand, providers = line
+    # At 0.5 km nobody is in reach, yet each point's nearest provider is in the table.
+    costs = euclidean_costs(demand, providers, max_km=0.5)
+    assert sorted(costs.values.tolist()) == [[0, "P", 1.0], [1, "P", 3.0], [2, "Q", 1.0]]
+    assert nearest_cost(costs, demand.index).tolist() == pytest.approx([1.0, 3.0, 1.0])
+    # The radius metrics ignore those rows: everyone is beyond 0.5 km.
+    assert point_metrics(costs, demand.people, providers.capacity, radius=0.5).beyond_radius.all()
+    # Road factor applies to the nearest too.
+    road = euclidean_costs(demand, providers, max_km=0.5, circuity=1.5)
+    assert nearest_cost(road, demand.index).tolist() == pytest.approx([1.5, 4.5, 1.5])
+    # Without the nearest rows, nothing beyond the radius is kept.
+    assert euclidean_costs(demand, providers, max_km=0.5, nearest=False).empty
 
 
 def test_no_providers():
@@ -82,7 +98,7 @@ def test_no_providers():
     costs = euclidean_costs(demand, none, max_km=5)
     m = point_metrics(costs, demand.people, none.capacity, radius=5)
     assert m.beyond_radius.all() and m.access_2sfca.tolist() == [0.0]
-    assert np.isinf(nearest_km(demand, none)).all()
+    assert np.isinf(nearest_cost(costs, demand.index)).all()
 
 
 def test_costs_need_british_national_grid():
@@ -116,7 +132,7 @@ def test_supply_is_conserved(seed, radius):
     demand = points(rng.uniform(0, 10_000, (80, 2)), people=rng.uniform(0.1, 50, 80))
     providers = points(rng.uniform(0, 10_000, (10, 2)), capacity=rng.uniform(1, 20, 10))
     costs = euclidean_costs(demand, providers, max_km=radius)
-    reached = providers.capacity[providers.index.isin(costs.dest)].sum()
+    reached = providers.capacity[providers.index.isin(costs.dest[costs.cost <= radius])].sum()
     for weight in (None, gaussian(radius / 2)):
         a = floating_catchment(costs, demand.people, providers.capacity, radius=radius, weight=weight)
         assert (a * demand.people).sum() == pytest.approx(reached, rel=1e-9)

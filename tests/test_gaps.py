@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gapmap.analysis import AnalysisRequest, analyse, zones_for
 from gapmap.areas import aggregate, assign_user_areas
 from gapmap.cli import main
 from gapmap.config import BNG
-from gapmap.gaps import DEFAULT_TARGET_PER_1000, GapParams, ScoreWeights, area_gaps, gaps_by_area, point_gaps
+from gapmap.gaps import DEFAULT_TARGET_PER_1000, GapParams, ScoreWeights, area_gaps, point_gaps
 from gapmap.records import load_providers
 from tests.conftest import SOMERSET, make_points
 
@@ -63,17 +64,16 @@ def test_area_metrics_hand_worked(two_wards):
 
 def test_score_parts_add_up_and_respond_to_weights(somerset):
     prov = load_providers(SAMPLE, outline=somerset.outline()).accepted
-    params = GapParams(as_at=date(2025, 11, 1))
-    wards = gaps_by_area(somerset, prov, "ward", params)
+    wards = analyse(somerset, prov, AnalysisRequest(as_at=date(2025, 11, 1))).areas
     parts = wards[["gap_need", "gap_access", "gap_deprivation", "gap_rurality"]].sum(axis=1)
     np.testing.assert_allclose(parts, wards.gap_score)
     assert wards.gap_score.between(0, 100).all()
     ranked = wards.sort_values("gap_rank")
     assert ranked.gap_rank.iloc[0] == 1 and ranked.gap_rank.max() <= 55
     assert ranked.gap_score.is_monotonic_decreasing  # rank 1 = highest score; ties share a rank
-    need_only = gaps_by_area(
-        somerset, prov, "ward", GapParams(as_at=date(2025, 11, 1), weights=ScoreWeights(1, 0, 0, 0))
-    )
+    need_only = analyse(
+        somerset, prov, AnalysisRequest(as_at=date(2025, 11, 1), weights=ScoreWeights(1, 0, 0, 0))
+    ).areas
     top = need_only.sort_values("gap_rank").iloc[0]
     assert top.unmet_need == need_only.unmet_need.max()
     # An area that meets the target gets no need points at all.
@@ -105,7 +105,8 @@ def test_totals_hold_at_every_level(somerset):
     beyond = (per_point.demand * per_point.beyond_radius).sum()
     allocated = per_point.allocated.sum()
     for level in ("ward", "lsoa", "msoa", "hex"):
-        g = gaps_by_area(somerset, prov, level, params, per_point=per_point)
+        request = AnalysisRequest(band="75plus", as_at=date(2025, 11, 1), level=level)
+        g = analyse(somerset, prov, request, zones=zones_for(somerset, level)).areas
         assert g.pop_75plus.sum() == pytest.approx(SOMERSET["pop_75plus"])
         assert g.pop_beyond_radius.sum() == pytest.approx(beyond)
         assert g.allocated.sum() == pytest.approx(allocated)
@@ -123,6 +124,39 @@ def test_bad_params():
         GapParams(kinds=("care_home",))
     with pytest.raises(ValueError):
         GapParams(radius_km=0)
+    for bad in (
+        {"radius_km": float("nan")},
+        {"radius_km": float("inf")},
+        {"kinds": ()},
+        {"target_per_1000": -5.0},
+        {"circuity": 0.0},
+        {"circuity": float("nan")},
+        {"level": "county"},
+        {"hex_size_m": 0.0},
+    ):
+        with pytest.raises(ValueError):
+            AnalysisRequest(**bad)
+
+
+def test_analysis_core_matches_its_parts_and_what_if(somerset):
+    prov = load_providers(SAMPLE, outline=somerset.outline()).accepted
+    request = AnalysisRequest(band="75plus", radius_km=5, as_at=date(2024, 6, 30), level="lsoa")
+    result = analyse(somerset, prov, request)
+    # The supply is the providers active on the date; the cost table serves the nearest distance.
+    assert len(result.supply) == len(prov[(prov.start_date <= "2024-06-30") & ~(prov.end_date <= "2024-06-30")])
+    assert result.areas.pop_75plus.sum() == pytest.approx(SOMERSET["pop_75plus"])
+    assert result.summary()["pop_beyond_radius"] == pytest.approx(result.areas.pop_beyond_radius.sum())
+    # A cost table built once at 20 km gives the same figures at 5 km as one built at 5 km.
+    from gapmap.analysis import build_costs
+
+    wide = build_costs(somerset, result.supply, max_km=20)
+    again = analyse(somerset, prov, request, costs=wide)
+    pd.testing.assert_frame_equal(again.per_point, result.per_point)
+    # Dropping every provider: everyone is beyond reach.
+    from gapmap.analysis import with_supply
+
+    empty = with_supply(result, result.supply.iloc[:0])
+    assert empty.areas.pop_beyond_radius.sum() == pytest.approx(SOMERSET["pop_75plus"])
 
 
 def test_gaps_cli(tmp_path):

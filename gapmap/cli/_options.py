@@ -1,0 +1,174 @@
+"""Options shared by the subcommands, each checked where it is parsed.
+
+A bad value ends the command with exit status 2 and one line naming the option and the
+problem (argparse's own error path), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from gapmap.analysis import AnalysisRequest
+from gapmap.demand import BANDS
+from gapmap.export import to_csv_bytes, to_geojson_bytes
+from gapmap.population import LEVELS
+from gapmap.providers import KINDS
+
+ILLUSTRATIVE = "Illustrative sample — not real providers"
+
+
+def positive_number(text: str) -> float:
+    """A finite number above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
+def non_negative_number(text: str) -> float:
+    """A finite number, zero or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be zero or more")
+    return value
+
+
+def road_factor(text: str) -> float:
+    """The road/straight-line factor: a finite number, at least 1."""
+    value = positive_number(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1 (roads are never shorter than a straight line)")
+    return value
+
+
+def iso_date(text: str) -> date:
+    """A date as YYYY-MM-DD."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def kinds_list(text: str) -> tuple[str, ...]:
+    """Comma-separated provider kinds, at least one, each known."""
+    kinds = tuple(dict.fromkeys(k.strip() for k in text.split(",") if k.strip()))
+    if not kinds:
+        raise argparse.ArgumentTypeError(f"name at least one kind: {','.join(KINDS)}")
+    unknown = [k for k in kinds if k not in KINDS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown kind {unknown[0]!r}; choose from {','.join(KINDS)}")
+    return kinds
+
+
+def out_file(*suffixes: str) -> Callable[[str], Path]:
+    """An output path with one of ``suffixes`` whose folder exists or can be made."""
+
+    def check(text: str) -> Path:
+        path = Path(text)
+        if path.suffix.lower() not in suffixes:
+            raise argparse.ArgumentTypeError(f"must end in {' or '.join(suffixes)}, got {path.name!r}")
+        if path.is_dir():
+            raise argparse.ArgumentTypeError(f"{text!r} is a folder, not a file")
+        return path
+
+    return check
+
+
+def in_file(text: str) -> Path:
+    """An input file that exists."""
+    path = Path(text)
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"no such file: {text}")
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder, not a file")
+    return path
+
+
+def add_council(p: argparse.ArgumentParser) -> None:
+    """``--council``."""
+    p.add_argument("--council", required=True, help="council code (e.g. E06000066) or name")
+
+
+def add_providers(p: argparse.ArgumentParser, *, required: bool = True) -> None:
+    """``--providers``."""
+    p.add_argument(
+        "--providers",
+        type=in_file,
+        required=required,
+        help="provider file: CSV, Excel, GeoJSON, GeoPackage or zipped shapefile (see the README's format)",
+    )
+
+
+def add_analysis(p: argparse.ArgumentParser, *, level: bool = True, band_default: str = "65plus") -> None:
+    """``--band --radius-km --kinds --as-at --circuity`` (and ``--level --hex-size --areas``)."""
+    p.add_argument("--band", choices=list(BANDS), default=band_default, help=f"age band (default {band_default})")
+    p.add_argument("--radius-km", type=positive_number, default=5.0, help="catchment radius in km (default 5)")
+    p.add_argument(
+        "--kinds",
+        type=kinds_list,
+        default=KINDS,
+        help=f"provider kinds that count, comma-separated (default all: {','.join(KINDS)})",
+    )
+    p.add_argument(
+        "--as-at",
+        type=iso_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="providers active on this date (default today)",
+    )
+    p.add_argument(
+        "--circuity", type=road_factor, default=1.0, help="road/straight-line distance factor, at least 1 (default 1)"
+    )
+    if level:
+        p.add_argument("--level", choices=LEVELS, default="ward", help="areas to report (default ward)")
+        p.add_argument(
+            "--hex-size", type=positive_number, default=1000.0, metavar="METRES", help="hex width for --level hex"
+        )
+        p.add_argument("--areas", type=in_file, help="boundary file of your own areas for --level parish")
+
+
+def request_from(args: argparse.Namespace, **overrides: object) -> AnalysisRequest:
+    """The analysis request the shared options describe."""
+    fields = {
+        "band": args.band,
+        "radius_km": args.radius_km,
+        "kinds": tuple(args.kinds),
+        "as_at": args.as_at,
+        "circuity": args.circuity,
+        "level": getattr(args, "level", "ward"),
+        "hex_size_m": getattr(args, "hex_size", 1000.0),
+        "target_per_1000": getattr(args, "target_per_1000", None),
+    }
+    fields.update(overrides)
+    return AnalysisRequest(**fields)
+
+
+def say(text: str) -> None:
+    """One line for the person at the terminal (stderr; stdout is for data)."""
+    print(text, file=sys.stderr)
+
+
+def write_table(table: pd.DataFrame, out: Path) -> None:
+    """Write a table as CSV or GeoJSON by the extension of ``out``, atomically."""
+    payload = to_csv_bytes(table) if out.suffix.lower() == ".csv" else to_geojson_bytes(table)
+    write_bytes(out, payload)
+
+
+def write_bytes(out: Path, payload: bytes) -> None:
+    """Write ``payload`` to ``out`` so a crash never leaves half a file under the real name."""
+    from gapmap.io import write_atomic
+
+    write_atomic(out, payload)
