@@ -152,13 +152,18 @@ def draw_map(
         )
 
 
-def draw_legend(ax: Axes, layer: MapLayer, classes: Classes, marks: Sequence[Marks] = (), *, fontsize: int = 11) -> None:
+def draw_legend(
+    ax: Axes, layer: MapLayer, classes: Classes, marks: Sequence[Marks] = (), *, fontsize: int = 11
+) -> None:
     """The legend of a map in its own axes (beside the map, never over it)."""
     handles = [Patch(facecolor=c, edgecolor="#777777", label=t) for c, t in classes.legend(layer.fmt)]
+    seen: set[str] = set()
     for mark in marks:
-        handles.append(
-            ax.scatter([], [], s=46, c=mark.colour, marker=mark.marker, edgecolors="white", label=mark.label)
-        )
+        if mark.label in seen:
+            continue
+        seen.add(mark.label)
+        label = "\n".join(textwrap.wrap(mark.label, 30))
+        handles.append(ax.scatter([], [], s=46, c=mark.colour, marker=mark.marker, edgecolors="white", label=label))
     ax.set_axis_off()
     ax.legend(
         handles=handles,
@@ -329,27 +334,25 @@ def text_figure(
     if table is not None and len(table.columns):
         widths = np.asarray(col_widths if col_widths is not None else [1.0] * len(table.columns), dtype=float)
         widths = widths / widths.sum()
-        chars = (widths * 175).astype(int)
-        cells = [
-            ["\n".join(textwrap.wrap(str(v), max(int(w), 6))) for v, w in zip(row, chars, strict=True)]
-            for row in table.itertuples(index=False)
-        ]
+        chars = np.maximum((widths * 150).astype(int), 6)
+
+        def wrap(row: Sequence[object]) -> list[str]:
+            return ["\n".join(textwrap.wrap(str(v), int(w)) or [""]) for v, w in zip(row, chars, strict=True)]
+
+        header = wrap(list(table.columns))
+        cells = [wrap(list(row)) for row in table.itertuples(index=False)]
+        n_lines = [max(c.count("\n") + 1 for c in row) for row in [header, *cells]]
         ax = fig.add_axes((0.02, 0.08, 0.96, y - 0.09))
         ax.set_axis_off()
         tab = ax.table(
-            cellText=cells,
-            colLabels=list(table.columns),
-            colWidths=list(widths),
-            loc="upper left",
-            cellLoc="left",
-            colLoc="left",
+            cellText=cells, colLabels=header, colWidths=list(widths), loc="upper left", cellLoc="left", colLoc="left"
         )
         tab.auto_set_font_size(False)
         tab.set_fontsize(9)
-        n_lines = [max(c.count("\n") + 1 for c in row) for row in cells]
-        unit = min(0.05, 0.95 / max(sum(n_lines) + 1.5, 1))
+        # Cell heights are fractions of the axes: share the height out by lines of text (capped for short tables).
+        unit = min(0.045, 1.0 / (sum(n_lines) + 0.4 * len(n_lines)))
         for (r, _c), cell in tab.get_celld().items():
-            cell.set_height(unit * (1.3 if r == 0 else n_lines[r - 1] + 0.3))
+            cell.set_height(unit * (n_lines[r] + 0.4))
             cell.set_edgecolor("#bbbbbb")
             if r == 0:
                 cell.set_text_props(weight="bold")
