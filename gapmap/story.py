@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from gapmap.analysis import Analysis, AnalysisRequest, analyse
+from gapmap.errors import ReportError
 from gapmap.gaps import supply_at
 from gapmap.labels import BAND_PEOPLE, LEVEL_NOUNS, day, km, one_in, people
 from gapmap.privacy import for_display
@@ -75,6 +76,23 @@ class Closures:
     summary: Mapping[str, object]
 
 
+PLAN_COLUMNS = (
+    "rank",
+    "easting",
+    "northing",
+    "lat",
+    "lon",
+    "postcode",
+    "area_code",
+    "area_name",
+    "people_reached",
+    "people_reached_cumulative",
+    "people_85plus_reached",
+)
+"""Columns of the ``site`` command's output, which a plan file must have."""
+PLAN_NUMBERS = ("rank", "easting", "northing", "people_reached", "people_reached_cumulative", "people_85plus_reached")
+
+
 @dataclass(frozen=True)
 class Plan:
     """A recruitment plan: proposed sites (the ``site`` command's columns) and its reach.
@@ -91,6 +109,42 @@ class Plan:
 
     sites: pd.DataFrame
     summary: Mapping[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame, analysis: Analysis | None = None) -> Plan:
+        """A plan from a table with the ``site`` command's columns (e.g. read from ``--plan sites.csv``).
+
+        Parameters
+        ----------
+        table
+            Raw cells; numbers may be text.
+        analysis
+            The current analysis: gives the people within reach before the plan, so the
+            summary has before, after and gain.
+
+        Raises
+        ------
+        ReportError
+            When a required column is missing or a number cannot be read.
+        """
+        missing = [c for c in PLAN_COLUMNS if c not in table.columns]
+        if missing:
+            raise ReportError(f"the plan file has no column {', '.join(missing)}; it needs {', '.join(PLAN_COLUMNS)}")
+        sites = pd.DataFrame(table).copy()
+        for col in PLAN_NUMBERS:
+            values = pd.to_numeric(sites[col], errors="coerce")
+            if values.isna().any():
+                row = int(values.isna().to_numpy().argmax()) + 2
+                raise ReportError(f"the plan file's {col} on row {row} is not a number")
+            sites[col] = values
+        sites = sites.sort_values("rank").reset_index(drop=True)
+        gain = float(sites.people_reached.sum())
+        summary: dict[str, float] = {"gain": gain}
+        if analysis is not None:
+            s = analysis.summary()
+            before = s["band_population"] - s["pop_beyond_radius"]
+            summary |= {"people_within_before": before, "people_within_after": before + gain}
+        return cls(sites, summary)
 
 
 @dataclass(frozen=True)
