@@ -315,8 +315,8 @@ def one_in(part: float, whole: float) -> str:
 
     Examples
     --------
-    >>> one_in(25, 100), one_in(0, 100), one_in(60, 100), one_in(1, 300)
-    ('1 in 4', 'none', '60%', '1 in 300')
+    >>> one_in(25, 100), one_in(0, 100), one_in(60, 100), one_in(1, 269), one_in(1, 1234)
+    ('1 in 4', 'none', '60%', '1 in 270', '1 in 1,200')
     """
     if whole <= 0 or part <= 0:
         return "none"
@@ -324,8 +324,8 @@ def one_in(part: float, whole: float) -> str:
     if ratio >= 0.5:
         return f"{ratio:.0%}"
     n = round(whole / part)
-    if n >= 20:
-        n = int(round(n, -1)) if n < 100 else int(round(n, -2))
+    if n >= 20:  # two significant figures: "1 in 270", not "1 in 269"
+        n = int(round(n, 2 - len(str(n))))
     return f"1 in {n:,}"
 
 
