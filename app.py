@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages import _shared
+from pages import _present, _shared
 
 st.set_page_config(page_title="gapmap", page_icon="static/favicon.png", layout="wide")
 _shared.ensure_router()
@@ -20,6 +20,7 @@ with st.sidebar:
     st.caption("Where care and support for older people is under-provided, street by street.")
     _shared.council_picker()
     _shared.privacy_picker()
+    _present.toggle()
 nav.run()
 with st.sidebar:
     _shared.show_attribution()

@@ -131,16 +131,16 @@ def class_breaks(values: pd.Series, n_classes: int = 6, *, scheme: str = "quanti
     k = max(1, min(n_classes, len(PALETTE), len(np.unique(v))))
     if k == 1:
         return [float(v.max())]
-    lowest = float(v.min())
-    if k > 2 and np.mean(v == lowest) >= 1.0 / k:
-        # Many areas share the lowest value (often 0 people): give them a class of their own
-        # and class the rest, rather than letting the quantiles collapse.
-        return [lowest, *class_breaks(pd.Series(v[v > lowest]), k - 1, scheme=scheme)]
     with warnings.catch_warnings():
         # mapclassify warns when repeated values give fewer classes; we drop duplicates below.
         warnings.simplefilter("ignore")
-        bins = SCHEMES[scheme](v, k=k).bins
-    return sorted({float(b) for b in bins})
+        bins = sorted({float(b) for b in SCHEMES[scheme](v, k=k).bins})
+    lowest = float(v.min())
+    if len(bins) < k and k > 2 and np.sum(v == lowest) > 1:
+        # Many areas share the lowest value (often 0 people) and the classes collapsed: give
+        # those areas a class of their own and class the rest.
+        return [lowest, *class_breaks(pd.Series(v[v > lowest]), k - 1, scheme=scheme)]
+    return bins
 
 
 def classify(

@@ -14,6 +14,8 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from gapmap.providers import KIND_LABELS  # noqa: F401 - provider kinds are named with their schema
+
 ILLUSTRATIVE = "Illustrative sample — not real providers"
 """The label every view, download, slide and CLI output that uses the sample carries."""
 
@@ -44,8 +46,6 @@ BAND_PEOPLE = {"65plus": "people aged 65+", "75plus": "people aged 75+", "85plus
 MEASURE_LABELS = {"count": "Number of people", "share": "Share of residents", "density": "People per km²"}
 """How the older population can be mapped."""
 
-KIND_LABELS = {"micro_enterprise": "Micro-enterprise", "day_centre": "Day centre", "other": "Other"}
-"""Provider kinds (the codes are ``gapmap.providers.KINDS``)."""
 
 SOURCES_LINE = (
     "Sources: ONS, MHCLG (OGL v3.0). Contains OS data © Crown copyright and database right 2025; "

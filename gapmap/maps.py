@@ -73,6 +73,21 @@ class Field:
         return str(value)
 
 
+LEGEND_NAME = "gapmap_legend"
+"""Name of the legend element on a choropleth's page (see :func:`legend_html`)."""
+
+_LEGEND_CSS = """
+.gapmap-legend { position: static; flex: 0 0 auto; background: #ffffff;
+  padding: 6px 10px 8px; font: 13px/1.4 system-ui, sans-serif; color: #222;
+  border-top: 1px solid #ccc; }
+.gapmap-legend b { margin-right: 10px; }
+.gapmap-legend .rows { display: flex; flex-wrap: wrap; gap: 2px 14px; align-items: center; }
+.gapmap-legend i { display: inline-block; width: 16px; height: 12px;
+  margin-right: 5px; vertical-align: middle; border: 1px solid #999; }
+.gapmap-legend .note { color: #555; font-size: 11px; margin-top: 3px; }
+"""
+
+
 class _Legend(MacroElement):
     """A plain-HTML legend placed below the map, never over it (no JS dependencies).
 
@@ -85,16 +100,12 @@ class _Legend(MacroElement):
         """
         {% macro header(this, kwargs) %}
         <style>
-          html, body { display: flex; flex-direction: column; }
+          html, body { height: 100%; display: flex; flex-direction: column; }
           .folium-map { flex: 1 1 auto; min-height: 320px; height: auto !important; }
-          .gapmap-legend { position: static; flex: 0 0 auto; background: #ffffff;
-            padding: 6px 10px 8px; font: 13px/1.4 system-ui, sans-serif; color: #222;
-            border-top: 1px solid #ccc; }
-          .gapmap-legend b { margin-right: 10px; }
-          .gapmap-legend .rows { display: flex; flex-wrap: wrap; gap: 2px 14px; align-items: center; }
-          .gapmap-legend i { display: inline-block; width: 16px; height: 12px;
-            margin-right: 5px; vertical-align: middle; border: 1px solid #999; }
-          .gapmap-legend .note { color: #555; font-size: 11px; margin-top: 3px; }
+          /* In Streamlit (streamlit-folium's frame, which has a #root) the page shows the legend
+             below the frame instead (see legend_html), so this copy is hidden. */
+          #root ~ div > .gapmap-legend { display: none; }
+          {{ this.css }}
           .leaflet-tooltip { font: 12px/1.3 system-ui, sans-serif; }
           .leaflet-tooltip table { margin: 0; font-size: 12px; }
           .leaflet-tooltip th { font-weight: 600; padding-right: 8px; text-align: left; }
@@ -121,6 +132,20 @@ class _Legend(MacroElement):
         self.rows = [(c, html.escape(t)) for c, t in rows]
         self.note = html.escape(note)
         self.sources = html.escape(MAP_SOURCES)
+        self.css = _LEGEND_CSS
+
+
+def legend_html(m: folium.Map) -> str:
+    """The legend of a :func:`choropleth` as a self-contained HTML block, for showing below the map.
+
+    In Streamlit the map sits in a fixed-height frame, so the page draws this block under the
+    frame (``st.html``); in a standalone hand-out the legend is already below the map. Empty
+    when the map has no legend.
+    """
+    legend = m.get_root()._children.get(LEGEND_NAME)  # folium keeps named children in this dict
+    if legend is None:
+        return ""
+    return f"<style>{_LEGEND_CSS}</style>" + legend._template.module.html(legend, {})
 
 
 def base_map(
@@ -237,7 +262,7 @@ def choropleth(
         ),
     ).add_to(m)
     rows = classes.legend(field.fmt)
-    _Legend(title or field.label, [*rows, *extra_legend], note).add_to(m.get_root())
+    m.get_root().add_child(_Legend(title or field.label, [*rows, *extra_legend], note), name=LEGEND_NAME)
     return m
 
 
