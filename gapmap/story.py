@@ -258,18 +258,23 @@ def title_view(inputs: ReportInputs) -> View:
 
 def population_view(analysis: Analysis) -> View:
     """Older population: how many, what share, where most live."""
-    band = analysis.request.band
-    areas = analysis.areas
+    req = analysis.request
+    return population_words(analysis.areas, band=req.band, level=req.level, council=analysis.data.council.name)
+
+
+def population_words(areas: pd.DataFrame, *, band: str, level: str, council: str) -> View:
+    """The older-population view's words from a population table (any level, any band or ``"total"``)."""
     col = f"pop_{band}"
     total, residents = float(areas[col].sum()), float(areas.pop_total.sum())
     top = areas.sort_values(col, ascending=False).iloc[0]
-    noun = LEVEL_NOUNS[analysis.request.level]
-    council = analysis.data.council.name
+    noun = LEVEL_NOUNS[level]
+    who = BAND_PEOPLE.get(band, "people")
+    share = f", {_of(total, residents, 'residents')}" if band in BAND_PEOPLE else ""
     return View(
         "population",
         STORY_TITLES["population"],
-        f"{people(total)} {BAND_PEOPLE[band]} live in {council}, {_of(total, residents, 'residents')}; "
-        f"the most in one {noun} are in {top.area_name} ({people(top[col])}).",
+        f"{people(total)} {who} live in {council}{share}; the most in one {noun} are in {top.area_name} "
+        f"({people(top[col])}).",
         "Census 2021 residents, shared across the postcodes of each neighbourhood and added up to the areas "
         "shown. Darker areas have more older people.",
     )
