@@ -147,14 +147,14 @@ areas = result.areas
 active = result.supply
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Providers open", f"{len(active):,}", help=f"Open on {as_at:%d %b %Y}, of the chosen kinds")
-m2.metric("Places", f"{active.capacity.sum():,.0f}")
+m2.metric("Support places", f"{active.capacity.sum():,.0f}")
 m3.metric(
-    f"Beyond {radius:g} km",
+    f"More than {radius:g} km from support",
     f"{areas.pop_beyond_radius.sum():,.0f}",
     help=f"People {BAND_LABELS[band].lower()} with no open provider within {radius:g} km",
 )
 m4.metric(
-    "Unmet need (people)",
+    "People without a support place",
     f"{areas.unmet_need.sum():,.0f}",
     help=f"Short of {params.target:g} places per 1,000 people {BAND_LABELS[band].lower()}, after sharing out "
     "the places within reach",

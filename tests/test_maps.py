@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 import shapely
 
+from gapmap.classes import class_breaks
 from gapmap.config import BNG
 from gapmap.errors import CrsError
-from gapmap.classes import class_breaks
 from gapmap.maps import Field, choropleth, standalone_html
 from gapmap.population import population_by_area
 
