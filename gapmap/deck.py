@@ -95,10 +95,15 @@ def _note(inputs: ReportInputs, when: date | None = None) -> str:
 
 
 def _venues(analysis: object) -> list[Marks]:
-    shown = supply_for_display(analysis)
-    if shown.empty:
-        return []
-    return [Marks(shown.geometry, "Day centre or other venue (micro-providers are not shown: privacy)", "#33a02c")]
+    layer = supply_for_display(analysis)
+    opened, closed = layer[layer.status == "open"], layer[layer.status == "closed"]
+    marks = []
+    if len(opened):
+        label = "Day centre or other venue (micro-providers are not shown: privacy)"
+        marks.append(Marks(opened.geometry, label, "#33a02c"))
+    if len(closed):
+        marks.append(Marks(closed.geometry, "Day centre closed by this date", "#000000", marker="X"))
+    return marks
 
 
 def _map_page(inputs: ReportInputs, view: View, layer: MapLayer, *, marks: list[Marks], name: str) -> Page:

@@ -14,7 +14,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from gapmap.providers import KIND_LABELS  # noqa: F401 - provider kinds are named with their schema
+from gapmap.schema import KIND_LABELS  # noqa: F401 - provider kinds are named with their schema
 
 ILLUSTRATIVE = "Illustrative sample — not real providers"
 """The label every view, download, slide and CLI output that uses the sample carries."""

@@ -27,6 +27,7 @@ from gapmap.classes import NO_DATA, PALETTE, class_breaks, classify  # noqa: F40
 from gapmap.config import PACKAGE_ROOT, WGS84
 from gapmap.errors import CrsError
 from gapmap.labels import SOURCES_LINE
+from gapmap.schema import KIND_LABELS
 
 LEAFLET_DIR = PACKAGE_ROOT / "static" / "vendor" / "leaflet-1.9.4"
 STREAMLIT_ASSET_URL = "/app/static/vendor/leaflet-1.9.4"
@@ -272,8 +273,7 @@ CLOSED_COLOUR = "#000000"
 
 def provider_legend(kinds: Sequence[str], *, closed: bool) -> list[tuple[str, str]]:
     """Legend rows for :func:`add_providers` markers."""
-    labels = {"micro_enterprise": "Micro-enterprise", "day_centre": "Day centre", "other": "Other provider"}
-    rows = [(KIND_COLOURS[k], labels[k]) for k in kinds]
+    rows = [(KIND_COLOURS[k], KIND_LABELS[k]) for k in kinds]
     if closed:
         rows.append(("#ffffff", "Closed day centre (○, closure date on hover)"))
     return rows
@@ -294,9 +294,9 @@ def add_providers(
     m
         The map to draw on.
     providers
-        Active providers (any CRS) with ``kind``, ``capacity`` and ``name``.
+        Active providers (any CRS) with ``kind``, and ``capacity`` and ``name`` if they may be shown.
     closed
-        Closed providers with ``end_date``, drawn as hollow black rings.
+        Closed providers with ``end_date`` (or ``closed_on``), drawn as hollow black rings.
     show_names
         Show names in tooltips; off for privacy (sole traders' homes).
     label
@@ -309,15 +309,23 @@ def add_providers(
         wgs = frame.to_crs(WGS84)
         props = pd.DataFrame(
             {
-                "kind": [KIND_LABELS_SHORT.get(k, k) for k in frame.kind],
-                "name": [html.escape(str(n)) if show_names else "(hidden for privacy)" for n in frame.name],
-                "places": [Field("capacity", "").format(c) for c in frame.capacity],
+                "kind": [KIND_LABELS.get(k, k) for k in frame.kind],
                 "_colour": [CLOSED_COLOUR if closed_layer else KIND_COLOURS.get(k, "#999999") for k in frame.kind],
             }
         )
-        fields, aliases = ["kind", "name", "places"], ["Kind", "Name", "Places"]
+        fields, aliases = ["kind"], ["Kind"]
+        # A public layer (gapmap.privacy.public_layer) has no name or capacity: nothing to show.
+        if show_names and "name" in frame:
+            props["name"] = [html.escape(str(n)) for n in frame.name]
+            fields.append("name")
+            aliases.append("Name")
+        if "capacity" in frame:
+            props["places"] = [Field("capacity", "").format(c) for c in frame.capacity]
+            fields.append("places")
+            aliases.append("Places")
         if closed_layer:
-            props["closed"] = [d.strftime("%d %b %Y") for d in frame.end_date]
+            dates = pd.to_datetime(frame.get("closed_on", frame.get("end_date")))
+            props["closed"] = [d.strftime("%d %b %Y") for d in dates]
             fields.append("closed")
             aliases.append("Closed on")
         gj = gpd.GeoDataFrame(props, geometry=shapely.set_precision(wgs.geometry.values, 1e-5), crs=WGS84)
@@ -338,9 +346,6 @@ def add_providers(
     if closed is not None:
         layer(closed, True)
     return m
-
-
-KIND_LABELS_SHORT = {"micro_enterprise": "Micro-enterprise", "day_centre": "Day centre", "other": "Other"}
 
 
 def standalone_html(m: folium.Map, *, leaflet_dir: Path = LEAFLET_DIR) -> str:

@@ -16,10 +16,10 @@ import numpy as np
 import pandas as pd
 
 from gapmap.analysis import Analysis, AnalysisRequest, analyse
+from gapmap.economy import EconomyParams, economy_report, economy_summary, multiplier_estimated, supply_of
 from gapmap.errors import ReportError
-from gapmap.gaps import supply_at
 from gapmap.labels import BAND_PEOPLE, LEVEL_NOUNS, day, km, one_in, people
-from gapmap.privacy import for_display
+from gapmap.privacy import public_layer
 
 STORY = ("population", "gaps", "priority", "closures", "plan", "economy")
 """The order a presenter steps through."""
@@ -448,7 +448,7 @@ def economy_table(economy: Mapping[str, object]) -> pd.DataFrame:
         if isinstance(spec, Mapping):
             rows.append(
                 {
-                    "Figure": f"Assumption: {str(name).replace('_', ' ')}",
+                    "Figure": f"Assumption: {spec.get('label') or str(name).replace('_', ' ')}",
                     "Value": str(spec.get("value", "")),
                     "Source": str(spec.get("source", "")),
                 }
@@ -468,8 +468,29 @@ def views(inputs: ReportInputs) -> list[View]:
 
 
 def supply_for_display(analysis: Analysis) -> gpd.GeoDataFrame:
-    """Providers that may appear on a hand-out: day centres and other venues open on the date.
+    """The providers a hand-out may show: the public layer in "counts" mode.
 
-    Micro-enterprises are never drawn on a hand-out (their location is often a home).
+    Day centres and other venues open on the date (status ``open``) and day centres closed by
+    then (status ``closed``); micro-providers are never drawn on a hand-out (their location is
+    often a home), only counted. Same code as ``python -m gapmap public-layer``.
     """
-    return for_display(supply_at(analysis.providers, analysis.request.params), "counts")
+    req = analysis.request
+    # "counts" moves nothing, so no install secret is involved.
+    return public_layer(analysis.providers, mode="counts", secret=b"", as_at=req.date, kinds=tuple(req.kinds))
+
+
+def economy_for(analysis: Analysis, params: EconomyParams | None = None) -> dict[str, object]:
+    """The local-economy figures of the micro-providers open on the analysis date (gapmap.economy).
+
+    Returns
+    -------
+    dict
+        :func:`gapmap.economy.economy_report`'s document; ``lm3`` and ``local_value_gbp`` are
+        ``None`` when no local multiplier is estimated (no local spend share given).
+    """
+    params = params or EconomyParams()
+    micro = supply_of(analysis.providers, analysis.request.date, kinds=("micro_enterprise",))
+    doc = economy_report(economy_summary(micro, params), params)
+    if not multiplier_estimated(params):
+        doc["lm3"] = doc["local_value_gbp"] = None
+    return doc

@@ -15,14 +15,17 @@ from gapmap.gaps import DEFAULT_TARGET_PER_1000, GAP_METRICS, ScoreWeights
 from gapmap.labels import column_header, metric_label, readable_table
 from gapmap.maps import Field, add_providers, choropleth, legend_html, provider_legend, standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
-from gapmap.privacy import for_display
-from gapmap.providers import KIND_LABELS, KINDS
+from gapmap.privacy import public_layer, suppress_counts
+from gapmap.schema import KIND_LABELS, KINDS
 from gapmap.story import ReportInputs, gaps_view, priority_view
 from pages import _present, _shared
 
 _shared.ensure_router()
 
 HEX_SIZES = {500: "500 m", 1000: "1 km", 2000: "2 km", 5000: "5 km"}
+privacy = _shared.privacy_setting()  # enforced from the role
+if privacy != "exact":
+    del HEX_SIZES[500]  # 500 m hexes of averaged distances come too close to single homes
 
 code = st.session_state.get("council", _shared.DEFAULT_COUNCIL)
 data = _shared.council_data(code)
@@ -89,6 +92,8 @@ metric = c6.selectbox(
 _present.remember(level=level, band=band, radius=radius, kinds=kinds, date=as_at)
 basemap = c7.toggle("Street basemap", value=False, key="gap_basemap", help="OpenStreetMap tiles need internet access.")
 hex_size = 1000
+if st.session_state.get("gap_hex", 1000) not in HEX_SIZES:
+    st.session_state["gap_hex"] = 1000
 if level == "hex":
     hex_size = st.select_slider(
         "Hex width", options=list(HEX_SIZES), value=1000, format_func=HEX_SIZES.get, key="gap_hex"
@@ -167,10 +172,16 @@ if view == "priority" and _present.presenting():
 
 _, fmt, low_is_bad = GAP_METRICS[metric]
 label = metric_label(metric, band, radius)
-privacy = _shared.privacy_setting()
-shown = for_display(active, privacy)
-closed = source.providers[source.providers.end_date.notna() & (source.providers.end_date <= pd.Timestamp(as_at))]
-closed = closed[closed.kind == "day_centre"]
+if privacy == "exact":
+    shown = active
+    closed = source.providers[
+        source.providers.end_date.notna() & (source.providers.end_date <= pd.Timestamp(as_at))
+    ]
+    closed = closed[closed.kind == "day_centre"]
+else:  # the public layer: the same code as `python -m gapmap public-layer` and every hand-out
+    layer = public_layer(source.providers, mode=privacy, secret=_shared.install_secret(), as_at=as_at, kinds=kinds)
+    shown, closed = layer[layer.status == "open"], layer[layer.status == "closed"]
+    areas = areas.assign(n_micro_enterprise=suppress_counts(areas.n_micro_enterprise))
 note = f"{data.council.name} · {LEVEL_LABELS[level]} · providers open {as_at:%d/%m/%Y} · radius {radius:g} km"
 if source.illustrative:
     note = f"{_shared.ILLUSTRATIVE} · {note}"
@@ -204,8 +215,8 @@ st.html(legend_html(fmap))  # below the map, never over it
 if privacy != "exact":
     st.caption(
         "Micro-provider locations are "
-        + ("moved by 500 m" if privacy == "displaced" else "not shown")
-        + " and names hidden (privacy setting in the sidebar)."
+        + ("moved a random 250 m to 2 km" if privacy == "displaced" else "shown only as counts per area")
+        + ", with no names; counts below 3 are not shown (privacy setting in the sidebar)."
     )
 
 # Detail of the clicked area.

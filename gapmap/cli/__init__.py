@@ -17,11 +17,11 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from gapmap.cli import councils, gaps, population, records, report
+from gapmap.cli import councils, economy, gaps, population, public_layer, records, report, users
 from gapmap.config import DataPaths
 from gapmap.errors import GapmapError
 
-COMMANDS = (councils, population, gaps, records, report)
+COMMANDS = (councils, population, gaps, records, economy, public_layer, users, report)
 """Subcommand modules, in the order ``--help`` lists them."""
 
 
