@@ -3,7 +3,7 @@
 import streamlit as st
 
 from gapmap import auth
-from pages import _shared
+from pages import _present, _shared
 
 st.set_page_config(page_title="gapmap", page_icon="static/favicon.png", layout="wide")
 _shared.ensure_router()
@@ -24,6 +24,7 @@ with st.sidebar:
     _shared.signed_in_box(who)
     _shared.council_picker()
     _shared.privacy_picker()
+    _present.toggle()
 nav.run()
 with st.sidebar:
     _shared.show_attribution()
