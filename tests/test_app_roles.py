@@ -261,3 +261,22 @@ def test_viewer_economy_page_hides_small_areas(home):
     sent = everything_sent(at)
     for word in [*PERSONAL, str(home), "registry.gpkg", *exact_coordinates()]:
         assert word not in sent, word
+
+
+def test_users_page_for_admins_only(home):
+    at = signed_in("ada")
+    at.switch_page("pages/users.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Users"
+    assert at.dataframe[0].value.to_dict("records") == [
+        {"user": "ada", "role": "admin"},
+        {"user": "ed", "role": "editor"},
+        {"user": "vera", "role": "viewer"},
+    ]
+    assert "ada" not in at.selectbox(key="remove_user").options  # an admin cannot remove themself here
+    sent = everything_sent(at)
+    assert "$argon2" not in sent  # no hashes reach the browser
+    for user in ("ed", "vera"):
+        at = signed_in(user)
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page("pages/users.py")
