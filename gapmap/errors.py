@@ -63,3 +63,11 @@ class OutputError(GapmapError, OSError):
 
 class GapmapWarning(UserWarning):
     """A recoverable problem the user should know about (e.g. overlapping areas)."""
+
+
+class ClosureError(GapmapError, ValueError):
+    """A closure or before/after comparison that cannot be made (unknown ids, dates the wrong way round)."""
+
+
+class ProjectionError(GapmapError, ValueError):
+    """Population projections that are missing for a council or cannot be read."""
