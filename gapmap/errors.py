@@ -71,3 +71,7 @@ class ClosureError(GapmapError, ValueError):
 
 class ProjectionError(GapmapError, ValueError):
     """Population projections that are missing for a council or cannot be read."""
+
+
+class TimelineError(GapmapError, ValueError):
+    """Frame dates that cannot be made (end before start, unknown step, too many frames)."""
