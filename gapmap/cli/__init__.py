@@ -17,11 +17,11 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from gapmap.cli import closure, councils, gaps, population, records
+from gapmap.cli import closure, councils, gaps, population, records, timeline
 from gapmap.config import DataPaths
 from gapmap.errors import GapmapError
 
-COMMANDS = (councils, population, gaps, records, closure)
+COMMANDS = (councils, population, gaps, records, closure, timeline)
 """Subcommand modules, in the order ``--help`` lists them."""
 
 
