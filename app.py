@@ -12,6 +12,7 @@ nav = st.navigation(
         st.Page("pages/gaps.py", title="Where care is short", icon=":material/travel_explore:", default=True),
         st.Page("pages/population_map.py", title="Older population", icon=":material/groups:"),
         st.Page("pages/records.py", title="Provider records", icon=":material/upload_file:"),
+        st.Page("pages/closures.py", title="Closures and change", icon=":material/history:"),
         st.Page("pages/sources.py", title="Data and sources", icon=":material/info:"),
     ]
 )

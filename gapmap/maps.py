@@ -225,6 +225,7 @@ def choropleth(
     n_classes: int = 6,
     reverse: bool = False,
     extra_legend: Sequence[tuple[str, str]] = (),
+    breaks: Sequence[float] | None = None,
 ) -> folium.Map:
     """Choropleth of ``field`` over ``areas`` with tooltip and legend.
 
@@ -249,6 +250,9 @@ def choropleth(
         Darkest colour for the lowest values (for measures where low is bad, like access).
     extra_legend
         More ``(colour, text)`` rows for the legend (e.g. provider markers).
+    breaks
+        Class breaks to use instead of the quantiles of ``field`` (e.g. from
+        :func:`class_breaks` over two maps' values, so before and after share colours).
 
     Returns
     -------
@@ -263,7 +267,7 @@ def choropleth(
         raise CrsError("areas have no CRS; set one before mapping")
     shown = areas[areas.geometry.notna() & ~areas.geometry.is_empty]
     values = shown[field.column].astype(float)
-    breaks = class_breaks(values, n_classes)
+    breaks = list(breaks) if breaks is not None else class_breaks(values, n_classes)
     wgs = shown.to_crs(WGS84)
     # Round to ~1 m: smaller HTML, no visible change.
     geoms = shapely.set_precision(wgs.geometry.values, 1e-5)
