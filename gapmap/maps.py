@@ -106,6 +106,18 @@ def class_breaks(values: pd.Series, n_classes: int = 6) -> list[float]:
     return sorted({float(q) for q in qs})
 
 
+def change_breaks(values: pd.Series, n_classes: int = 5) -> list[float] | None:
+    """Class breaks for a change or count map where most areas are 0: zero gets a class of its own.
+
+    Examples
+    --------
+    >>> change_breaks(pd.Series([0.0, 0.0, 0.0, 2.0, 4.0]), 2)
+    [0.0, 3.0, 4.0]
+    """
+    changed = values[values.abs() > 1e-9]
+    return sorted({0.0, *class_breaks(changed, n_classes)}) if len(changed) else None
+
+
 def _colour(value: float, breaks: Sequence[float], reverse: bool = False) -> str:
     if value is None or np.isnan(value) or not breaks:
         return NO_DATA

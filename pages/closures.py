@@ -14,7 +14,7 @@ from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes
 from gapmap.gaps import GAP_METRICS
-from gapmap.maps import Field, add_providers, choropleth, class_breaks, provider_legend
+from gapmap.maps import Field, add_providers, change_breaks, choropleth, class_breaks, provider_legend
 from gapmap.population import BAND_LABELS, LEVEL_LABELS
 from gapmap.privacy import for_display
 from gapmap.providers import KIND_LABELS, KINDS
@@ -73,9 +73,9 @@ def tiles(summary: dict) -> None:
     mean = summary["extra_km_mean"]
     t[1].metric("Extra distance, mean", "no provider left" if mean == float("inf") else f"{mean:,.1f} km")
     p90 = summary["extra_km_p90"]
-    t[2].metric("90% within", "—" if p90 == float("inf") else f"{p90:,.1f} km extra")
+    t[2].metric("Extra, 90% within", "no provider left" if p90 == float("inf") else f"{p90:,.1f} km")
     mx = summary["extra_km_max"]
-    t[3].metric("Worst case", "no provider left" if mx == float("inf") else f"{mx:,.1f} km extra")
+    t[3].metric("Extra, worst case", "no provider left" if mx == float("inf") else f"{mx:,.1f} km")
     t[4].metric(f"Lose one within {radius:g} km", f"{summary['people_losing_coverage']:,.0f}")
     t[5].metric(f"Gain one within {radius:g} km", f"{summary['people_gaining_coverage']:,.0f}")
 
@@ -116,10 +116,13 @@ def note(text: str) -> str:
     return f"{_shared.ILLUSTRATIVE} · {text}" if source.illustrative else text
 
 
-tab_ba, tab_what, tab_time = st.tabs(["Before and after", "What if this closes?", "Over time"])
+# One view at a time (a segmented control rather than st.tabs): a map drawn in a hidden tab
+# gets no size and opens zoomed out to the whole world, and only the chosen view is computed.
+VIEWS = ("Before and after", "What if this closes?", "Over time")
+view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="chg_view", label_visibility="collapsed") or VIEWS[0]
 
 # --- Before and after ---------------------------------------------------------------------
-with tab_ba:
+if view == VIEWS[0]:
     earliest = providers.start_date.min()
     d1, d2, d3 = st.columns([1, 1, 1.4])
     before_date = d1.date_input(
@@ -181,12 +184,18 @@ with tab_ba:
             )
             with col:
                 st.markdown(f"**{title}** — {when:%d %b %Y}: {len(res.supply):,} providers")
-                st_folium(fmap, height=420, use_container_width=True, returned_objects=[], key=f"ba-{title}-{code}")
+                st_folium(fmap, height=560, use_container_width=True, returned_objects=[], key=f"ba-{title}-{code}")
         diff = after.areas[["area_code", "area_name", "geometry"]].copy()
         diff["change"] = after.areas[metric].to_numpy() - before.areas[metric].to_numpy()
         st.markdown(f"**Difference** (after − before): {label.lower()}")
+        # Unchanged areas get a class of their own, so a few changes are not lost among zeros.
+        diff_breaks = change_breaks(diff.change)
         dmap = choropleth(
-            diff, Field("change", f"Change in {label.lower()}", "+,.1f"), note=note("after − before"), reverse=low_bad
+            diff,
+            Field("change", f"Change in {label.lower()}", "+,.1f"),
+            note=note("after − before"),
+            reverse=low_bad,
+            breaks=diff_breaks,
         )
         st_folium(dmap, height=420, use_container_width=True, returned_objects=[], key=f"ba-diff-{code}")
         st.subheader("Hardest hit")
@@ -196,7 +205,7 @@ with tab_ba:
             st.caption(f"Records start {earliest:%b %Y}. Closed providers are drawn as rings with their closure date.")
 
 # --- What if this closes? -----------------------------------------------------------------
-with tab_what:
+if view == VIEWS[1]:
     as_at = st.date_input(
         "Providers open on",
         value=date.today(),
@@ -266,6 +275,7 @@ with tab_what:
                 Field("people_displaced", "People displaced", ",.0f"),
                 tooltip=[Field("extra_km_mean", "Extra km (mean)", ",.1f")],
                 note=note("what-if closure"),
+                breaks=change_breaks(hit.people_displaced),
             )
             add_providers(imap, for_display(after_supply, privacy), show_names=privacy == "exact")
             add_providers(
@@ -280,7 +290,7 @@ with tab_what:
             impact_downloads(impact, f"gapmap-whatif-{code}-{as_at}")
 
 # --- Over time ----------------------------------------------------------------------------
-with tab_time:
+if view == VIEWS[2]:
     first = providers.start_date.min()
     start_default = date(first.year, 1, 1) if pd.notna(first) else date(2010, 1, 1)
     o1, o2, o3 = st.columns(3)
@@ -359,12 +369,14 @@ with tab_time:
     st.subheader("Growth and closures")
     counts = timeline.counts.assign(kind=timeline.counts.kind.map(KIND_LABELS))
     wide = counts.pivot(index="date", columns="kind", values="active")
+    wide.index = pd.to_datetime(wide.index)
     g1, g2 = st.columns(2)
     g1.markdown("**Active providers by kind**")
     g1.line_chart(wide, height=260)
     g2.markdown(f"**People {band_word[band]} within {radius:g} km**")
+    people = timeline.people.assign(date=pd.to_datetime(timeline.people.date))
     g2.line_chart(
-        timeline.people.set_index("date")[["people_within_reach", "band_population"]].rename(
+        people.set_index("date")[["people_within_reach", "band_population"]].rename(
             columns={"people_within_reach": "Within reach", "band_population": "All people in the band"}
         ),
         height=260,
