@@ -260,8 +260,15 @@ if view == VIEWS[1]:
         if st.session_state.get("what_pick") not in options:
             st.session_state["what_pick"] = options[0]
         picked = st.selectbox("Provider", options, format_func=option_label, key="what_pick")
-        if st.button("What if this closes?", type="primary", icon=":material/block:"):
-            st.session_state["what_run"] = (code, source.key, picked, as_at)
+        st.button(
+            "What if this closes?",
+            type="primary",
+            icon=":material/block:",
+            key="what_go",
+            # A callback (not the return value) so the request survives a router rerun.
+            on_click=st.session_state.__setitem__,
+            args=("what_run", (code, source.key, picked, as_at)),
+        )
         if st.session_state.get("what_run") == (code, source.key, picked, as_at):
             after_supply = supply.drop(index=[picked])
             after_costs = costs_for_subset(data, now.costs, after_supply, circuity=base.circuity, max_km=radius)

@@ -224,3 +224,35 @@ def test_cli_closure_between_dates_and_exit_codes(tmp_path, capsys):
     assert _closure(tmp_path, "--before", "2020-01-01")[0] == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_closures_page_views(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.run()
+    at.switch_page("pages/closures.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Closures and change — Somerset"
+    assert "Illustrative sample — not real providers" in at.warning[0].value
+    tiles = {m.label: m.value for m in at.metric}
+    assert {"People displaced", "Extra distance, mean", "Lose one within 5 km"} <= set(tiles)
+    # What if this closes? — micro-providers are listed without names unless the mode is exact.
+    at.multiselect(key="chg_kinds").set_value(["day_centre", "micro_enterprise"])
+    at.session_state["chg_view"] = "What if this closes?"
+    at.run()
+    assert not at.exception
+    options = at.selectbox(key="what_pick").options
+    assert any(o.startswith("Micro-provider in ") for o in options)
+    assert not any("Sample micro-provider" in o for o in options)
+    at.button(key="what_go").click().run()
+    assert not at.exception
+    assert "People displaced" in {m.label for m in at.metric}
+    # Over time: the slider replays the headline figures.
+    at.session_state["chg_view"] = "Over time"
+    at.run()
+    assert not at.exception
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Micro-providers"] not in ("—", "0") and "Within 5 km" in labels
