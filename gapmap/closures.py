@@ -152,13 +152,17 @@ def nearest_dest(
     o = costs["origin"].to_numpy().astype(np.int64, copy=False)
     c = costs["cost"].to_numpy(dtype=float)
     d = costs["dest"].to_numpy()
-    tie = np.zeros(len(costs), dtype=np.int8) if prefer is None else (~pd.Index(d).isin(prefer)).astype(np.int8)
-    order = np.lexsort((tie, c, o))
-    first = order[np.r_[True, o[order][1:] != o[order][:-1]]] if len(order) else order
-    dest = np.full(n_origins, None, dtype=object)
     cost = np.full(n_origins, np.inf)
+    np.minimum.at(cost, o, c)
+    # Only the rows at their origin's minimum can be nearest (about one per origin), so the
+    # tie-break sorts a few rows, never the whole table.
+    cand = np.flatnonzero(c <= cost[o])
+    oc = o[cand]
+    tie = np.zeros(len(cand), dtype=np.int8) if prefer is None else (~pd.Index(d[cand]).isin(prefer)).astype(np.int8)
+    order = np.lexsort((tie, oc))
+    first = cand[order][np.r_[True, oc[order][1:] != oc[order][:-1]]] if len(cand) else cand
+    dest = np.full(n_origins, None, dtype=object)
     dest[o[first]] = d[first]
-    cost[o[first]] = c[first]
     return dest, cost
 
 
@@ -176,7 +180,10 @@ def costs_for_subset(
     provider it could reach has gone, or its only row was to a provider now gone) gets its
     nearest remaining provider from a k-d tree query, so nearest distances stay exact.
     """
-    kept = costs[costs["dest"].isin(supply.index)]
+    dests = costs["dest"]
+    known = pd.Index(pd.unique(dests.to_numpy()))
+    dropped = known.difference(supply.index)
+    kept = costs[~dests.isin(dropped)] if len(dropped) < len(supply) else costs[dests.isin(supply.index)]
     has_row = np.zeros(len(data.points), dtype=bool)
     has_row[kept["origin"].to_numpy().astype(np.int64)] = True
     lost = np.flatnonzero(~has_row)
@@ -296,41 +303,55 @@ def _summary(
     }
 
 
+def _group_stats(g: np.ndarray, e: np.ndarray, w: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted mean, weighted 90th percentile and max of ``e`` per group ``g`` (0 … n-1), vectorised."""
+    mean, p90, mx = np.zeros(n), np.zeros(n), np.zeros(n)
+    if len(g) == 0:
+        return mean, p90, mx
+    tot = np.bincount(g, weights=w, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(tot > 0, np.bincount(g, weights=e * w, minlength=n) / np.where(tot > 0, tot, 1), 0.0)
+    np.maximum.at(mx, g, e)
+    order = np.lexsort((e, g))
+    gs, es, cw = g[order], e[order], np.cumsum(w[order])
+    start = np.r_[0, np.flatnonzero(gs[1:] != gs[:-1]) + 1]
+    before_group = np.r_[0.0, cw][start]
+    within = cw - np.repeat(before_group, np.diff(np.r_[start, len(gs)]))
+    reached = np.flatnonzero(within >= 0.9 * tot[gs] * (1 - 1e-12))
+    groups, first = np.unique(gs[reached], return_index=True)
+    p90[groups] = es[reached[first]]
+    return mean, p90, mx
+
+
 def _by_area(before: Analysis, after: Analysis, by_point: pd.DataFrame) -> pd.DataFrame:
-    codes = before.zones.codes.to_numpy()
+    areas = before.areas[["area_code", "area_name"]].reset_index(drop=True)
+    n = len(areas)
+    pos = pd.Index(areas.area_code).get_indexer(before.zones.codes.to_numpy())
+    ok = pos >= 0
     w = by_point.demand.to_numpy()
     disp = by_point.displaced.to_numpy()
-    extra = np.where(disp, by_point.extra_km.to_numpy(), np.nan)
-    frame = pd.DataFrame(
-        {
-            "code": codes,
-            "displaced": np.where(disp, w, 0.0),
-            "losing": np.where(by_point.losing, w, 0.0),
-            "gaining": np.where(by_point.gaining, w, 0.0),
-        }
-    )
-    sums = frame.groupby("code").sum()
-    stats = {}
-    hit = np.flatnonzero(disp & (w > 0))
-    if len(hit):
-        for code, idx in pd.Series(hit).groupby(codes[hit]):
-            stats[code] = _extra_stats(extra[idx.to_numpy()], w[idx.to_numpy()])
-    areas = before.areas[["area_code", "area_name"]].reset_index(drop=True)
+
+    def total(mask: np.ndarray) -> np.ndarray:
+        keep = ok & mask
+        return np.bincount(pos[keep], weights=w[keep], minlength=n)
+
+    hit = np.flatnonzero(ok & disp & (w > 0))
+    mean, p90, mx = _group_stats(pos[hit], by_point.extra_km.to_numpy()[hit], w[hit], n)
     out = pd.DataFrame({"area_code": areas.area_code, "area_name": areas.area_name})
-    s = sums.reindex(out.area_code).fillna(0.0)
-    out["people_displaced"] = s.displaced.to_numpy()
-    st = [stats.get(c, (0.0, 0.0, 0.0)) for c in out.area_code]
-    out["extra_km_mean"] = [v[0] for v in st]
-    out["extra_km_p90"] = [v[1] for v in st]
-    out["extra_km_max"] = [v[2] for v in st]
-    out["people_losing_coverage"] = s.losing.to_numpy()
-    out["people_gaining_coverage"] = s.gaining.to_numpy()
-    b = before.areas.set_index("area_code")
-    a = after.areas.set_index("area_code").reindex(b.index)
-    out["access_change"] = (a.access_e2sfca - b.access_e2sfca).reindex(out.area_code).to_numpy()
-    out["gap_score_change"] = (a.gap_score - b.gap_score).reindex(out.area_code).to_numpy()
+    out["people_displaced"] = total(disp)
+    out["extra_km_mean"] = mean
+    out["extra_km_p90"] = p90
+    out["extra_km_max"] = mx
+    out["people_losing_coverage"] = total(by_point.losing.to_numpy())
+    out["people_gaining_coverage"] = total(by_point.gaining.to_numpy())
+    # Both analyses share the zones, so their area rows are in the same order.
+    out["access_change"] = after.areas.access_e2sfca.to_numpy() - before.areas.access_e2sfca.to_numpy()
+    out["gap_score_change"] = after.areas.gap_score.to_numpy() - before.areas.gap_score.to_numpy()
     out["person_km"] = out.people_displaced * out.extra_km_mean.replace(np.inf, 1e9)
-    out["headline"] = [_headline(row, before.request) for row in out.itertuples()]
+    moved = (out.people_displaced >= 0.5) | (out.people_losing_coverage >= 0.5) | (out.people_gaining_coverage >= 0.5)
+    out["headline"] = out.area_name.astype(str) + ": no change"
+    if moved.any():
+        out.loc[moved, "headline"] = [_headline(row, before.request) for row in out[moved].itertuples()]
     out = out.sort_values(["person_km", "people_losing_coverage", "people_displaced"], ascending=False, kind="stable")
     return out[[*AREA_COLUMNS, "person_km"]].reset_index(drop=True)
 
