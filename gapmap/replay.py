@@ -13,12 +13,14 @@ import html
 import io
 import json
 
+import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from gapmap.maps import KIND_COLOURS, MAP_SOURCES
+from gapmap.config import BNG, WGS84
+from gapmap.maps import KIND_COLOURS, MAP_SOURCES, _Legend, add_providers, base_map, provider_legend
 from gapmap.privacy import for_display
 from gapmap.providers import KIND_LABELS
 from gapmap.timeline import Timeline
@@ -38,6 +40,38 @@ def handout_providers(timeline: Timeline, privacy: str = "displaced") -> tuple[g
     shown = for_display(timeline.providers, mode)
     keep = timeline.providers.index.isin(shown.index)
     return shown, keep
+
+
+def frame_map(
+    timeline: Timeline,
+    k: int,
+    outline: shapely.Geometry,
+    *,
+    note: str = "",
+    privacy: str = "displaced",
+    show_names: bool = False,
+) -> folium.Map:
+    """A light map of frame ``k`` for the app's slider.
+
+    The council outline, the providers open on that date and those closed by then (rings),
+    under the session's privacy mode. No area layer, so a slider step redraws little (see
+    ``bench/bench_timeline.py``).
+    """
+    edge = gpd.GeoSeries([shapely.simplify(outline, 100)], crs=BNG).to_crs(WGS84)
+    m = base_map(edge.total_bounds)
+    folium.GeoJson(
+        edge.to_json(drop_id=True),
+        name="Council",
+        style_function=lambda _: {"color": "#555555", "weight": 1.2, "fillColor": "#f2f2f2", "fillOpacity": 0.4},
+    ).add_to(m)
+    when = np.datetime64(timeline.dates[k])
+    gone = timeline.providers[timeline.providers.end_date.notna() & (timeline.providers.end_date.to_numpy() <= when)]
+    add_providers(
+        m, for_display(timeline.active_providers(k), privacy), closed=for_display(gone, privacy), show_names=show_names
+    )
+    kinds = [kind for kind in timeline.kinds if privacy != "counts" or kind != "micro_enterprise"]
+    _Legend(f"{timeline.dates[k]:%B %Y}", provider_legend(kinds, closed=not gone.empty), note).add_to(m)
+    return m
 
 
 def _caption(timeline: Timeline, k: int) -> str:

@@ -18,7 +18,7 @@ from gapmap.maps import Field, add_providers, change_breaks, choropleth, class_b
 from gapmap.population import BAND_LABELS, LEVEL_LABELS
 from gapmap.privacy import for_display
 from gapmap.providers import KIND_LABELS, KINDS
-from gapmap.replay import animation_gif, slider_html
+from gapmap.replay import animation_gif, frame_map, slider_html
 from gapmap.timeline import STEPS, outlook, timeline_table
 from pages import _shared
 
@@ -359,18 +359,14 @@ if view == VIEWS[2]:
     beyond = frame["people_beyond_reach"]
     f4.metric(f"Beyond {radius:g} km", "no projection" if beyond != beyond else f"{beyond:,.0f}")
     st.caption(f"Population: {frame['population_basis']}.")
-    when = timeline.dates[k]
-    active = timeline.active_providers(k)
-    gone = timeline.providers[timeline.providers.end_date.notna() & (timeline.providers.end_date <= pd.Timestamp(when))]
-    tmap = choropleth(
-        _shared.zones(code, level, 1000.0, None).population,
-        Field(f"pop_{band}", BAND_LABELS[band]),
-        note=note(f"providers open on {when:%d/%m/%Y}"),
-        extra_legend=provider_legend(
-            [k_ for k_ in kinds if privacy != "counts" or k_ != "micro_enterprise"], closed=not gone.empty
-        ),
+    tmap = frame_map(
+        timeline,
+        k,
+        data.outline(),
+        note=note("providers open on this date"),
+        privacy=privacy,
+        show_names=privacy == "exact",
     )
-    add_providers(tmap, for_display(active, privacy), closed=for_display(gone, privacy), show_names=privacy == "exact")
     st_folium(tmap, height=460, use_container_width=True, returned_objects=[], key=f"time-map-{code}")
 
     st.subheader("Growth and closures")
