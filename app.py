@@ -1,26 +1,31 @@
-"""gapmap: Streamlit entry point (router and shared sidebar)."""
+"""gapmap: Streamlit entry point (router, sign-in and shared sidebar)."""
 
 import streamlit as st
 
-from pages import _shared
+from gapmap import auth
+from pages import _present, _shared
 
 st.set_page_config(page_title="gapmap", page_icon="static/favicon.png", layout="wide")
 _shared.ensure_router()
+who = _shared.sign_in()  # stops on the sign-in page; refuses other addresses when no sign-in is configured
 
-nav = st.navigation(
-    [
-        st.Page("pages/gaps.py", title="Where care is short", icon=":material/travel_explore:", default=True),
-        st.Page("pages/population_map.py", title="Older population", icon=":material/groups:"),
-        st.Page("pages/records.py", title="Provider records", icon=":material/upload_file:"),
-        st.Page("pages/closures.py", title="Closures and change", icon=":material/history:"),
-        st.Page("pages/sources.py", title="Data and sources", icon=":material/info:"),
-    ]
-)
+pages = [
+    st.Page("pages/gaps.py", title="Where care is short", icon=":material/travel_explore:", default=True),
+    st.Page("pages/population_map.py", title="Older population", icon=":material/groups:"),
+    st.Page("pages/economy.py", title="Local economy", icon=":material/payments:"),
+]
+if auth.can(who.role, "import"):
+    pages.append(st.Page("pages/records.py", title="Provider records", icon=":material/upload_file:"))
+pages.append(st.Page("pages/closures.py", title="Closures and change", icon=":material/history:"))
+pages.append(st.Page("pages/sources.py", title="Data and sources", icon=":material/info:"))
+nav = st.navigation(pages)
 with st.sidebar:
     st.markdown("### gapmap")
     st.caption("Where care and support for older people is under-provided, street by street.")
+    _shared.signed_in_box(who)
     _shared.council_picker()
     _shared.privacy_picker()
+    _present.toggle()
 nav.run()
 with st.sidebar:
     _shared.show_attribution()

@@ -4,7 +4,8 @@ Both are drawn without map tiles: the council outline, the providers as dots by 
 ones as crosses), the date, the headline figures, the illustrative label when the sample is
 used, and the data attribution. Micro-providers are sole traders whose address is often their
 home, so a hand-out never shows where they really are: :func:`handout_providers` is the one
-place that decides what a hand-out may draw.
+place that decides what a hand-out may draw (the install's keyed displacement, as
+:func:`gapmap.privacy.public_layer`: kind and place only, closures of day centres only).
 """
 
 from __future__ import annotations
@@ -20,26 +21,40 @@ import pandas as pd
 import shapely
 
 from gapmap.config import BNG, WGS84
-from gapmap.maps import KIND_COLOURS, MAP_SOURCES, _Legend, add_providers, base_map, provider_legend
-from gapmap.privacy import for_display
+from gapmap.maps import (
+    KIND_COLOURS,
+    LEGEND_NAME,
+    MAP_SOURCES,
+    _Legend,
+    add_providers,
+    base_map,
+    provider_legend,
+)
+from gapmap.privacy import PERSONAL_KINDS, SAFE_MODES, displace, public_layer
 from gapmap.providers import KIND_LABELS
 from gapmap.timeline import Timeline
 
-HANDOUT_PRIVACY = ("displaced", "counts")
-"""Privacy modes a hand-out may use; ``exact`` is never allowed to leave the app."""
+PRIVACY_NOTE = {
+    "displaced": "Micro-providers moved a random 250 m–2 km for privacy; no names.",
+    "counts": "Micro-providers are not drawn (counts only); no names.",
+}
 
 
-def handout_providers(timeline: Timeline, privacy: str = "displaced") -> tuple[gpd.GeoDataFrame, np.ndarray]:
+def handout_providers(
+    timeline: Timeline, privacy: str = "displaced", *, secret: bytes
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """The providers a hand-out may draw, and their columns of ``timeline.active``.
 
-    ``displaced`` moves micro-providers by the standard distance (:func:`gapmap.privacy.for_display`);
-    ``counts`` leaves them out (the figures still count them). Any other mode falls back to
-    ``displaced``: exact homes never go into a hand-out.
+    Only ``kind``, ``end_date`` and the point are kept. ``displaced`` moves micro-providers by
+    the install's keyed offsets (:func:`gapmap.privacy.displace`, the same points as the public
+    layer); ``counts`` leaves them out (the figures still count them). Any other mode is
+    treated as ``displaced``: exact homes never go into a hand-out.
     """
-    mode = privacy if privacy in HANDOUT_PRIVACY else "displaced"
-    shown = for_display(timeline.providers, mode)
-    keep = timeline.providers.index.isin(shown.index)
-    return shown, keep
+    mode = privacy if privacy in SAFE_MODES else "displaced"
+    provs = timeline.providers
+    keep = ~provs.kind.isin(PERSONAL_KINDS).to_numpy() if mode == "counts" else np.ones(len(provs), dtype=bool)
+    minimal = provs.loc[keep, ["kind", "end_date", provs.geometry.name]]
+    return displace(minimal, secret), keep
 
 
 def frame_map(
@@ -47,15 +62,17 @@ def frame_map(
     k: int,
     outline: shapely.Geometry,
     *,
+    secret: bytes,
     note: str = "",
-    privacy: str = "displaced",
-    show_names: bool = False,
+    privacy: str = "counts",
 ) -> folium.Map:
     """A light map of frame ``k`` for the app's slider.
 
-    The council outline, the providers open on that date and those closed by then (rings),
-    under the session's privacy mode. No area layer, so a slider step redraws little (see
-    ``bench/bench_timeline.py``).
+    The council outline, the providers open on that date and the day centres closed by then
+    (rings). Under ``counts`` or ``displaced`` the points are the public layer
+    (:func:`gapmap.privacy.public_layer`); ``exact`` (editors) shows the records as they are,
+    names included, and closures of every kind. No area layer, so a slider step redraws little
+    (see ``bench/bench_timeline.py``).
     """
     edge = gpd.GeoSeries([shapely.simplify(outline, 100)], crs=BNG).to_crs(WGS84)
     m = base_map(edge.total_bounds)
@@ -64,13 +81,18 @@ def frame_map(
         name="Council",
         style_function=lambda _: {"color": "#555555", "weight": 1.2, "fillColor": "#f2f2f2", "fillOpacity": 0.4},
     ).add_to(m)
-    when = np.datetime64(timeline.dates[k])
-    gone = timeline.providers[timeline.providers.end_date.notna() & (timeline.providers.end_date.to_numpy() <= when)]
-    add_providers(
-        m, for_display(timeline.active_providers(k), privacy), closed=for_display(gone, privacy), show_names=show_names
-    )
+    when = timeline.dates[k]
+    if privacy == "exact":
+        provs = timeline.providers
+        shown = timeline.active_providers(k)
+        gone = provs[provs.end_date.notna() & (provs.end_date.to_numpy() <= np.datetime64(when))]
+    else:
+        layer = public_layer(timeline.providers, mode=privacy, secret=secret, as_at=when, kinds=timeline.kinds)
+        shown, gone = layer[layer.status == "open"], layer[layer.status == "closed"]
+    add_providers(m, shown, closed=gone, show_names=privacy == "exact")
     kinds = [kind for kind in timeline.kinds if privacy != "counts" or kind != "micro_enterprise"]
-    _Legend(f"{timeline.dates[k]:%B %Y}", provider_legend(kinds, closed=not gone.empty), note).add_to(m)
+    legend = _Legend(f"{when:%B %Y}", provider_legend(kinds, closed=not gone.empty), note)
+    m.get_root().add_child(legend, name=LEGEND_NAME)
     return m
 
 
@@ -95,6 +117,7 @@ def animation_gif(
     *,
     title: str,
     illustrative: bool,
+    secret: bytes,
     privacy: str = "displaced",
     frame_ms: int = 400,
     width_px: int = 800,
@@ -111,6 +134,8 @@ def animation_gif(
         Heading, e.g. the council's name.
     illustrative
         Print "Illustrative sample — not real providers" on every frame.
+    secret
+        The install's displacement key (:func:`gapmap.privacy.load_or_create_secret`).
     privacy
         ``displaced`` or ``counts`` (:func:`handout_providers`).
     frame_ms
@@ -127,9 +152,10 @@ def animation_gif(
     from matplotlib.figure import Figure
     from PIL import Image, ImageDraw, ImageFont
 
-    shown, keep = handout_providers(timeline, privacy)
+    shown, keep = handout_providers(timeline, privacy, secret=secret)
     active = timeline.active[:, keep]
-    ended = shown.end_date.to_numpy()
+    # Closures are drawn for day centres only (public venues), as in the public layer.
+    ended = shown.end_date.where(shown.kind == "day_centre").to_numpy()
     kinds = shown.kind.to_numpy()
     # The still parts (outline, legend, labels, attribution) are drawn once with matplotlib;
     # each frame copies that picture and adds only its dots and text, so a frame costs
@@ -149,10 +175,10 @@ def animation_gif(
     ax.set_ylim(miny - pad, maxy + pad)
     for kind in timeline.kinds:
         ax.scatter([], [], s=14 if kind == "micro_enterprise" else 40, c=KIND_COLOURS[kind], label=KIND_LABELS[kind])
-    ax.scatter([], [], s=40, marker="x", c="#000000", linewidths=1.2, label="Closed")
+    ax.scatter([], [], s=40, marker="x", c="#000000", linewidths=1.2, label="Closed day centre")
     ax.legend(loc="upper left", fontsize=8, frameon=False)
     foot = "Illustrative sample — not real providers. " if illustrative else ""
-    foot += "Micro-providers not drawn (counts only). " if privacy == "counts" else "Micro-providers moved 500 m. "
+    foot += PRIVACY_NOTE["counts" if privacy == "counts" else "displaced"]
     fig.text(0.02, 0.095, foot, fontsize=8, color="#b00020" if illustrative else "#333333", weight="bold")
     fig.text(0.02, 0.02, _wrap(MAP_SOURCES, 130), fontsize=6.5, color="#444444", va="bottom")
     canvas.draw()
@@ -206,6 +232,7 @@ def slider_html(
     *,
     title: str,
     illustrative: bool,
+    secret: bytes,
     privacy: str = "displaced",
 ) -> str:
     """The replay as one self-contained HTML page (inline SVG and a few lines of script).
@@ -213,7 +240,7 @@ def slider_html(
     Opens offline in any browser; no names, and micro-providers moved or left out as
     :func:`handout_providers` decides.
     """
-    shown, keep = handout_providers(timeline, privacy)
+    shown, keep = handout_providers(timeline, privacy, secret=secret)
     minx, miny, maxx, maxy = outline.bounds
     pad = 0.03 * max(maxx - minx, maxy - miny)
     minx, miny, maxx, maxy = minx - pad, miny - pad, maxx + pad, maxy + pad
@@ -237,11 +264,7 @@ def slider_html(
         f'<span style="color:{KIND_COLOURS[k]}">●</span> {html.escape(KIND_LABELS[k])}' for k in timeline.kinds
     )
     warn = '<p class="warn">Illustrative sample — not real providers</p>' if illustrative else ""
-    privacy_note = (
-        "Micro-providers are not drawn (counts only)."
-        if privacy == "counts"
-        else "Micro-provider locations moved 500 m for privacy; names are not included."
-    )
+    privacy_note = PRIVACY_NOTE["counts" if privacy == "counts" else "displaced"]
     n = len(timeline.dates)
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,14 +13,15 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from gapmap import io, registry
+from gapmap import auth, io, privacy, registry
 from gapmap.analysis import MAX_RADIUS_KM, Analysis, AnalysisRequest, analyse, build_costs, zones_for
 from gapmap.config import PACKAGE_ROOT, DataPaths
+from gapmap.costs import within
 from gapmap.errors import GapmapError
 from gapmap.gaps import supply_at
 from gapmap.maps import ATTRIBUTION
 from gapmap.population import CouncilData, load_council, population_by_area
-from gapmap.privacy import DEFAULT_DISPLACEMENT_M, DEFAULT_PRIVACY, PRIVACY_MODES
+from gapmap.privacy import DEFAULT_PRIVACY, PRIVACY_MODES, SAFE_MODES
 from gapmap.projections import Projections
 from gapmap.records import load_providers
 from gapmap.timeline import Timeline, build_timeline
@@ -154,27 +157,38 @@ def provider_source(code: str) -> ProviderSource | None:
     return None
 
 
-def registry_location() -> registry.Registry:
-    """The registry file ($GAPMAP_HOME/registry.gpkg)."""
-    return registry.Registry.default()
+def registry_location() -> registry.RegistryBackend:
+    """The registry: $GAPMAP_REGISTRY (a file or a postgresql:// URL), else $GAPMAP_HOME/registry.gpkg."""
+    return registry.open_registry()
 
 
 def registry_version() -> str:
-    """Changes whenever the registry file is rewritten (part of cache keys)."""
-    path = registry_location().path
-    return str(path.stat().st_mtime_ns) if path.exists() else "none"
+    """Changes whenever the registry is written (part of cache keys, and the editor's conflict check)."""
+    return registry_location().token()
 
 
 @st.cache_resource(show_spinner="Reading the registry…", max_entries=4)
-def registry_contents(path: str, version: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """All registry records and the import log, re-read whenever the file changes."""
-    del version  # cache key only
-    return registry.load(registry.Registry(Path(path)))
+def registry_contents(location: str, version: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """All registry records and the import log, re-read whenever the registry changes."""
+    del location, version  # cache keys only
+    return registry.load(registry_location())
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+
+
+def plain(text: object) -> str:
+    """User text made safe for Streamlit markdown: every markup character escaped, one line.
+
+    File names, cell values and names typed by users reach messages; unescaped, ``![x](url)``
+    would fetch an image, ``[x](url)`` would render a link and ``:red[x]`` would style text.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
 def registry_providers(code: str) -> gpd.GeoDataFrame | None:
     """Providers saved in the registry for this council (None until records are imported)."""
-    records, _ = registry_contents(str(registry_location().path), registry_version())
+    records, _ = registry_contents(registry_location().location, registry_version())
     mine = registry.council_records(records, code)
     return mine if len(mine) else None
 
@@ -187,6 +201,12 @@ def cost_table(code: str, source_key: str, supply_key: str, circuity: float, _su
     slider never rebuilds it, and neither does a date change that opens or closes nothing.
     """
     return build_costs(council_data(code), _supply, circuity=circuity, max_km=MAX_RADIUS_KM)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def costs_within(code: str, source_key: str, supply_key: str, circuity: float, radius_km: float, _supply):
+    """The cached cost table cut at one radius (each postcode's nearest provider kept)."""
+    return within(cost_table(code, source_key, supply_key, circuity, _supply), radius_km)
 
 
 @st.cache_resource(show_spinner="Adding up by area…", max_entries=24)
@@ -207,27 +227,249 @@ def analysis(
     """The one analysis every page reads (cost table and zones come from their own caches)."""
     supply = supply_at(_providers, request.params)
     supply_key = digest(",".join(map(str, supply.index)).encode())
-    costs = cost_table(code, source_key, supply_key, request.circuity, supply)
+    costs = costs_within(code, source_key, supply_key, request.circuity, request.radius_km, supply)
     z = zones(code, request.level, request.hex_size_m, areas_digest, _areas)
     return analyse(council_data(code), _providers, request, costs=costs, zones=z)
 
 
 def privacy_setting() -> str:
-    """The session's privacy mode for micro-provider locations (sidebar)."""
-    return st.session_state.get("privacy", DEFAULT_PRIVACY)
+    """The session's privacy mode, enforced from the signed-in role (never from the widget alone).
+
+    A viewer whose session state claims "exact" (a stale value, a crafted request) gets the
+    default, aggregated view.
+    """
+    mode = st.session_state.get("privacy", DEFAULT_PRIVACY)
+    return mode if mode in allowed_privacy_modes() else DEFAULT_PRIVACY
+
+
+def allowed_privacy_modes() -> list[str]:
+    """The privacy modes the signed-in role may choose (exact for editors and admins only)."""
+    return [m for m in PRIVACY_MODES if m in SAFE_MODES or auth.can(role(), "exact")]
 
 
 def privacy_picker() -> None:
-    """Sidebar control for how micro-providers are shown."""
+    """Sidebar control for how micro-providers are shown (safe modes only, for viewers)."""
+    options = allowed_privacy_modes()
+    if st.session_state.get("privacy") not in options:
+        st.session_state["privacy"] = DEFAULT_PRIVACY
     st.radio(
         "Micro-provider locations",
-        list(PRIVACY_MODES),
+        options,
         format_func=PRIVACY_MODES.get,
         key="privacy",
-        index=list(PRIVACY_MODES).index(DEFAULT_PRIVACY),
-        help="Sole traders often work from home, so their locations are personal data. Keep them "
-        f"moved ({DEFAULT_DISPLACEMENT_M:.0f} m) or counted per area in anything you show or hand out.",
+        help="Sole traders often work from home, so their locations are personal data. Counts per area "
+        "(fewer than 3 not shown) or points moved a random distance are safe to show and hand out.",
     )
+
+
+@st.cache_resource(show_spinner=False)
+def _install_secret(home: str) -> bytes:
+    return privacy.load_or_create_secret(Path(home))
+
+
+def install_secret() -> bytes:
+    """This install's displacement key ($GAPMAP_HOME/secret.key, created on first use)."""
+    return _install_secret(str(auth.home_from_environment()))
+
+
+# --- Sign-in and roles --------------------------------------------------------------------
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+SESSION_USER = "_gapmap_user"
+"""Session-state key holding the name of a user signed in with a local password."""
+
+
+@dataclass(frozen=True)
+class Session:
+    """Who is using the app and with which role.
+
+    ``method`` is ``"oidc"`` (st.login), ``"password"`` (local users file) or ``"local"``
+    (no sign-in configured; the app then serves 127.0.0.1 only).
+    """
+
+    user: str
+    role: str
+    method: str
+
+
+NOBODY = Session("", "", "none")
+"""Not signed in: no role, so no permission."""
+
+
+def _gapmap_secrets() -> dict:
+    try:
+        return dict(st.secrets.get("gapmap", {}))
+    except (FileNotFoundError, KeyError, AttributeError, st.errors.StreamlitSecretNotFoundError):
+        return {}
+
+
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
+        return False
+
+
+def local_users() -> dict[str, auth.User]:
+    """Accounts in $GAPMAP_HOME/users.toml (re-read every run, so removals take effect)."""
+    return auth.read_users(auth.users_path(auth.home_from_environment()))
+
+
+def signin_method() -> str | None:
+    """"oidc" when secrets.toml has an [auth] section, "password" when the users file has users, else None."""
+    if _oidc_configured():
+        return "oidc"
+    if local_users():
+        return "password"
+    return None
+
+
+def address_refused() -> bool:
+    """True when no sign-in is configured and the server listens beyond this computer."""
+    return signin_method() is None and st.get_option("server.address") not in LOOPBACK
+
+
+def refusal_page() -> None:
+    """The only page served when :func:`address_refused`: why, and what to do."""
+    address = st.get_option("server.address")
+    st.title("gapmap")
+    st.error(
+        f"gapmap will not start on address {address or 'every network interface'!r} without sign-in. "
+        "Anyone who can reach the server could see and change personal data. Either run it on this "
+        "computer only (`--server.address 127.0.0.1`, the default in .streamlit/config.toml), or set up "
+        "sign-in: add users with `python -m gapmap users add NAME --role viewer`, or configure "
+        "`st.login` (OpenID Connect) in .streamlit/secrets.toml. See the README, *Sign-in, roles and privacy*.",
+        icon=":material/lock:",
+    )
+
+
+def _oidc_session() -> Session | None:
+    if not st.user.get("is_logged_in", False):
+        return None
+    email = str(st.user.get("email") or "").lower()
+    settings = _gapmap_secrets()
+    roles = {str(k).lower(): str(v) for k, v in dict(settings.get("roles", {})).items()}
+    role = roles.get(email) or settings.get("default_role")
+    if role not in auth.ROLES:
+        st.error(f"{email or 'This account'} has no role in gapmap. Ask an administrator to add you.")
+        st.button("Sign out", on_click=st.logout)
+        st.stop()
+    return Session(email, role, "oidc")
+
+
+MAX_FAILURES = 5
+LOCKOUT_S = 900
+
+
+@st.cache_resource(show_spinner=False)
+def _failed_sign_ins() -> dict[str, list[float]]:
+    """Times of recent wrong passwords per user name, shared by all sessions of this server."""
+    return {}
+
+
+def sign_in_page() -> None:
+    """The local-password sign-in form (the only page until someone signs in)."""
+    users = local_users()
+    st.title("gapmap")
+    with st.form("sign_in"):
+        st.write("Sign in to continue.")
+        who = st.text_input("User name", key="_signin_name")
+        password = st.text_input("Password", type="password", key="_signin_password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        name = who.strip()
+        failures = _failed_sign_ins()
+        recent = [t for t in failures.get(name, []) if time.monotonic() - t < LOCKOUT_S]
+        if len(recent) >= MAX_FAILURES:
+            st.error(f"Too many wrong passwords for this name. Try again in {LOCKOUT_S // 60} minutes.")
+            st.stop()
+        try:
+            user = auth.verify(users, name, password)
+        except auth.SignInError as exc:
+            failures[name] = [*recent, time.monotonic()]
+            st.error(str(exc).capitalize() + ".")
+        else:
+            failures.pop(name, None)
+            st.session_state[SESSION_USER] = user.name
+            st.rerun()
+
+
+def oidc_sign_in_page() -> None:
+    """The single sign-on button (st.login)."""
+    provider = _gapmap_secrets().get("oidc_provider")
+    st.title("gapmap")
+    st.write("Sign in with your organisation account to continue.")
+    st.button("Sign in", type="primary", on_click=st.login, args=(provider,) if provider else ())
+
+
+def current_session() -> Session:
+    """Who is signed in for this run; :data:`NOBODY` (no permission at all) when nobody is.
+
+    Local mode (no sign-in configured, the app on 127.0.0.1 only) is an editor: the person at
+    the computer owns the data. The map still starts in the aggregated view.
+    """
+    method = signin_method()
+    if method == "oidc":
+        return _oidc_session() or NOBODY
+    if method == "password":
+        name = st.session_state.get(SESSION_USER)
+        users = local_users()
+        if name in users:
+            return Session(name, users[name].role, "password")
+        st.session_state.pop(SESSION_USER, None)  # removed since: signed out
+        return NOBODY
+    if address_refused():
+        return NOBODY
+    return Session(f"{registry.current_user()} (this computer)", "editor", "local")
+
+
+def sign_in() -> Session:
+    """The signed-in session; until there is one, the only page is the sign-in (or refusal) page.
+
+    Those pages go through ``st.navigation`` too, so the page files are never listed or run
+    before someone has signed in.
+    """
+    if address_refused():
+        page = refusal_page
+    else:
+        who = current_session()
+        if who is not NOBODY:
+            return who
+        page = oidc_sign_in_page if signin_method() == "oidc" else sign_in_page
+    st.navigation([st.Page(page, title="Sign in", url_path="sign-in")], position="hidden").run()
+    st.stop()
+
+
+def role() -> str:
+    """The signed-in role ("" when nobody is signed in: no permission at all)."""
+    return current_session().role
+
+
+def may(action: str) -> bool:
+    """Whether the signed-in role may do ``action`` (see :data:`gapmap.auth.ACTIONS`)."""
+    return auth.can(role(), action)
+
+
+def require(action: str) -> Session:
+    """Stop the page with a message unless the signed-in role may do ``action``."""
+    who = current_session()
+    if not auth.can(who.role, action):
+        st.error("Your role does not give access to this page. Ask an administrator if you need it.")
+        st.stop()
+    return who
+
+
+def signed_in_box(who: Session) -> None:
+    """Sidebar line with the user and role, and a sign-out button."""
+    if who.method == "local":
+        st.caption("Local mode: this computer only, no sign-in.")
+        return
+    st.caption(f"Signed in as **{who.user}** ({who.role})")
+    if st.button("Sign out", key="_sign_out"):
+        if who.method == "oidc":
+            st.logout()
+        st.session_state.pop(SESSION_USER, None)
+        st.rerun()
 
 
 def area_file_input(level: str) -> tuple[gpd.GeoDataFrame | None, str | None]:

@@ -14,9 +14,9 @@ from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes
 from gapmap.gaps import GAP_METRICS
-from gapmap.maps import Field, add_providers, change_breaks, choropleth, class_breaks, provider_legend
+from gapmap.maps import Field, add_providers, change_breaks, choropleth, class_breaks, legend_html, provider_legend
 from gapmap.population import BAND_LABELS, LEVEL_LABELS
-from gapmap.privacy import for_display
+from gapmap.privacy import displace, public_layer
 from gapmap.providers import KIND_LABELS, KINDS
 from gapmap.replay import animation_gif, frame_map, slider_html
 from gapmap.timeline import STEPS, outlook, timeline_table
@@ -45,7 +45,8 @@ if source.illustrative:
         icon=":material/science:",
     )
 providers = source.providers
-privacy = _shared.privacy_setting()
+privacy = _shared.privacy_setting()  # enforced from the role
+secret = _shared.install_secret()
 band_word = {"65plus": "aged 65+", "75plus": "aged 75+", "85plus": "aged 85+"}
 
 c1, c2, c3, c4 = st.columns([1, 1.4, 1, 1])
@@ -112,6 +113,15 @@ def impact_downloads(impact, stem: str) -> None:
     st.download_button("Download impact per area (CSV)", to_csv_bytes(table), f"{stem}.csv", "text/csv")
 
 
+def points_for(frame, when: date, closed=None):
+    """The provider points this viewer may see: the records themselves in exact mode (editors),
+    else the public layer on ``when`` (micro-providers moved or left out; closed day centres only)."""
+    if privacy == "exact":
+        return frame, closed
+    layer = public_layer(providers, mode=privacy, secret=secret, as_at=when, kinds=tuple(kinds))
+    return layer[layer.status == "open"], layer[layer.status == "closed"]
+
+
 def note(text: str) -> str:
     return f"{_shared.ILLUSTRATIVE} · {text}" if source.illustrative else text
 
@@ -176,15 +186,14 @@ if view == VIEWS[0]:
                     [k for k in kinds if privacy != "counts" or k != "micro_enterprise"], closed=title == "After"
                 ),
             )
+            shown_open, shown_closed = points_for(res.supply, when, closed)
             add_providers(
-                fmap,
-                for_display(res.supply, privacy),
-                closed=for_display(closed, privacy) if title == "After" else None,
-                show_names=privacy == "exact",
+                fmap, shown_open, closed=shown_closed if title == "After" else None, show_names=privacy == "exact"
             )
             with col:
                 st.markdown(f"**{title}** — {when:%d %b %Y}: {len(res.supply):,} providers")
-                st_folium(fmap, height=560, use_container_width=True, returned_objects=[], key=f"ba-{title}-{code}")
+                st_folium(fmap, height=520, use_container_width=True, returned_objects=[], key=f"ba-{title}-{code}")
+                st.html(legend_html(fmap))  # below the map, never over it
         diff = after.areas[["area_code", "area_name", "geometry"]].copy()
         diff["change"] = after.areas[metric].to_numpy() - before.areas[metric].to_numpy()
         st.markdown(f"**Difference** (after − before): {label.lower()}")
@@ -198,6 +207,7 @@ if view == VIEWS[0]:
             breaks=diff_breaks,
         )
         st_folium(dmap, height=420, use_container_width=True, returned_objects=[], key=f"ba-diff-{code}")
+        st.html(legend_html(dmap))
         st.subheader("Hardest hit")
         hardest_hit(impact)
         impact_downloads(impact, f"gapmap-change-{code}-{before_date}-{after_date}")
@@ -246,11 +256,14 @@ if view == VIEWS[1]:
                 [k for k in kinds if privacy != "counts" or k != "micro_enterprise"], closed=False
             ),
         )
-        shown = for_display(supply, privacy)
-        add_providers(pick_map, shown, show_names=privacy == "exact")
+        add_providers(pick_map, points_for(supply, as_at)[0], show_names=privacy == "exact")
+        # Clicks are matched on the server to the points as drawn (moved the same way as the
+        # public layer); the browser never gets ids.
+        shown = supply if privacy == "exact" else displace(supply[["kind", supply.geometry.name]], secret)
         clicked = st_folium(
             pick_map, height=440, use_container_width=True, returned_objects=["last_object_clicked"], key=f"what-{code}"
         )
+        st.html(legend_html(pick_map))
         spot = (clicked or {}).get("last_object_clicked")
         if spot and not shown.empty:
             at = gpd.GeoSeries(gpd.points_from_xy([spot["lng"]], [spot["lat"]]), crs="EPSG:4326").to_crs(shown.crs)
@@ -284,15 +297,17 @@ if view == VIEWS[1]:
                 note=note("what-if closure"),
                 breaks=change_breaks(hit.people_displaced),
             )
-            add_providers(imap, for_display(after_supply, privacy), show_names=privacy == "exact")
-            add_providers(
-                imap,
-                for_display(supply.loc[[picked]].assign(end_date=pd.Timestamp(as_at)), privacy),
-                closed=for_display(supply.loc[[picked]].assign(end_date=pd.Timestamp(as_at)), privacy),
-                show_names=privacy == "exact",
-                label="Closing",
-            )
+            remaining = providers.drop(index=[picked])
+            if privacy == "exact":
+                add_providers(imap, after_supply, show_names=True)
+            else:
+                layer = public_layer(remaining, mode=privacy, secret=secret, as_at=as_at, kinds=tuple(kinds))
+                add_providers(imap, layer[layer.status == "open"], show_names=False)
+            closing = supply.loc[[picked]].assign(end_date=pd.Timestamp(as_at))
+            if privacy == "exact" or closing.kind.iloc[0] != "micro_enterprise":
+                add_providers(imap, closing.iloc[:0], closed=closing, show_names=privacy == "exact", label="Closing")
             st_folium(imap, height=420, use_container_width=True, returned_objects=[], key=f"what-impact-{code}")
+            st.html(legend_html(imap))
             hardest_hit(impact)
             impact_downloads(impact, f"gapmap-whatif-{code}-{as_at}")
 
@@ -365,9 +380,10 @@ if view == VIEWS[2]:
         data.outline(),
         note=note("providers open on this date"),
         privacy=privacy,
-        show_names=privacy == "exact",
+        secret=secret,
     )
     st_folium(tmap, height=460, use_container_width=True, returned_objects=[], key=f"time-map-{code}")
+    st.html(legend_html(tmap))
 
     st.subheader("Growth and closures")
     counts = timeline.counts.assign(kind=timeline.counts.kind.map(KIND_LABELS))
@@ -424,7 +440,12 @@ if view == VIEWS[2]:
     h1, h2, h3 = st.columns(3)
     h1.download_button("Timeline table (CSV)", to_csv_bytes(table), f"{stem}.csv", "text/csv")
     page = slider_html(
-        timeline, data.outline(), title=data.council.name, illustrative=source.illustrative, privacy=hand_privacy
+        timeline,
+        data.outline(),
+        title=data.council.name,
+        illustrative=source.illustrative,
+        privacy=hand_privacy,
+        secret=secret,
     )
     h2.download_button("Replay with a slider (HTML, offline)", page.encode("utf-8"), f"{stem}.html", "text/html")
     gif_key = (code, source.key, band, tuple(kinds), radius, step, t_from, t_to, proj_key, hand_privacy)
@@ -436,6 +457,7 @@ if view == VIEWS[2]:
                 title=data.council.name,
                 illustrative=source.illustrative,
                 privacy=hand_privacy,
+                secret=secret,
             )
         st.session_state["time_gif"] = (gif_key, gif)
     made = st.session_state.get("time_gif")

@@ -17,6 +17,7 @@ from gapmap.errors import ProjectionError, TimelineError
 from gapmap.gaps import GapParams, point_gaps
 from gapmap.io import read_projections
 from gapmap.population import CouncilData
+from gapmap.privacy import public_layer
 from gapmap.projections import Projections, snpp_totals
 from gapmap.providers import active_at
 from gapmap.records import load_providers
@@ -209,21 +210,28 @@ def test_outlook_under_todays_providers(somerset):
 
 def test_handouts_label_sample_and_never_show_exact_homes(tiny):
     data, provs = tiny
+    secret = b"k" * 32
     tl = build_timeline(data, provs, start=date(2019, 1, 1), end=date(2021, 1, 1), band="85plus", radius_km=1.0)
-    shown, keep = handout_providers(tl, "exact")  # exact is refused: displaced instead
-    moved = shown[shown.kind == "micro_enterprise"].geometry.distance(provs[provs.kind == "micro_enterprise"].geometry)
-    assert (moved > 400).all()
-    assert shown[shown.kind == "day_centre"].geometry.equals(provs[provs.kind == "day_centre"].geometry)
-    counts_only, _ = handout_providers(tl, "counts")
+    shown, keep = handout_providers(tl, "exact", secret=secret)  # exact is refused: displaced instead
+    assert list(shown.columns) == ["kind", "end_date", "geometry"]  # no id, name or capacity
+    micro = provs.kind == "micro_enterprise"
+    moved = shown[shown.kind == "micro_enterprise"].geometry.distance(provs[micro].geometry)
+    assert ((moved >= 250) & (moved <= 2000)).all()
+    assert shown[shown.kind == "day_centre"].geometry.equals(provs[~micro].geometry)
+    # The same points as the public layer a viewer's map gets.
+    layer = public_layer(provs, mode="displaced", secret=secret, as_at=date(2021, 1, 1))
+    me = layer[layer.kind == "micro_enterprise"].geometry.iloc[0]
+    assert me.distance(shown[shown.kind == "micro_enterprise"].geometry.iloc[0]) < 1e-6
+    counts_only, _ = handout_providers(tl, "counts", secret=secret)
     assert set(counts_only.kind) == {"day_centre"}
     outline = data.boundaries["wards"].union_all()
-    gif = animation_gif(tl, outline, title="Tinyshire", illustrative=True, width_px=320)
+    gif = animation_gif(tl, outline, title="Tinyshire", illustrative=True, width_px=320, secret=secret)
     with Image.open(io.BytesIO(gif)) as img:
         assert img.format == "GIF" and img.n_frames == 3
-    page = slider_html(tl, outline, title="Tinyshire", illustrative=True)
+    page = slider_html(tl, outline, title="Tinyshire", illustrative=True, secret=secret)
     assert "Illustrative sample — not real providers" in page and "Crown copyright" in page
     assert "P3" not in page and 'type="range"' in page
-    assert "Illustrative" not in slider_html(tl, outline, title="Tinyshire", illustrative=False)
+    assert "Illustrative" not in slider_html(tl, outline, title="Tinyshire", illustrative=False, secret=secret)
 
 
 @pytest.mark.slow

@@ -20,8 +20,8 @@ from gapmap.cli._options import (
 from gapmap.config import DataPaths
 from gapmap.export import gaps_table
 from gapmap.population import load_council
-from gapmap.providers import ValidationResult
 from gapmap.records import load_providers
+from gapmap.validate import ValidationResult
 
 
 def register(sub: argparse._SubParsersAction) -> None:

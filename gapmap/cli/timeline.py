@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from gapmap import io
+from gapmap import auth, io
 from gapmap.cli._options import (
     ILLUSTRATIVE,
     add_council,
@@ -24,6 +24,7 @@ from gapmap.cli.gaps import report_rejected
 from gapmap.config import DataPaths
 from gapmap.demand import BANDS
 from gapmap.population import load_council
+from gapmap.privacy import load_or_create_secret
 from gapmap.providers import KINDS
 from gapmap.records import load_providers
 from gapmap.replay import animation_gif, slider_html
@@ -90,10 +91,17 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     write_table(table, args.out)
     title = data.council.name
     outline, illustrative = data.outline(), result.illustrative
+    if args.animation or args.html:
+        # Hand-outs: micro-providers moved by this install's key ($GAPMAP_HOME/secret.key), never exact.
+        hand = {
+            "title": title,
+            "illustrative": illustrative,
+            "secret": load_or_create_secret(auth.home_from_environment()),
+        }
     if args.animation:
-        write_bytes(args.animation, animation_gif(timeline, outline, title=title, illustrative=illustrative))
+        write_bytes(args.animation, animation_gif(timeline, outline, **hand))
     if args.html:
-        page = slider_html(timeline, outline, title=title, illustrative=illustrative)
+        page = slider_html(timeline, outline, **hand)
         write_bytes(args.html, page.encode("utf-8"))
     first, last = timeline.frame(0), timeline.frame(len(timeline.dates) - 1)
     band = args.band.replace("plus", "+")
