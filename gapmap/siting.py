@@ -38,6 +38,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
@@ -76,6 +77,10 @@ micro-providers in 2020 (Somerset County Council, Community Micro-enterprise pro
 
 MAX_SITES = 50
 """The most sites one plan may ask for."""
+
+MAX_EXACT_CELLS = 3_000_000
+"""Largest reduced problem (demand groups × candidates) handed to ``spopt``, which builds a
+dense cost matrix and one PuLP term per cell."""
 
 _TO_WGS84 = Transformer.from_crs(BNG, WGS84, always_xy=True)
 
@@ -248,9 +253,7 @@ class ExactResult:
     n_candidates: int
 
 
-def exact_cover(
-    cov: sparse.csr_array, weights: np.ndarray, k: int, covered0: np.ndarray | None = None
-) -> ExactResult:
+def exact_cover(cov: sparse.csr_array, weights: np.ndarray, k: int, covered0: np.ndarray | None = None) -> ExactResult:
     """Solve the maximal covering problem to optimality with ``spopt`` (MCLP) and HiGHS.
 
     Parameters
@@ -285,19 +288,35 @@ def exact_cover(
     merged_w = np.bincount(inverse.ravel(), weights=w[cols], minlength=len(groups))
     first = np.zeros(len(groups), dtype=np.int64)
     first[inverse.ravel()[::-1]] = np.arange(len(inverse))[::-1]
-    reach = sub[:, first].toarray().T  # clients × candidates, small after the reductions
+    # Candidates reaching exactly the same clients are interchangeable: keep the first of each.
+    rows = sparse.csr_array(sub[:, first])
+    rkeys = [rows.indices[rows.indptr[j] : rows.indptr[j + 1]].tobytes() for j in range(rows.shape[0])]
+    _, keep = np.unique(np.array(rkeys, dtype=object), return_index=True)
+    keep = np.sort(keep)
+    cands, rows = cands[keep], rows[keep, :]
+    cells = len(groups) * len(cands)
+    if cells > MAX_EXACT_CELLS:
+        raise SitingError(
+            f"the exact problem is too large for spopt ({len(groups):,} demand groups × {len(cands):,} candidate "
+            f"sites after reduction; the limit is {MAX_EXACT_CELLS:,} pairs): give fewer candidate sites or a "
+            "smaller radius, or use the greedy plan alone"
+        )
+    reach = rows.toarray().T  # clients × candidates, dense as spopt needs; bounded above
     cost = np.where(reach, 0.0, 2.0)
     p = min(k, len(cands))
     t0 = time.perf_counter()
-    model = MCLP.from_cost_matrix(cost, merged_w, service_radius=1.0, p_facilities=p)
     solver_name = "HiGHS"
-    try:
-        with _quiet_stdout():  # HiGHS prints a banner from C++ even with msg=False
-            model.solve(pulp.HiGHS(msg=False), results=False)
-    except Exception:  # noqa: BLE001 - HiGHS missing or failing: CBC ships with PuLP
-        solver_name = "CBC"
+    with warnings.catch_warnings():
+        # spopt 0.7.0 builds variables the way PuLP 3.3 deprecates: one warning per variable.
+        warnings.filterwarnings("ignore", message="Constructing LpVariable")
         model = MCLP.from_cost_matrix(cost, merged_w, service_radius=1.0, p_facilities=p)
-        model.solve(pulp.PULP_CBC_CMD(msg=False), results=False)
+        try:
+            with _quiet_stdout():  # HiGHS prints a banner from C++ even with msg=False
+                model.solve(pulp.HiGHS(msg=False), results=False)
+        except Exception:  # noqa: BLE001 - HiGHS missing or failing: CBC ships with PuLP
+            solver_name = "CBC"
+            model = MCLP.from_cost_matrix(cost, merged_w, service_radius=1.0, p_facilities=p)
+            model.solve(pulp.PULP_CBC_CMD(msg=False), results=False)
     seconds = time.perf_counter() - t0
     chosen = np.array([j for j, x in enumerate(model.fac_vars) if (x.value() or 0) > 0.5], dtype=np.int64)
     covered = reach[:, chosen].any(axis=1) if len(chosen) else np.zeros(len(merged_w), bool)
@@ -669,9 +688,7 @@ def hypothetical_supply(
     return pd.concat([supply, extra[[c for c in extra.columns if c in supply.columns]]])
 
 
-def what_if(
-    analysis: Analysis, sites_xy: np.ndarray, *, people_per_site: float = PEOPLE_PER_SITE
-) -> WhatIf:
+def what_if(analysis: Analysis, sites_xy: np.ndarray, *, people_per_site: float = PEOPLE_PER_SITE) -> WhatIf:
     """Re-run the analysis with a new micro-provider at each of ``sites_xy``.
 
     Only the new sites' costs are computed; the existing providers' cost table is reused.
@@ -711,9 +728,25 @@ def what_if(
     )
 
 
-def _with_sites(
-    analysis: Analysis, supply: gpd.GeoDataFrame, new: gpd.GeoDataFrame, costs: pd.DataFrame
-) -> Analysis:
+def sites_frame(sites: pd.DataFrame) -> gpd.GeoDataFrame:
+    """A site table as points (EPSG:27700), for GeoJSON and maps."""
+    return gpd.GeoDataFrame(sites.copy(), geometry=gpd.points_from_xy(sites.easting, sites.northing), crs=BNG)
+
+
+def plan_table(plan: SitePlan, *, data_note: str | None = None) -> gpd.GeoDataFrame:
+    """The plan for download: contract columns first, numbers to 6 decimals, as points.
+
+    ``data_note`` (e.g. the illustrative-sample label) is added as a column when given.
+    """
+    table = sites_frame(plan.sites)
+    numeric = table.select_dtypes("number").columns.difference(["rank", "easting", "northing", "lat", "lon"])
+    table[numeric] = table[numeric].round(6)
+    if data_note:
+        table["data_note"] = data_note
+    return table
+
+
+def _with_sites(analysis: Analysis, supply: gpd.GeoDataFrame, new: gpd.GeoDataFrame, costs: pd.DataFrame) -> Analysis:
     """As :func:`gapmap.analysis.with_supply`, counting only the new sites into the areas' provider counts."""
     request = analysis.request
     params = request.params
