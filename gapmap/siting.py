@@ -358,7 +358,7 @@ def _lazy_greedy(
     while heap and len(order) < k:
         _, j = heapq.heappop(heap)
         g = gain(j)
-        if heap and g < -heap[0][0] - 1e-9:
+        if heap and (-g, j) > heap[0]:  # another may now be better (or as good, with a lower index)
             heapq.heappush(heap, (-g, j))
             continue
         if g <= 1e-12:
