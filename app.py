@@ -10,6 +10,7 @@ _shared.ensure_router()
 nav = st.navigation(
     [
         st.Page("pages/gaps.py", title="Where care is short", icon=":material/travel_explore:", default=True),
+        st.Page("pages/plan.py", title="Plan recruitment", icon=":material/person_add:"),
         st.Page("pages/population_map.py", title="Older population", icon=":material/groups:"),
         st.Page("pages/records.py", title="Provider records", icon=":material/upload_file:"),
         st.Page("pages/sources.py", title="Data and sources", icon=":material/info:"),

@@ -733,12 +733,12 @@ def sites_frame(sites: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(sites.copy(), geometry=gpd.points_from_xy(sites.easting, sites.northing), crs=BNG)
 
 
-def plan_table(plan: SitePlan, *, data_note: str | None = None) -> gpd.GeoDataFrame:
-    """The plan for download: contract columns first, numbers to 6 decimals, as points.
+def plan_table(sites: pd.DataFrame, *, data_note: str | None = None) -> gpd.GeoDataFrame:
+    """A site table for download: contract columns first, numbers to 6 decimals, as points.
 
     ``data_note`` (e.g. the illustrative-sample label) is added as a column when given.
     """
-    table = sites_frame(plan.sites)
+    table = sites_frame(sites)
     numeric = table.select_dtypes("number").columns.difference(["rank", "easting", "northing", "lat", "lon"])
     table[numeric] = table[numeric].round(6)
     if data_note:

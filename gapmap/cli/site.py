@@ -88,7 +88,7 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     )
     if args.new > MAX_SITES:
         say(f"note: the app offers at most {MAX_SITES} sites; the command line has no such limit")
-    table = plan_table(plan, data_note=ILLUSTRATIVE if result.illustrative else None)
+    table = plan_table(plan.sites, data_note=ILLUSTRATIVE if result.illustrative else None)
     write_table(table, args.out)
     band = request.band.replace("plus", "+")
     say(
