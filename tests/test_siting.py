@@ -315,3 +315,29 @@ def test_cli_own_candidates(tmp_path, capsys):
     status, out = _site(tmp_path, "--new", "2", "--candidates", str(cands), "--as-at", "2000-01-01")
     assert status == 0
     assert set(pd.read_csv(out, encoding="utf-8-sig").postcode) <= {"TA22 9AA", "TA24 5AA", "TA24 9DL"}
+
+
+# --- page --------------------------------------------------------------------------------
+
+
+def test_plan_page_runs_labels_the_sample_and_keeps_the_plan(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path))
+    at = AppTest.from_file(str(PACKAGE_ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.switch_page("pages/plan.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Plan recruitment — Somerset"
+    assert "Illustrative sample — not real providers" in at.warning[0].value
+    assert "These 10 recruits would bring" in at.success[0].value
+    plan = at.session_state["recruitment_plan"]
+    assert list(plan.columns[: len(siting.SITE_COLUMNS)]) == list(siting.SITE_COLUMNS)
+    assert len(plan) == 10 and plan.attrs["illustrative"]
+    # A hand-added site (as a map click would add) is counted and can be undone.
+    state = at.session_state["plan_whatif"]
+    state["added"].append((290_273, 139_045))
+    at.run()
+    assert not at.exception
+    assert "The 1 you added are included" in at.success[0].value
+    assert len(at.session_state["recruitment_plan"]) == 11
