@@ -327,9 +327,9 @@ def add_providers(
     m
         The map to draw on.
     providers
-        Active providers (any CRS) with ``kind``, ``capacity`` and ``name``.
+        Active providers (any CRS) with ``kind``, and ``capacity`` and ``name`` if they may be shown.
     closed
-        Closed providers with ``end_date``, drawn as hollow black rings.
+        Closed providers with ``end_date`` (or ``closed_on``), drawn as hollow black rings.
     show_names
         Show names in tooltips; off for privacy (sole traders' homes).
     label
@@ -343,14 +343,22 @@ def add_providers(
         props = pd.DataFrame(
             {
                 "kind": [KIND_LABELS.get(k, k) for k in frame.kind],
-                "name": [html.escape(str(n)) if show_names else "(hidden for privacy)" for n in frame.name],
-                "places": [Field("capacity", "").format(c) for c in frame.capacity],
                 "_colour": [CLOSED_COLOUR if closed_layer else KIND_COLOURS.get(k, "#999999") for k in frame.kind],
             }
         )
-        fields, aliases = ["kind", "name", "places"], ["Kind", "Name", "Places"]
+        fields, aliases = ["kind"], ["Kind"]
+        # A public layer (gapmap.privacy.public_layer) has no name or capacity: nothing to show.
+        if show_names and "name" in frame:
+            props["name"] = [html.escape(str(n)) for n in frame.name]
+            fields.append("name")
+            aliases.append("Name")
+        if "capacity" in frame:
+            props["places"] = [Field("capacity", "").format(c) for c in frame.capacity]
+            fields.append("places")
+            aliases.append("Places")
         if closed_layer:
-            props["closed"] = [d.strftime("%d %b %Y") for d in frame.end_date]
+            dates = pd.to_datetime(frame.get("closed_on", frame.get("end_date")))
+            props["closed"] = [d.strftime("%d %b %Y") for d in dates]
             fields.append("closed")
             aliases.append("Closed on")
         gj = gpd.GeoDataFrame(props, geometry=shapely.set_precision(wgs.geometry.values, 1e-5), crs=WGS84)

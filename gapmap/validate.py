@@ -8,6 +8,7 @@ field, the problem and how to fix it, and warnings. No row is dropped without a 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -16,7 +17,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from gapmap.cells import HYPERLINK_RE, blank, normalise_postcode, number, parse_date, vocab
+from gapmap.cells import HYPERLINK_RE, blank, normalise_postcode, number, parse_dates, vocab
 from gapmap.config import BNG
 from gapmap.errors import ProviderFileError
 from gapmap.schema import (
@@ -159,6 +160,7 @@ def validate_providers(
     if "capacity" in missing_cols:
         warnings.append(f"no 'capacity' column: each provider is assumed to support {DEFAULT_CAPACITY:g} people")
 
+    columns = _Columns.read(table, mapping)
     records, problems, bad_rows = [], [], []
     seen_ids: dict[str, int] = {}
     empty = 0
@@ -170,7 +172,7 @@ def validate_providers(
             continue
         try:
             row_warnings: list[str] = []
-            rec = _check_row(cells, row_no, lookup, row_warnings, default_kind)
+            rec = _check_row(cells, row_no, lookup, row_warnings, default_kind, columns.row(i))
             if require_end_date and rec["end_date"] is None:
                 raise _RowRejectedError("end_date", "no closure date", "give the date the service closed")
             if rec["id"] in seen_ids:
@@ -205,19 +207,66 @@ def validate_providers(
     return ValidationResult(accepted, problems, warnings, rejected_rows, mapping, illustrative)
 
 
+@dataclass(frozen=True)
+class _Columns:
+    """What is parsed for every row at once: dates (pandas) and lat/lon → BNG (one pyproj call)."""
+
+    dates: dict[str, tuple[pd.Series, pd.Series]]
+    easting: np.ndarray
+    northing: np.ndarray
+
+    @classmethod
+    def read(cls, table: pd.DataFrame, mapping: dict[str, str]) -> _Columns:
+        n = len(table)
+        dates = {}
+        for name in ("start_date", "end_date"):
+            if name in mapping:
+                parsed, bad = parse_dates(table[mapping[name]].reset_index(drop=True))
+                dates[name] = (parsed, bad)
+        easting, northing = np.full(n, np.nan), np.full(n, np.nan)
+        if {"lat", "lon"} <= set(mapping):
+            lat = np.array([_finite(number(v)) for v in table[mapping["lat"]]], dtype="float64")
+            lon = np.array([_finite(number(v)) for v in table[mapping["lon"]]], dtype="float64")
+            both = ~(np.isnan(lat) | np.isnan(lon))
+            if both.any():
+                easting[both], northing[both] = _TO_BNG.transform(lon[both], lat[both])
+        return cls(dates, easting, northing)
+
+    def row(self, i: int) -> dict[str, object]:
+        """The pre-parsed values of row ``i`` (position in the table)."""
+        out: dict[str, object] = {"bng": (float(self.easting[i]), float(self.northing[i]))}
+        for name, (parsed, bad) in self.dates.items():
+            out[name] = _BAD if bad.iloc[i] else (None if pd.isna(parsed.iloc[i]) else parsed.iloc[i].date())
+        return out
+
+
+_BAD = object()
+
+
+def _finite(value: float | None) -> float:
+    return np.nan if value is None else value
+
+
 def _check_row(
-    cells: dict[str, object], row: int, lookup: pd.DataFrame, warnings: list[str], default_kind: str
+    cells: dict[str, object],
+    row: int,
+    lookup: pd.DataFrame,
+    warnings: list[str],
+    default_kind: str,
+    parsed: dict[str, object],
 ) -> dict:
     for name, value in cells.items():
-        if isinstance(value, str) and value.strip().startswith("="):
-            m = HYPERLINK_RE.match(value.strip())
+        # NFKC folds look-alikes a spreadsheet also treats as formulas (full-width ＝ → =).
+        folded = unicodedata.normalize("NFKC", value).strip() if isinstance(value, str) else ""
+        if folded.startswith("="):
+            m = HYPERLINK_RE.match(folded)
             if m and name in ("name", "id"):
                 cells[name] = m.group(1)
                 warnings.append(f"row {row}: {name} was a HYPERLINK formula; its text {m.group(1)!r} was used")
             else:
                 raise _RowRejectedError(
                     name,
-                    f"the cell holds a formula ({value.strip()[:40]})",
+                    f"the cell holds a formula ({folded[:40]}) with no value saved",
                     "paste the values (Paste Special → Values) instead of formulas",
                 )
 
@@ -271,9 +320,8 @@ def _check_row(
         rec["capacity"], rec["capacity_assumed"] = cap, False
 
     for name in ("start_date", "end_date"):
-        try:
-            rec[name] = parse_date(cells.get(name))
-        except ValueError:
+        rec[name] = parsed.get(name)
+        if rec[name] is _BAD:
             raise _RowRejectedError(
                 name,
                 f"date {str(cells.get(name))!r} not understood",
@@ -286,11 +334,11 @@ def _check_row(
             "check the two dates",
         )
 
-    rec.update(_locate(cells, lookup))
+    rec.update(_locate(cells, lookup, parsed["bng"]))
     return rec
 
 
-def _locate(cells: dict[str, object], lookup: pd.DataFrame) -> dict[str, object]:
+def _locate(cells: dict[str, object], lookup: pd.DataFrame, bng: tuple[float, float]) -> dict[str, object]:
     lat, lon = number(cells.get("lat")), number(cells.get("lon"))
     if lat is not None or lon is not None:
         if lat is None or lon is None or np.isnan(lat) or np.isnan(lon):
@@ -312,8 +360,8 @@ def _locate(cells: dict[str, object], lookup: pd.DataFrame) -> dict[str, object]
                 f"({lat:g}, {lon:g}) is outside Great Britain",
                 "check the coordinates are decimal degrees (WGS84)",
             )
-        e, n = _TO_BNG.transform(lon, lat)
-        return {"easting": float(e), "northing": float(n), "located_by": "lat/lon", "postcode": _pc(cells)}
+        e, n = bng  # transformed for every row at once in _Columns.read
+        return {"easting": e, "northing": n, "located_by": "lat/lon", "postcode": _pc(cells)}
     e, n = number(cells.get("easting")), number(cells.get("northing"))
     if e is not None or n is not None:
         if e is None or n is None or np.isnan(e) or np.isnan(n):

@@ -14,13 +14,16 @@ from gapmap.export import gaps_table, to_csv_bytes, to_geojson_bytes
 from gapmap.gaps import DEFAULT_TARGET_PER_1000, GAP_METRICS, ScoreWeights
 from gapmap.maps import Field, add_providers, choropleth, provider_legend, standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
-from gapmap.privacy import for_display
+from gapmap.privacy import public_layer, suppress_counts
 from gapmap.schema import KIND_LABELS, KINDS
 from pages import _shared
 
 _shared.ensure_router()
 
 HEX_SIZES = {500: "500 m", 1000: "1 km", 2000: "2 km", 5000: "5 km"}
+privacy = _shared.privacy_setting()  # enforced from the role
+if privacy != "exact":
+    del HEX_SIZES[500]  # 500 m hexes of averaged distances come too close to single homes
 
 code = st.session_state.get("council", _shared.DEFAULT_COUNCIL)
 data = _shared.council_data(code)
@@ -75,6 +78,8 @@ radius = c5.slider(
 metric = c6.selectbox("Map shows", list(GAP_METRICS), format_func=lambda m: GAP_METRICS[m][0], key="gap_metric")
 basemap = c7.toggle("Street basemap", value=False, key="gap_basemap", help="OpenStreetMap tiles need internet access.")
 hex_size = 1000
+if st.session_state.get("gap_hex", 1000) not in HEX_SIZES:
+    st.session_state["gap_hex"] = 1000
 if level == "hex":
     hex_size = st.select_slider(
         "Hex width", options=list(HEX_SIZES), value=1000, format_func=HEX_SIZES.get, key="gap_hex"
@@ -147,10 +152,16 @@ m4.metric(
 )
 
 label, fmt, low_is_bad = GAP_METRICS[metric]
-privacy = _shared.privacy_setting()
-shown = for_display(active, privacy)
-closed = source.providers[source.providers.end_date.notna() & (source.providers.end_date <= pd.Timestamp(as_at))]
-closed = closed[closed.kind == "day_centre"]
+if privacy == "exact":
+    shown = active
+    closed = source.providers[
+        source.providers.end_date.notna() & (source.providers.end_date <= pd.Timestamp(as_at))
+    ]
+    closed = closed[closed.kind == "day_centre"]
+else:  # the public layer: the same code as `python -m gapmap public-layer` and every hand-out
+    layer = public_layer(source.providers, mode=privacy, secret=_shared.install_secret(), as_at=as_at, kinds=kinds)
+    shown, closed = layer[layer.status == "open"], layer[layer.status == "closed"]
+    areas = areas.assign(n_micro_enterprise=suppress_counts(areas.n_micro_enterprise))
 note = f"{data.council.name} · {LEVEL_LABELS[level]} · providers open {as_at:%d/%m/%Y} · radius {radius:g} km"
 if source.illustrative:
     note = f"{_shared.ILLUSTRATIVE} · {note}"
@@ -179,8 +190,8 @@ clicked = st_folium(
 if privacy != "exact":
     st.caption(
         "Micro-provider locations are "
-        + ("moved by 500 m" if privacy == "displaced" else "not shown")
-        + " and names hidden (privacy setting in the sidebar)."
+        + ("moved a random 250 m to 2 km" if privacy == "displaced" else "shown only as counts per area")
+        + ", with no names; counts below 3 are not shown (privacy setting in the sidebar)."
     )
 
 # Detail of the clicked area.

@@ -16,9 +16,9 @@ from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.maps import Field, add_providers, choropleth, provider_legend
 from gapmap.population import BAND_LABELS
-from gapmap.privacy import for_display
-from gapmap.providers import KIND_LABELS, KINDS
+from gapmap.privacy import public_layer
 from gapmap.records import load_providers
+from gapmap.schema import KIND_LABELS, KINDS
 from gapmap.siting import MAX_SITES, PEOPLE_PER_SITE, SITE_COLUMNS, SitePlan, plan_sites, plan_table, what_if
 from gapmap.siting_map import add_sites, site_legend
 from pages import _shared
@@ -193,8 +193,12 @@ if len(suggested) < k:
 
 # Map: areas after the plan, existing providers under the privacy setting, sites and catchments.
 label, fmt, low_is_bad = SHADING[shading]
-privacy = _shared.privacy_setting()
-shown = for_display(base.supply, privacy)  # the one privacy call on this page
+privacy = _shared.privacy_setting()  # enforced from the role
+if privacy == "exact":
+    shown = base.supply
+else:  # the public layer, as on the gaps page and in every hand-out (the one privacy call here)
+    layer = public_layer(source.providers, mode=privacy, secret=_shared.install_secret(), as_at=as_at, kinds=kinds)
+    shown = layer[layer.status == "open"]
 note = f"{data.council.name} · providers open {as_at:%d/%m/%Y} · radius {radius:g} km · with the plan"
 if source.illustrative:
     note = f"{_shared.ILLUSTRATIVE} · {note}"
@@ -224,8 +228,8 @@ clicked = st_folium(
 )
 st.caption(
     "Click the map to add a hypothetical provider there; click a numbered site to remove it. "
-    + ("Existing micro-providers are moved by 500 m" if privacy == "displaced" else "")
-    + ("Existing micro-providers are not shown" if privacy == "counts" else "")
+    + ("Existing micro-providers are moved a random 250 m to 2 km, with no names" if privacy == "displaced" else "")
+    + ("Existing micro-providers are not shown (counts per area only)" if privacy == "counts" else "")
     + (" (privacy setting in the sidebar)." if privacy != "exact" else "")
 )
 

@@ -67,6 +67,15 @@ def somerset() -> CouncilData:
     return load_council("E06000066")
 
 
+@pytest.fixture(params=["gpkg", "postgres"])
+def any_registry(request, tmp_path):
+    """An empty registry of each backend (PostgreSQL skipped without GAPMAP_TEST_POSTGRES)."""
+    from tests.registry_backends import make_registry
+
+    with make_registry(request.param, tmp_path) as reg:
+        yield reg
+
+
 def pytest_collection_modifyitems(config, items):
     """Slow tests (every council, the full data build) run in CI or with GAPMAP_SLOW=1 only.
 

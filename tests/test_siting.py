@@ -71,6 +71,25 @@ def test_greedy_is_fooled_where_the_optimum_is_not():
     assert exact.n_candidates == 3
 
 
+def test_swapping_fixes_the_fooled_greedy():
+    w = np.array([1, 1, 1, 1, 1.5, 1.5])
+    cov = _cov([[0, 1, 2, 3], [0, 1, 4], [2, 3, 5]], 6)
+    assert sorted(siting.improve_cover(cov, w, np.array([0, 1])).tolist()) == [1, 2]
+
+
+def test_swapping_never_loses_and_never_repeats():
+    rng = np.random.default_rng(21)
+    for _ in range(100):
+        cov, w, covered0 = _random_case(rng)
+        k = min(2, cov.shape[0])
+        order, gains = siting.greedy_cover(cov, w, k, covered0)
+        better = siting.improve_cover(cov, w, order, covered0)
+        assert len(set(better.tolist())) == len(better) == len(order)
+        reached = cov.toarray()[better].any(axis=0) & ~covered0 if len(better) else np.zeros(len(w), bool)
+        assert w[reached].sum() >= gains.sum() - 1e-9
+        assert w[reached].sum() <= _brute(cov, w, k, covered0) + 1e-9
+
+
 def test_existing_cover_is_not_counted_again():
     # Points 0 and 1 are already within reach: candidate 0 (points 0, 1, 2) is now worth 1, candidate 1 worth 2.
     w = np.array([5.0, 5.0, 1.0, 2.0])
@@ -174,6 +193,7 @@ def test_plan_columns_and_invariants(sample_analysis):
 def test_plan_matches_the_exact_optimum_share(sample_analysis):
     plan = siting.plan_sites(sample_analysis, 5, exact=True)
     assert plan.optimum >= plan.gain - 1e-6
+    assert plan.gain >= plan.greedy_gain - 1e-6
     assert plan.greedy_share == pytest.approx(plan.gain / plan.optimum)
     assert "best possible" in plan.summary()
 

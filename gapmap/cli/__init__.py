@@ -17,11 +17,11 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from gapmap.cli import councils, gaps, population, records, site
+from gapmap.cli import councils, economy, gaps, population, public_layer, records, site, users
 from gapmap.config import DataPaths
 from gapmap.errors import GapmapError
 
-COMMANDS = (councils, population, gaps, site, records)
+COMMANDS = (councils, population, gaps, site, records, economy, public_layer, users)
 """Subcommand modules, in the order ``--help`` lists them."""
 
 
