@@ -3,7 +3,7 @@ HiGHS) beside spopt's own time, and the greedy's share of the optimum on three c
 
 Run from the repository root::
 
-    python bench/bench_siting.py
+    python bench/bench_siting.py [--skip-shares]
 
 Somerset (E06000066, about 20,000 postcodes), people aged 75+, K = 10, radius 5 km, with the
 illustrative sample's providers counted in two ways: all kinds (most people are already within
@@ -137,4 +137,5 @@ def shares() -> None:
 
 if __name__ == "__main__":
     somerset_times()
-    shares()
+    if "--skip-shares" not in sys.argv:
+        shares()
