@@ -23,7 +23,15 @@ import pandas as pd
 import pyogrio
 
 from gapmap.config import BNG, DataPaths
-from gapmap.errors import AreaFileError, DataMissingError, GapmapError, OutputError, ProviderFileError
+from gapmap.errors import (
+    AreaFileError,
+    DataMissingError,
+    GapmapError,
+    OutputError,
+    ProjectionError,
+    ProviderFileError,
+)
+from gapmap.projections import PROJECTION_COLUMNS, SOURCE, Projections, snpp_totals
 
 AREA_FILE_SUFFIXES = (".gpkg", ".geojson", ".json", ".zip", ".shp")
 MAX_AREA_FILE_BYTES = 200 * 1024 * 1024
@@ -748,3 +756,52 @@ def read_small_file(path: Path | str, *, max_bytes: int = 1_000_000) -> bytes:
         raise EconomyParamError(str(path), "is a folder, not a file") from None
     except OSError as exc:
         raise EconomyParamError(str(path), f"cannot read: {exc.strerror or exc}") from None
+
+
+SHIPPED_PROJECTIONS = Path("projections") / "snpp2022_65plus.csv"
+MAX_PROJECTION_FILE_BYTES = 200 * 1024 * 1024
+
+
+def read_projections(path: Path | str | None = None, *, paths: DataPaths | None = None) -> Projections:
+    """Read population projections: the shipped table, or a user's ONS SNPP file.
+
+    Parameters
+    ----------
+    path
+        A CSV either as ONS publishes SNPP tables (``AREA_CODE, AREA_NAME, COMPONENT, SEX,
+        AGE_GROUP, 2022, 2023, …``; any councils, all ages or just 65+) or in the compact
+        layout of :data:`gapmap.projections.PROJECTION_COLUMNS`. ``None``: the shipped
+        ``data/projections/snpp2022_65plus.csv`` (Somerset and Thurrock).
+    paths
+        Where the shipped data is.
+
+    Returns
+    -------
+    gapmap.projections.Projections
+
+    Raises
+    ------
+    ProjectionError
+        The file is missing, too big, unreadable or not a projections table.
+    """
+    shipped = path is None
+    path = (paths or DataPaths()).root / SHIPPED_PROJECTIONS if shipped else Path(path)
+    if not path.exists():
+        raise ProjectionError(f"projections file {path} is missing")
+    if path.stat().st_size > MAX_PROJECTION_FILE_BYTES:
+        raise ProjectionError(f"{path.name}: over the {MAX_PROJECTION_FILE_BYTES / 2**20:.0f} MB limit")
+    try:
+        raw = pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ProjectionError(f"{path.name}: could not be read as CSV ({exc})") from exc
+    if set(PROJECTION_COLUMNS) <= set(raw.columns):
+        table = raw[list(PROJECTION_COLUMNS)].copy()
+        table["council_code"] = table.council_code.astype(str)
+        table["year"] = pd.to_numeric(table.year, errors="coerce")
+        if table.isna().any().any():
+            raise ProjectionError(f"{path.name}: blank or non-numeric cells")
+        table["year"] = table.year.astype(int)
+    else:
+        table = snpp_totals(raw)
+    source = SOURCE if shipped else f"{path.name} (user-supplied ONS SNPP table)"
+    return Projections(table=table, source=source)

@@ -22,7 +22,9 @@ from gapmap.gaps import supply_at
 from gapmap.maps import ATTRIBUTION
 from gapmap.population import CouncilData, load_council, population_by_area
 from gapmap.privacy import DEFAULT_PRIVACY, PRIVACY_MODES, SAFE_MODES
+from gapmap.projections import Projections
 from gapmap.records import load_providers
+from gapmap.timeline import Timeline, build_timeline
 
 DEFAULT_COUNCIL = "E06000066"  # Somerset: the worked example in the README
 
@@ -491,3 +493,46 @@ def area_file_input(level: str) -> tuple[gpd.GeoDataFrame | None, str | None]:
     except GapmapError as exc:
         st.error(f"Could not use **{upload.name}**: {exc}")
         st.stop()
+
+
+# --- Change over time -------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner="Reading the population projections…", max_entries=4)
+def projections(name: str | None, key: str, payload: bytes | None) -> Projections:
+    """The shipped projections (``payload`` None) or an uploaded ONS SNPP table, keyed on its hash."""
+    del key  # cache key only
+    if payload is None:
+        return io.read_projections()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(name or "snpp.csv").name
+        path.write_bytes(payload)
+        return io.read_projections(path)
+
+
+@st.cache_resource(show_spinner="Replaying the providers over time…", max_entries=8)
+def timeline(
+    code: str,
+    source_key: str,
+    band: str,
+    kinds: tuple[str, ...],
+    radius_km: float,
+    step: str,
+    start,
+    end,
+    projections_key: str,
+    _providers: gpd.GeoDataFrame,
+    _projections: Projections,
+) -> Timeline:
+    """Every frame of the replay in one incremental pass (a slider step is then a lookup)."""
+    return build_timeline(
+        council_data(code),
+        _providers,
+        start=start,
+        end=end,
+        step=step,
+        band=band,
+        kinds=kinds,
+        radius_km=radius_km,
+        projections=_projections,
+    )
