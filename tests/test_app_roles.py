@@ -136,13 +136,15 @@ def test_viewer_hex_counts_never_show_one_or_two(home):
     assert "Micro-enterprises here" in sent
 
 
-@pytest.mark.parametrize("page", ["pages/population_map.py", "pages/sources.py"])
+@pytest.mark.parametrize(
+    "page", ["pages/population_map.py", "pages/sources.py", "pages/plan.py", "pages/closures.py", "pages/economy.py"]
+)
 def test_viewer_other_pages_send_nothing_personal(home, page):
     at = signed_in("vera")
     at.switch_page(page).run()
     assert not at.exception
     sent = everything_sent(at)
-    for word in [*PERSONAL, str(home), "registry.gpkg"]:
+    for word in [*PERSONAL, str(home), "registry.gpkg", *exact_coordinates()]:
         assert word not in sent, word
 
 
