@@ -248,6 +248,14 @@ if view == VIEWS[1]:
             return f"{row['name']} ({KIND_LABELS[row.kind].lower()}, {where[pos]})"
 
         options = sorted(supply.index, key=lambda lab: (supply.loc[lab].kind != "day_centre", option_label(lab)))
+        if privacy != "exact":
+            # Closing one sole trader maps the people who lose their nearest provider: the streets
+            # round their home. Outside exact mode, what-ifs are for day centres and other venues.
+            options = [lab for lab in options if supply.loc[lab].kind != "micro_enterprise"]
+            if not options:
+                st.info("No day centre or other venue is open on that date. What-ifs on micro-providers need "
+                        "exact mode (editors).")  # fmt: skip
+                st.stop()
         pick_map = choropleth(
             now.areas,
             Field("nearest_km", "Nearest provider (km)", ",.1f"),
