@@ -856,7 +856,8 @@ def _nearest_existing(analysis: Analysis, xy: np.ndarray) -> np.ndarray:
 
 def _reason(row: object, nearest_km: float, band: str, radius_km: float, places: float | None) -> str:
     who = f"people aged {band.replace('plus', '+')}"
-    near = "no provider at all yet" if not np.isfinite(nearest_km) else f"nearest is {nearest_km:.1f} km away"
+    # Whole km only: exact distances from several sites could locate a sole trader's home.
+    near = "no provider at all yet" if not np.isfinite(nearest_km) else f"nearest is about {nearest_km:.0f} km away"
     if places is not None:
         text = (
             f"takes up {places:.1f} places of unmet need among {who} within {radius_km:g} km of {row.postcode} "

@@ -188,6 +188,9 @@ def test_plan_columns_and_invariants(sample_analysis):
     assert plan.gain <= beyond + 1e-6
     assert sites.lat.between(50.8, 51.5).all() and sites.lon.between(-3.9, -2.2).all()
     assert sites.reason.str.contains("aged 75+").all()
+    # Distances to the nearest provider in whole km only (no trilaterating a sole trader's home).
+    assert sites.reason.str.contains(r"nearest is about \d+ km away", regex=True).all()
+    assert not sites.reason.str.contains(r"\d\.\d km", regex=True).any()
 
 
 def test_plan_matches_the_exact_optimum_share(sample_analysis):
