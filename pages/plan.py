@@ -14,7 +14,7 @@ from gapmap.analysis import AnalysisRequest
 from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
-from gapmap.maps import Field, add_providers, choropleth, provider_legend
+from gapmap.maps import Field, add_providers, choropleth, legend_html, provider_legend
 from gapmap.population import BAND_LABELS
 from gapmap.privacy import public_layer
 from gapmap.records import load_providers
@@ -226,6 +226,7 @@ clicked = st_folium(
     returned_objects=["last_clicked", "last_object_clicked"],
     key=f"plan-map-{code}",
 )
+st.html(legend_html(fmap))  # below the map, never over it
 st.caption(
     "Click the map to add a hypothetical provider there; click a numbered site to remove it. "
     + ("Existing micro-providers are moved a random 250 m to 2 km, with no names" if privacy == "displaced" else "")
