@@ -3,12 +3,11 @@
 import streamlit as st
 
 from gapmap import auth
-from pages import _shared
+from pages import _present, _shared
 
 st.set_page_config(page_title="gapmap", page_icon="static/favicon.png", layout="wide")
 _shared.ensure_router()
-_shared.refuse_open_address()  # no sign-in configured: this computer only
-who = _shared.sign_in()
+who = _shared.sign_in()  # stops on the sign-in page; refuses other addresses when no sign-in is configured
 
 pages = [
     st.Page("pages/gaps.py", title="Where care is short", icon=":material/travel_explore:", default=True),
@@ -25,6 +24,7 @@ with st.sidebar:
     _shared.signed_in_box(who)
     _shared.council_picker()
     _shared.privacy_picker()
+    _present.toggle()
 nav.run()
 with st.sidebar:
     _shared.show_attribution()

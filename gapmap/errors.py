@@ -102,3 +102,7 @@ class OptionError(GapmapError, ValueError):
 
 class GapmapWarning(UserWarning):
     """A recoverable problem the user should know about (e.g. overlapping areas)."""
+
+
+class ReportError(GapmapError, ValueError):
+    """A hand-out (deck, PDF, picture) that cannot be made from the inputs given."""

@@ -22,17 +22,16 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+# NO_DATA, PALETTE and class_breaks are re-exported for callers that import them from here.
+from gapmap.classes import NO_DATA, PALETTE, class_breaks, classify  # noqa: F401
 from gapmap.config import PACKAGE_ROOT, WGS84
 from gapmap.errors import CrsError
+from gapmap.labels import SOURCES_LINE
 from gapmap.schema import KIND_LABELS
 
 LEAFLET_DIR = PACKAGE_ROOT / "static" / "vendor" / "leaflet-1.9.4"
 STREAMLIT_ASSET_URL = "/app/static/vendor/leaflet-1.9.4"
 """Where Streamlit serves the vendored Leaflet (``server.enableStaticServing``)."""
-
-# ColorBrewer YlOrRd (sequential), light to dark; 7 is the most classes we draw.
-PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026", "#800026")
-NO_DATA = "#d9d9d9"
 
 ATTRIBUTION = (
     "Source: Office for National Statistics licensed under the Open Government Licence v.3.0.",
@@ -44,11 +43,7 @@ ATTRIBUTION = (
 )
 
 
-MAP_SOURCES = (
-    "Sources: ONS, MHCLG (OGL v3.0). Contains OS data © Crown copyright and database right 2025; "
-    "Royal Mail data © Royal Mail copyright and database right 2025; National Statistics data © Crown "
-    "copyright and database right 2025."
-)
+MAP_SOURCES = SOURCES_LINE
 """The attribution printed on every map (and so on every hand-out made from one)."""
 
 
@@ -79,58 +74,39 @@ class Field:
         return str(value)
 
 
-def class_breaks(values: pd.Series, n_classes: int = 6) -> list[float]:
-    """Quantile class breaks (upper bounds) for a choropleth, duplicates removed.
+LEGEND_NAME = "gapmap_legend"
+"""Name of the legend element on a choropleth's page (see :func:`legend_html`)."""
 
-    Parameters
-    ----------
-    values
-        The mapped values; missing values are ignored.
-    n_classes
-        Wanted number of classes (fewer are returned when values repeat).
-
-    Returns
-    -------
-    list of float
-        Increasing upper bounds; the last is the maximum.
-
-    Examples
-    --------
-    >>> class_breaks(pd.Series([1.0, 2.0, 3.0, 4.0]), 2)
-    [2.5, 4.0]
-    """
-    v = values.dropna().to_numpy(dtype=float)
-    if len(v) == 0:
-        return []
-    n = max(1, min(n_classes, len(PALETTE)))
-    qs = np.quantile(v, np.linspace(0, 1, n + 1)[1:])
-    return sorted({float(q) for q in qs})
-
-
-def _colour(value: float, breaks: Sequence[float], reverse: bool = False) -> str:
-    if value is None or np.isnan(value) or not breaks:
-        return NO_DATA
-    i = int(np.searchsorted(breaks, value, side="left"))
-    # Spread the classes over the palette so 3 classes still run light to dark.
-    idx = min(round(i * (len(PALETTE) - 1) / max(len(breaks) - 1, 1)), len(PALETTE) - 1)
-    return PALETTE[len(PALETTE) - 1 - idx] if reverse else PALETTE[idx]
+_LEGEND_CSS = """
+.gapmap-legend { position: static; flex: 0 0 auto; background: #ffffff;
+  padding: 6px 10px 8px; font: 13px/1.4 system-ui, sans-serif; color: #222;
+  border-top: 1px solid #ccc; }
+.gapmap-legend b { margin-right: 10px; }
+.gapmap-legend .rows { display: flex; flex-wrap: wrap; gap: 2px 14px; align-items: center; }
+.gapmap-legend i { display: inline-block; width: 16px; height: 12px;
+  margin-right: 5px; vertical-align: middle; border: 1px solid #999; }
+.gapmap-legend .note { color: #555; font-size: 11px; margin-top: 3px; }
+"""
 
 
 class _Legend(MacroElement):
-    """A plain-HTML legend box (no JS dependencies)."""
+    """A plain-HTML legend placed below the map, never over it (no JS dependencies).
+
+    It is added to the page (the folium ``Figure``), not to the map pane: in a standalone
+    hand-out the page is a column (map, then legend); in Streamlit the component appends it
+    under the map and sizes its frame to fit.
+    """
 
     _template = Template(
         """
         {% macro header(this, kwargs) %}
         <style>
-          .gapmap-legend { position: absolute; z-index: 9999; bottom: 18px; right: 10px;
-            background: rgba(255,255,255,0.94); padding: 8px 10px; border-radius: 4px;
-            font: 12px/1.35 system-ui, sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3);
-            max-width: 260px; }
-          .gapmap-legend b { display: block; margin-bottom: 4px; }
-          .gapmap-legend i { display: inline-block; width: 16px; height: 12px;
-            margin-right: 6px; vertical-align: middle; border: 1px solid #999; }
-          .gapmap-legend .note { color: #555; font-size: 10px; margin-top: 4px; }
+          html, body { height: 100%; display: flex; flex-direction: column; }
+          .folium-map { flex: 1 1 auto; min-height: 320px; height: auto !important; }
+          /* In Streamlit (streamlit-folium's frame, which has a #root) the page shows the legend
+             below the frame instead (see legend_html), so this copy is hidden. */
+          #root ~ div > .gapmap-legend { display: none; }
+          {{ this.css }}
           .leaflet-tooltip { font: 12px/1.3 system-ui, sans-serif; }
           .leaflet-tooltip table { margin: 0; font-size: 12px; }
           .leaflet-tooltip th { font-weight: 600; padding-right: 8px; text-align: left; }
@@ -138,10 +114,11 @@ class _Legend(MacroElement):
         {% endmacro %}
         {% macro html(this, kwargs) %}
         <div class="gapmap-legend" role="img" aria-label="{{ this.title }} legend">
-          <b>{{ this.title }}</b>
+          <div class="rows"><b>{{ this.title }}</b>
           {% for colour, text in this.rows %}
-          <div><i style="background:{{ colour }}"></i>{{ text }}</div>
+          <span><i style="background:{{ colour }}"></i>{{ text }}</span>
           {% endfor %}
+          </div>
           {% if this.note %}<div class="note">{{ this.note }}</div>{% endif %}
           <div class="note">{{ this.sources }}</div>
         </div>
@@ -156,31 +133,20 @@ class _Legend(MacroElement):
         self.rows = [(c, html.escape(t)) for c, t in rows]
         self.note = html.escape(note)
         self.sources = html.escape(MAP_SOURCES)
+        self.css = _LEGEND_CSS
 
 
-def _distinct_format(field: Field, breaks: list[float]) -> Field:
-    """The field with just enough decimals that the legend's class bounds read differently."""
-    m = re.fullmatch(r"(,?)\.(\d)([f%])", field.fmt)
-    if not m or len(breaks) < 2:
-        return field
-    comma, digits, kind = m.group(1), int(m.group(2)), m.group(3)
-    for d in range(digits, digits + 3):
-        candidate = Field(field.column, field.label, f"{comma}.{d}{kind}")
-        if len({candidate.format(b) for b in breaks}) == len(breaks):
-            return candidate
-    return candidate
+def legend_html(m: folium.Map) -> str:
+    """The legend of a :func:`choropleth` as a self-contained HTML block, for showing below the map.
 
-
-def _legend_rows(breaks: list[float], field: Field, values: pd.Series, reverse: bool = False) -> list[tuple[str, str]]:
-    field = _distinct_format(field, breaks)
-    rows = []
-    lo = float(values.min()) if values.notna().any() else 0.0
-    for hi in breaks:
-        rows.append((_colour(hi, breaks, reverse), f"{field.format(lo)} – {field.format(hi)}"))
-        lo = hi
-    if values.isna().any():
-        rows.append((NO_DATA, "no residents / no data"))
-    return rows
+    In Streamlit the map sits in a fixed-height frame, so the page draws this block under the
+    frame (``st.html``); in a standalone hand-out the legend is already below the map. Empty
+    when the map has no legend.
+    """
+    legend = m.get_root()._children.get(LEGEND_NAME)  # folium keeps named children in this dict
+    if legend is None:
+        return ""
+    return f"<style>{_LEGEND_CSS}</style>" + legend._template.module.html(legend, {})
 
 
 def base_map(
@@ -264,7 +230,7 @@ def choropleth(
         raise CrsError("areas have no CRS; set one before mapping")
     shown = areas[areas.geometry.notna() & ~areas.geometry.is_empty]
     values = shown[field.column].astype(float)
-    breaks = class_breaks(values, n_classes)
+    classes = classify(values, n_classes, reverse=reverse)
     wgs = shown.to_crs(WGS84)
     # Round to ~1 m: smaller HTML, no visible change.
     geoms = shapely.set_precision(wgs.geometry.values, 1e-5)
@@ -272,7 +238,7 @@ def choropleth(
         {
             "name": [html.escape(str(n)) for n in shown.area_name],
             "code": [html.escape(str(c)) for c in shown.area_code],
-            "_fill": [_colour(v, breaks, reverse) for v in values],
+            "_fill": classes.colours_of(values),
         }
     )
     fields = [field, *[f for f in tooltip if f.column != field.column]]
@@ -296,7 +262,8 @@ def choropleth(
             sticky=True,
         ),
     ).add_to(m)
-    _Legend(title or field.label, [*_legend_rows(breaks, field, values, reverse), *extra_legend], note).add_to(m)
+    rows = classes.legend(field.fmt)
+    m.get_root().add_child(_Legend(title or field.label, [*rows, *extra_legend], note), name=LEGEND_NAME)
     return m
 
 

@@ -19,11 +19,11 @@ import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from gapmap.cli import councils, economy, gaps, population, public_layer, records, users
+from gapmap.cli import councils, economy, gaps, population, public_layer, records, report, users
 from gapmap.config import DataPaths
 from gapmap.errors import GapmapError
 
-COMMANDS = (councils, population, gaps, records, economy, public_layer, users)
+COMMANDS = (councils, population, gaps, records, economy, public_layer, users, report)
 """Subcommand modules, in the order ``--help`` lists them."""
 
 
