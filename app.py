@@ -11,12 +11,13 @@ who = _shared.sign_in()  # stops on the sign-in page; refuses other addresses wh
 
 pages = [
     st.Page("pages/gaps.py", title="Where care is short", icon=":material/travel_explore:", default=True),
-    st.Page("pages/population_map.py", title="Older population", icon=":material/groups:"),
+    st.Page("pages/plan.py", title="Plan recruitment", icon=":material/person_add:"),
+    st.Page("pages/closures.py", title="Closures and change", icon=":material/history:"),
     st.Page("pages/economy.py", title="Local economy", icon=":material/payments:"),
+    st.Page("pages/population_map.py", title="Older population", icon=":material/groups:"),
 ]
 if auth.can(who.role, "import"):
     pages.append(st.Page("pages/records.py", title="Provider records", icon=":material/upload_file:"))
-pages.append(st.Page("pages/closures.py", title="Closures and change", icon=":material/history:"))
 pages.append(st.Page("pages/sources.py", title="Data and sources", icon=":material/info:"))
 nav = st.navigation(pages)
 with st.sidebar:

@@ -57,6 +57,10 @@ class LevelError(GapmapError, ValueError):
     """An unknown aggregation level or an invalid level option."""
 
 
+class SitingError(GapmapError, ValueError):
+    """A recruitment plan that cannot be made as asked (number of sites, candidates, options)."""
+
+
 class OutputError(GapmapError, OSError):
     """An output file or folder that cannot be written (read-only, missing permission, a folder)."""
 

@@ -19,11 +19,23 @@ import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from gapmap.cli import closure, councils, economy, gaps, population, public_layer, records, report, timeline, users
+from gapmap.cli import (
+    closure,
+    councils,
+    economy,
+    gaps,
+    population,
+    public_layer,
+    records,
+    report,
+    site,
+    timeline,
+    users,
+)
 from gapmap.config import DataPaths
 from gapmap.errors import GapmapError
 
-COMMANDS = (councils, population, gaps, records, economy, public_layer, users, report, closure, timeline)
+COMMANDS = (councils, population, gaps, site, closure, timeline, economy, report, records, public_layer, users)
 """Subcommand modules, in the order ``--help`` lists them."""
 
 
