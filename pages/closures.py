@@ -265,7 +265,10 @@ if view == VIEWS[1]:
         )
         st.html(legend_html(pick_map))
         spot = (clicked or {}).get("last_object_clicked")
-        if spot and not shown.empty:
+        # Act on a new click only: the map keeps reporting its last click, which must not undo a
+        # later choice from the list.
+        if spot and not shown.empty and spot != st.session_state.get("what_click"):
+            st.session_state["what_click"] = spot
             at = gpd.GeoSeries(gpd.points_from_xy([spot["lng"]], [spot["lat"]]), crs="EPSG:4326").to_crs(shown.crs)
             dist = shown.geometry.distance(at.iloc[0])
             if dist.min() < 200:
