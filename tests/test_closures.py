@@ -257,3 +257,25 @@ def test_closures_page_views(tmp_path, monkeypatch):
     assert not at.exception
     labels = {m.label: m.value for m in at.metric}
     assert labels["Micro-providers"] not in ("—", "0") and "Within 5 km" in labels
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["counts", "displaced", "exact"])
+def test_viewer_closures_page_sends_nothing_personal(viewer_home, mode):
+    from tests.test_app_roles import PERSONAL, everything_sent, exact_coordinates, signed_in
+
+    at = signed_in("vera", privacy=mode, chg_kinds=["micro_enterprise", "day_centre"])  # "exact" is refused
+    at.switch_page("pages/closures.py").run()
+    assert not at.exception
+    exact = exact_coordinates()
+    for view in ("Before and after", "What if this closes?", "Over time"):
+        at.session_state["chg_view"] = view
+        at.run()
+        assert not at.exception, view
+        if view == "What if this closes?":
+            at.button(key="what_go").click().run()
+            assert "People displaced" in {m.label for m in at.metric}
+        sent = everything_sent(at)
+        assert "leaflet" in sent.lower(), view
+        for word in [*PERSONAL, "Hollowmere", str(viewer_home), "registry.gpkg", *exact]:
+            assert word not in sent, (view, word)
