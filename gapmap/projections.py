@@ -55,8 +55,9 @@ def snpp_totals(raw: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> raw = pd.DataFrame({"AREA_CODE": ["E1"] * 3, "AREA_NAME": ["X"] * 3, "SEX": ["persons"] * 3,
     ...                     "AGE_GROUP": ["70", "80", "90 and over"], "2022": [10.0, 5, 2], "2030": [12.0, 6, 3]})
-    >>> snpp_totals(raw)[["year", "pop_65plus", "pop_75plus", "pop_85plus"]].values.tolist()
-    [[2022, 17.0, 7.0, 2.0], [2030, 21.0, 9.0, 3.0]]
+    >>> t = snpp_totals(raw)
+    >>> t.year.tolist(), t.pop_65plus.tolist(), t.pop_75plus.tolist(), t.pop_85plus.tolist()
+    ([2022, 2030], [17.0, 21.0], [7.0, 9.0], [2.0, 3.0])
     """
     frame = raw.rename(columns={c: str(c).strip().upper() for c in raw.columns})
     missing = {"AREA_CODE", "AGE_GROUP"} - set(frame.columns)

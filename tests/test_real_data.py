@@ -62,6 +62,7 @@ def test_ward_context_is_plausible(somerset):
     assert wards.older_income_deprived.sum() > 0
 
 
+@pytest.mark.slow
 def test_every_council_loads_and_matches_its_lsoa_sums():
     """Every upper-tier council and district loads; totals equal the sums of its LSOAs."""
     paths = DataPaths()
