@@ -342,7 +342,7 @@ def text_figure(
         header = wrap(list(table.columns))
         cells = [wrap(list(row)) for row in table.itertuples(index=False)]
         n_lines = [max(c.count("\n") + 1 for c in row) for row in [header, *cells]]
-        ax = fig.add_axes((0.02, 0.08, 0.96, y - 0.09))
+        ax = fig.add_axes((0.01, 0.08, 0.94, y - 0.09))
         ax.set_axis_off()
         tab = ax.table(
             cellText=cells, colLabels=header, colWidths=list(widths), loc="upper left", cellLoc="left", colLoc="left"

@@ -310,6 +310,37 @@ def day(value: object) -> str:
     return value.strftime("%d %b %Y")
 
 
+def money(value: object) -> str:
+    """Pounds for a sentence: ``£16.9 million`` from a million up, else whole pounds; blank when missing.
+
+    Examples
+    --------
+    >>> money(16_939_254), money(4209.4), money(None)
+    ('£16.9 million', '£4,209', '')
+    """
+    if _missing(value):
+        return ""
+    v = float(value)
+    return f"£{v / 1e6:,.1f} million" if abs(v) >= 1e6 else f"£{v:,.0f}"
+
+
+def number(value: object) -> str:
+    """A parameter value as typed: up to two decimals, no trailing zeros, thousands separators.
+
+    Examples
+    --------
+    >>> number(4209.0), number(24.1), number(0.0)
+    ('4,209', '24.1', '0')
+    """
+    if _missing(value):
+        return ""
+    try:
+        text = f"{float(value):,.2f}"
+    except (TypeError, ValueError):
+        return str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def one_in(part: float, whole: float) -> str:
     """A share in words: ``"1 in 4"`` for small shares, a percentage from a half up.
 

@@ -7,6 +7,7 @@ and economy results given to :class:`ReportInputs`); nothing here computes a mea
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -18,7 +19,7 @@ import pandas as pd
 from gapmap.analysis import Analysis, AnalysisRequest, analyse
 from gapmap.economy import EconomyParams, economy_report, economy_summary, multiplier_estimated, supply_of
 from gapmap.errors import ReportError
-from gapmap.labels import BAND_PEOPLE, LEVEL_NOUNS, day, km, one_in, people
+from gapmap.labels import BAND_PEOPLE, LEVEL_NOUNS, day, km, money, number, one_in, people
 from gapmap.privacy import public_layer
 
 STORY = ("population", "gaps", "priority", "closures", "plan", "economy")
@@ -413,7 +414,7 @@ def economy_view(inputs: ReportInputs) -> View | None:
         return None
     takeaway = (
         f"{people(e.get('providers'))} micro-providers support {people(e.get('people_supported'))} people with "
-        f"{people(e.get('hours_per_week'))} hours of care a week and bring £{people(e.get('annual_income_gbp'))} "
+        f"{people(e.get('hours_per_week'))} hours of care a week and bring {money(e.get('annual_income_gbp'))} "
         "a year to local businesses."
     )
     return View(
@@ -449,7 +450,7 @@ def economy_table(economy: Mapping[str, object]) -> pd.DataFrame:
             rows.append(
                 {
                     "Figure": f"Assumption: {spec.get('label') or str(name).replace('_', ' ')}",
-                    "Value": str(spec.get("value", "")),
+                    "Value": number(spec.get("value", "")),
                     "Source": str(spec.get("source", "")),
                 }
             )
@@ -475,8 +476,10 @@ def supply_for_display(analysis: Analysis) -> gpd.GeoDataFrame:
     often a home), only counted. Same code as ``python -m gapmap public-layer``.
     """
     req = analysis.request
-    # "counts" moves nothing, so no install secret is involved.
-    return public_layer(analysis.providers, mode="counts", secret=b"", as_at=req.date, kinds=tuple(req.kinds))
+    # In "counts" mode no point is moved (micro-providers are left out), so the key never shapes the
+    # output: a throwaway one stands in for the install's secret.
+    key = secrets.token_bytes(32)
+    return public_layer(analysis.providers, mode="counts", secret=key, as_at=req.date, kinds=tuple(req.kinds))
 
 
 def economy_for(analysis: Analysis, params: EconomyParams | None = None) -> dict[str, object]:

@@ -13,11 +13,12 @@ from gapmap.analysis import analyse
 from gapmap.cli._options import add_analysis, add_council, add_providers, in_file, iso_date, request_from, say
 from gapmap.config import DataPaths
 from gapmap.deck import FORMATS, build_pdf, build_pngs, build_pptx
+from gapmap.economy import params_from_toml
 from gapmap.errors import OutputError, ReportError
 from gapmap.labels import ILLUSTRATIVE
 from gapmap.population import load_council
 from gapmap.records import load_providers
-from gapmap.story import Plan, ReportInputs, before_after
+from gapmap.story import Plan, ReportInputs, before_after, economy_for
 
 BAR = "{desc:<28} {percentage:3.0f}% |{bar:30}|"
 """Progress bar layout on stderr (whole percentages)."""
@@ -29,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "report",
         help="workshop hand-outs: PowerPoint deck, PDF, or one PNG per map (no network needed)",
         description="Title, older population, where care is short, priority areas, closures before/after "
-        "(--before/--after), recruitment plan (--plan), sources and method.",
+        "(--before/--after), recruitment plan (--plan), local economy, sources and method.",
     )
     add_council(r)
     add_providers(r)
@@ -37,6 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--plan", type=in_file, help="recruitment plan: the CSV the `site` command writes")
     r.add_argument("--before", type=iso_date, metavar="YYYY-MM-DD", help="closures slide: the earlier date")
     r.add_argument("--after", type=iso_date, metavar="YYYY-MM-DD", help="closures slide: the later date")
+    r.add_argument(
+        "--economy-params",
+        type=in_file,
+        metavar="FILE",
+        help="local economy slide: TOML file of assumptions (as for the economy command; default: published values)",
+    )
     r.add_argument("--format", choices=FORMATS, required=True, help="pptx (PowerPoint), pdf, or png (a folder)")
     r.add_argument("--out", type=Path, required=True, help="output .pptx or .pdf file, or a folder for png")
     r.set_defaults(run=run)
@@ -76,7 +83,8 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         closures = before_after(analysis, args.before, args.after) if args.before else None
         plan = Plan.from_table(io.read_record_table(args.plan), analysis) if args.plan else None
         bar.update(10)
-        inputs = ReportInputs(analysis, illustrative=result.illustrative, closures=closures, plan=plan)
+        economy = economy_for(analysis, params_from_toml(args.economy_params) if args.economy_params else None)
+        inputs = ReportInputs(analysis, illustrative=result.illustrative, closures=closures, plan=plan, economy=economy)
         done = [35.0]
 
         def progress(fraction: float, label: str) -> None:
