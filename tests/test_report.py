@@ -23,7 +23,7 @@ from gapmap.config import PACKAGE_ROOT
 from gapmap.gaps import GapParams, area_gaps, point_gaps
 from gapmap.population import area_codes, population_by_area
 from gapmap.records import load_providers
-from gapmap.story import Plan, ReportInputs, before_after
+from gapmap.story import Plan, ReportInputs, before_after, economy_for
 
 SAMPLE = PACKAGE_ROOT / "data" / "sample" / "somerset_providers_illustrative.csv"
 AS_AT = date(2025, 6, 30)
@@ -88,6 +88,7 @@ def inputs(somerset) -> ReportInputs:
         illustrative=result.illustrative,
         closures=before_after(analysis, BEFORE, AS_AT),
         plan=Plan.from_table(sites, analysis),
+        economy=economy_for(analysis),
     )
 
 
@@ -108,6 +109,7 @@ EXPECTED_TITLES = [
     "Priority areas",
     "Closures: before and after",
     "Recruitment plan",
+    "Local economy",
     "Sources and method",
     "Words used in this pack",
 ]
@@ -280,6 +282,24 @@ def test_cli_writes_a_png_folder(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == ["01-older-population.png", "02-where-care-is-short.png"]
     assert "Illustrative sample — not real providers" in err
     assert "left out: closures (--before/--after); recruitment plan (--plan)" in err
+
+
+@pytest.mark.slow
+def test_economy_slide_has_the_figures_and_their_sources(pptx_bytes, inputs):
+    prs = Presentation(io.BytesIO(pptx_bytes))
+    slide = next(s for s in prs.slides if s.shapes.title.text == "Local economy")
+    rows = {
+        r.cells[0].text: (r.cells[1].text, r.cells[2].text)
+        for r in next(s for s in slide.shapes if s.has_table).table.rows
+    }
+    micro = inputs.analysis.providers
+    open_micro = micro[(micro.kind == "micro_enterprise") & micro.index.isin(inputs.analysis.supply.index)]
+    assert rows["Micro-providers"][0] == f"{len(open_micro):,}"
+    assert rows["People supported"][0] == f"{round(open_micro.capacity.sum()):,}"
+    # Every assumption names its source; no multiplier is claimed without a local survey.
+    assumptions = {k: v for k, v in rows.items() if k.startswith("Assumption")}
+    assert assumptions and all(src for _, src in assumptions.values())
+    assert "Local multiplier (LM3)" not in rows
 
 
 def test_static_and_web_maps_share_classes(somerset):
