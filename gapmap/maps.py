@@ -74,6 +74,18 @@ class Field:
         return str(value)
 
 
+def change_breaks(values: pd.Series, n_classes: int = 5) -> list[float] | None:
+    """Class breaks for a change or count map where most areas are 0: zero gets a class of its own.
+
+    Examples
+    --------
+    >>> change_breaks(pd.Series([0.0, 0.0, 0.0, 2.0, 4.0]), 2)
+    [0.0, 3.0, 4.0]
+    """
+    changed = values[values.abs() > 1e-9]
+    return sorted({0.0, *class_breaks(changed, n_classes)}) if len(changed) else None
+
+
 LEGEND_NAME = "gapmap_legend"
 """Name of the legend element on a choropleth's page (see :func:`legend_html`)."""
 
@@ -192,6 +204,7 @@ def choropleth(
     n_classes: int = 6,
     reverse: bool = False,
     extra_legend: Sequence[tuple[str, str]] = (),
+    breaks: Sequence[float] | None = None,
 ) -> folium.Map:
     """Choropleth of ``field`` over ``areas`` with tooltip and legend.
 
@@ -216,6 +229,9 @@ def choropleth(
         Darkest colour for the lowest values (for measures where low is bad, like access).
     extra_legend
         More ``(colour, text)`` rows for the legend (e.g. provider markers).
+    breaks
+        Class breaks to use instead of the quantiles of ``field`` (e.g. from
+        :func:`class_breaks` over two maps' values, so before and after share colours).
 
     Returns
     -------
@@ -230,7 +246,7 @@ def choropleth(
         raise CrsError("areas have no CRS; set one before mapping")
     shown = areas[areas.geometry.notna() & ~areas.geometry.is_empty]
     values = shown[field.column].astype(float)
-    classes = classify(values, n_classes, reverse=reverse)
+    classes = classify(values, n_classes, reverse=reverse, breaks=list(breaks) if breaks is not None else None)
     wgs = shown.to_crs(WGS84)
     # Round to ~1 m: smaller HTML, no visible change.
     geoms = shapely.set_precision(wgs.geometry.values, 1e-5)

@@ -121,7 +121,12 @@ def area_codes(
         # Keep only the polygons that touch the council, so a national parish file works.
         council_box = data.boundaries["wards"].total_bounds
         local = areas.cx[council_box[0] : council_box[2], council_box[1] : council_box[3]]
-        local = local[local.intersects(data.boundaries["wards"].union_all())].reset_index(drop=True)
+        local = local[local.intersects(data.outline())].reset_index(drop=True)
+        if local.empty:
+            raise LevelError(
+                f"none of the {len(areas)} areas in your boundary file overlaps {data.council.name}; "
+                "check it is the right file (and the right council)"
+            )
         return assign_user_areas(data.points, local), local
     codes = data.points[_POINT_CODE[level]].rename("area_code")
     polygons = data.boundaries[_BOUNDARY_LAYER[level]]

@@ -38,7 +38,8 @@ if source is None:
         "day centres and closures on the **Provider records** page; an illustrative sample is "
         "available for Somerset."
     )
-    st.page_link("pages/records.py", label="Go to Provider records", icon=":material/upload_file:")
+    if _shared.may("import"):  # viewers have no records page to go to
+        st.page_link("pages/records.py", label="Go to Provider records", icon=":material/upload_file:")
     st.stop()
 if source.illustrative:
     st.warning(
@@ -270,6 +271,12 @@ st.dataframe(
 )
 st.caption(f"All {len(table):,} areas, highest priority first; scroll the table for the rest.")
 stem = f"gapmap-gaps-{code}-{level}-{band}" + ("-ILLUSTRATIVE" if source.illustrative else "")
+if privacy == "exact":
+    st.warning(
+        "Exact mode: the map and its download hold sole traders' home locations and names. For anything you "
+        "show or hand out, switch the sidebar to counts or moved points.",
+        icon=":material/lock_open:",
+    )
 b1, b2, b3, b4 = st.columns(4)
 b1.download_button(
     "Download all areas (CSV)",
