@@ -281,7 +281,7 @@ def test_cli_writes_a_png_folder(tmp_path, capsys):
     assert status == 0
     assert sorted(p.name for p in out.iterdir()) == ["01-older-population.png", "02-where-care-is-short.png"]
     assert "Illustrative sample — not real providers" in err
-    assert "left out: closures (--before/--after); recruitment plan (--plan)" in err
+    assert "left out: closures (--before/--after); recruitment plan (--plan or --sites)" in err
 
 
 @pytest.mark.slow
