@@ -20,7 +20,7 @@ from gapmap.privacy import displace, public_layer
 from gapmap.providers import KIND_LABELS, KINDS
 from gapmap.replay import animation_gif, frame_map, slider_html
 from gapmap.timeline import STEPS, outlook, timeline_table
-from pages import _shared
+from pages import _present, _shared
 
 _shared.ensure_router()
 
@@ -463,3 +463,4 @@ if view == VIEWS[2]:
     made = st.session_state.get("time_gif")
     if made and made[0] == gif_key:
         h3.download_button("Download the GIF", made[1], f"{stem}.gif", "image/gif")
+_present.footer("closures", illustrative=source.illustrative)  # presentation mode: next/previous
