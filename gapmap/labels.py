@@ -58,6 +58,19 @@ SUPPORT = "support"
 """What providers offer, in the sentences below (a place with a micro-provider or day centre)."""
 
 
+METRIC_NAMES = {
+    "gap_score": "Priority score (0–100, higher = act first)",
+    "unmet_need": "Older people without a support place",
+    "access_e2sfca": "Support places per 1,000 older people (nearer places count more)",
+    "access_2sfca": "Support places per 1,000 older people within reach",
+    "nearest_km": "Distance to the nearest support (km)",
+    "pop_beyond_radius": "Older people beyond reach of support",
+    "providers_within": "Providers within reach",
+    "capacity_within": "Support places within reach",
+}
+"""The gap measures' names when the band and radius are not known (see :func:`metric_label`)."""
+
+
 def metric_label(metric: str, band: str, radius_km: float) -> str:
     """The plain-English name of a gap measure for the chosen band and radius.
 

@@ -76,9 +76,10 @@ def test_no_jargon_on_the_pages():
     assert jargon(page_text(at)) == []
     at.selectbox(key="gap_level").set_value("lsoa").run()
     assert jargon(page_text(at)) == []
-    at.switch_page("pages/population_map.py").run()
-    assert not at.exception
-    assert jargon(page_text(at)) == []
+    for page in ("pages/population_map.py", "pages/closures.py", "pages/plan.py", "pages/economy.py"):
+        at.switch_page(page).run()
+        assert not at.exception, page
+        assert jargon(page_text(at)) == [], page
 
 
 def test_priority_view_in_presentation_mode():
