@@ -163,10 +163,14 @@ def test_gaps_page_click_shows_area_detail(app_url, browser):
     # 55 wards plus the provider markers (drawn as circle paths).
     assert areas.count() > 55
     assert page.get_by_text("Illustrative sample — not real providers").first.is_visible()
-    assert "Illustrative sample" in frame.locator(".gapmap-legend").inner_text()
+    # The legend is drawn below the map's frame, never over the map.
+    legend = page.locator(".gapmap-legend").first
+    assert legend.is_visible() and "Illustrative sample" in legend.inner_text()
+    map_box = page.locator("iframe").first.bounding_box()
+    assert legend.bounding_box()["y"] >= map_box["y"] + map_box["height"] - 1
     areas.nth(3).click(force=True)
     page.get_by_text("Why:").first.wait_for(timeout=60_000)
-    assert page.get_by_text("Gap score", exact=False).count() > 0
+    assert page.get_by_text("Priority score", exact=False).count() > 0
     page.close()
 
 
