@@ -225,3 +225,22 @@ def test_provider_names_are_text_not_html(app_url, browser, tmp_path):
     assert frame.locator("img[src='x']").count() == 0 and page.locator("img[src='x']").count() == 0
     assert dialogs == []
     page.close()
+
+
+def test_gaps_page_makes_slides_and_a_png_on_request(app_url, browser):
+    """Hand-outs are made only when asked for: slides after "Make", the PNG when its button is clicked."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1200}, accept_downloads=True)
+    page.goto(f"{app_url}/?council=E06000066&level=msoa")
+    make = page.get_by_text("Make slides (PowerPoint)").first
+    make.wait_for(timeout=120_000)
+    assert page.get_by_text("Download slides (PowerPoint)").count() == 0
+    make.click()
+    page.get_by_text("Download slides (PowerPoint)").first.wait_for(timeout=180_000)
+    with page.expect_download(timeout=60_000) as slides:
+        page.get_by_text("Download slides (PowerPoint)").first.click()
+    assert slides.value.suggested_filename.endswith("-ILLUSTRATIVE.pptx")
+    assert Path(slides.value.path()).read_bytes()[:2] == b"PK"
+    with page.expect_download(timeout=120_000) as png:
+        page.get_by_text("Download map (PNG)").first.click()
+    assert Path(png.value.path()).read_bytes()[:4] == b"\x89PNG"
+    page.close()

@@ -103,3 +103,4 @@ def test_every_story_page_has_next_previous_in_presentation_mode():
         assert not at.exception, page
         labels = [p.proto.label for p in at.get("page_link")]
         assert any(label.startswith(first) for label in labels), (page, labels)
+
