@@ -384,3 +384,24 @@ def test_legend_sits_below_the_map_in_hand_out_html(somerset):
     assert "position: absolute" not in page[page.index(".gapmap-legend {") :][:200]
     # Streamlit shows the same legend under the map's frame.
     assert 'class="gapmap-legend"' in legend_html(m) and "People aged 85+" in legend_html(m)
+
+
+@pytest.mark.slow
+def test_cli_deck_with_sites_and_closures(tmp_path, capsys):
+    out = tmp_path / "deck.pptx"
+    args = ["report", "--council", "E06000066", "--providers", str(SAMPLE), "--level", "msoa", "--as-at", "2025-06-30"]
+    status = main(
+        [*args, "--sites", "3", "--before", "2019-01-01", "--after", "2025-06-30", "--format", "pptx"]
+        + [
+            "--out",
+            str(out),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert status == 0 and "left out" not in err
+    prs = Presentation(str(out))
+    titles = [s.shapes.title.text for s in prs.slides]
+    assert titles[4:7] == ["Closures: before and after", "Recruitment plan", "Local economy"]
+    plan = prs.slides[5]
+    assert "3 new micro-providers at these places would bring" in slide_text(plan)
+    assert any(s.shape_type == MSO_SHAPE_TYPE.PICTURE for s in plan.shapes)
