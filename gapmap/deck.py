@@ -146,7 +146,7 @@ def _closures_page(inputs: ReportInputs, view: View) -> Page:
     assert c is not None
     layer = MapLayer("pop_beyond_radius", metric_label("pop_beyond_radius", inputs.band, inputs.radius_km))
     outline = inputs.analysis.data.outline()
-    d1, d2 = c.before.request.date, c.after.request.date
+    d1, d2 = c.before_date, c.after_date
 
     def draw(title: str | None, takeaway: str | None, size_in: tuple[float, float]) -> Figure:
         return pair_figure(

@@ -21,6 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.patheffects import withStroke
 from matplotlib_scalebar.scalebar import ScaleBar
 
 from gapmap.classes import Classes, classify
@@ -133,7 +134,15 @@ def draw_map(
         )
         for (x, y), text in zip(zip(pts.x, pts.y, strict=True), mark.numbers, strict=False):
             ax.annotate(
-                text, (x, y), xytext=(4, 4), textcoords="offset points", fontsize=9, weight="bold", color=INK, zorder=6
+                text,
+                (x, y),
+                xytext=(4, 4),
+                textcoords="offset points",
+                fontsize=10,
+                weight="bold",
+                color=INK,
+                zorder=6,
+                path_effects=[withStroke(linewidth=3, foreground="white")],  # readable on dark classes
             )
     ax.set_aspect("equal")
     ax.set_axis_off()
@@ -342,7 +351,7 @@ def text_figure(
         header = wrap(list(table.columns))
         cells = [wrap(list(row)) for row in table.itertuples(index=False)]
         n_lines = [max(c.count("\n") + 1 for c in row) for row in [header, *cells]]
-        ax = fig.add_axes((0.02, 0.08, 0.96, y - 0.09))
+        ax = fig.add_axes((0.01, 0.08, 0.94, y - 0.09))
         ax.set_axis_off()
         tab = ax.table(
             cellText=cells, colLabels=header, colWidths=list(widths), loc="upper left", cellLoc="left", colLoc="left"

@@ -36,6 +36,7 @@ from gapmap.areas import hex_grid, locate_points
 from gapmap.costs import euclidean_costs, nearest_cost
 from gapmap.demand import band_column
 from gapmap.errors import LevelError
+from gapmap.labels import METRIC_NAMES
 from gapmap.schema import KINDS
 from gapmap.supply import supply_at as _supply_at
 
@@ -45,14 +46,14 @@ DEFAULT_TARGET_PER_1000 = {"65plus": 28.0, "75plus": 60.0, "85plus": 206.0}
 141,899 aged 65+, 67,156 aged 75+ and 19,414 aged 85+). A planning assumption: set your own."""
 
 GAP_METRICS = {
-    "gap_score": ("Gap score (0–100, higher = higher priority)", ",.0f", False),
-    "unmet_need": ("Unmet need (people)", ",.0f", False),
-    "access_e2sfca": ("Access: places per 1,000 (enhanced 2SFCA)", ",.1f", True),
-    "access_2sfca": ("Access: places per 1,000 (2SFCA)", ",.1f", True),
-    "nearest_km": ("Distance to nearest provider (km)", ",.1f", False),
-    "pop_beyond_radius": ("People beyond the radius", ",.0f", False),
-    "providers_within": ("Providers within the radius", ",.1f", True),
-    "capacity_within": ("Places within the radius", ",.0f", True),
+    "gap_score": (METRIC_NAMES["gap_score"], ",.0f", False),
+    "unmet_need": (METRIC_NAMES["unmet_need"], ",.0f", False),
+    "access_e2sfca": (METRIC_NAMES["access_e2sfca"], ",.1f", True),
+    "access_2sfca": (METRIC_NAMES["access_2sfca"], ",.1f", True),
+    "nearest_km": (METRIC_NAMES["nearest_km"], ",.1f", False),
+    "pop_beyond_radius": (METRIC_NAMES["pop_beyond_radius"], ",.0f", False),
+    "providers_within": (METRIC_NAMES["providers_within"], ",.1f", True),
+    "capacity_within": (METRIC_NAMES["capacity_within"], ",.0f", True),
 }
 """Mappable gap metrics: ``column: (label, number format, low values are worse)``."""
 

@@ -58,6 +58,19 @@ SUPPORT = "support"
 """What providers offer, in the sentences below (a place with a micro-provider or day centre)."""
 
 
+METRIC_NAMES = {
+    "gap_score": "Priority score (0–100, higher = act first)",
+    "unmet_need": "Older people without a support place",
+    "access_e2sfca": "Support places per 1,000 older people (nearer places count more)",
+    "access_2sfca": "Support places per 1,000 older people within reach",
+    "nearest_km": "Distance to the nearest support (km)",
+    "pop_beyond_radius": "Older people beyond reach of support",
+    "providers_within": "Providers within reach",
+    "capacity_within": "Support places within reach",
+}
+"""The gap measures' names when the band and radius are not known (see :func:`metric_label`)."""
+
+
 def metric_label(metric: str, band: str, radius_km: float) -> str:
     """The plain-English name of a gap measure for the chosen band and radius.
 
@@ -308,6 +321,37 @@ def day(value: object) -> str:
     if not isinstance(value, date):
         return str(value)
     return value.strftime("%d %b %Y")
+
+
+def money(value: object) -> str:
+    """Pounds for a sentence: ``£16.9 million`` from a million up, else whole pounds; blank when missing.
+
+    Examples
+    --------
+    >>> money(16_939_254), money(4209.4), money(None)
+    ('£16.9 million', '£4,209', '')
+    """
+    if _missing(value):
+        return ""
+    v = float(value)
+    return f"£{v / 1e6:,.1f} million" if abs(v) >= 1e6 else f"£{v:,.0f}"
+
+
+def number(value: object) -> str:
+    """A parameter value as typed: up to two decimals, no trailing zeros, thousands separators.
+
+    Examples
+    --------
+    >>> number(4209.0), number(24.1), number(0.0)
+    ('4,209', '24.1', '0')
+    """
+    if _missing(value):
+        return ""
+    try:
+        text = f"{float(value):,.2f}"
+    except (TypeError, ValueError):
+        return str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def one_in(part: float, whole: float) -> str:

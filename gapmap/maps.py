@@ -364,6 +364,32 @@ def add_providers(
     return m
 
 
+def add_outline(
+    m: folium.Map, outline: shapely.Geometry, *, crs: str = "EPSG:27700", label: str = "Council boundary"
+) -> folium.Map:
+    """Draw a council boundary (a line, no fill) so points can be seen inside or outside it.
+
+    Parameters
+    ----------
+    m
+        The map to draw on.
+    outline
+        The council's area, in ``crs`` (British National Grid by default).
+    crs
+        CRS of ``outline``.
+    label
+        Layer name.
+    """
+    wgs = gpd.GeoSeries([outline], crs=crs).to_crs(WGS84)
+    folium.GeoJson(
+        gpd.GeoDataFrame(geometry=shapely.set_precision(wgs.values, 1e-5), crs=WGS84).to_json(drop_id=True),
+        name=label,
+        style_function=lambda _: {"color": "#222222", "weight": 2, "fill": False},
+        interactive=False,
+    ).add_to(m)
+    return m
+
+
 def standalone_html(m: folium.Map, *, leaflet_dir: Path = LEAFLET_DIR) -> str:
     """Render a map as one self-contained HTML file with Leaflet inlined (works offline).
 

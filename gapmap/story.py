@@ -7,19 +7,21 @@ and economy results given to :class:`ReportInputs`); nothing here computes a mea
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
-from gapmap.analysis import Analysis, AnalysisRequest, analyse
+from gapmap.analysis import Analysis
+from gapmap.closures import impact_between
 from gapmap.economy import EconomyParams, economy_report, economy_summary, multiplier_estimated, supply_of
 from gapmap.errors import ReportError
-from gapmap.labels import BAND_PEOPLE, LEVEL_NOUNS, day, km, one_in, people
+from gapmap.labels import BAND_PEOPLE, LEVEL_NOUNS, day, km, money, number, one_in, people
 from gapmap.privacy import public_layer
+from gapmap.siting import SitePlan
 
 STORY = ("population", "gaps", "priority", "closures", "plan", "economy")
 """The order a presenter steps through."""
@@ -74,6 +76,17 @@ class Closures:
     before: Analysis
     after: Analysis
     summary: Mapping[str, object]
+    dates: tuple[date, date] | None = None
+
+    @property
+    def before_date(self) -> date:
+        """The earlier date."""
+        return self.dates[0] if self.dates else self.before.request.date
+
+    @property
+    def after_date(self) -> date:
+        """The later date."""
+        return self.dates[1] if self.dates else self.after.request.date
 
 
 PLAN_COLUMNS = (
@@ -184,61 +197,33 @@ class ReportInputs:
 
 
 def before_after(analysis: Analysis, before: date, after: date) -> Closures:
-    """The same analysis at two dates, and what changed for the band's people.
-
-    A stand-in for the closures module: it compares the providers open on each date with the
-    gap engine, point by point (``per_point.beyond_radius`` and ``nearest_km``).
+    """The change between the providers open on two dates (:func:`gapmap.closures.impact_between`).
 
     Parameters
     ----------
     analysis
-        Gives the council, providers, level, band, radius and kinds.
+        Gives the council, providers, level, band, radius and kinds (and its zones are reused).
     before, after
         The two dates.
 
     Returns
     -------
     Closures
+        The "after" analysis has the after date's supply (its request keeps the before date);
+        the summary carries both dates.
     """
-    req = analysis.request
-    zones = analysis.zones
-    a = analyse(analysis.data, analysis.providers, _at(req, before), zones=zones)
-    b = analyse(analysis.data, analysis.providers, _at(req, after), zones=zones)
-    open_a, open_b = set(a.supply.id), set(b.supply.id)
-    d = a.per_point.demand.to_numpy()
-    lose = b.per_point.beyond_radius.to_numpy() & ~a.per_point.beyond_radius.to_numpy()
-    gain = a.per_point.beyond_radius.to_numpy() & ~b.per_point.beyond_radius.to_numpy()
-    extra = (b.per_point.nearest_km - a.per_point.nearest_km).to_numpy()
-    moved = np.isfinite(extra) & (extra > 1e-9) & (d > 0)
-    if not np.isfinite(b.per_point.nearest_km).all():
-        moved = moved | (~np.isfinite(b.per_point.nearest_km.to_numpy()) & (d > 0))
-    w = d[moved]
-    ex = np.nan_to_num(extra[moved], nan=0.0)
+    impact = impact_between(analysis.data, analysis.providers, analysis.request, before, after, zones=analysis.zones)
+    return Closures(before=impact.before, after=impact.after, summary=impact.summary, dates=(before, after))
+
+
+def plan_from_siting(plan: SitePlan) -> Plan:
+    """A :class:`Plan` from the recruitment planner's result (:func:`gapmap.siting.plan_sites`)."""
     summary = {
-        "providers_closed": sorted(open_a - open_b),
-        "providers_opened": sorted(open_b - open_a),
-        "people_displaced": float(w.sum()),
-        "extra_km_mean": float(np.average(ex, weights=w)) if w.sum() > 0 else 0.0,
-        "extra_km_p90": _weighted_quantile(ex, w, 0.9),
-        "extra_km_max": float(ex.max()) if len(ex) else 0.0,
-        "people_losing_coverage": float(d[lose].sum()),
-        "people_gaining_coverage": float(d[gain].sum()),
-        "band": req.band,
-        "radius_km": req.radius_km,
+        "people_within_before": plan.covered_before,
+        "people_within_after": plan.covered_after,
+        "gain": plan.gain,
     }
-    return Closures(before=a, after=b, summary=summary)
-
-
-def _at(req: AnalysisRequest, when: date) -> AnalysisRequest:
-    return replace(req, as_at=when)
-
-
-def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    if len(values) == 0 or weights.sum() <= 0:
-        return 0.0
-    order = np.argsort(values)
-    cum = np.cumsum(weights[order]) / weights.sum()
-    return float(values[order][min(np.searchsorted(cum, q), len(values) - 1)])
+    return Plan(pd.DataFrame(plan.sites), summary)
 
 
 # --- The words of each view ------------------------------------------------------------
@@ -354,7 +339,7 @@ def closures_view(inputs: ReportInputs) -> View | None:
     if inputs.closures is None:
         return None
     s = inputs.closures.summary
-    d1, d2 = inputs.closures.before.request.date, inputs.closures.after.request.date
+    d1, d2 = inputs.closures.before_date, inputs.closures.after_date
     n_closed = len(s.get("providers_closed", ()))
     lost = float(s.get("people_losing_coverage", 0.0))
     who = BAND_PEOPLE[str(s.get("band", inputs.band))]
@@ -413,7 +398,7 @@ def economy_view(inputs: ReportInputs) -> View | None:
         return None
     takeaway = (
         f"{people(e.get('providers'))} micro-providers support {people(e.get('people_supported'))} people with "
-        f"{people(e.get('hours_per_week'))} hours of care a week and bring £{people(e.get('annual_income_gbp'))} "
+        f"{people(e.get('hours_per_week'))} hours of care a week and bring {money(e.get('annual_income_gbp'))} "
         "a year to local businesses."
     )
     return View(
@@ -449,7 +434,7 @@ def economy_table(economy: Mapping[str, object]) -> pd.DataFrame:
             rows.append(
                 {
                     "Figure": f"Assumption: {spec.get('label') or str(name).replace('_', ' ')}",
-                    "Value": str(spec.get("value", "")),
+                    "Value": number(spec.get("value", "")),
                     "Source": str(spec.get("source", "")),
                 }
             )
@@ -475,8 +460,10 @@ def supply_for_display(analysis: Analysis) -> gpd.GeoDataFrame:
     often a home), only counted. Same code as ``python -m gapmap public-layer``.
     """
     req = analysis.request
-    # "counts" moves nothing, so no install secret is involved.
-    return public_layer(analysis.providers, mode="counts", secret=b"", as_at=req.date, kinds=tuple(req.kinds))
+    # In "counts" mode no point is moved (micro-providers are left out), so the key never shapes the
+    # output: a throwaway one stands in for the install's secret.
+    key = secrets.token_bytes(32)
+    return public_layer(analysis.providers, mode="counts", secret=key, as_at=req.date, kinds=tuple(req.kinds))
 
 
 def economy_for(analysis: Analysis, params: EconomyParams | None = None) -> dict[str, object]:

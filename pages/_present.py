@@ -12,6 +12,7 @@ Pages call :func:`restore` before their widgets, :func:`remember` after them, an
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -225,8 +226,6 @@ def handouts(build_inputs: Callable[[], ReportInputs], *, stem: str, view: str, 
 
 
 def _escape(text: str) -> str:
-    import html
-
     return html.escape(text)
 
 

@@ -19,8 +19,9 @@ from gapmap.population import BAND_LABELS, LEVEL_LABELS
 from gapmap.privacy import displace, public_layer
 from gapmap.providers import KIND_LABELS, KINDS
 from gapmap.replay import animation_gif, frame_map, slider_html
+from gapmap.story import Closures, ReportInputs, closures_view
 from gapmap.timeline import STEPS, outlook, timeline_table
-from pages import _shared
+from pages import _present, _shared
 
 _shared.ensure_router()
 
@@ -163,6 +164,8 @@ if view == VIEWS[0]:
             st.error(str(exc))
             st.stop()
         s = impact.summary
+        words = closures_view(ReportInputs(before, closures=Closures(before, after, s, (before_date, after_date))))
+        _present.header(words.title, words.takeaway, illustrative=source.illustrative)
         st.markdown(
             f"**{len(s['providers_closed'])} closed and {len(s['providers_opened'])} opened** between "
             f"{before_date:%d %b %Y} and {after_date:%d %b %Y} ({', '.join(KIND_LABELS[k].lower() for k in kinds)}). "
@@ -474,3 +477,4 @@ if view == VIEWS[2]:
     made = st.session_state.get("time_gif")
     if made and made[0] == gif_key:
         h3.download_button("Download the GIF", made[1], f"{stem}.gif", "image/gif")
+_present.footer("closures", illustrative=source.illustrative)  # presentation mode: next/previous

@@ -39,7 +39,7 @@ from gapmap.maps import Field, choropleth
 from gapmap.population import LEVEL_LABELS, LEVELS
 from gapmap.privacy import suppress_small_areas
 from gapmap.schema import KIND_LABELS, KINDS
-from pages import _shared
+from pages import _present, _shared
 
 _shared.ensure_router()
 
@@ -156,6 +156,7 @@ with st.container(border=True):
 
 supply = supply_of(source.providers, as_at, kinds)
 summary = economy_summary(supply, params)
+_present.header("Local economy", headline(summary, kinds), illustrative=source.illustrative)
 
 
 def explain(key: str) -> str:
@@ -355,3 +356,4 @@ with st.expander("How the figures are worked out"):
 - **Public money saved** = providers × £{params.savings_per_provider_gbp:,.0f} a year (Somerset, 2017 prices).
 """
     )
+_present.footer("economy", illustrative=source.illustrative)  # presentation mode: next/previous

@@ -17,7 +17,7 @@ from gapmap.maps import Field, add_providers, choropleth, legend_html, provider_
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
 from gapmap.privacy import public_layer, suppress_counts
 from gapmap.schema import KIND_LABELS, KINDS
-from gapmap.story import ReportInputs, gaps_view, priority_view
+from gapmap.story import ReportInputs, economy_for, gaps_view, priority_view
 from pages import _present, _shared
 
 _shared.ensure_router()
@@ -295,7 +295,7 @@ b2.download_button(
 b3.download_button("Download all areas (GeoJSON)", to_geojson_bytes(table), f"{stem}.geojson", "application/geo+json")
 b4.download_button("Download map (HTML, works offline)", standalone_html(fmap), f"{stem}-map.html", "text/html")
 _present.handouts(
-    lambda: ReportInputs(result, illustrative=source.illustrative),
+    lambda: ReportInputs(result, illustrative=source.illustrative, economy=economy_for(result)),
     stem=stem,
     view=view,
     state=f"{source.key}|{request!r}",

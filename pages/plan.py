@@ -21,7 +21,7 @@ from gapmap.records import load_providers
 from gapmap.schema import KIND_LABELS, KINDS
 from gapmap.siting import MAX_SITES, PEOPLE_PER_SITE, SITE_COLUMNS, SitePlan, plan_sites, plan_table, what_if
 from gapmap.siting_map import add_sites, site_legend
-from pages import _shared
+from pages import _present, _shared
 
 _shared.ensure_router()
 
@@ -172,6 +172,11 @@ st.success(
     f"support ({share:.0%} of the {without:,.0f} now without support).**"
     + (f" The {len(state['added'])} you added are included." if state["added"] else ""),
     icon=":material/person_add:",
+)
+_present.header(  # presentation mode: the view's title and takeaway
+    "Recruitment plan",
+    f"These {n} recruit{'s' if n != 1 else ''} would bring {after.gain:,.0f} {who} within {radius:g} km of support.",
+    illustrative=source.illustrative,
 )
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(f"Within reach now ({who})", f"{after.covered_before:,.0f}")
@@ -324,3 +329,4 @@ with st.expander("How the sites are chosen"):
   sites added as micro-providers of {people_per_site:g} places each.
 """
     )
+_present.footer("plan", illustrative=source.illustrative)  # presentation mode: next/previous

@@ -11,7 +11,8 @@ from gapmap import io, registry
 from gapmap.config import PACKAGE_ROOT
 from gapmap.errors import GapmapError
 from gapmap.export import neutralise_formulas, to_csv_bytes, to_geojson_bytes
-from gapmap.maps import add_providers, base_map
+from gapmap.labels import readable_table
+from gapmap.maps import add_outline, add_providers, base_map
 from gapmap.privacy import for_display
 from gapmap.records import RECORD_KINDS, check_table, postcodes_for
 from gapmap.schema import FIELDS, KINDS, map_columns
@@ -116,11 +117,14 @@ if upload is not None:
                 key=f"map_{f}_{_shared.digest(payload)}",
             )
             overrides[f] = "" if pick == "(none)" else pick
-    try:
-        result = check_table(table, outline=data.outline(), overrides=overrides, kind=file_kind)
-    except GapmapError as exc:
-        st.error(f"**{shown_name}**: {_shared.plain(exc)}")
-        st.stop()
+    with st.status(f"Checking {len(table):,} rows…") as checking:
+        try:
+            result = check_table(table, outline=data.outline(), overrides=overrides, kind=file_kind)
+        except GapmapError as exc:
+            checking.update(label="The file cannot be used", state="error")
+            st.error(f"**{shown_name}**: {_shared.plain(exc)}")
+            st.stop()
+        checking.update(label=f"Checked {len(table):,} rows", state="complete")
     if result.illustrative:
         st.warning(
             f"**{shown_name}** is an {_shared.ILLUSTRATIVE.lower()}. If you save it, every view will "
@@ -156,6 +160,7 @@ if upload is not None:
         accepted = result.accepted
         privacy = _shared.privacy_setting()
         preview = base_map(data.boundaries["wards"].to_crs(4326).total_bounds)
+        add_outline(preview, data.outline(), label=f"{council.name} boundary")
         add_providers(
             preview,
             for_display(accepted, privacy, secret=_shared.install_secret()),
@@ -246,7 +251,9 @@ if not len(mine):
         sample = _shared.sample_providers(code)
         st.caption(f"{_shared.ILLUSTRATIVE} — shown until you import your own:")
         st.dataframe(
-            sample[["id", "name", "kind", "services", "capacity", "start_date", "end_date", "postcode"]],
+            readable_table(
+                sample, ["id", "name", "kind", "services", "capacity", "start_date", "end_date", "postcode"]
+            ),
             hide_index=True,
             width="stretch",
             height=240,

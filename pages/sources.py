@@ -21,17 +21,18 @@ st.subheader("How population is placed on the map")
 st.markdown(
     """
 Each **live postcode** (OS Code-Point Open, with coordinates) is a demand point. The Census
-2021 counts of the LSOA a postcode falls in are **shared equally** among that LSOA's postcodes,
-then added up to wards, MSOAs, hexes or your own areas. Totals at every level equal the sum of
-the LSOAs. The equal share is an approximation inside an LSOA (a block of flats and a farm count
-once each); LSOA and larger figures are exact Census counts.
+2021 counts of the neighbourhood (LSOA, about 1,500 residents) a postcode falls in are **shared
+equally** among that neighbourhood's postcodes, then added up to wards, larger neighbourhoods
+(MSOAs), hexes or your own areas. Totals at every level equal the sum of the neighbourhoods. The
+equal share is an approximation inside a neighbourhood (a block of flats and a farm count once
+each); neighbourhood and larger figures are exact Census counts.
 """
 )
 codepoint = next(s for s in man["sources"] if s["name"] == "OS Code-Point Open")
 st.caption(
     f"{codepoint['demand_points']:,} demand points; {codepoint['postcodes_outside_lsoa_polygons']} postcodes "
-    f"lying just outside the generalised LSOA boundaries were given the nearest LSOA; "
-    f"{codepoint['lsoas_without_postcode']} LSOAs had no postcode and got a point inside them."
+    f"lying just outside the generalised neighbourhood (LSOA) boundaries were given the nearest neighbourhood; "
+    f"{codepoint['lsoas_without_postcode']} neighbourhoods had no postcode and got a point inside them."
 )
 st.subheader("Attribution")
 st.markdown("\n".join(f"- {line}" for line in ATTRIBUTION))

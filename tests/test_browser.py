@@ -163,10 +163,14 @@ def test_gaps_page_click_shows_area_detail(app_url, browser):
     # 55 wards plus the provider markers (drawn as circle paths).
     assert areas.count() > 55
     assert page.get_by_text("Illustrative sample — not real providers").first.is_visible()
-    assert "Illustrative sample" in frame.locator(".gapmap-legend").inner_text()
+    # The legend is drawn below the map's frame, never over the map.
+    legend = page.locator(".gapmap-legend").first
+    assert legend.is_visible() and "Illustrative sample" in legend.inner_text()
+    map_box = page.locator("iframe").first.bounding_box()
+    assert legend.bounding_box()["y"] >= map_box["y"] + map_box["height"] - 1
     areas.nth(3).click(force=True)
     page.get_by_text("Why:").first.wait_for(timeout=60_000)
-    assert page.get_by_text("Gap score", exact=False).count() > 0
+    assert page.get_by_text("Priority score", exact=False).count() > 0
     page.close()
 
 
@@ -220,4 +224,23 @@ def test_provider_names_are_text_not_html(app_url, browser, tmp_path):
     assert "<img src=x onerror=alert(1)>" in tip.inner_text()  # shown as the literal text
     assert frame.locator("img[src='x']").count() == 0 and page.locator("img[src='x']").count() == 0
     assert dialogs == []
+    page.close()
+
+
+def test_gaps_page_makes_slides_and_a_png_on_request(app_url, browser):
+    """Hand-outs are made only when asked for: slides after "Make", the PNG when its button is clicked."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1200}, accept_downloads=True)
+    page.goto(f"{app_url}/?council=E06000066&level=msoa")
+    make = page.get_by_text("Make slides (PowerPoint)").first
+    make.wait_for(timeout=120_000)
+    assert page.get_by_text("Download slides (PowerPoint)").count() == 0
+    make.click()
+    page.get_by_text("Download slides (PowerPoint)").first.wait_for(timeout=180_000)
+    with page.expect_download(timeout=60_000) as slides:
+        page.get_by_text("Download slides (PowerPoint)").first.click()
+    assert slides.value.suggested_filename.endswith("-ILLUSTRATIVE.pptx")
+    assert Path(slides.value.path()).read_bytes()[:2] == b"PK"
+    with page.expect_download(timeout=120_000) as png:
+        page.get_by_text("Download map (PNG)").first.click()
+    assert Path(png.value.path()).read_bytes()[:4] == b"\x89PNG"
     page.close()

@@ -76,9 +76,10 @@ def test_no_jargon_on_the_pages():
     assert jargon(page_text(at)) == []
     at.selectbox(key="gap_level").set_value("lsoa").run()
     assert jargon(page_text(at)) == []
-    at.switch_page("pages/population_map.py").run()
-    assert not at.exception
-    assert jargon(page_text(at)) == []
+    for page in ("pages/population_map.py", "pages/closures.py", "pages/plan.py", "pages/economy.py"):
+        at.switch_page(page).run()
+        assert not at.exception, page
+        assert jargon(page_text(at)) == [], page
 
 
 def test_priority_view_in_presentation_mode():
@@ -87,3 +88,19 @@ def test_priority_view_in_presentation_mode():
     assert "## Priority areas" in [m.value for m in at.markdown]
     html = " ".join(str(h.proto.body) for h in at.get("html"))
     assert "comes first" in html
+
+
+def test_every_story_page_has_next_previous_in_presentation_mode():
+    """With the sidebar hidden, the story buttons are the only way on: every story page has them."""
+    at = run(present="1")
+    for page, first in (
+        ("pages/population_map.py", "Where care is short →"),
+        ("pages/closures.py", "← "),
+        ("pages/plan.py", "← "),
+        ("pages/economy.py", "← "),
+    ):
+        at.switch_page(page).run()
+        assert not at.exception, page
+        labels = [p.proto.label for p in at.get("page_link")]
+        assert any(label.startswith(first) for label in labels), (page, labels)
+

@@ -23,7 +23,7 @@ from gapmap.config import PACKAGE_ROOT
 from gapmap.gaps import GapParams, area_gaps, point_gaps
 from gapmap.population import area_codes, population_by_area
 from gapmap.records import load_providers
-from gapmap.story import Plan, ReportInputs, before_after
+from gapmap.story import Plan, ReportInputs, before_after, economy_for
 
 SAMPLE = PACKAGE_ROOT / "data" / "sample" / "somerset_providers_illustrative.csv"
 AS_AT = date(2025, 6, 30)
@@ -88,6 +88,7 @@ def inputs(somerset) -> ReportInputs:
         illustrative=result.illustrative,
         closures=before_after(analysis, BEFORE, AS_AT),
         plan=Plan.from_table(sites, analysis),
+        economy=economy_for(analysis),
     )
 
 
@@ -108,6 +109,7 @@ EXPECTED_TITLES = [
     "Priority areas",
     "Closures: before and after",
     "Recruitment plan",
+    "Local economy",
     "Sources and method",
     "Words used in this pack",
 ]
@@ -279,7 +281,25 @@ def test_cli_writes_a_png_folder(tmp_path, capsys):
     assert status == 0
     assert sorted(p.name for p in out.iterdir()) == ["01-older-population.png", "02-where-care-is-short.png"]
     assert "Illustrative sample — not real providers" in err
-    assert "left out: closures (--before/--after); recruitment plan (--plan)" in err
+    assert "left out: closures (--before/--after); recruitment plan (--plan or --sites)" in err
+
+
+@pytest.mark.slow
+def test_economy_slide_has_the_figures_and_their_sources(pptx_bytes, inputs):
+    prs = Presentation(io.BytesIO(pptx_bytes))
+    slide = next(s for s in prs.slides if s.shapes.title.text == "Local economy")
+    rows = {
+        r.cells[0].text: (r.cells[1].text, r.cells[2].text)
+        for r in next(s for s in slide.shapes if s.has_table).table.rows
+    }
+    micro = inputs.analysis.providers
+    open_micro = micro[(micro.kind == "micro_enterprise") & micro.index.isin(inputs.analysis.supply.index)]
+    assert rows["Micro-providers"][0] == f"{len(open_micro):,}"
+    assert rows["People supported"][0] == f"{round(open_micro.capacity.sum()):,}"
+    # Every assumption names its source; no multiplier is claimed without a local survey.
+    assumptions = {k: v for k, v in rows.items() if k.startswith("Assumption")}
+    assert assumptions and all(src for _, src in assumptions.values())
+    assert "Local multiplier (LM3)" not in rows
 
 
 def test_static_and_web_maps_share_classes(somerset):
@@ -349,3 +369,39 @@ def test_report_writes_nothing_when_the_folder_is_a_file(tmp_path, capsys):
     )
     assert status == 2 and "writes a folder" in capsys.readouterr().err
     assert Path(target).read_text() == "x"
+
+
+def test_legend_sits_below_the_map_in_hand_out_html(somerset):
+    from gapmap.maps import Field, choropleth, legend_html, standalone_html
+    from gapmap.population import population_by_area
+
+    m = choropleth(population_by_area(somerset, "ward"), Field("pop_85plus", "People aged 85+"))
+    page = standalone_html(m)
+    body = page[page.index("<body>") :]
+    # The map's own div is empty (Leaflet fills it); the legend is a sibling after it, not an overlay.
+    assert re.search(r'<div class="folium-map" id="map_\w+" ?></div>', body)
+    assert body.index('class="folium-map"') < body.index('class="gapmap-legend"')
+    assert "position: absolute" not in page[page.index(".gapmap-legend {") :][:200]
+    # Streamlit shows the same legend under the map's frame.
+    assert 'class="gapmap-legend"' in legend_html(m) and "People aged 85+" in legend_html(m)
+
+
+@pytest.mark.slow
+def test_cli_deck_with_sites_and_closures(tmp_path, capsys):
+    out = tmp_path / "deck.pptx"
+    args = ["report", "--council", "E06000066", "--providers", str(SAMPLE), "--level", "msoa", "--as-at", "2025-06-30"]
+    status = main(
+        [*args, "--sites", "3", "--before", "2019-01-01", "--after", "2025-06-30", "--format", "pptx"]
+        + [
+            "--out",
+            str(out),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert status == 0 and "left out" not in err
+    prs = Presentation(str(out))
+    titles = [s.shapes.title.text for s in prs.slides]
+    assert titles[4:7] == ["Closures: before and after", "Recruitment plan", "Local economy"]
+    plan = prs.slides[5]
+    assert "3 new micro-providers at these places would bring" in slide_text(plan)
+    assert any(s.shape_type == MSO_SHAPE_TYPE.PICTURE for s in plan.shapes)

@@ -13,11 +13,13 @@ from gapmap.analysis import analyse
 from gapmap.cli._options import add_analysis, add_council, add_providers, in_file, iso_date, request_from, say
 from gapmap.config import DataPaths
 from gapmap.deck import FORMATS, build_pdf, build_pngs, build_pptx
+from gapmap.economy import params_from_toml
 from gapmap.errors import OutputError, ReportError
 from gapmap.labels import ILLUSTRATIVE
 from gapmap.population import load_council
 from gapmap.records import load_providers
-from gapmap.story import Plan, ReportInputs, before_after
+from gapmap.siting import plan_sites
+from gapmap.story import Plan, ReportInputs, before_after, economy_for, plan_from_siting
 
 BAR = "{desc:<28} {percentage:3.0f}% |{bar:30}|"
 """Progress bar layout on stderr (whole percentages)."""
@@ -29,17 +31,38 @@ def register(sub: argparse._SubParsersAction) -> None:
         "report",
         help="workshop hand-outs: PowerPoint deck, PDF, or one PNG per map (no network needed)",
         description="Title, older population, where care is short, priority areas, closures before/after "
-        "(--before/--after), recruitment plan (--plan), sources and method.",
+        "(--before/--after), recruitment plan (--plan), local economy, sources and method.",
     )
     add_council(r)
     add_providers(r)
     add_analysis(r, band_default="75plus")
-    r.add_argument("--plan", type=in_file, help="recruitment plan: the CSV the `site` command writes")
+    plan = r.add_mutually_exclusive_group()
+    plan.add_argument("--plan", type=in_file, help="recruitment plan: the CSV the `site` command writes")
+    plan.add_argument(
+        "--sites", type=positive_int, metavar="N", help="recruitment plan: choose N new sites (as `site` does)"
+    )
     r.add_argument("--before", type=iso_date, metavar="YYYY-MM-DD", help="closures slide: the earlier date")
     r.add_argument("--after", type=iso_date, metavar="YYYY-MM-DD", help="closures slide: the later date")
+    r.add_argument(
+        "--economy-params",
+        type=in_file,
+        metavar="FILE",
+        help="local economy slide: TOML file of assumptions (as for the economy command; default: published values)",
+    )
     r.add_argument("--format", choices=FORMATS, required=True, help="pptx (PowerPoint), pdf, or png (a folder)")
     r.add_argument("--out", type=Path, required=True, help="output .pptx or .pdf file, or a folder for png")
     r.set_defaults(run=run)
+
+
+def positive_int(text: str) -> int:
+    """A whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
 
 
 def _check_out(fmt: str, out: Path) -> None:
@@ -74,9 +97,15 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         analysis = analyse(data, result.accepted, request, areas=areas)
         bar.update(15)
         closures = before_after(analysis, args.before, args.after) if args.before else None
-        plan = Plan.from_table(io.read_record_table(args.plan), analysis) if args.plan else None
+        plan = None
+        if args.plan:
+            plan = Plan.from_table(io.read_record_table(args.plan), analysis)
+        elif args.sites:
+            bar.set_description("Choosing sites")
+            plan = plan_from_siting(plan_sites(analysis, args.sites))
         bar.update(10)
-        inputs = ReportInputs(analysis, illustrative=result.illustrative, closures=closures, plan=plan)
+        economy = economy_for(analysis, params_from_toml(args.economy_params) if args.economy_params else None)
+        inputs = ReportInputs(analysis, illustrative=result.illustrative, closures=closures, plan=plan, economy=economy)
         done = [35.0]
 
         def progress(fraction: float, label: str) -> None:
@@ -102,7 +131,7 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         bar.close()
     left_out = [
         name
-        for name, part in (("closures (--before/--after)", closures), ("recruitment plan (--plan)", plan))
+        for name, part in (("closures (--before/--after)", closures), ("recruitment plan (--plan or --sites)", plan))
         if part is None
     ]
     say(f"{data.council.name}: {args.format} -> {written}")
