@@ -5,7 +5,7 @@ import streamlit as st
 from pages import _shared
 
 st.set_page_config(page_title="gapmap", page_icon="static/favicon.png", layout="wide")
-_shared.ensure_router()
+_shared.mark_router()
 
 nav = st.navigation(
     [

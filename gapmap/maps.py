@@ -24,6 +24,17 @@ from jinja2 import Template
 
 from gapmap.config import PACKAGE_ROOT, WGS84
 from gapmap.errors import CrsError
+from gapmap.legend import (  # noqa: F401 - ATTRIBUTION, MAP_SOURCES, provider_legend re-exported
+    ATTRIBUTION,
+    CLOSED_COLOUR,
+    KIND_COLOURS,
+    KIND_LABELS_SHORT,
+    MAP_SOURCES,
+    Legend,
+    LegendStyle,
+    legend_html,
+    provider_legend,
+)
 
 LEAFLET_DIR = PACKAGE_ROOT / "static" / "vendor" / "leaflet-1.9.4"
 STREAMLIT_ASSET_URL = "/app/static/vendor/leaflet-1.9.4"
@@ -32,24 +43,6 @@ STREAMLIT_ASSET_URL = "/app/static/vendor/leaflet-1.9.4"
 # ColorBrewer YlOrRd (sequential), light to dark; 7 is the most classes we draw.
 PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026", "#800026")
 NO_DATA = "#d9d9d9"
-
-ATTRIBUTION = (
-    "Source: Office for National Statistics licensed under the Open Government Licence v.3.0.",
-    "Contains OS data © Crown copyright and database right 2025.",
-    "Contains Royal Mail data © Royal Mail copyright and database right 2025.",
-    "Contains National Statistics data © Crown copyright and database right 2025.",
-    "Contains public sector information licensed under the Open Government Licence v3.0 "
-    "(MHCLG, English Indices of Deprivation 2025).",
-)
-
-
-MAP_SOURCES = (
-    "Sources: ONS, MHCLG (OGL v3.0). Contains OS data © Crown copyright and database right 2025; "
-    "Royal Mail data © Royal Mail copyright and database right 2025; National Statistics data © Crown "
-    "copyright and database right 2025."
-)
-"""The attribution printed on every map (and so on every hand-out made from one)."""
-
 
 @dataclass(frozen=True)
 class Field:
@@ -115,48 +108,6 @@ def _colour(value: float, breaks: Sequence[float], reverse: bool = False) -> str
     return PALETTE[len(PALETTE) - 1 - idx] if reverse else PALETTE[idx]
 
 
-class _Legend(MacroElement):
-    """A plain-HTML legend box (no JS dependencies)."""
-
-    _template = Template(
-        """
-        {% macro header(this, kwargs) %}
-        <style>
-          .gapmap-legend { position: absolute; z-index: 9999; bottom: 18px; right: 10px;
-            background: rgba(255,255,255,0.94); padding: 8px 10px; border-radius: 4px;
-            font: 12px/1.35 system-ui, sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3);
-            max-width: 260px; }
-          .gapmap-legend b { display: block; margin-bottom: 4px; }
-          .gapmap-legend i { display: inline-block; width: 16px; height: 12px;
-            margin-right: 6px; vertical-align: middle; border: 1px solid #999; }
-          .gapmap-legend .note { color: #555; font-size: 10px; margin-top: 4px; }
-          .leaflet-tooltip { font: 12px/1.3 system-ui, sans-serif; }
-          .leaflet-tooltip table { margin: 0; font-size: 12px; }
-          .leaflet-tooltip th { font-weight: 600; padding-right: 8px; text-align: left; }
-        </style>
-        {% endmacro %}
-        {% macro html(this, kwargs) %}
-        <div class="gapmap-legend" role="img" aria-label="{{ this.title }} legend">
-          <b>{{ this.title }}</b>
-          {% for colour, text in this.rows %}
-          <div><i style="background:{{ colour }}"></i>{{ text }}</div>
-          {% endfor %}
-          {% if this.note %}<div class="note">{{ this.note }}</div>{% endif %}
-          <div class="note">{{ this.sources }}</div>
-        </div>
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, title: str, rows: list[tuple[str, str]], note: str = "") -> None:
-        super().__init__()
-        self._name = "Legend"
-        self.title = html.escape(title)
-        self.rows = [(c, html.escape(t)) for c, t in rows]
-        self.note = html.escape(note)
-        self.sources = html.escape(MAP_SOURCES)
-
-
 def _distinct_format(field: Field, breaks: list[float]) -> Field:
     """The field with just enough decimals that the legend's class bounds read differently."""
     m = re.fullmatch(r"(,?)\.(\d)([f%])", field.fmt)
@@ -187,6 +138,7 @@ def base_map(
     *,
     basemap: bool = False,
     asset_url: str = STREAMLIT_ASSET_URL,
+    canvas: bool = True,
 ) -> folium.Map:
     """An empty map fitted to ``bounds_wgs84`` (minx, miny, maxx, maxy) using local Leaflet.
 
@@ -198,6 +150,9 @@ def base_map(
         Add OpenStreetMap tiles (needs internet access); off means a plain background.
     asset_url
         URL folder holding the vendored ``leaflet.js`` and ``leaflet.css``.
+    canvas
+        Draw polygons and markers on one canvas rather than as one SVG element each (much
+        faster with thousands of areas; hover and click work the same).
     """
     minx, miny, maxx, maxy = bounds_wgs84
     m = folium.Map(
@@ -205,11 +160,13 @@ def base_map(
         tiles="OpenStreetMap" if basemap else None,
         control_scale=True,
         zoom_snap=0.25,
+        prefer_canvas=canvas,
     )
     # Instance attributes shadow folium's CDN lists: only the vendored Leaflet is loaded.
     m.default_js = [("leaflet", f"{asset_url}/leaflet.js")]
     m.default_css = [("leaflet_css", f"{asset_url}/leaflet.css")]
     m.fit_bounds([[miny, minx], [maxy, maxx]])
+    LegendStyle().add_to(m)
     return m
 
 
@@ -295,25 +252,12 @@ def choropleth(
             sticky=True,
         ),
     ).add_to(m)
-    _Legend(title or field.label, [*_legend_rows(breaks, field, values, reverse), *extra_legend], note).add_to(m)
+    Legend(title or field.label, [*_legend_rows(breaks, field, values, reverse), *extra_legend], note).add_to(m)
     return m
 
 
-KIND_COLOURS = {"micro_enterprise": "#1f78b4", "day_centre": "#33a02c", "other": "#6a3d9a"}
-CLOSED_COLOUR = "#000000"
-
-
-def provider_legend(kinds: Sequence[str], *, closed: bool) -> list[tuple[str, str]]:
-    """Legend rows for :func:`add_providers` markers."""
-    labels = {"micro_enterprise": "Micro-enterprise", "day_centre": "Day centre", "other": "Other provider"}
-    rows = [(KIND_COLOURS[k], labels[k]) for k in kinds]
-    if closed:
-        rows.append(("#ffffff", "Closed day centre (○, closure date on hover)"))
-    return rows
-
-
 def add_providers(
-    m: folium.Map,
+    m: folium.Map | folium.FeatureGroup,
     providers: gpd.GeoDataFrame,
     *,
     closed: gpd.GeoDataFrame | None = None,
@@ -325,7 +269,7 @@ def add_providers(
     Parameters
     ----------
     m
-        The map to draw on.
+        The map (or layer group) to draw on.
     providers
         Active providers (any CRS) with ``kind``, ``capacity`` and ``name``.
     closed
@@ -373,7 +317,131 @@ def add_providers(
     return m
 
 
-KIND_LABELS_SHORT = {"micro_enterprise": "Micro-enterprise", "day_centre": "Day centre", "other": "Other"}
+class _AreaValues(MacroElement):
+    """Colours, tooltips and legend for outlines fetched from a URL (see :func:`area_layer`)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+          var group = {{ this._parent.get_name() }};
+          var spec = {{ this.spec|tojson }};
+          var cache = window.__gapmapGeometry = window.__gapmapGeometry || {};
+          if (!cache[spec.url]) {
+            cache[spec.url] = fetch(spec.url).then(function (r) {
+              if (!r.ok) { throw new Error("area outlines: HTTP " + r.status); }
+              return r.json();
+            });
+          }
+          function esc(s) {
+            return String(s).replace(/[&<>"']/g, function (c) {
+              return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+            });
+          }
+          var Box = L.Layer.extend({
+            onAdd: function (map) {
+              this._div = L.DomUtil.create("div", "", map.getContainer());
+              this._div.innerHTML = spec.legend;
+              L.DomEvent.disableClickPropagation(this._div);
+            },
+            onRemove: function () { L.DomUtil.remove(this._div); }
+          });
+          group.addLayer(new Box());
+          cache[spec.url].then(function (geo) {
+            var at = {};
+            geo.features.forEach(function (f, k) { at[f.properties.code] = k; });
+            var style = function (f) {
+              var k = spec.index[at[f.properties.code]];
+              return {fillColor: k === undefined ? spec.palette[spec.palette.length - 1] : spec.palette[k],
+                      color: "#555555", weight: 0.6, fillOpacity: 0.78};
+            };
+            var layer = L.geoJSON(geo, {
+              style: style,
+              onEachFeature: function (f, l) {
+                l.bindTooltip(function () {
+                  var k = at[f.properties.code];
+                  var rows = "<tr><th>Area</th><td>" + esc(f.properties.name) + "</td></tr>"
+                    + "<tr><th>Code</th><td>" + esc(f.properties.code) + "</td></tr>";
+                  spec.labels.forEach(function (label, c) {
+                    rows += "<tr><th>" + esc(label) + "</th><td>" + esc(spec.values[c][k]) + "</td></tr>";
+                  });
+                  return "<table>" + rows + "</table>";
+                }, {sticky: true});
+                l.on("mouseover", function () { l.setStyle({weight: 2.5, color: "#000000"}); });
+                l.on("mouseout", function () { layer.resetStyle(l); });
+              }
+            });
+            group.addLayer(layer);
+            layer.bringToBack();
+          });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, spec: dict) -> None:
+        super().__init__()
+        self._name = "AreaValues"
+        self.spec = spec
+
+
+def area_layer(
+    url: str,
+    codes: Sequence[str],
+    areas: pd.DataFrame,
+    field: Field,
+    *,
+    tooltip: Sequence[Field] = (),
+    title: str | None = None,
+    note: str = "",
+    n_classes: int = 6,
+    reverse: bool = False,
+    extra_legend: Sequence[tuple[str, str]] = (),
+) -> folium.FeatureGroup:
+    """A choropleth whose outlines the browser fetches from ``url``; only values travel.
+
+    The same classes, colours, tooltip figures and legend as :func:`choropleth`, but the
+    polygons come from a GeoJSON file written once per council and level
+    (:mod:`gapmap.geometry_cache`), so a change of setting sends a colour index and the
+    formatted figures per area — not the geometry. Drawn on the map's canvas.
+
+    Parameters
+    ----------
+    url
+        Where the browser fetches the outlines (features with ``code`` and ``name``).
+    codes
+        The ``area_code`` of each feature in that file, in file order.
+    areas
+        One row per area with ``area_code`` and the columns in ``field`` and ``tooltip``;
+        areas missing from it show as no data.
+    field, tooltip, title, note, n_classes, reverse, extra_legend
+        As :func:`choropleth`.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        Add it to a :func:`base_map` (or hand it to ``st_folium(feature_group_to_add=...)``
+        so the map is not rebuilt); add provider markers to it with :func:`add_providers`.
+    """
+    table = pd.DataFrame(areas).set_index("area_code").reindex(list(codes))
+    values = table[field.column].astype(float)
+    breaks = class_breaks(values, n_classes)
+    palette = [*PALETTE, NO_DATA]
+    index = [palette.index(_colour(v, breaks, reverse)) for v in values]
+    fields = [field, *[f for f in tooltip if f.column != field.column]]
+    spec = {
+        "url": url,
+        "palette": palette,
+        "index": index,
+        "labels": [f.label for f in fields],
+        "values": [[f.format(v) for v in table[f.column]] for f in fields],
+        "legend": legend_html(
+            title or field.label, [*_legend_rows(breaks, field, values, reverse), *extra_legend], note
+        ),
+    }
+    group = folium.FeatureGroup(name=field.label)
+    _AreaValues(spec).add_to(group)
+    return group
 
 
 def standalone_html(m: folium.Map, *, leaflet_dir: Path = LEAFLET_DIR) -> str:

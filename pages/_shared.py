@@ -16,6 +16,7 @@ from gapmap.analysis import MAX_RADIUS_KM, Analysis, AnalysisRequest, analyse, b
 from gapmap.config import PACKAGE_ROOT, DataPaths
 from gapmap.errors import GapmapError
 from gapmap.gaps import supply_at
+from gapmap.geometry_cache import DisplayGeometry, display_geometry, publish
 from gapmap.maps import ATTRIBUTION
 from gapmap.population import CouncilData, load_council, population_by_area
 from gapmap.privacy import DEFAULT_DISPLACEMENT_M, DEFAULT_PRIVACY, PRIVACY_MODES
@@ -24,20 +25,32 @@ from gapmap.records import load_providers
 DEFAULT_COUNCIL = "E06000066"  # Somerset: the worked example in the README
 
 
+ROUTER_RAN = "_gapmap_router"
+"""Session-state marker app.py sets before it runs a page."""
+
+
+def mark_router() -> None:
+    """Called by app.py on every run, before the page: this run goes through the router."""
+    st.session_state[ROUTER_RAN] = True
+
+
 def ensure_router() -> None:
-    """Send a legacy-mode run through the router in app.py.
+    """Send a run that skipped app.py back through the router (public API only).
 
-    Streamlit treats a folder called ``pages/`` beside the main script as a "multipage v1"
-    app until ``st.navigation`` has run once in the server. So on a freshly started server a
-    deep link (``/gaps``) would run the page file on its own, without app.py's sidebar. Page
-    hashes are the same in both modes (derived from the URL path), so switching the flag off
-    and rerunning lands on the same page, this time through the router.
+    Streamlit treats a folder called ``pages/`` beside the main script as a legacy
+    ("multipage v1") app until ``st.navigation`` has been called once in the server. So on a
+    freshly started server a deep link (``/records``) runs the page file on its own, without
+    app.py's sidebar. A page that finds no router marker in the session calls
+    ``st.navigation`` itself — which turns the legacy mode off for the server, as documented —
+    and reruns; the URL keeps its page, and the rerun goes through app.py to the same page.
     """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
+    if not st.session_state.get(ROUTER_RAN):
+        st.navigation([st.Page(_no_page, title="gapmap", url_path="gapmap-router")], position="hidden")
         st.rerun()
+
+
+def _no_page() -> None:
+    """Placeholder page for :func:`ensure_router` (never run)."""
 
 
 @st.cache_data(show_spinner=False)
@@ -208,6 +221,43 @@ def analysis(
     costs = cost_table(code, source_key, supply_key, request.circuity, supply)
     z = zones(code, request.level, request.hex_size_m, areas_digest, _areas)
     return analyse(council_data(code), _providers, request, costs=costs, zones=z)
+
+
+STATIC_CACHE = PACKAGE_ROOT / "static" / "cache"
+"""Where content-hashed area outlines are written (served at /app/static/cache/)."""
+
+
+@dataclass(frozen=True)
+class Outlines:
+    """Area outlines published for the browser: where, and the feature order."""
+
+    url: str
+    codes: tuple[str, ...]
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def _display_geometry(
+    code: str, level: str, hex_size_m: float, areas_digest: str | None, _areas: gpd.GeoDataFrame | None = None
+) -> DisplayGeometry:
+    z = zones(code, level, hex_size_m, areas_digest, _areas)
+    # Uploaded areas are drawn simplified as a coverage (10 m); shipped ones already are.
+    return display_geometry(z.polygons, simplify_m=10.0 if level == "parish" else 0.0)
+
+
+def area_outlines(
+    code: str, level: str, hex_size_m: float, areas_digest: str | None, _areas: gpd.GeoDataFrame | None = None
+) -> Outlines:
+    """The outlines of one council and level as a static file the browser fetches once."""
+    geo = _display_geometry(code, level, hex_size_m, areas_digest, _areas)
+    publish(geo, STATIC_CACHE)  # cheap when the file is there; rewritten if someone removed it
+    return Outlines(url=f"/app/static/cache/{geo.name}", codes=geo.codes)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def council_bounds(code: str) -> tuple[float, float, float, float]:
+    """The council's extent in WGS84 (fixes the map view, so the map never remounts)."""
+    outline = gpd.GeoSeries([council_data(code).outline()], crs=council_data(code).points.crs)
+    return tuple(float(v) for v in outline.to_crs("EPSG:4326").total_bounds)
 
 
 def privacy_setting() -> str:

@@ -11,10 +11,10 @@ from gapmap.analysis import AnalysisRequest
 from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import gaps_table, to_csv_bytes, to_geojson_bytes
+from gapmap.gap_map import gap_layer, gap_map_parts, handout_map
 from gapmap.gaps import DEFAULT_TARGET_PER_1000, GAP_METRICS, ScoreWeights
-from gapmap.maps import Field, add_providers, choropleth, provider_legend, standalone_html
+from gapmap.maps import base_map, standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
-from gapmap.privacy import for_display
 from gapmap.providers import KIND_LABELS, KINDS
 from pages import _shared
 
@@ -146,35 +146,19 @@ m4.metric(
     "reachable places (2SFCA)",
 )
 
-label, fmt, low_is_bad = GAP_METRICS[metric]
 privacy = _shared.privacy_setting()
-shown = for_display(active, privacy)
-closed = source.providers[source.providers.end_date.notna() & (source.providers.end_date <= pd.Timestamp(as_at))]
-closed = closed[closed.kind == "day_centre"]
-note = f"{data.council.name} · {LEVEL_LABELS[level]} · providers open {as_at:%d/%m/%Y} · radius {radius:g} km"
-if source.illustrative:
-    note = f"{_shared.ILLUSTRATIVE} · {note}"
-fmap = choropleth(
-    areas,
-    Field(metric, label, fmt),
-    tooltip=[
-        Field(f"pop_{band}", BAND_LABELS[band]),
-        Field("gap_score", "Gap score", ",.0f"),
-        Field("unmet_need", "Unmet need (people)"),
-        Field("access_e2sfca", "Places per 1,000 (E2SFCA)", ",.1f"),
-        Field("nearest_km", "Nearest provider (km)", ",.1f"),
-        Field("n_micro_enterprise", "Micro-enterprises here"),
-    ],
-    note=note,
-    basemap=basemap,
-    reverse=low_is_bad,
-    extra_legend=provider_legend(
-        [k for k in kinds if privacy != "counts" or k != "micro_enterprise"], closed=not closed.empty
-    ),
-)
-add_providers(fmap, shown, closed=closed, show_names=privacy == "exact")
+parts = gap_map_parts(result, metric, privacy=privacy, illustrative=source.illustrative)
+# The map itself is fixed per council and basemap (no remount, pan and zoom cause no rerun);
+# each setting sends only the layer: a colour and figures per area over outlines the browser
+# fetched once (a content-hashed file under static/cache/).
+outlines = _shared.area_outlines(code, level, float(hex_size), areas_digest, areas_gdf)
 clicked = st_folium(
-    fmap, height=620, use_container_width=True, returned_objects=["last_active_drawing"], key=f"gapmap-{code}-{level}"
+    base_map(_shared.council_bounds(code), basemap=basemap),
+    feature_group_to_add=gap_layer(parts, areas, outlines.url, outlines.codes),
+    height=620,
+    use_container_width=True,
+    returned_objects=["last_active_drawing"],
+    key=f"gapmap-{code}",
 )
 if privacy != "exact":
     st.caption(
@@ -239,9 +223,24 @@ st.dataframe(
 )
 stem = f"gapmap-gaps-{code}-{level}-{band}" + ("-ILLUSTRATIVE" if source.illustrative else "")
 b1, b2, b3 = st.columns(3)
-b1.download_button("Download all areas (CSV)", to_csv_bytes(table), f"{stem}.csv", "text/csv")
-b2.download_button("Download all areas (GeoJSON)", to_geojson_bytes(table), f"{stem}.geojson", "application/geo+json")
-b3.download_button("Download map (HTML, works offline)", standalone_html(fmap), f"{stem}-map.html", "text/html")
+# Downloads are built only when asked for (deferred data), not on every rerun.
+b1.download_button(
+    "Download all areas (CSV)", lambda: to_csv_bytes(table), f"{stem}.csv", "text/csv", on_click="ignore"
+)
+b2.download_button(
+    "Download all areas (GeoJSON)",
+    lambda: to_geojson_bytes(table),
+    f"{stem}.geojson",
+    "application/geo+json",
+    on_click="ignore",
+)
+b3.download_button(
+    "Download map (HTML, works offline)",
+    lambda: standalone_html(handout_map(parts, areas)),
+    f"{stem}-map.html",
+    "text/html",
+    on_click="ignore",
+)
 with st.expander("How the measures are worked out"):
     st.markdown(
         f"""
