@@ -284,37 +284,75 @@ def add_providers(
         if frame.empty:
             return
         wgs = frame.to_crs(WGS84)
-        props = pd.DataFrame(
-            {
-                "kind": [KIND_LABELS_SHORT.get(k, k) for k in frame.kind],
-                "name": [html.escape(str(n)) if show_names else "(hidden for privacy)" for n in frame.name],
-                "places": [Field("capacity", "").format(c) for c in frame.capacity],
-                "_colour": [CLOSED_COLOUR if closed_layer else KIND_COLOURS.get(k, "#999999") for k in frame.kind],
-            }
-        )
-        fields, aliases = ["kind", "name", "places"], ["Kind", "Name", "Places"]
+        kinds = list(KIND_COLOURS)
+        # A column that is the same for every marker travels once (a string, not a list).
+        labels: dict[str, list[str] | str] = {"Kind": [KIND_LABELS_SHORT.get(k, str(k)) for k in frame.kind]}
+        if frame.kind.nunique() == 1:
+            labels["Kind"] = labels["Kind"][0]
+        labels["Name"] = [str(n) for n in frame.name] if show_names else "(hidden for privacy)"
+        labels["Places"] = [Field("capacity", "").format(c) for c in frame.capacity]
         if closed_layer:
-            props["closed"] = [d.strftime("%d %b %Y") for d in frame.end_date]
-            fields.append("closed")
-            aliases.append("Closed on")
-        gj = gpd.GeoDataFrame(props, geometry=shapely.set_precision(wgs.geometry.values, 1e-5), crs=WGS84)
-        folium.GeoJson(
-            gj.to_json(drop_id=True),
-            name=f"{label} (closed)" if closed_layer else label,
-            marker=folium.CircleMarker(radius=6 if closed_layer else 4, fill=True),
-            style_function=lambda f, closed_layer=closed_layer: {
-                "color": f["properties"]["_colour"],
-                "weight": 2 if closed_layer else 1,
-                "fillColor": "#ffffff" if closed_layer else f["properties"]["_colour"],
-                "fillOpacity": 0.2 if closed_layer else 0.85,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases),
-        ).add_to(m)
+            labels["Closed on"] = [d.strftime("%d %b %Y") for d in frame.end_date]
+        spec = {
+            "name": f"{label} (closed)" if closed_layer else label,
+            "lat": np.round(wgs.geometry.y.to_numpy(), 5).tolist(),
+            "lon": np.round(wgs.geometry.x.to_numpy(), 5).tolist(),
+            "colours": [*KIND_COLOURS.values(), "#999999"],
+            "kind": [kinds.index(k) if k in kinds else len(kinds) for k in frame.kind],
+            "closed": closed_layer,
+            "closedColour": CLOSED_COLOUR,
+            "labels": list(labels),
+            "values": list(labels.values()),
+        }
+        _Markers(spec).add_to(m)
 
     layer(providers, False)
     if closed is not None:
         layer(closed, True)
     return m
+
+
+class _Markers(MacroElement):
+    """Circle markers from coordinate arrays (a few bytes per provider, not a GeoJSON feature)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+          var parent = {{ this._parent.get_name() }};
+          var spec = {{ this.spec|tojson }};
+          function esc(s) {
+            return String(s).replace(/[&<>"']/g, function (c) {
+              return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+            });
+          }
+          var group = L.featureGroup();
+          spec.lat.forEach(function (lat, i) {
+            var colour = spec.closed ? spec.closedColour : spec.colours[spec.kind[i]];
+            var m = L.circleMarker([lat, spec.lon[i]], {
+              radius: spec.closed ? 6 : 4, color: colour, weight: spec.closed ? 2 : 1,
+              fillColor: spec.closed ? "#ffffff" : colour, fillOpacity: spec.closed ? 0.2 : 0.85
+            });
+            m.bindTooltip(function () {
+              var rows = "";
+              spec.labels.forEach(function (label, c) {
+                var v = Array.isArray(spec.values[c]) ? spec.values[c][i] : spec.values[c];
+                rows += "<tr><th>" + esc(label) + "</th><td>" + esc(v) + "</td></tr>";
+              });
+              return "<table>" + rows + "</table>";
+            });
+            group.addLayer(m);
+          });
+          parent.addLayer(group);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, spec: dict) -> None:
+        super().__init__()
+        self._name = "Markers"
+        self.spec = spec
 
 
 class _AreaValues(MacroElement):
