@@ -11,9 +11,9 @@ from gapmap.analysis import AnalysisRequest
 from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import gaps_table, to_csv_bytes, to_geojson_bytes
-from gapmap.gap_map import gap_layer, gap_map_parts, handout_map
+from gapmap.gap_map import gap_layer, gap_map_parts, handout_html
 from gapmap.gaps import DEFAULT_TARGET_PER_1000, GAP_METRICS, ScoreWeights
-from gapmap.maps import base_map, standalone_html
+from gapmap.maps import base_map
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
 from gapmap.providers import KIND_LABELS, KINDS
 from pages import _shared
@@ -236,7 +236,7 @@ b2.download_button(
 )
 b3.download_button(
     "Download map (HTML, works offline)",
-    lambda: standalone_html(handout_map(parts, areas)),
+    lambda: handout_html(result, metric, privacy=privacy, illustrative=source.illustrative),
     f"{stem}-map.html",
     "text/html",
     on_click="ignore",
