@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,15 +43,19 @@ def ensure_router() -> None:
     freshly started server a deep link (``/records``) runs the page file on its own, without
     app.py's sidebar. A page that finds no router marker in the session calls
     ``st.navigation`` itself — which turns the legacy mode off for the server, as documented —
-    and reruns; the URL keeps its page, and the rerun goes through app.py to the same page.
+    with the calling page (same URL, so the same page hash) and reruns; the rerun goes
+    through app.py's router to that page.
     """
     if not st.session_state.get(ROUTER_RAN):
-        st.navigation([st.Page(_no_page, title="gapmap", url_path="gapmap-router")], position="hidden")
+        # The calling page under its own URL, so the requested page is found and kept (a lone
+        # page would be the default one, whose URL is the root); the placeholder never runs.
+        page = Path(inspect.stack()[1].filename)
+        st.navigation([st.Page(_placeholder, url_path="gapmap-start", default=True), st.Page(page)], position="hidden")
         st.rerun()
 
 
-def _no_page() -> None:
-    """Placeholder page for :func:`ensure_router` (never run)."""
+def _placeholder() -> None:
+    """Default page of :func:`ensure_router`'s one-off navigation (never run)."""
 
 
 @st.cache_data(show_spinner=False)

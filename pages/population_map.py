@@ -6,7 +6,7 @@ from streamlit_folium import st_folium
 from gapmap.areas import OUTSIDE_CODE
 from gapmap.errors import GapmapError
 from gapmap.export import population_table, to_csv_bytes, to_geojson_bytes
-from gapmap.maps import Field, choropleth, standalone_html
+from gapmap.maps import Field, area_layer, base_map, choropleth, standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS, MEASURE_LABELS, measure
 from pages import _shared
 
@@ -84,14 +84,18 @@ tooltip = [
     Field("imd_decile", "IMD decile (pop.-weighted, 1 = most deprived)", ".1f"),
     Field("rural_share", "Living in rural LSOAs", ".0%"),
 ]
-fmap = choropleth(
-    areas,
-    field,
-    tooltip=tooltip,
-    note=f"{council.name} · {LEVEL_LABELS[level]} · Census 2021",
-    basemap=basemap,
+note = f"{council.name} · {LEVEL_LABELS[level]} · Census 2021"
+# One map per council (never remounted); each setting sends only colours and figures over
+# outlines the browser fetched once.
+outlines = _shared.area_outlines(code, level, float(hex_size), areas_digest, areas_gdf)
+st_folium(
+    base_map(_shared.council_bounds(code), basemap=basemap),
+    feature_group_to_add=area_layer(outlines.url, outlines.codes, areas, field, tooltip=tooltip, note=note),
+    height=620,
+    use_container_width=True,
+    returned_objects=[],
+    key=f"map-{code}",
 )
-st_folium(fmap, height=620, use_container_width=True, returned_objects=[], key=f"map-{code}-{level}")
 
 st.subheader("Areas")
 table = population_table(areas)
@@ -134,12 +138,20 @@ st.dataframe(
 )
 stem = f"gapmap-{council.code}-{level}"
 d1, d2, d3 = st.columns(3)
-d1.download_button("Download table (CSV)", to_csv_bytes(table), f"{stem}.csv", "text/csv")
-d2.download_button("Download areas (GeoJSON)", to_geojson_bytes(table), f"{stem}.geojson", "application/geo+json")
+# Built only when asked for (deferred data), not on every rerun.
+d1.download_button("Download table (CSV)", lambda: to_csv_bytes(table), f"{stem}.csv", "text/csv", on_click="ignore")
+d2.download_button(
+    "Download areas (GeoJSON)",
+    lambda: to_geojson_bytes(table),
+    f"{stem}.geojson",
+    "application/geo+json",
+    on_click="ignore",
+)
 d3.download_button(
     "Download map (HTML, works offline)",
-    standalone_html(fmap),
+    lambda: standalone_html(choropleth(areas, field, tooltip=tooltip, note=note)),
     f"{stem}-map.html",
     "text/html",
     help="A single file with the map and its legend, for hand-outs and slides.",
+    on_click="ignore",
 )
