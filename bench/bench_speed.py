@@ -39,7 +39,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import geopandas as gpd  # noqa: E402
-from _timing import best_of  # noqa: E402
 from bench_gaps import providers_on  # noqa: E402
 
 from gapmap.analysis import MAX_RADIUS_KM, AnalysisRequest, analyse, build_costs, zones_for  # noqa: E402
@@ -48,6 +47,20 @@ from gapmap.gap_map import gap_layer, gap_map_parts  # noqa: E402
 from gapmap.geometry_cache import display_geometry  # noqa: E402
 from gapmap.maps import Field, area_layer, base_map  # noqa: E402
 from gapmap.population import load_council  # noqa: E402
+
+
+def timed(fn, repeat: int = 5) -> tuple[float, float]:
+    """Best wall-clock and best CPU time of ``repeat`` runs after a warm-up (seconds).
+
+    On a shared machine the CPU time (this process's own) is the steadier figure."""
+    fn()
+    wall, cpu = [], []
+    for _ in range(repeat):
+        w, c = time.perf_counter(), time.process_time()
+        fn()
+        wall.append(time.perf_counter() - w)
+        cpu.append(time.process_time() - c)
+    return min(wall), min(cpu)
 
 
 def row(label: str, value: str, target: str) -> None:
@@ -67,9 +80,9 @@ def recompute() -> None:
     request = AnalysisRequest(radius_km=10.0, as_at=date(2025, 1, 1), level="ward")
     costs = build_costs(data, prov, max_km=MAX_RADIUS_KM)
     zones = zones_for(data, "ward")
-    t = best_of(lambda: analyse(data, prov, request, costs=costs, zones=zones), repeat=7)
-    print("Somerset full recompute")
-    row("analyse(), cached cost table (20 km) and zones", f"{t * 1000:.0f} ms", "<= 50 ms")
+    wall, cpu = timed(lambda: analyse(data, prov, request, costs=costs, zones=zones), repeat=9)
+    print("Somerset full recompute (wall / CPU)")
+    row("analyse(), cached cost table (20 km) and zones", f"{wall * 1000:.0f} / {cpu * 1000:.0f} ms", "<= 50 ms")
 
 
 def interaction(code: str, level: str, hex_size: float, n_providers: int) -> tuple[float, int]:
@@ -87,20 +100,19 @@ def interaction(code: str, level: str, hex_size: float, n_providers: int) -> tup
         parts = gap_map_parts(result, "gap_score", privacy="displaced", illustrative=False)
         return layer_script(gap_layer(parts, result.areas, "/app/static/cache/x.geojson", geo.codes), bounds)
 
-    t = best_of(step, repeat=5)
-    return t, len(step().encode("utf-8"))
+    return timed(step, repeat=5), len(step().encode("utf-8"))
 
 
 def interactions() -> None:
-    print("One radius step, server time (analysis + map layer + script)")
+    print("One radius step, server time: analysis + map layer + script (wall / CPU)")
     for label, code, level, hex_size, n in (
         ("Somerset, wards", "E06000066", "ward", 1000.0, 450),
         ("Somerset, LSOAs", "E06000066", "lsoa", 1000.0, 450),
         ("Kent, 500 m hexes", "E10000016", "hex", 500.0, 500),
     ):
-        t, size = interaction(code, level, hex_size, n)
+        (wall, cpu), size = interaction(code, level, hex_size, n)
         target = "<= 1 s" if level == "hex" else "<= 300 ms"
-        row(f"{label} ({size / 1000:,.0f} KB script)", f"{t * 1000:.0f} ms", target)
+        row(f"{label} ({size / 1000:,.0f} KB script)", f"{wall * 1000:.0f} / {cpu * 1000:.0f} ms", target)
 
 
 def payloads() -> None:
@@ -243,27 +255,46 @@ def england_child(out: str) -> None:
 
 
 def england() -> None:
+    import psutil
+
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "england.csv")
         t0 = time.perf_counter()
-        run = subprocess.run(
-            [sys.executable, __file__, "--england-child", out], capture_output=True, text=True, check=False
+        proc = subprocess.Popen(
+            [sys.executable, __file__, "--england-child", out],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
+        # Peak of the whole process tree's resident memory (the run and its workers together).
+        peak_tree = 0
+        root = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            try:
+                procs = [root, *root.children(recursive=True)]
+                peak_tree = max(peak_tree, sum(p.memory_info().rss for p in procs if p.is_running()))
+            except psutil.Error:
+                pass
+            time.sleep(0.2)
+        stdout, stderr = proc.communicate()
         wall = time.perf_counter() - t0
-        # Peak resident set of the largest of the run's processes (parent or a worker).
-        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        result = json.loads(run.stdout.strip().splitlines()[-1]) if run.returncode == 0 else {}
+        peak_one = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        result = json.loads(stdout.strip().splitlines()[-1]) if proc.returncode == 0 else {}
         print("England, 1.49M postcodes x 20,000 providers, 5 km, national run (2 workers)")
         if not result:
-            print(run.stderr[-2000:])
+            print(stderr[-2000:])
             return
         import pandas as pd
 
         table = pd.read_csv(out, encoding="utf-8-sig")
-        row(f"gaps --council all ({table.council_code.nunique()} councils, {len(table):,} wards)",
-            f"{result['seconds']:.1f} s", "<= 60 s")
+        row(
+            f"gaps --council all ({table.council_code.nunique()} councils, {len(table):,} wards)",
+            f"{result['seconds']:.1f} s",
+            "<= 60 s",
+        )
         row("  incl. building the 20,000-provider file", f"{wall:.1f} s", "")
-        row("peak memory of one process (largest)", f"{peak / 1024:.2f} GiB", "<= 3 GB")
+        row("peak memory, all processes together", f"{peak_tree / 2**30:.2f} GiB", "<= 3 GB")
+        row("peak memory, largest single process", f"{peak_one / 1024:.2f} GiB", "")
 
 
 def main() -> None:
