@@ -1,25 +1,35 @@
-"""gapmap: Streamlit entry point (router and shared sidebar)."""
+"""gapmap: Streamlit entry point (router, sign-in and shared sidebar)."""
 
 import streamlit as st
 
+from gapmap import auth
 from pages import _shared
 
 st.set_page_config(page_title="gapmap", page_icon="static/favicon.png", layout="wide")
-_shared.mark_router()
+first_run = _shared.mark_router()
+_shared.refuse_open_address()  # no sign-in configured: this computer only
+who = _shared.sign_in()
 
-nav = st.navigation(
-    [
-        st.Page("pages/gaps.py", title="Where care is short", icon=":material/travel_explore:", default=True),
-        st.Page("pages/population_map.py", title="Older population", icon=":material/groups:"),
-        st.Page("pages/records.py", title="Provider records", icon=":material/upload_file:"),
-        st.Page("pages/sources.py", title="Data and sources", icon=":material/info:"),
-    ]
-)
+pages = [
+    st.Page("pages/gaps.py", title="Where care is short", icon=":material/travel_explore:", default=True),
+    st.Page("pages/population_map.py", title="Older population", icon=":material/groups:"),
+    st.Page("pages/economy.py", title="Local economy", icon=":material/payments:"),
+]
+if auth.can(who.role, "import"):
+    pages.append(st.Page("pages/records.py", title="Provider records", icon=":material/upload_file:"))
+pages.append(st.Page("pages/sources.py", title="Data and sources", icon=":material/info:"))
+nav = st.navigation(pages)
+if first_run:  # a fresh server starts in legacy pages/ mode; st.navigation has ended it: rerun
+    st.rerun()
 with st.sidebar:
     st.markdown("### gapmap")
     st.caption("Where care and support for older people is under-provided, street by street.")
+    _shared.signed_in_box(who)
     _shared.council_picker()
     _shared.privacy_picker()
-nav.run()
+try:
+    nav.run()
+finally:  # the marker is for this run only (a run without app.py must not find it)
+    _shared.unmark_router()
 with st.sidebar:
     _shared.show_attribution()

@@ -32,7 +32,7 @@ from gapmap.costs import euclidean_costs
 from gapmap.errors import LevelError
 from gapmap.gaps import GapParams, ScoreWeights, area_gaps, providers_per_area, supply_at, supply_gaps
 from gapmap.population import LEVELS, CouncilData, area_codes
-from gapmap.providers import KINDS
+from gapmap.schema import KINDS
 
 MAX_RADIUS_KM = 20.0
 """The largest catchment radius the app offers; cost tables cached at this radius serve all."""

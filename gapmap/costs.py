@@ -63,9 +63,8 @@ def euclidean_costs(
     Returns
     -------
     pandas.DataFrame
-        ``origin``, ``dest`` (index labels of the inputs) and ``cost`` (float64, km). The pairs
-        within ``max_km`` come first, sorted by origin then destination; the nearest-only rows
-        follow.
+        ``origin``, ``dest`` (index labels of the inputs; int32 positions when the inputs have
+        a default index) and ``cost`` (float64, km), sorted by origin then destination.
 
     Examples
     --------
@@ -89,26 +88,14 @@ def euclidean_costs(
     radius_m = max_km * 1000.0 / circuity
     dest_tree = cKDTree(d)
     parts_i, parts_j, parts_v = [], [], []
-    # Origins in chunks: memory stays near the size of the result, and each chunk's pairs
-    # come out sorted by origin, so the whole table is sorted without a global sort.
+    # Origins in chunks: memory stays near the size of the result, and each chunk comes out
+    # sorted by origin (its nearest-only rows merged in), so the whole table is sorted by
+    # origin without a global sort.
     for start in range(0, len(o), _CHUNK):
-        chunk = o[start : start + _CHUNK]
-        pairs = cKDTree(chunk).sparse_distance_matrix(dest_tree, radius_m, output_type="ndarray")
-        order = np.lexsort((pairs["j"], pairs["i"]))
-        parts_i.append(pairs["i"][order].astype(np.int64) + start)
-        parts_j.append(pairs["j"][order].astype(np.int64))
-        parts_v.append(pairs["v"][order] * (circuity / 1000.0))
-        del pairs, order
-    if nearest:
-        reached = np.zeros(len(o), dtype=bool)
-        for part in parts_i:
-            reached[part] = True
-        far = np.flatnonzero(~reached)
-        if len(far):
-            dist, idx = dest_tree.query(o[far], k=1, workers=-1)
-            parts_i.append(far.astype(np.int64))
-            parts_j.append(np.asarray(idx, dtype=np.int64))
-            parts_v.append(np.asarray(dist) * (circuity / 1000.0))
+        ci, cj, cv = _chunk_pairs(o[start : start + _CHUNK], dest_tree, radius_m, nearest)
+        parts_i.append(ci + start)
+        parts_j.append(cj)
+        parts_v.append(cv * (circuity / 1000.0))
     i = np.concatenate(parts_i)
     j = np.concatenate(parts_j)
     return pd.DataFrame(
@@ -121,6 +108,27 @@ def euclidean_costs(
 
 
 _CHUNK = 100_000
+
+
+def _chunk_pairs(
+    chunk: np.ndarray, dest_tree: cKDTree, radius_m: float, nearest: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (chunk position, destination position, metres) within the radius, by origin."""
+    pairs = cKDTree(chunk).sparse_distance_matrix(dest_tree, radius_m, output_type="ndarray")
+    i = pairs["i"].astype(np.int32)
+    j = pairs["j"].astype(np.int32)
+    v = pairs["v"]
+    if nearest:
+        reached = np.zeros(len(chunk), dtype=bool)
+        reached[i] = True
+        far = np.flatnonzero(~reached)
+        if len(far):
+            dist, idx = dest_tree.query(chunk[far], k=1)
+            i = np.concatenate([i, far.astype(np.int32)])
+            j = np.concatenate([j, np.asarray(idx, dtype=np.int32)])
+            v = np.concatenate([v, np.asarray(dist, dtype=float)])
+    order = np.lexsort((j, i))
+    return i[order], j[order], v[order]
 
 
 def _is_default_range(index: pd.Index) -> bool:
@@ -154,11 +162,49 @@ def nearest_cost(costs: pd.DataFrame, origins: pd.Index) -> pd.Series:
     >>> nearest_cost(costs, pd.RangeIndex(3)).tolist()
     [1.5, 9.0, inf]
     """
-    if isinstance(origins, pd.RangeIndex) and origins.start == 0 and origins.step == 1:
-        pos = costs["origin"].to_numpy().astype(np.int64, copy=False)
+    if _is_default_range(origins) and costs["origin"].dtype.kind in "iu":
+        pos = costs["origin"].to_numpy()
+        cost = costs["cost"].to_numpy(dtype=float)
         out = np.full(len(origins), np.inf)
         ok = (pos >= 0) & (pos < len(origins))
-        np.minimum.at(out, pos[ok], costs["cost"].to_numpy(dtype=float)[ok])
+        if not ok.all():
+            pos, cost = pos[ok], cost[ok]
+        if len(pos) and (pos[1:] >= pos[:-1]).all():
+            # Sorted by origin (as built): one minimum per run of equal origins.
+            starts = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]])
+            out[pos[starts]] = np.minimum.reduceat(cost, starts)
+        else:
+            np.minimum.at(out, pos, cost)
         return pd.Series(out, index=origins, name="nearest_km")
     best = costs.groupby("origin", sort=False)["cost"].min()
     return best.reindex(origins).fillna(np.inf).rename("nearest_km")
+
+
+def within(costs: pd.DataFrame, max_km: float) -> pd.DataFrame:
+    """The same cost table cut at a smaller ``max_km``, keeping each origin's nearest row.
+
+    A table built once at the largest radius and cut with this equals one built at
+    ``max_km`` (same rows in the same order; with two destinations exactly equally near, the
+    nearest row may name the other), so an interactive caller builds once and cuts per radius.
+
+    Examples
+    --------
+    >>> costs = pd.DataFrame({"origin": [0, 0, 1], "dest": [0, 1, 1], "cost": [2.0, 1.5, 9.0]})
+    >>> within(costs, 1.8).values.tolist()
+    [[0.0, 1.0, 1.5], [1.0, 1.0, 9.0]]
+    """
+    if not np.isfinite(max_km) or max_km <= 0:
+        raise CostError(f"the catchment radius must be a positive number of km, got {max_km!r}")
+    cost = costs["cost"].to_numpy(dtype=float)
+    keep = cost <= max_km
+    if keep.all():
+        return costs
+    # Origins with nothing within max_km keep the row of their nearest destination.
+    origin = costs["origin"]
+    unreached = ~origin.isin(origin[keep]).to_numpy()
+    if unreached.any():
+        sub = pd.DataFrame({"o": origin.to_numpy()[unreached], "c": cost[unreached]})
+        first = sub.groupby("o", sort=False)["c"].idxmin().to_numpy()
+        rows = np.flatnonzero(unreached)[first]
+        keep[rows] = True
+    return costs[keep].reset_index(drop=True)

@@ -61,5 +61,44 @@ class OutputError(GapmapError, OSError):
     """An output file or folder that cannot be written (read-only, missing permission, a folder)."""
 
 
+class EconomyParamError(GapmapError, ValueError):
+    """A local-economy parameter that cannot be used; ``parameter`` names it.
+
+    Not a number, negative, a share above 1, or an unknown name.
+
+    Parameters
+    ----------
+    parameter
+        The parameter's name (e.g. ``hourly_rate_gbp``), or the file for an unreadable file.
+    problem
+        What is wrong, in plain English.
+    """
+
+    def __init__(self, parameter: str, problem: str) -> None:
+        self.parameter = parameter
+        self.problem = problem
+        super().__init__(f"{parameter}: {problem}")
+
+
+class PlanFileError(GapmapError, ValueError):
+    """A recruitment-plan file (the planner's sites) that cannot be used."""
+
+
+class RegistryError(GapmapError, RuntimeError):
+    """The registry cannot be read or written (locked too long, unreadable, disk full, read-only)."""
+
+
+class RegistryConflictError(RegistryError):
+    """Someone else saved the registry after this change was prepared: reload and try again."""
+
+
+class ReplaceRefusedError(RegistryError):
+    """A replace import that would throw away more rows than it keeps, without ``force``."""
+
+
+class OptionError(GapmapError, ValueError):
+    """A command-line option or setting with an unusable value (not a number, out of range)."""
+
+
 class GapmapWarning(UserWarning):
     """A recoverable problem the user should know about (e.g. overlapping areas)."""

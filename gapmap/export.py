@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import geopandas as gpd
 import pandas as pd
 
@@ -74,20 +76,35 @@ def gaps_table(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with a quote.
+    """Prefix with a quote every text cell and header a spreadsheet would run as a formula.
+
+    A cell is risky when it starts with ``= + - @``, a tab or a carriage return, after
+    Unicode NFKC folding, so the full-width ``＝ ＋ － ＠`` that spreadsheets also accept are
+    caught. Column headers are user text too (a file's own headers reach the rejected-rows
+    download) and are treated the same way.
 
     Examples
     --------
-    >>> neutralise_formulas(pd.DataFrame({"a": ["=1+1", "ok"]})).a.tolist()
-    ["'=1+1", 'ok']
+    >>> neutralise_formulas(pd.DataFrame({"a": ["=1+1", "ok", "＝1+1"]})).a.tolist()
+    ["'=1+1", 'ok', "'＝1+1"]
+    >>> neutralise_formulas(pd.DataFrame({"=cmd": [1]})).columns.tolist()
+    ["'=cmd"]
     """
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
             s = out[col]
-            mask = s.notna() & s.astype("str").str.startswith(_FORMULA_START)
-            out[col] = s.where(~mask, "'" + s.astype("str"))
+            text = s.astype("str")
+            mask = s.notna() & text.str.normalize("NFKC").str.startswith(_FORMULA_START)
+            out[col] = s.where(~mask, "'" + text)
+    out.columns = [_neutral_header(c) for c in out.columns]
     return out
+
+
+def _neutral_header(name: object) -> object:
+    if isinstance(name, str) and unicodedata.normalize("NFKC", name).startswith(_FORMULA_START):
+        return "'" + name
+    return name
 
 
 def to_csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -20,7 +20,7 @@ from gapmap.gaps import GAP_METRICS
 from gapmap.legend import provider_legend
 from gapmap.maps import Field, add_providers, area_layer, choropleth, standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS
-from gapmap.privacy import for_display
+from gapmap.privacy import check_mode, public_layer, suppress_counts
 
 ILLUSTRATIVE = "Illustrative sample — not real providers"
 
@@ -47,6 +47,8 @@ class GapMapParts:
         Closed day centres (rings with their closure date).
     show_names
         Provider names in tooltips (``"exact"`` mode only).
+    areas
+        The area table as shown: small micro-enterprise counts suppressed unless ``"exact"``.
     """
 
     field: Field
@@ -57,9 +59,12 @@ class GapMapParts:
     providers: gpd.GeoDataFrame
     closed: gpd.GeoDataFrame
     show_names: bool
+    areas: gpd.GeoDataFrame
 
 
-def gap_map_parts(analysis: Analysis, metric: str, *, privacy: str, illustrative: bool) -> GapMapParts:
+def gap_map_parts(
+    analysis: Analysis, metric: str, *, privacy: str, secret: bytes, illustrative: bool
+) -> GapMapParts:
     """Describe the map of ``metric`` for ``analysis`` under a privacy mode.
 
     Parameters
@@ -70,7 +75,10 @@ def gap_map_parts(analysis: Analysis, metric: str, *, privacy: str, illustrative
         A key of :data:`gapmap.gaps.GAP_METRICS`.
     privacy
         A mode of :data:`gapmap.privacy.PRIVACY_MODES`; decides what of the micro-providers
-        is drawn (nothing personal unless ``"exact"``).
+        is drawn: unless ``"exact"``, only :func:`gapmap.privacy.public_layer` (nothing
+        personal) and suppressed small counts.
+    secret
+        The install's key (:func:`gapmap.privacy.load_or_create_secret`), for displacement.
     illustrative
         The providers are the illustrative sample: the legend says so.
 
@@ -85,10 +93,16 @@ def gap_map_parts(analysis: Analysis, metric: str, *, privacy: str, illustrative
     label, fmt, low_is_bad = GAP_METRICS[metric]
     as_at = request.date
     band = request.band
-    shown = for_display(analysis.supply, privacy)
-    provs = analysis.providers
-    closed = provs[provs.end_date.notna() & (provs.end_date <= pd.Timestamp(as_at))]
-    closed = closed[closed.kind == "day_centre"]
+    areas = analysis.areas
+    if check_mode(privacy) == "exact":
+        shown = analysis.supply
+        provs = analysis.providers
+        closed = provs[provs.end_date.notna() & (provs.end_date <= pd.Timestamp(as_at))]
+        closed = closed[closed.kind == "day_centre"]
+    else:  # the public layer: the same code as `python -m gapmap public-layer`
+        layer = public_layer(analysis.providers, mode=privacy, secret=secret, as_at=as_at, kinds=request.kinds)
+        shown, closed = layer[layer.status == "open"], layer[layer.status == "closed"]
+        areas = areas.assign(n_micro_enterprise=suppress_counts(areas.n_micro_enterprise))
     note = (
         f"{analysis.data.council.name} · {LEVEL_LABELS[request.level]} · providers open {as_at:%d/%m/%Y} · "
         f"radius {request.radius_km:g} km"
@@ -112,15 +126,16 @@ def gap_map_parts(analysis: Analysis, metric: str, *, privacy: str, illustrative
         providers=shown,
         closed=closed,
         show_names=privacy == "exact",
+        areas=areas,
     )
 
 
-def gap_layer(parts: GapMapParts, areas: pd.DataFrame, url: str, codes: Sequence[str]) -> folium.FeatureGroup:
+def gap_layer(parts: GapMapParts, url: str, codes: Sequence[str]) -> folium.FeatureGroup:
     """The app's layer: values and colours over the outlines at ``url``, with provider markers."""
     group = area_layer(
         url,
         codes,
-        areas,
+        parts.areas,
         parts.field,
         tooltip=parts.tooltip,
         note=parts.note,
@@ -130,10 +145,10 @@ def gap_layer(parts: GapMapParts, areas: pd.DataFrame, url: str, codes: Sequence
     return add_providers(group, parts.providers, closed=parts.closed, show_names=parts.show_names)
 
 
-def handout_map(parts: GapMapParts, areas: gpd.GeoDataFrame) -> folium.Map:
+def handout_map(parts: GapMapParts) -> folium.Map:
     """The map with outlines and values embedded (for :func:`handout_html` or a notebook)."""
     m = choropleth(
-        areas,
+        parts.areas,
         parts.field,
         tooltip=parts.tooltip,
         note=parts.note,
@@ -143,10 +158,12 @@ def handout_map(parts: GapMapParts, areas: gpd.GeoDataFrame) -> folium.Map:
     return add_providers(m, parts.providers, closed=parts.closed, show_names=parts.show_names)
 
 
-def handout_html(analysis: Analysis, metric: str = "gap_score", *, privacy: str, illustrative: bool) -> str:
+def handout_html(
+    analysis: Analysis, metric: str = "gap_score", *, privacy: str, secret: bytes, illustrative: bool
+) -> str:
     """The offline hand-out: one HTML file with Leaflet inlined, no network needed.
 
     The same file the app's *Download map* gives for the same settings.
     """
-    parts = gap_map_parts(analysis, metric, privacy=privacy, illustrative=illustrative)
-    return standalone_html(handout_map(parts, analysis.areas))
+    parts = gap_map_parts(analysis, metric, privacy=privacy, secret=secret, illustrative=illustrative)
+    return standalone_html(handout_map(parts))

@@ -36,7 +36,8 @@ from gapmap.areas import hex_grid, locate_points
 from gapmap.costs import euclidean_costs, nearest_cost
 from gapmap.demand import band_column
 from gapmap.errors import LevelError
-from gapmap.providers import KINDS, active_at
+from gapmap.schema import KINDS
+from gapmap.supply import supply_at as _supply_at
 
 DEFAULT_TARGET_PER_1000 = {"65plus": 28.0, "75plus": 60.0, "85plus": 206.0}
 """Default target places per 1,000 people of each band: the level Somerset reached in 2020
@@ -152,8 +153,7 @@ class GapParams:
 
 def supply_at(providers: gpd.GeoDataFrame, params: GapParams) -> gpd.GeoDataFrame:
     """The providers that count: active on the as-at date and of the chosen kinds."""
-    keep = active_at(providers, params.date) & providers.kind.isin(params.kinds)
-    return providers[keep]
+    return _supply_at(providers, params.date, kinds=params.kinds)
 
 
 def point_gaps(

@@ -6,10 +6,15 @@ reads a small part of each England-wide file.
 
 from __future__ import annotations
 
+import contextlib
+import csv
 import json
+import os
 import re
+import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +23,7 @@ import pandas as pd
 import pyogrio
 
 from gapmap.config import BNG, DataPaths
-from gapmap.errors import AreaFileError, DataMissingError, GapmapError, ProviderFileError
+from gapmap.errors import AreaFileError, DataMissingError, GapmapError, OutputError, ProviderFileError
 
 AREA_FILE_SUFFIXES = (".gpkg", ".geojson", ".json", ".zip", ".shp")
 MAX_AREA_FILE_BYTES = 200 * 1024 * 1024
@@ -31,6 +36,122 @@ def _require(path: Path) -> Path:
     if not path.exists():
         raise DataMissingError(f"data file {path} is missing; rebuild it with `python scripts/build_data.py`")
     return path
+
+
+TEMP_PREFIX = ".gapmap-tmp-"
+"""Name start of the private folders that hold a file while it is being written."""
+FILE_MODE = 0o600
+"""Files gapmap writes are readable by their owner only: records hold personal data."""
+FOLDER_MODE = 0o700
+
+
+def private_folder(folder: Path) -> Path:
+    """Create ``folder`` (and parents) readable by its owner only; an existing folder is left as it is.
+
+    Raises
+    ------
+    OutputError
+        When it cannot be created.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
+    except OSError as exc:
+        raise OutputError(f"cannot create the folder {folder} ({exc.strerror or exc})") from exc
+    return folder
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path | str, *, mode: int = FILE_MODE) -> Iterator[Path]:
+    """A temporary path that replaces ``path`` in one step when the block finishes without error.
+
+    The file is written in a private (0700) folder beside ``path`` (same file system, so the
+    final rename is atomic, and no one else can read it half-written), made 0600, flushed to
+    disk (fsync) and renamed over ``path``; the folder entry is then flushed too. On any error
+    the temporary folder is removed and ``path`` is left exactly as it was. A process killed
+    mid-write (SIGKILL) leaves a ``.gapmap-tmp-*`` folder that only its owner can read;
+    :func:`remove_stale_temps` clears those.
+
+    Parameters
+    ----------
+    path
+        The file to create or replace.
+    mode
+        Its permission bits (0600 unless said otherwise).
+
+    Yields
+    ------
+    pathlib.Path
+        Where to write (same file name as ``path``, so writers that look at the suffix work).
+
+    Raises
+    ------
+    OutputError
+        When the folder is missing and cannot be made, is read-only, or the disk is full.
+    """
+    path = Path(path)
+    private_folder(path.parent)
+    try:
+        tmpdir = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=path.parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc} (is the folder read-only?)") from exc
+    tmp = tmpdir / path.name
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise OutputError(f"nothing was written to {path}")
+        os.chmod(tmp, mode)
+        _fsync(tmp)
+        os.replace(tmp, path)
+        _fsync(path.parent)
+    except OSError as exc:
+        if isinstance(exc, GapmapError):
+            raise
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+
+
+def write_atomic(path: Path | str, payload: bytes, *, mode: int = FILE_MODE) -> None:
+    """Write ``payload`` to ``path`` all or nothing (see :func:`atomic_path`).
+
+    Parameters
+    ----------
+    path
+        The file to create or replace.
+    payload
+        Its new contents.
+    mode
+        Permission bits (owner-only by default: outputs may hold personal data).
+
+    Raises
+    ------
+    OutputError
+        When the folder cannot be made or written to.
+    """
+    with atomic_path(path, mode=mode) as tmp:
+        tmp.write_bytes(payload)
+
+
+def remove_stale_temps(folder: Path) -> int:
+    """Remove ``.gapmap-tmp-*`` folders left in ``folder`` by a killed writer; returns how many.
+
+    Call it only while holding the lock of whatever is written in ``folder`` (a live writer's
+    folder would be removed too).
+    """
+    removed = 0
+    for p in Path(folder).glob(TEMP_PREFIX + "*"):
+        shutil.rmtree(p, ignore_errors=True)
+        removed += 1
+    return removed
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _council_filter(tier: str, code: str) -> list[tuple[str, str, str]]:
@@ -114,8 +235,53 @@ def read_area_file(path: Path | str) -> gpd.GeoDataFrame:
     return _standardise_areas(gdf, path.name)
 
 
-def read_zipped_shapefile(path: Path, error: type[GapmapError]) -> gpd.GeoDataFrame:
-    """Read the shapefile inside a zip, refusing zip bombs, unsafe paths and zips with no .shp.
+def check_zip(path: Path, error: type[GapmapError], *, max_bytes: int = MAX_UNZIPPED_BYTES) -> list[str]:
+    """Check a zip before anything reads it; return its member names.
+
+    Refuses zip bombs (members' total uncompressed size over ``max_bytes``, or a packing
+    ratio over :data:`MAX_ZIP_RATIO`) and members whose path leaves the zip's own folder.
+
+    Parameters
+    ----------
+    path
+        The zip (also an .xlsx, which is a zip of XML).
+    error
+        The error type to raise (the caller's: area file or records file).
+    max_bytes
+        Largest total uncompressed size accepted.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise error(f"{path.name}: not a valid zip file") from exc
+    total = sum(i.file_size for i in infos)
+    packed = max(sum(i.compress_size for i in infos), 1)
+    if total > max_bytes or total / packed > MAX_ZIP_RATIO:
+        raise error(
+            f"{path.name}: unpacks to {total / 2**20:.0f} MB from {packed / 2**20:.1f} MB; "
+            f"refusing a file that expands this much (limit {max_bytes / 2**20:.0f} MB; a zip bomb?)"
+        )
+    names = [i.filename for i in infos]
+    for name in names:
+        parts = Path(name.replace("\\", "/")).parts
+        if name.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
+            raise error(f"{path.name}: the zip holds a file outside its own folder ({name}); refusing it")
+    return names
+
+
+def zip_layers(path: Path, error: type[GapmapError]) -> list[str]:
+    """The shapefiles (.shp members) in a checked zip, in the zip's order."""
+    shps = [n for n in check_zip(path, error) if n.lower().endswith(".shp") and not n.startswith("__MACOSX")]
+    if not shps:
+        raise error(
+            f"{path.name}: the zip holds no shapefile (.shp); zip the .shp together with its .shx, .dbf and .prj files"
+        )
+    return shps
+
+
+def read_zipped_shapefile(path: Path, error: type[GapmapError], *, layer: str | None = None) -> gpd.GeoDataFrame:
+    """Read a shapefile inside a zip with GDAL's ``/vsizip/`` (nothing is extracted to disk).
 
     Parameters
     ----------
@@ -123,33 +289,74 @@ def read_zipped_shapefile(path: Path, error: type[GapmapError]) -> gpd.GeoDataFr
         The zip file.
     error
         The error type to raise (the caller's: area file or records file).
+    layer
+        Which ``.shp`` member to read when the zip holds several (see :func:`zip_layers`).
+
+    Raises
+    ------
+    GapmapError
+        (of type ``error``) for a zip bomb, an unsafe path, no shapefile, several shapefiles
+        and no ``layer`` chosen, or an unreadable shapefile.
     """
+    shps = zip_layers(path, error)
+    member = _choose(path.name, shps, layer, error, what="shapefile", option="--sheet")
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            total = sum(i.file_size for i in infos)
-            packed = max(sum(i.compress_size for i in infos), 1)
-            if total > MAX_UNZIPPED_BYTES or total / packed > MAX_ZIP_RATIO:
-                raise error(
-                    f"{path.name}: unpacks to {total / 2**20:.0f} MB from {packed / 2**20:.1f} MB; "
-                    "refusing a file that expands this much (a zip bomb?)"
-                )
-            shps = [i.filename for i in infos if i.filename.lower().endswith(".shp")]
-            if not shps:
-                raise error(
-                    f"{path.name}: the zip holds no shapefile (.shp); "
-                    "zip the .shp together with its .shx, .dbf and .prj files"
-                )
-            with tempfile.TemporaryDirectory() as tmp:
-                root = Path(tmp).resolve()
-                if any(not (root / i.filename).resolve().is_relative_to(root) for i in infos):
-                    raise error(f"{path.name}: the zip holds a file outside its own folder; refusing it")
-                zf.extractall(tmp)
-                return gpd.read_file(root / shps[0], engine="pyogrio")
-    except zipfile.BadZipFile as exc:
-        raise error(f"{path.name}: not a valid zip file") from exc
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise error(f"{path.name}: the shapefile could not be read ({exc})") from exc
+        return gpd.read_file(f"/vsizip/{path.resolve()}/{member}", engine="pyogrio")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
+        raise error(f"{path.name}: the shapefile {member} could not be read ({_first_line(exc)})") from exc
+
+
+def _choose(
+    label: str, options: list[str], wanted: str | None, error: type[GapmapError], *, what: str, option: str
+) -> str:
+    """One of ``options``: ``wanted`` if given, the only one if there is one, else an error listing them."""
+    if wanted is not None:
+        if wanted not in options:
+            raise error(f"{label}: no {what} called {wanted!r}; it has {', '.join(map(repr, options)) or 'none'}")
+        return wanted
+    if len(options) == 1:
+        return options[0]
+    raise error(
+        f"{label}: holds {len(options)} {what}s with rows ({', '.join(map(repr, options))}); "
+        f"choose one ({option} NAME on the command line, or the picker in the app) so nothing is left out unseen"
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+def check_file_crs(gdf: gpd.GeoDataFrame, label: str, error: type[GapmapError]) -> None:
+    """The one check of a user file's coordinate reference system before it is reprojected.
+
+    Refuses a file without a CRS, and a file whose CRS says longitude/latitude while its
+    coordinates are far outside ±180/±90 (British National Grid metres in a GeoJSON, which
+    GDAL reads as WGS84 by definition): both would put every point in the wrong place.
+
+    Parameters
+    ----------
+    gdf
+        The file as read.
+    label
+        File name, for the message.
+    error
+        The error type to raise.
+    """
+    geoms = gdf.geometry[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    bounds = geoms.total_bounds if len(geoms) else None
+    looks_metres = bounds is not None and (abs(bounds[[0, 2]]).max() > 180 or abs(bounds[[1, 3]]).max() > 90)
+    if gdf.crs is None:
+        hint = " (its numbers look like British National Grid metres: EPSG:27700)" if looks_metres else ""
+        raise error(
+            f"{label}: the file has no coordinate reference system{hint}; save it with one "
+            "(British National Grid, EPSG:27700, or WGS84 longitude/latitude)"
+        )
+    if gdf.crs.is_geographic and looks_metres:
+        raise error(
+            f"{label}: the file says its coordinates are longitude/latitude ({gdf.crs.name}) but they are in the "
+            "hundreds of thousands, like British National Grid metres; save it with EPSG:27700 as its CRS"
+        )
 
 
 def _pick(columns: list[str], pattern: re.Pattern[str] | None, names: tuple[str, ...]) -> str | None:
@@ -168,11 +375,7 @@ def _pick(columns: list[str], pattern: re.Pattern[str] | None, names: tuple[str,
 def _standardise_areas(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
     if len(gdf) == 0:
         raise AreaFileError(f"{label}: the file holds no features")
-    if gdf.crs is None:
-        raise AreaFileError(
-            f"{label}: the file has no coordinate reference system; "
-            "save it with one (British National Grid, EPSG:27700, or WGS84)"
-        )
+    check_file_crs(gdf, label, AreaFileError)
     geom_types = set(gdf.geometry.geom_type.dropna())
     if not geom_types <= {"Polygon", "MultiPolygon"}:
         raise AreaFileError(f"{label}: expected polygons, found {', '.join(sorted(geom_types)) or 'no geometry'}")
@@ -201,36 +404,43 @@ def _standardise_areas(gdf: gpd.GeoDataFrame, label: str) -> gpd.GeoDataFrame:
 
 
 MAX_RECORD_FILE_BYTES = 20 * 1024 * 1024
+MAX_RECORD_UNPACKED_BYTES = 200 * 1024 * 1024
+"""Largest uncompressed size of an Excel workbook or zip of records (an .xlsx is a zip of XML)."""
+MAX_RECORD_ROWS = 100_000
+"""More rows than any council's provider list (England has ~20,000 micro-providers in all)."""
+MAX_RECORD_COLUMNS = 500
 RECORD_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm", ".geojson", ".json", ".gpkg", ".zip")
 
+_ZIP_MAGIC = b"PK\x03\x04"
+_SQLITE_MAGIC = b"SQLite format 3\x00"
 
-def read_record_table(path: Path | str, *, max_bytes: int = MAX_RECORD_FILE_BYTES) -> pd.DataFrame:
-    """Read a council's records file into a table of raw cells.
 
-    CSV text encoding is detected, not guessed: UTF-8 (with or without a byte-order mark),
-    UTF-16 (Excel's "Unicode text"), else Windows-1252 (Excel's default "CSV" on Windows). CSV
-    cells are kept as text for the validator to parse; Excel cells keep their types (dates
-    stay dates). Spatial files (GeoJSON, GeoPackage, zipped shapefile) of points give
-    ``easting``/``northing`` columns in British National Grid.
+def _content_kind(path: Path) -> str:
+    """What the bytes are, whatever the name says: ``xlsx``, ``zip``, ``sqlite`` or ``text``."""
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    if head.startswith(_ZIP_MAGIC):
+        try:
+            with zipfile.ZipFile(path) as zf:
+                return "xlsx" if "xl/workbook.xml" in zf.namelist() else "zip"
+        except zipfile.BadZipFile:
+            return "zip"
+    if head.startswith(_SQLITE_MAGIC):
+        return "sqlite"
+    return "text"
 
-    Parameters
-    ----------
-    path
-        The file.
-    max_bytes
-        Size limit.
 
-    Returns
-    -------
-    pandas.DataFrame
-        One row per data row, in file order, columns as headed in the file.
+_EXPECTED_KIND = {".csv": "text", ".txt": "text", ".geojson": "text", ".json": "text", ".xlsx": "xlsx",
+                  ".xlsm": "xlsx", ".gpkg": "sqlite", ".zip": "zip"}  # fmt: skip
+_KIND_NAMES = {"xlsx": "an Excel workbook (.xlsx)", "zip": "a zip file", "sqlite": "a GeoPackage (.gpkg)",
+               "text": "a text file (CSV or GeoJSON)"}  # fmt: skip
 
-    Raises
-    ------
-    ProviderFileError
-        When the file is too big, of an unknown type, or cannot be read at all.
-    """
-    path = Path(path)
+
+def _checked_record_path(path: Path, max_bytes: int) -> str:
+    if not path.exists():
+        raise ProviderFileError(f"{path.name}: file not found")
+    if path.is_dir():
+        raise ProviderFileError(f"{path.name}: is a folder, not a file")
     suffix = path.suffix.lower()
     if suffix not in RECORD_SUFFIXES:
         raise ProviderFileError(
@@ -245,22 +455,110 @@ def read_record_table(path: Path | str, *, max_bytes: int = MAX_RECORD_FILE_BYTE
         )
     if size == 0:
         raise ProviderFileError(f"{path.name}: the file is empty")
+    kind = _content_kind(path)
+    if kind != _EXPECTED_KIND[suffix]:
+        raise ProviderFileError(
+            f"{path.name}: the name says {_KIND_NAMES[_EXPECTED_KIND[suffix]]} but the file is {_KIND_NAMES[kind]}; "
+            "save it again in the format its name says (or rename it)"
+        )
+    return suffix
+
+
+def record_layers(path: Path | str) -> list[str]:
+    """The sheets (Excel) or layers (GeoPackage, shapefiles in a zip) of a records file that hold rows.
+
+    CSV and GeoJSON hold one table: ``[]``. When there are several, the user picks one
+    (``sheet`` in :func:`read_record_table`); none is ever dropped unseen.
+
+    Raises
+    ------
+    ProviderFileError
+        When the file cannot be opened.
+    """
+    path = Path(path)
+    suffix = _checked_record_path(path, MAX_RECORD_FILE_BYTES)
+    if suffix in (".xlsx", ".xlsm"):
+        return _excel_sheets(path)
+    if suffix == ".zip":
+        return zip_layers(path, ProviderFileError)
+    if suffix == ".gpkg":
+        return _gpkg_layers(path, ProviderFileError)
+    return []
+
+
+def read_record_table(
+    path: Path | str, *, max_bytes: int = MAX_RECORD_FILE_BYTES, sheet: str | None = None
+) -> pd.DataFrame:
+    """Read a council's records file into a table of raw cells.
+
+    CSV text encoding is detected, not guessed: UTF-8 (with or without a byte-order mark),
+    UTF-16 (Excel's "Unicode text"), else Windows-1252 (Excel's default "CSV" on Windows); any
+    line ending (Windows, Unix, old Mac CR-only). CSV cells are kept as text for the validator
+    to parse; Excel cells keep their types (dates stay dates), and a formula whose value was
+    never calculated (no cached value: saved by a program other than Excel) is kept as its
+    formula text, so the validator flags that row instead of reading a blank. Spatial files
+    (GeoJSON, GeoPackage, zipped shapefile) of points give ``easting``/``northing`` columns in
+    British National Grid.
+
+    Parameters
+    ----------
+    path
+        The file.
+    max_bytes
+        Size limit of the file itself (zips and workbooks are also limited unpacked).
+    sheet
+        The Excel sheet, GeoPackage layer or zipped shapefile to read, when there are several
+        (see :func:`record_layers`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per data row, in file order, columns as headed in the file.
+
+    Raises
+    ------
+    ProviderFileError
+        When the file is missing, too big (bytes, unpacked size, rows or columns), of an
+        unknown type or not what its name says, holds several sheets or layers and none was
+        chosen, or cannot be read at all.
+    """
+    path = Path(path)
+    suffix = _checked_record_path(path, max_bytes)
     if suffix in (".csv", ".txt"):
         return _read_csv_text(path)
     if suffix in (".xlsx", ".xlsm"):
-        try:
-            table = pd.read_excel(path, dtype=object, engine="openpyxl")
-        except Exception as exc:  # openpyxl raises many types for corrupt files
-            raise ProviderFileError(f"{path.name}: could not be read as an Excel workbook ({exc})") from exc
-        return table.astype(object).where(table.notna(), None)
+        return _read_excel(path, sheet)
     if suffix == ".zip":
-        gdf = read_zipped_shapefile(path, ProviderFileError)
+        gdf = read_zipped_shapefile(path, ProviderFileError, layer=sheet)
     else:
+        layer = _choose(path.name, _gpkg_layers(path, ProviderFileError), sheet, ProviderFileError,
+                        what="layer", option="--sheet") if suffix == ".gpkg" else None  # fmt: skip
         try:
-            gdf = gpd.read_file(path, engine="pyogrio")
+            gdf = gpd.read_file(path, engine="pyogrio", layer=layer)
         except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
-            raise ProviderFileError(f"{path.name}: could not be read ({exc})") from exc
+            raise ProviderFileError(f"{path.name}: could not be read ({_first_line(exc)})") from exc
     return _points_to_table(gdf, path.name)
+
+
+def _too_big(label: str, rows: int | None = None, columns: int | None = None) -> ProviderFileError:
+    if rows is not None:
+        return ProviderFileError(
+            f"{label}: over {MAX_RECORD_ROWS:,} rows; a provider list is far shorter; "
+            "check you exported the right sheet, or split the file"
+        )
+    return ProviderFileError(
+        f"{label}: {columns:,} columns is over the {MAX_RECORD_COLUMNS} limit; keep only the provider columns"
+    )
+
+
+def _gpkg_layers(path: Path, error: type[GapmapError]) -> list[str]:
+    try:
+        layers = pyogrio.list_layers(path)
+        counts = {str(name): pyogrio.read_info(path, layer=str(name))["features"] for name, _ in layers}
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise error(f"{path.name}: could not be read as a GeoPackage ({_first_line(exc)})") from exc
+    with_rows = [name for name, n in counts.items() if n]
+    return with_rows or list(counts)[:1]
 
 
 def _read_csv_text(path: Path) -> pd.DataFrame:
@@ -272,34 +570,114 @@ def _read_csv_text(path: Path) -> pd.DataFrame:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
             text = raw.decode("cp1252", errors="replace")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")  # Windows, Unix and old-Mac line endings
+    if text.count("\n") > MAX_RECORD_ROWS + 1:
+        raise _too_big(path.name, rows=text.count("\n"))
+    header = text.split("\n", 1)[0]
+    try:
+        sep = csv.Sniffer().sniff(text[:20_000], delimiters=",;\t|").delimiter
+    except csv.Error:
+        sep = ","
+    if header.count(sep) + 1 > MAX_RECORD_COLUMNS:
+        raise _too_big(path.name, columns=header.count(sep) + 1)
     import io as _io  # the stdlib module; this module is gapmap.io
 
     try:
         table = pd.read_csv(
-            _io.StringIO(text),
-            dtype=str,
-            keep_default_na=False,
-            skip_blank_lines=False,
-            sep=None,
-            engine="python",
+            _io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False, engine="c"
         )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise ProviderFileError(f"{path.name}: could not be read as CSV ({exc})") from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error) as exc:
+        raise ProviderFileError(f"{path.name}: could not be read as CSV ({_first_line(exc)})") from exc
     return table
 
 
+def _open_workbook(path: Path, *, formulas: bool) -> Any:
+    import openpyxl
+
+    check_zip(path, ProviderFileError, max_bytes=MAX_RECORD_UNPACKED_BYTES)
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=not formulas)
+    except Exception as exc:  # openpyxl raises many types for corrupt files
+        raise ProviderFileError(f"{path.name}: could not be read as an Excel workbook ({_first_line(exc)})") from exc
+
+
+def _excel_sheets(path: Path) -> list[str]:
+    wb = _open_workbook(path, formulas=False)
+    try:
+        names = [ws.title for ws in wb.worksheets if _has_rows(ws)]
+        return names or [wb.worksheets[0].title]
+    finally:
+        wb.close()
+
+
+def _has_rows(ws: Any) -> bool:
+    """A header and at least one data row with a value."""
+    rows = ws.iter_rows(min_row=1, max_row=50, values_only=True)
+    filled = sum(1 for row in rows if any(v is not None and str(v).strip() for v in row[:MAX_RECORD_COLUMNS]))
+    return filled >= 2
+
+
+def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
+    name = _choose(path.name, _excel_sheets(path), sheet, ProviderFileError, what="sheet", option="--sheet")
+    values, formulas = _open_workbook(path, formulas=False), _open_workbook(path, formulas=True)
+    try:
+        rows = []
+        cells = zip(values[name].iter_rows(values_only=True), formulas[name].iter_rows(values_only=True), strict=False)
+        for i, (vals, forms) in enumerate(cells):
+            if i > MAX_RECORD_ROWS:
+                raise _too_big(path.name, rows=i)
+            if len(vals) > MAX_RECORD_COLUMNS and any(v is not None for v in vals[MAX_RECORD_COLUMNS:]):
+                raise _too_big(path.name, columns=len(vals))
+            # A formula with no cached value reads as None: keep its text so the row is flagged.
+            rows.append(
+                [
+                    f if v is None and isinstance(f, str) and f.startswith("=") else v
+                    for v, f in zip(vals, forms, strict=False)
+                ]
+            )
+    finally:
+        values.close()
+        formulas.close()
+    if not rows:
+        raise ProviderFileError(f"{path.name}: the sheet {name!r} is empty")
+    width = max((max((k + 1 for k, v in enumerate(r) if v is not None), default=0) for r in rows), default=0)
+    header = [_header_name(v, k) for k, v in enumerate(list(rows[0]) + [None] * (width - len(rows[0])))][:width]
+    body = [list(r[:width]) + [None] * (width - len(r)) for r in rows[1:]]
+    table = pd.DataFrame(body, columns=_unique(header), dtype=object)
+    while len(table) and table.iloc[-1].isna().all():
+        table = table.iloc[:-1]  # trailing blank rows Excel keeps in the sheet's range
+    return table.astype(object).where(table.notna(), None)
+
+
+def _header_name(value: object, k: int) -> str:
+    text = "" if value is None else str(value).strip()
+    return text or f"column {k + 1}"
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        seen[n] = seen.get(n, 0) + 1
+        out.append(n if seen[n] == 1 else f"{n} ({seen[n]})")
+    return out
+
+
 def _points_to_table(gdf: gpd.GeoDataFrame, label: str) -> pd.DataFrame:
-    if gdf.crs is None:
-        raise ProviderFileError(f"{label}: no coordinate reference system; save it with one (EPSG:27700 or WGS84)")
+    if len(gdf) > MAX_RECORD_ROWS:
+        raise _too_big(label, rows=len(gdf))
+    if len(gdf.columns) > MAX_RECORD_COLUMNS:
+        raise _too_big(label, columns=len(gdf.columns))
     geom = gdf.geometry
     kinds = set(geom.geom_type.dropna())
     if not kinds <= {"Point"}:
         raise ProviderFileError(f"{label}: expected points, found {', '.join(sorted(kinds)) or 'no geometry'}")
+    check_file_crs(gdf, label, ProviderFileError)
     bng = geom.to_crs(BNG)
     table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).astype(object)
     table = table.drop(columns=[c for c in table.columns if str(c).lower() in ("easting", "northing")])
-    table["easting"] = [None if g is None or g.is_empty else round(g.x, 1) for g in bng]
-    table["northing"] = [None if g is None or g.is_empty else round(g.y, 1) for g in bng]
+    table["easting"] = pd.Series(bng.x.round(1).to_numpy(), index=table.index, dtype=object)
+    table["northing"] = pd.Series(bng.y.round(1).to_numpy(), index=table.index, dtype=object)
     return table.where(table.notna(), None)
 
 
@@ -315,38 +693,24 @@ def lookup_postcodes(paths: DataPaths, postcodes: list[str]) -> pd.DataFrame:
     )
 
 
-def write_atomic(path: Path | str, payload: bytes, *, mode: int = 0o644) -> None:
-    """Write ``payload`` to ``path`` all or nothing.
-
-    The bytes go to a temporary file in the same folder, are flushed to disk (fsync) and the
-    file is renamed over ``path``; on any failure the temporary file is removed, so a crash
-    never leaves half a file under the real name nor a stray copy beside it.
+def read_small_file(path: Path | str, *, max_bytes: int = 1_000_000) -> bytes:
+    """The bytes of a small settings file (e.g. a parameters TOML file).
 
     Raises
     ------
-    OutputError
-        When the folder cannot be made or written to.
+    EconomyParamError
+        When the file is missing, a folder, unreadable or larger than ``max_bytes`` (the
+        error names the file).
     """
-    import os
-
-    from gapmap.errors import OutputError
+    from gapmap.errors import EconomyParamError
 
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise EconomyParamError(str(path), f"file too big ({size:,} bytes; at most {max_bytes:,})")
+        return path.read_bytes()
+    except IsADirectoryError:
+        raise EconomyParamError(str(path), "is a folder, not a file") from None
     except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        raise EconomyParamError(str(path), f"cannot read: {exc.strerror or exc}") from None

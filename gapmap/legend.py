@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from branca.element import MacroElement
 from jinja2 import Template
 
+from gapmap.schema import KIND_LABELS
+
 ATTRIBUTION = (
     "Source: Office for National Statistics licensed under the Open Government Licence v.3.0.",
     "Contains OS data © Crown copyright and database right 2025.",
@@ -32,9 +34,6 @@ MAP_SOURCES = (
 
 KIND_COLOURS = {"micro_enterprise": "#1f78b4", "day_centre": "#33a02c", "other": "#6a3d9a"}
 """Marker colour per provider kind."""
-
-KIND_LABELS_SHORT = {"micro_enterprise": "Micro-enterprise", "day_centre": "Day centre", "other": "Other"}
-"""Short kind names for map tooltips and legends."""
 
 CLOSED_COLOUR = "#000000"
 
@@ -75,8 +74,7 @@ def legend_html(title: str, rows: Sequence[tuple[str, str]], note: str = "") -> 
 
 def provider_legend(kinds: Sequence[str], *, closed: bool) -> list[tuple[str, str]]:
     """Legend rows for provider markers (:func:`gapmap.maps.add_providers`)."""
-    labels = {"micro_enterprise": "Micro-enterprise", "day_centre": "Day centre", "other": "Other provider"}
-    rows = [(KIND_COLOURS[k], labels[k]) for k in kinds]
+    rows = [(KIND_COLOURS[k], KIND_LABELS[k]) for k in kinds]
     if closed:
         rows.append(("#ffffff", "Closed day centre (○, closure date on hover)"))
     return rows

@@ -28,13 +28,13 @@ from gapmap.legend import (  # noqa: F401 - ATTRIBUTION, MAP_SOURCES, provider_l
     ATTRIBUTION,
     CLOSED_COLOUR,
     KIND_COLOURS,
-    KIND_LABELS_SHORT,
     MAP_SOURCES,
     Legend,
     LegendStyle,
     legend_html,
     provider_legend,
 )
+from gapmap.schema import KIND_LABELS
 
 LEAFLET_DIR = PACKAGE_ROOT / "static" / "vendor" / "leaflet-1.9.4"
 STREAMLIT_ASSET_URL = "/app/static/vendor/leaflet-1.9.4"
@@ -271,9 +271,9 @@ def add_providers(
     m
         The map (or layer group) to draw on.
     providers
-        Active providers (any CRS) with ``kind``, ``capacity`` and ``name``.
+        Active providers (any CRS) with ``kind``, and ``capacity`` and ``name`` if they may be shown.
     closed
-        Closed providers with ``end_date``, drawn as hollow black rings.
+        Closed providers with ``end_date`` (or ``closed_on``), drawn as hollow black rings.
     show_names
         Show names in tooltips; off for privacy (sole traders' homes).
     label
@@ -286,13 +286,17 @@ def add_providers(
         wgs = frame.to_crs(WGS84)
         kinds = list(KIND_COLOURS)
         # A column that is the same for every marker travels once (a string, not a list).
-        labels: dict[str, list[str] | str] = {"Kind": [KIND_LABELS_SHORT.get(k, str(k)) for k in frame.kind]}
+        labels: dict[str, list[str] | str] = {"Kind": [KIND_LABELS.get(k, str(k)) for k in frame.kind]}
         if frame.kind.nunique() == 1:
             labels["Kind"] = labels["Kind"][0]
-        labels["Name"] = [str(n) for n in frame.name] if show_names else "(hidden for privacy)"
-        labels["Places"] = [Field("capacity", "").format(c) for c in frame.capacity]
+        # A public layer (gapmap.privacy.public_layer) has no name or capacity: nothing to show.
+        if show_names and "name" in frame:
+            labels["Name"] = [str(n) for n in frame.name]
+        if "capacity" in frame:
+            labels["Places"] = [Field("capacity", "").format(c) for c in frame.capacity]
         if closed_layer:
-            labels["Closed on"] = [d.strftime("%d %b %Y") for d in frame.end_date]
+            dates = pd.to_datetime(frame.get("closed_on", frame.get("end_date")))
+            labels["Closed on"] = [d.strftime("%d %b %Y") for d in dates]
         spec = {
             "name": f"{label} (closed)" if closed_layer else label,
             "lat": np.round(wgs.geometry.y.to_numpy(), 5).tolist(),

@@ -51,8 +51,14 @@ class CouncilData:
     boundaries: dict[str, gpd.GeoDataFrame]
 
     def outline(self) -> shapely.Geometry:
-        """The council's area (union of its wards), EPSG:27700."""
-        return shapely.coverage_union_all(self.boundaries["wards"].geometry.values)
+        """The council's area (union of its wards), EPSG:27700.
+
+        A general union, not ``coverage_union_all``: the generalised ONS wards of some
+        councils (Kent, Lancashire, Norfolk, ...) overlap slightly or touch at a point, which is
+        not a valid coverage and made GEOS fail with "found two shells". ``make_valid`` before
+        and after keeps the result a valid (Multi)Polygon.
+        """
+        return shapely.make_valid(shapely.union_all(shapely.make_valid(self.boundaries["wards"].geometry.values)))
 
 
 def load_council(query: str, *, paths: DataPaths | None = None) -> CouncilData:

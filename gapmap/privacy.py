@@ -1,74 +1,323 @@
 """Privacy for sole traders: their business address is often their home.
 
-Micro-provider locations are personal data. In any view shown to others they are either
-displaced by a stated distance in a direction derived from the provider's id (stable between
-runs, so a point does not jump about, but not the true place), or not drawn at all and only
-counted per area. Names are hidden with them.
+Micro-provider locations are personal data. Anything shown to a viewer or handed out shows
+them in one of two safe ways (see the README's threat model):
+
+- **counts** (the default): not drawn; counted per area, with 0, 1 and 2 all shown as
+  "fewer than 3" (:func:`suppress_counts`);
+- **displaced**: each drawn at a point moved a *random* distance (250 m to 2 km) in a
+  *random* direction, both drawn from an HMAC of a secret generated for this install and the
+  record's location (:func:`displace`), with no id, name or capacity (:func:`public_layer`).
+
+"exact" (true places and names) is for editors only; :func:`public_layer` refuses it.
+Day centres are public venues and stay where they are.
+
+The secret is a parameter here; :func:`load_or_create_secret` is the one function that reads
+or creates it on disk (``$GAPMAP_HOME/secret.key``, mode 0600).
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
+import secrets
+from datetime import date
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+
+from gapmap.errors import GapmapError
+from gapmap.providers import KINDS, active_at
 
 PRIVACY_MODES = {
-    "exact": "Exact locations, names shown (internal use only)",
-    "displaced": "Micro-providers moved by a set distance, names hidden",
-    "counts": "Micro-providers as counts per area only, names hidden",
+    "counts": "Micro-providers as counts per area (fewer than 3 not shown)",
+    "displaced": "Micro-providers moved a random 250 m–2 km, no names",
+    "exact": "Exact locations and names (editors only, internal use)",
 }
-DEFAULT_PRIVACY = "displaced"
-DEFAULT_DISPLACEMENT_M = 500.0
+SAFE_MODES = ("counts", "displaced")
+"""Modes whose output may reach a viewer or a hand-out."""
+DEFAULT_PRIVACY = "counts"
 PERSONAL_KINDS = ("micro_enterprise",)
 """Kinds whose locations are treated as personal data (sole traders' homes)."""
+MIN_DISPLACEMENT_M = 250.0
+MAX_DISPLACEMENT_M = 2000.0
+SMALL_COUNT = 3
+"""Counts below this are not shown."""
+FEWER_THAN = f"fewer than {SMALL_COUNT}"
+NOT_SHOWN = "not shown"
+PUBLIC_COLUMNS = ("kind", "status", "closed_on")
+"""The only attributes of the public provider layer (besides the point)."""
+SECRET_BYTES = 32
 
 
-def _angle(key: str, salt: str) -> float:
-    digest = hashlib.sha256(f"{salt}:{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64 * 2 * np.pi
+class PrivacyError(GapmapError, ValueError):
+    """An unknown privacy mode, or a request that would reveal personal data."""
 
 
-def displace(providers: gpd.GeoDataFrame, distance_m: float, *, salt: str = "gapmap") -> gpd.GeoDataFrame:
-    """Move each micro-provider exactly ``distance_m`` metres in a direction set by its id.
+class SecretError(GapmapError, OSError):
+    """The install's secret key cannot be read or created."""
 
-    Other kinds (day centres: public venues) stay where they are.
+
+def check_mode(mode: str) -> str:
+    """Return ``mode`` if it is one of :data:`PRIVACY_MODES`, else raise :class:`PrivacyError`."""
+    if mode not in PRIVACY_MODES:
+        raise PrivacyError(f"unknown privacy mode {mode!r}; choose one of {', '.join(PRIVACY_MODES)}")
+    return mode
+
+
+# --- The per-install secret -------------------------------------------------------------
+
+
+def load_or_create_secret(home: Path) -> bytes:
+    """The install's displacement secret: ``home/secret.key``, created on first use.
+
+    The key is :data:`SECRET_BYTES` random bytes from :func:`secrets.token_bytes`, written
+    with mode 0600 in a folder made 0700. Whoever holds it can undo the displacement, so it
+    must never leave the server (back it up with the registry, not with hand-outs).
+
+    Parameters
+    ----------
+    home
+        The gapmap data folder (``$GAPMAP_HOME``).
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    SecretError
+        If the file cannot be created or holds something other than a key.
+    """
+    path = Path(home) / "secret.key"
+    try:
+        if not path.exists():
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            # O_EXCL: two first runs at once keep one key, never overwrite each other.
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(secrets.token_bytes(SECRET_BYTES))
+        key = path.read_bytes()
+    except OSError as exc:
+        raise SecretError(f"cannot read or create the privacy key {path}: {exc.strerror or exc}") from exc
+    if len(key) < 16:
+        raise SecretError(f"the privacy key {path} is damaged (too short); restore it from a backup")
+    return key
+
+
+# --- Displacement ---------------------------------------------------------------------
+
+
+def _uniforms(key: bytes, x: float, y: float) -> tuple[float, float]:
+    """Two independent uniforms in [0, 1) from an HMAC of the record's location."""
+    message = f"{round(x)}:{round(y)}".encode()
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64, int.from_bytes(digest[8:16], "big") / 2**64
+
+
+def offsets(
+    x: np.ndarray,
+    y: np.ndarray,
+    secret: bytes,
+    *,
+    min_m: float = MIN_DISPLACEMENT_M,
+    max_m: float = MAX_DISPLACEMENT_M,
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Displacement vectors (metres) for points at ``x``, ``y``: a keyed random donut.
+
+    The distance is drawn uniformly *in area* over the ring between ``min_m`` and
+    ``max_m`` (:math:`r = \sqrt{r_0^2 + u (r_1^2 - r_0^2)}`) and the direction uniformly,
+    so that, seen from a displaced point, every place in the ring is equally likely to be the
+    home: an attacker's best guess is no better than picking one of the homes in about
+    :math:`\pi (r_1^2 - r_0^2)` ≈ 12.4 km² at random. The inner radius keeps the point off the
+    home's own street; a fixed distance (the old 500 m) would leave a thin ring that often
+    holds a single postcode. The outer radius is set by the attack test
+    (``tests/test_privacy.py``): on the Somerset sample, 2 km keeps the attacker's exact-postcode
+    hits near 2% (1 km gave about 6%).
+
+    The two uniforms come from an HMAC-SHA256 of the secret and the point rounded to the
+    metre, so the same home is always moved the same way: repeated views, re-imports with new
+    ids and other councils' files cannot be averaged back to it. Without the secret the
+    offsets are unpredictable; no public data (ids, row numbers, names) enters them.
+
+    Parameters
+    ----------
+    x, y
+        British National Grid coordinates.
+    secret
+        The install's key (:func:`load_or_create_secret`).
+    min_m, max_m
+        Inner and outer radius of the ring.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``dx``, ``dy``.
+
+    Examples
+    --------
+    >>> dx, dy = offsets(np.array([300000.0]), np.array([100000.0]), b"k" * 32)
+    >>> bool(250 <= float(np.hypot(dx, dy)[0]) <= 2000)
+    True
+    """
+    if not 0 <= min_m < max_m:
+        raise PrivacyError(f"need 0 <= min_m < max_m, got {min_m} and {max_m}")
+    if len(secret) < 16:
+        raise PrivacyError("the displacement secret must be at least 16 bytes")
+    u = np.array([_uniforms(secret, a, b) for a, b in zip(x, y, strict=True)]).reshape(-1, 2)
+    r = np.sqrt(min_m**2 + u[:, 0] * (max_m**2 - min_m**2))
+    theta = 2 * np.pi * u[:, 1]
+    return r * np.cos(theta), r * np.sin(theta)
+
+
+def _check_bng(providers: gpd.GeoDataFrame) -> None:
+    if providers.crs is None or providers.crs.to_epsg() != 27700:
+        raise PrivacyError("providers must be in British National Grid (EPSG:27700)")
+
+
+def displace(providers: gpd.GeoDataFrame, secret: bytes) -> gpd.GeoDataFrame:
+    """Move each micro-provider by its keyed random offset (see :func:`offsets`).
+
+    Other kinds (day centres: public venues) stay where they are. Every other column is kept,
+    so this is **not** safe to publish on its own: use :func:`public_layer` for that.
 
     Parameters
     ----------
     providers
-        Providers in EPSG:27700 with ``id`` and ``kind``.
-    distance_m
-        How far to move them.
-    salt
-        Mixed into the direction, so directions cannot be recomputed from ids alone.
+        Providers in EPSG:27700 with ``kind``.
+    secret
+        The install's key.
 
     Returns
     -------
     geopandas.GeoDataFrame
         A copy with moved points (and ``easting``/``northing`` updated when present).
     """
-    if providers.crs is None or providers.crs.to_epsg() != 27700:
-        raise ValueError("displace needs providers in British National Grid (EPSG:27700)")
+    _check_bng(providers)
     out = providers.copy()
+    x, y = out.geometry.x.to_numpy(), out.geometry.y.to_numpy()
     personal = out.kind.isin(PERSONAL_KINDS).to_numpy()
-    angles = np.array([_angle(str(i), salt) for i in out.id])
-    x = out.geometry.x.to_numpy() + np.where(personal, distance_m * np.cos(angles), 0.0)
-    y = out.geometry.y.to_numpy() + np.where(personal, distance_m * np.sin(angles), 0.0)
+    dx, dy = offsets(x[personal], y[personal], secret)
+    x, y = x.copy(), y.copy()
+    x[personal] += dx
+    y[personal] += dy
     out["geometry"] = gpd.points_from_xy(x, y, crs=out.crs)
     if "easting" in out:
         out["easting"], out["northing"] = x, y
     return out
 
 
-def for_display(
-    providers: gpd.GeoDataFrame, mode: str, *, distance_m: float = DEFAULT_DISPLACEMENT_M
+def public_layer(
+    providers: gpd.GeoDataFrame,
+    *,
+    mode: str,
+    secret: bytes,
+    as_at: date | pd.Timestamp,
+    kinds: tuple[str, ...] = KINDS,
 ) -> gpd.GeoDataFrame:
-    """The providers a map may draw under ``mode`` (see :data:`PRIVACY_MODES`)."""
-    if mode not in PRIVACY_MODES:
-        raise ValueError(f"unknown privacy mode {mode!r}; choose one of {', '.join(PRIVACY_MODES)}")
-    if mode == "exact":
+    """The provider points a viewer's map and every hand-out may hold.
+
+    Open providers of ``kinds`` on ``as_at`` (status ``open``) and day centres closed by then
+    (status ``closed``, with ``closed_on``). Micro-providers are moved (``displaced``) or left
+    out (``counts``); nothing else about them is kept: no id, name, capacity, dates or row
+    order (rows are sorted by kind and place, so the file order says nothing of the upload).
+
+    Parameters
+    ----------
+    providers
+        All of a council's providers (EPSG:27700) with ``kind``, ``start_date``, ``end_date``.
+    mode
+        ``"counts"`` or ``"displaced"``; ``"exact"`` raises.
+    secret
+        The install's key.
+    as_at
+        The date the map shows.
+    kinds
+        Kinds of open provider to include.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns :data:`PUBLIC_COLUMNS` and ``geometry`` (EPSG:27700).
+
+    Raises
+    ------
+    PrivacyError
+        For ``"exact"`` or an unknown mode.
+    """
+    if check_mode(mode) not in SAFE_MODES:
+        raise PrivacyError("exact locations are never part of the public layer; choose counts or displaced")
+    _check_bng(providers)
+    when = pd.Timestamp(as_at)
+    is_open = active_at(providers, when) & providers.kind.isin(kinds)
+    is_closed = (providers.kind == "day_centre") & providers.end_date.notna() & (providers.end_date <= when)
+    if mode == "counts":
+        is_open &= ~providers.kind.isin(PERSONAL_KINDS)
+    chosen = providers[is_open | is_closed]
+    moved = displace(chosen[["kind", "end_date", chosen.geometry.name]], secret)
+    status = np.where(is_open[chosen.index], "open", "closed")
+    closed_on = [d.date().isoformat() if s == "closed" else None for d, s in zip(moved.end_date, status, strict=True)]
+    out = gpd.GeoDataFrame(
+        {"kind": moved.kind.to_numpy(), "status": status, "closed_on": closed_on},
+        geometry=moved.geometry.to_numpy(),
+        crs=providers.crs,
+    )
+    out = out.assign(_x=out.geometry.x, _y=out.geometry.y).sort_values(["kind", "status", "_x", "_y"])
+    return out.drop(columns=["_x", "_y"]).reset_index(drop=True)
+
+
+# --- Counts ---------------------------------------------------------------------------
+
+
+def suppress_counts(counts: pd.Series) -> pd.Series:
+    """Counts as text for a viewer: 0, 1 and 2 all read "fewer than 3".
+
+    Zero is suppressed too, so a reader cannot tell an empty area from one with a single
+    sole trader. If exactly one area falls below the threshold while the total is published,
+    total minus the shown counts would give its value away, so the smallest other count is
+    also withheld ("not shown").
+
+    Parameters
+    ----------
+    counts
+        Whole-number counts per area (any index).
+
+    Returns
+    -------
+    pandas.Series
+        Text, same index.
+
+    Examples
+    --------
+    >>> suppress_counts(pd.Series([0, 1, 2, 3, 12])).tolist()
+    ['fewer than 3', 'fewer than 3', 'fewer than 3', '3', '12']
+    >>> suppress_counts(pd.Series([1, 4, 9])).tolist()
+    ['fewer than 3', 'not shown', '9']
+    """
+    values = counts.fillna(0).round().astype(int)
+    small = values < SMALL_COUNT
+    out = values.map(lambda v: f"{v:,}").where(~small, FEWER_THAN)
+    if small.sum() == 1 and (~small).any():
+        out[values[~small].idxmin()] = NOT_SHOWN
+    return out.astype(object)
+
+
+def for_display(providers: gpd.GeoDataFrame, mode: str, *, secret: bytes) -> gpd.GeoDataFrame:
+    """All providers (any dates) as an editor's preview map may draw them under ``mode``.
+
+    ``exact`` returns the input; ``displaced`` moves micro-providers (:func:`displace`);
+    ``counts`` leaves them out. Other columns are kept: for editors' screens only. Viewers and
+    hand-outs get :func:`public_layer`.
+    """
+    if check_mode(mode) == "exact":
         return providers
     if mode == "displaced":
-        return displace(providers, distance_m)
+        return displace(providers, secret)
     return providers[~providers.kind.isin(PERSONAL_KINDS)]

@@ -8,8 +8,10 @@ import pandas as pd
 import shapely
 
 from gapmap import io
+from gapmap.cells import normalise_postcode
 from gapmap.config import DataPaths
-from gapmap.providers import ValidationResult, map_columns, normalise_postcode, validate_providers
+from gapmap.schema import map_columns
+from gapmap.validate import ValidationResult, validate_providers
 
 RECORD_KINDS = {
     "providers": ("micro_enterprise", False),
@@ -27,6 +29,7 @@ def load_providers(
     overrides: dict[str, str] | None = None,
     paths: DataPaths | None = None,
     kind: str = "providers",
+    sheet: str | None = None,
 ) -> ValidationResult:
     """Read and validate a provider file (CSV, Excel, GeoJSON, GeoPackage, zipped shapefile).
 
@@ -42,6 +45,9 @@ def load_providers(
         Data location (for the offline postcode table).
     kind
         What the file holds (:data:`RECORD_KINDS`).
+    sheet
+        Excel sheet or GeoPackage / zip layer, when the file holds several
+        (:func:`gapmap.io.record_layers`).
 
     Returns
     -------
@@ -52,7 +58,9 @@ def load_providers(
     ProviderFileError
         When the file cannot be used at all.
     """
-    return check_table(io.read_record_table(path), outline=outline, overrides=overrides, paths=paths, kind=kind)
+    return check_table(
+        io.read_record_table(path, sheet=sheet), outline=outline, overrides=overrides, paths=paths, kind=kind
+    )
 
 
 def check_table(

@@ -1,12 +1,21 @@
-"""The provider registry: the council's accepted records, kept between sessions.
+"""The provider registry: the councils' accepted records, kept between sessions.
 
-The registry is one GeoPackage (SQLite) file in a user data folder, with a ``providers`` layer
-(EPSG:27700 points, one row per provider per council) and an ``imports`` table recording who
-imported which file when. :func:`save` writes a complete new file beside the old one and then
-renames it over the old one, so a crash mid-write leaves the previous registry intact, and
-an exclusive lock stops two writers interleaving.
+Two backends share one small interface (:class:`RegistryBackend`), chosen by
+:func:`open_registry` from ``GAPMAP_REGISTRY`` (a file path or a ``postgresql://`` URL):
 
-The functions here that change records (:func:`merge_import`, :func:`apply_edits`) are pure:
+- :class:`Registry` (the embedded default): one GeoPackage file in a private (0700) user data
+  folder, with a ``providers`` layer (EPSG:27700 points, one row per provider per council) and
+  an ``imports`` table recording who imported which file when;
+- :class:`gapmap.registry_postgres.PostgresRegistry`: the same tables in PostgreSQL + PostGIS,
+  for a team sharing one registry.
+
+Every change is a read-modify-write inside :func:`transaction` (or :func:`update`): the
+backend takes its lock (a ``filelock`` lock file, or a PostgreSQL advisory lock), reads the
+current records, lets the caller change them, keeps the previous state as a version and
+writes the new one (GeoPackage: a complete new file, fsynced and renamed over the old one).
+Two imports at once therefore both land, and any change can be undone with :func:`restore`.
+
+The functions here that compute changes (:func:`merge_import`, :func:`apply_edits`) are pure:
 they take frames and return new frames.
 """
 
@@ -14,21 +23,53 @@ from __future__ import annotations
 
 import contextlib
 import getpass
+import json
 import os
-import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
+import filelock
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
 
+from gapmap import io
 from gapmap.config import BNG
-from gapmap.errors import GapmapError
-from gapmap.providers import ACCEPTED_COLUMNS, FIELDS, ValidationResult, validate_providers
+from gapmap.errors import GapmapError, RegistryConflictError, RegistryError, ReplaceRefusedError
+from gapmap.schema import ACCEPTED_COLUMNS, FIELDS
+from gapmap.validate import ValidationResult, validate_providers
+
+__all__ = [
+    "EDITABLE",
+    "IMPORT_COLUMNS",
+    "REGISTRY_COLUMNS",
+    "Registry",
+    "RegistryBackend",
+    "RegistryConflictError",
+    "RegistryError",
+    "ReplaceRefusedError",
+    "Transaction",
+    "Version",
+    "apply_edits",
+    "council_records",
+    "current_user",
+    "editable_table",
+    "empty_records",
+    "import_result",
+    "load",
+    "log_import",
+    "merge_import",
+    "open_registry",
+    "restore",
+    "save",
+    "transaction",
+    "update",
+    "versions",
+]
 
 REGISTRY_COLUMNS = (
     "council_code",
@@ -45,30 +86,11 @@ REGISTRY_COLUMNS = (
 IMPORT_COLUMNS = ("council_code", "source_file", "imported_by", "imported_at", "mode", "accepted", "rejected")
 EDITABLE = tuple(f for f in FIELDS if f not in ("lat", "lon"))
 """Columns the app's editor shows: the file fields, located by postcode or easting/northing."""
-
-
-class RegistryError(GapmapError, RuntimeError):
-    """The registry file cannot be read or written."""
-
-
-@dataclass(frozen=True)
-class Registry:
-    """Location of the registry file.
-
-    Attributes
-    ----------
-    path
-        The GeoPackage. Defaults to ``$GAPMAP_HOME/registry.gpkg``, where ``GAPMAP_HOME``
-        defaults to ``~/.local/share/gapmap``.
-    """
-
-    path: Path
-
-    @classmethod
-    def default(cls) -> Registry:
-        """The registry in the user data folder (``GAPMAP_HOME`` overrides the folder)."""
-        home = os.environ.get("GAPMAP_HOME") or Path.home() / ".local" / "share" / "gapmap"
-        return cls(Path(home) / "registry.gpkg")
+DEFAULT_KEEP = 20
+"""Previous versions kept (each change keeps the state before it)."""
+LOCK_TIMEOUT_S = 60.0
+"""How long a change waits for another one to finish before giving up."""
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 def current_user() -> str:
@@ -91,18 +113,6 @@ def empty_records() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=BNG), crs=BNG)
 
 
-def load(registry: Registry) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """Read all records and the import log (empty ones if the file does not exist yet)."""
-    if not registry.path.exists():
-        return empty_records(), _typed_log(pd.DataFrame(columns=list(IMPORT_COLUMNS)))
-    try:
-        records = gpd.read_file(registry.path, layer="providers", engine="pyogrio")
-        log = pyogrio.read_dataframe(registry.path, layer="imports")
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise RegistryError(f"the registry {registry.path} could not be read ({exc})") from exc
-    return _typed(records), _typed_log(log)
-
-
 def _typed(records: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out = records.copy()
     for c in ("start_date", "end_date", "imported_at", "updated_at"):
@@ -121,45 +131,6 @@ def council_records(records: gpd.GeoDataFrame, council_code: str) -> gpd.GeoData
     return records[records.council_code == council_code].reset_index(drop=True)
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    lock = path.with_suffix(path.suffix + ".lock")
-    with open(lock, "w") as fh:
-        try:
-            import fcntl
-
-            fcntl.flock(fh, fcntl.LOCK_EX)
-        except ImportError:  # pragma: no cover - Windows: no advisory locks, single user
-            pass
-        yield
-
-
-def save(registry: Registry, records: gpd.GeoDataFrame, log: pd.DataFrame) -> None:
-    """Write the whole registry atomically: a new file, then a rename over the old one.
-
-    Raises
-    ------
-    RegistryError
-        If writing fails; the previous registry is left exactly as it was.
-    """
-    path = registry.path
-    with _locked(path):
-        fd, tmp_name = tempfile.mkstemp(prefix=".registry-", suffix=".gpkg", dir=path.parent)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        tmp.unlink()
-        try:
-            frame = records[list(REGISTRY_COLUMNS) + [records.geometry.name]].copy()
-            _write_layers(tmp, frame, log)
-            os.replace(tmp, path)
-        except Exception as exc:
-            tmp.unlink(missing_ok=True)
-            if isinstance(exc, RegistryError):
-                raise
-            raise RegistryError(f"could not save the registry ({exc}); the previous copy is unchanged") from exc
-
-
 def _typed_log(log: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(log, columns=list(IMPORT_COLUMNS))
     for c in ("accepted", "rejected"):
@@ -169,9 +140,443 @@ def _typed_log(log: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _read_gpkg(path: Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    try:
+        records = gpd.read_file(path, layer="providers", engine="pyogrio")
+        log = pyogrio.read_dataframe(path, layer="imports")
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
+        raise RegistryError(f"the registry {path} could not be read ({exc})") from exc
+    return _typed(records), _typed_log(log)
+
+
+def _registry_frame(records: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return records[list(REGISTRY_COLUMNS) + [records.geometry.name]].copy()
+
+
+def _counts(records: pd.DataFrame) -> dict[str, int]:
+    return {str(k): int(v) for k, v in records.council_code.value_counts().sort_index().items()}
+
+
 def _write_layers(path: Path, records: gpd.GeoDataFrame, log: pd.DataFrame) -> None:
     records.to_file(path, layer="providers", engine="pyogrio")
     pyogrio.write_dataframe(_typed_log(log), path, layer="imports")
+
+
+@dataclass(frozen=True)
+class Version:
+    """One kept state of the registry: what it held before a change.
+
+    Attributes
+    ----------
+    id
+        Identifier to pass to :func:`restore`.
+    saved_at
+        When the change that replaced this state was made (UTC, naive).
+    by, note
+        Who made that change and what it was (e.g. ``"import replace E06000066 (list.csv)"``).
+    counts
+        Providers per council code in this state.
+    """
+
+    id: str
+    saved_at: pd.Timestamp
+    by: str
+    note: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        """Providers in this state, all councils."""
+        return sum(self.counts.values())
+
+
+class Transaction:
+    """The registry's contents during one locked change; assign ``records`` / ``log`` to change them.
+
+    Attributes
+    ----------
+    records, log
+        The current records and import log, read under the lock. Replace them with new
+        frames (never change them in place); nothing is written unless one was replaced.
+    by, note
+        Who is changing the registry and what the change is (kept with the previous version).
+    """
+
+    def __init__(self, records: gpd.GeoDataFrame, log: pd.DataFrame, *, by: str, note: str) -> None:
+        self.records = records
+        self.log = log
+        self.by = by
+        self.note = note
+        self._initial = (records, log)
+
+    @property
+    def changed(self) -> bool:
+        """Whether the records or the log were replaced."""
+        return self.records is not self._initial[0] or self.log is not self._initial[1]
+
+    @property
+    def previous(self) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+        """The contents read when the transaction started."""
+        return self._initial
+
+
+@runtime_checkable
+class RegistryBackend(Protocol):
+    """What every registry backend provides (GeoPackage file, PostgreSQL)."""
+
+    @property
+    def location(self) -> str:
+        """Where the registry is, for people (no password)."""
+        ...
+
+    def load(self) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+        """All records and the import log (empty ones before the first save)."""
+        ...
+
+    def token(self) -> str:
+        """A value that changes whenever the registry is written (for caches and conflict checks)."""
+        ...
+
+    def transaction(self, *, by: str, note: str) -> contextlib.AbstractContextManager[Transaction]:
+        """Lock, read, let the caller change the contents, keep the previous version, write."""
+        ...
+
+    def versions(self) -> list[Version]:
+        """Kept previous versions, newest first."""
+        ...
+
+    def read_version(self, version_id: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+        """The records and log of one kept version."""
+        ...
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The GeoPackage registry file (the embedded default backend).
+
+    Attributes
+    ----------
+    path
+        The GeoPackage. Defaults to ``$GAPMAP_HOME/registry.gpkg``, where ``GAPMAP_HOME``
+        defaults to ``~/.local/share/gapmap``. Previous versions are kept in
+        ``versions/`` beside it, the lock in ``registry.gpkg.lock``; files are 0600.
+    keep
+        How many previous versions to keep.
+    timeout_s
+        How long to wait for another change to finish.
+    """
+
+    path: Path
+    keep: int = DEFAULT_KEEP
+    timeout_s: float = LOCK_TIMEOUT_S
+
+    @classmethod
+    def default(cls) -> Registry:
+        """The registry in the user data folder (``GAPMAP_HOME`` overrides the folder)."""
+        home = os.environ.get("GAPMAP_HOME") or Path.home() / ".local" / "share" / "gapmap"
+        return cls(Path(home) / "registry.gpkg")
+
+    @property
+    def location(self) -> str:
+        """The file's path."""
+        return str(self.path)
+
+    @property
+    def versions_dir(self) -> Path:
+        """Folder of kept previous versions."""
+        return self.path.parent / "versions"
+
+    def load(self) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+        """Read all records and the import log (empty ones if the file does not exist yet)."""
+        if not self.path.exists():
+            return empty_records(), _typed_log(pd.DataFrame(columns=list(IMPORT_COLUMNS)))
+        return _read_gpkg(self.path)
+
+    def token(self) -> str:
+        """The file's modification time and size (a rename always changes the first)."""
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return "none"
+        return f"{st.st_mtime_ns}-{st.st_size}-{st.st_ino}"
+
+    @contextlib.contextmanager
+    def transaction(self, *, by: str, note: str) -> Iterator[Transaction]:
+        """Lock the file, read it, let the caller change it, keep the old file as a version, write.
+
+        Raises
+        ------
+        RegistryError
+            When the lock cannot be had within ``timeout_s``, or the file or its folder is
+            read-only, or writing fails (the previous registry is then left exactly as it was).
+        """
+        if self.path.exists() and not os.access(self.path, os.W_OK):
+            raise RegistryError(f"the registry {self.path} is read-only; nothing was changed")
+        try:
+            io.private_folder(self.path.parent)
+        except GapmapError as exc:
+            raise RegistryError(str(exc)) from exc
+        lock = filelock.FileLock(
+            self.path.with_name(self.path.name + ".lock"), timeout=self.timeout_s, mode=io.FILE_MODE, thread_local=False
+        )
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise RegistryError(
+                f"the registry {self.path} is busy (another change has held it for over {self.timeout_s:g} s); "
+                "try again in a moment"
+            ) from None
+        except OSError as exc:
+            raise RegistryError(
+                f"cannot lock the registry {self.path} ({exc.strerror or exc}); nothing was changed"
+            ) from exc
+        try:
+            io.remove_stale_temps(self.path.parent)
+            tx = Transaction(*self.load(), by=by, note=note)
+            yield tx
+            if tx.changed:
+                vid = self._keep_version(tx)
+                try:
+                    self._write(tx.records, tx.log)
+                except RegistryError:
+                    self._drop_version(vid)
+                    raise
+        finally:
+            lock.release()
+
+    def _write(self, records: gpd.GeoDataFrame, log: pd.DataFrame) -> None:
+        try:
+            with io.atomic_path(self.path) as tmp:
+                _write_layers(tmp, _registry_frame(records), log)
+        except RegistryError:
+            raise
+        except Exception as exc:
+            raise RegistryError(f"could not save the registry ({exc}); the previous copy is unchanged") from exc
+
+    def _drop_version(self, vid: str) -> None:
+        for suffix in (".gpkg", ".json"):
+            (self.versions_dir / f"{vid}{suffix}").unlink(missing_ok=True)
+
+    def _keep_version(self, tx: Transaction) -> str:
+        """Keep the state before ``tx`` as ``versions/registry-<UTC time>.gpkg`` with a JSON note."""
+        folder = io.private_folder(self.versions_dir)
+        stamp = datetime.now(UTC).replace(tzinfo=None)
+        vid = f"registry-{stamp:%Y%m%dT%H%M%S%f}"
+        target = folder / f"{vid}.gpkg"
+        records, log = tx.previous
+        try:
+            if self.path.exists():
+                # A hard link keeps the old file's bytes under a second name, with no copy; the
+                # new registry is a new file renamed over the old name, so the link is untouched.
+                try:
+                    os.link(self.path, target)
+                except OSError:
+                    with io.atomic_path(target) as tmp:
+                        tmp.write_bytes(self.path.read_bytes())
+            else:
+                with io.atomic_path(target) as tmp:
+                    _write_layers(tmp, _registry_frame(records), log)
+            meta = {"saved_at": stamp.isoformat(), "by": tx.by, "note": tx.note, "counts": _counts(records)}
+            io.write_atomic(folder / f"{vid}.json", json.dumps(meta).encode("utf-8"))
+        except (OSError, GapmapError) as exc:
+            raise RegistryError(f"could not keep the previous version ({exc}); nothing was changed") from exc
+        for old in self._version_ids()[self.keep :]:
+            self._drop_version(old)
+        return vid
+
+    def _version_ids(self) -> list[str]:
+        if not self.versions_dir.exists():
+            return []
+        return sorted((p.stem for p in self.versions_dir.glob("registry-*.json")), reverse=True)
+
+    def versions(self) -> list[Version]:
+        """Kept previous versions, newest first."""
+        out = []
+        for vid in self._version_ids():
+            try:
+                meta = json.loads((self.versions_dir / f"{vid}.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            out.append(
+                Version(
+                    vid,
+                    pd.Timestamp(meta.get("saved_at")),
+                    str(meta.get("by", "")),
+                    str(meta.get("note", "")),
+                    {str(k): int(v) for k, v in meta.get("counts", {}).items()},
+                )
+            )
+        return out
+
+    def read_version(self, version_id: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+        """The records and log of one kept version.
+
+        Raises
+        ------
+        RegistryError
+            When there is no such version.
+        """
+        if version_id not in self._version_ids():
+            raise RegistryError(f"no kept version {version_id!r}; see the list of versions")
+        return _read_gpkg(self.versions_dir / f"{version_id}.gpkg")
+
+
+def open_registry(target: str | os.PathLike[str] | None = None) -> RegistryBackend:
+    """The registry to use: ``target``, else ``$GAPMAP_REGISTRY``, else the default file.
+
+    Parameters
+    ----------
+    target
+        A GeoPackage path, or a ``postgresql://user:password@host:port/database`` URL
+        (PostgreSQL with PostGIS; add ``?options=-csearch_path%3Dschema,public`` to use a schema).
+
+    Examples
+    --------
+    >>> open_registry("/tmp/x/registry.gpkg").location
+    '/tmp/x/registry.gpkg'
+    """
+    value = target if target is not None else os.environ.get("GAPMAP_REGISTRY") or None
+    if value is None:
+        return Registry.default()
+    text = os.fspath(value)
+    if text.startswith(POSTGRES_SCHEMES):
+        from gapmap.registry_postgres import PostgresRegistry
+
+        return PostgresRegistry(text)
+    return Registry(Path(text).expanduser())
+
+
+def load(registry: RegistryBackend) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Read all records and the import log (empty ones if nothing was saved yet)."""
+    return registry.load()
+
+
+def transaction(
+    registry: RegistryBackend, *, by: str | None = None, note: str = "change", expect: str | None = None
+) -> contextlib.AbstractContextManager[Transaction]:
+    """One locked read-modify-write of the registry.
+
+    Parameters
+    ----------
+    registry
+        The backend.
+    by
+        Who is making the change (default: the operating-system user).
+    note
+        What the change is, kept with the previous version.
+    expect
+        The :meth:`RegistryBackend.token` the change was prepared against (e.g. when the page
+        showing the editor was drawn). If the registry was written since, the change is refused
+        with :class:`RegistryConflictError` instead of overwriting someone else's work.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> reg = Registry(Path(tempfile.mkdtemp()) / "registry.gpkg")
+    >>> with transaction(reg, by="Ann", note="clear") as tx:
+    ...     tx.records = tx.records.iloc[:0]
+    >>> [v.note for v in versions(reg)]
+    ['clear']
+    """
+    return _checked(registry, by=by or current_user(), note=note, expect=expect)
+
+
+@contextlib.contextmanager
+def _checked(registry: RegistryBackend, *, by: str, note: str, expect: str | None) -> Iterator[Transaction]:
+    with registry.transaction(by=by, note=note) as tx:
+        if expect is not None and registry.token() != expect:
+            raise RegistryConflictError(
+                f"someone else saved the registry ({registry.location}) after you opened it; "
+                "nothing was changed: reload the page and make your change again"
+            )
+        yield tx
+
+
+def update(
+    registry: RegistryBackend,
+    change: Callable[[gpd.GeoDataFrame, pd.DataFrame], tuple[gpd.GeoDataFrame, pd.DataFrame]],
+    *,
+    by: str | None = None,
+    note: str = "change",
+    expect: str | None = None,
+) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """Apply ``change(records, log) -> (records, log)`` under the lock and save; returns the new contents."""
+    with transaction(registry, by=by, note=note, expect=expect) as tx:
+        tx.records, tx.log = change(tx.records, tx.log)
+        return tx.records, tx.log
+
+
+def save(registry: RegistryBackend, records: gpd.GeoDataFrame, log: pd.DataFrame, *, by: str | None = None) -> None:
+    """Overwrite the whole registry with ``records`` and ``log`` (keeping the previous version).
+
+    Prefer :func:`update` or :func:`import_result`: they apply the change to the records as
+    they are when the lock is taken, so no one else's concurrent change is lost.
+    """
+    with transaction(registry, by=by, note="save") as tx:
+        tx.records, tx.log = records, log
+
+
+def versions(registry: RegistryBackend) -> list[Version]:
+    """Kept previous versions of the registry, newest first."""
+    return registry.versions()
+
+
+def restore(registry: RegistryBackend, version_id: str, *, by: str | None = None) -> None:
+    """Put back a kept version (the state it replaces is kept as a version in turn, so this can be undone)."""
+    with transaction(registry, by=by, note=f"restore {version_id}") as tx:
+        tx.records, tx.log = registry.read_version(version_id)
+
+
+def refuse_bad_replace(result: ValidationResult, *, mode: str, force: bool = False) -> None:
+    """Raise :class:`ReplaceRefusedError` for a replace whose file has more rejected than accepted rows.
+
+    A mostly-bad file (wrong sheet, shifted columns) would otherwise throw the council's good
+    records away; ``force`` says the user means it.
+    """
+    n_ok, n_bad = len(result.accepted), len(result.rejected)
+    if mode == "replace" and not force and n_bad > n_ok:
+        raise ReplaceRefusedError(
+            f"refusing to replace the council's records with a file where {n_bad} rows were rejected and "
+            f"only {n_ok} accepted; fix the file, use --mode update, or add --force to replace anyway"
+        )
+
+
+def import_result(
+    registry: RegistryBackend,
+    result: ValidationResult,
+    *,
+    council_code: str,
+    source_file: str,
+    by: str | None = None,
+    mode: str = "replace",
+    force: bool = False,
+    now: datetime | None = None,
+) -> int:
+    """Save a validated file's accepted rows for one council, under the lock.
+
+    Returns
+    -------
+    int
+        The council's number of providers after the import.
+
+    Raises
+    ------
+    ReplaceRefusedError
+        For a ``replace`` with more rejected than accepted rows, unless ``force``.
+    RegistryError
+        When the registry cannot be written.
+    """
+    refuse_bad_replace(result, mode=mode, force=force)
+    who = by or current_user()
+    note = f"import {mode} {council_code} ({source_file})"
+    with transaction(registry, by=who, note=note) as tx:
+        tx.records = merge_import(
+            tx.records, result, council_code=council_code, source_file=source_file, by=who, mode=mode, now=now
+        )
+        tx.log = log_import(
+            tx.log, council_code=council_code, source_file=source_file, by=who, mode=mode, result=result, now=now
+        )
+        return int((tx.records.council_code == council_code).sum())
 
 
 def merge_import(
@@ -191,7 +596,7 @@ def merge_import(
     records
         All current records (every council).
     result
-        Output of :func:`gapmap.providers.validate_providers`.
+        Output of :func:`gapmap.validate.validate_providers`.
     council_code
         The council the file belongs to.
     source_file, by

@@ -12,27 +12,42 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from gapmap import io, registry
+from gapmap import auth, io, privacy, registry
 from gapmap.analysis import MAX_RADIUS_KM, Analysis, AnalysisRequest, analyse, build_costs, zones_for
 from gapmap.config import PACKAGE_ROOT, DataPaths
+from gapmap.costs import within
 from gapmap.errors import GapmapError
 from gapmap.gaps import supply_at
 from gapmap.geometry_cache import DisplayGeometry, display_geometry, publish
 from gapmap.maps import ATTRIBUTION
 from gapmap.population import CouncilData, load_council, population_by_area
-from gapmap.privacy import DEFAULT_DISPLACEMENT_M, DEFAULT_PRIVACY, PRIVACY_MODES
+from gapmap.privacy import DEFAULT_PRIVACY, PRIVACY_MODES, SAFE_MODES
 from gapmap.records import load_providers
 
 DEFAULT_COUNCIL = "E06000066"  # Somerset: the worked example in the README
 
 
 ROUTER_RAN = "_gapmap_router"
-"""Session-state marker app.py sets before it runs a page."""
+"""Session-state marker app.py sets while it runs a page (set at its top, removed at its end)."""
+SESSION_STARTED = "_gapmap_session"
 
 
-def mark_router() -> None:
-    """Called by app.py on every run, before the page: this run goes through the router."""
+def mark_router() -> bool:
+    """Called by app.py on every run, before the page: this run goes through the router.
+
+    Returns True on the session's first run, which app.py reruns once its navigation is set
+    (on a fresh server that first run is Streamlit's legacy ``pages/`` mode; see
+    :func:`ensure_router`).
+    """
+    first = not st.session_state.get(SESSION_STARTED)
+    st.session_state[SESSION_STARTED] = True
     st.session_state[ROUTER_RAN] = True
+    return first
+
+
+def unmark_router() -> None:
+    """Called by app.py when its run ends (however it ends): the next run must set it again."""
+    st.session_state.pop(ROUTER_RAN, None)
 
 
 def ensure_router() -> None:
@@ -205,6 +220,12 @@ def cost_table(code: str, source_key: str, supply_key: str, circuity: float, _su
     return build_costs(council_data(code), _supply, circuity=circuity, max_km=MAX_RADIUS_KM)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def costs_within(code: str, source_key: str, supply_key: str, circuity: float, radius_km: float, _supply):
+    """The cached cost table cut at one radius (each postcode's nearest provider kept)."""
+    return within(cost_table(code, source_key, supply_key, circuity, _supply), radius_km)
+
+
 @st.cache_resource(show_spinner="Adding up by area…", max_entries=24)
 def zones(code: str, level: str, hex_size_m: float, areas_digest: str | None, _areas: gpd.GeoDataFrame | None = None):
     """The areas of one level and their population (independent of the providers)."""
@@ -223,7 +244,7 @@ def analysis(
     """The one analysis every page reads (cost table and zones come from their own caches)."""
     supply = supply_at(_providers, request.params)
     supply_key = digest(",".join(map(str, supply.index)).encode())
-    costs = cost_table(code, source_key, supply_key, request.circuity, supply)
+    costs = costs_within(code, source_key, supply_key, request.circuity, request.radius_km, supply)
     z = zones(code, request.level, request.hex_size_m, areas_digest, _areas)
     return analyse(council_data(code), _providers, request, costs=costs, zones=z)
 
@@ -266,21 +287,196 @@ def council_bounds(code: str) -> tuple[float, float, float, float]:
 
 
 def privacy_setting() -> str:
-    """The session's privacy mode for micro-provider locations (sidebar)."""
-    return st.session_state.get("privacy", DEFAULT_PRIVACY)
+    """The session's privacy mode, enforced from the signed-in role (never from the widget alone).
+
+    A viewer whose session state claims "exact" (a stale value, a crafted request) gets the
+    default, aggregated view.
+    """
+    mode = st.session_state.get("privacy", DEFAULT_PRIVACY)
+    return mode if mode in allowed_privacy_modes() else DEFAULT_PRIVACY
+
+
+def allowed_privacy_modes() -> list[str]:
+    """The privacy modes the signed-in role may choose (exact for editors and admins only)."""
+    return [m for m in PRIVACY_MODES if m in SAFE_MODES or auth.can(current_session().role, "exact")]
 
 
 def privacy_picker() -> None:
-    """Sidebar control for how micro-providers are shown."""
+    """Sidebar control for how micro-providers are shown (safe modes only, for viewers)."""
+    options = allowed_privacy_modes()
+    if st.session_state.get("privacy") not in options:
+        st.session_state["privacy"] = DEFAULT_PRIVACY
     st.radio(
         "Micro-provider locations",
-        list(PRIVACY_MODES),
+        options,
         format_func=PRIVACY_MODES.get,
         key="privacy",
-        index=list(PRIVACY_MODES).index(DEFAULT_PRIVACY),
-        help="Sole traders often work from home, so their locations are personal data. Keep them "
-        f"moved ({DEFAULT_DISPLACEMENT_M:.0f} m) or counted per area in anything you show or hand out.",
+        help="Sole traders often work from home, so their locations are personal data. Counts per area "
+        "(fewer than 3 not shown) or points moved a random distance are safe to show and hand out.",
     )
+
+
+@st.cache_resource(show_spinner=False)
+def _install_secret(home: str) -> bytes:
+    return privacy.load_or_create_secret(Path(home))
+
+
+def install_secret() -> bytes:
+    """This install's displacement key ($GAPMAP_HOME/secret.key, created on first use)."""
+    return _install_secret(str(auth.home_from_environment()))
+
+
+# --- Sign-in and roles --------------------------------------------------------------------
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+SESSION_USER = "_gapmap_user"
+"""Session-state key holding the name of a user signed in with a local password."""
+
+
+@dataclass(frozen=True)
+class Session:
+    """Who is using the app and with which role.
+
+    ``method`` is ``"oidc"`` (st.login), ``"password"`` (local users file) or ``"local"``
+    (no sign-in configured; the app then serves 127.0.0.1 only).
+    """
+
+    user: str
+    role: str
+    method: str
+
+
+def _gapmap_secrets() -> dict:
+    try:
+        return dict(st.secrets.get("gapmap", {}))
+    except (FileNotFoundError, KeyError, AttributeError, st.errors.StreamlitSecretNotFoundError):
+        return {}
+
+
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except (FileNotFoundError, st.errors.StreamlitSecretNotFoundError):
+        return False
+
+
+def local_users() -> dict[str, auth.User]:
+    """Accounts in $GAPMAP_HOME/users.toml (re-read every run, so removals take effect)."""
+    return auth.read_users(auth.users_path(auth.home_from_environment()))
+
+
+def signin_method() -> str | None:
+    """"oidc" when secrets.toml has an [auth] section, "password" when the users file has users, else None."""
+    if _oidc_configured():
+        return "oidc"
+    if local_users():
+        return "password"
+    return None
+
+
+def refuse_open_address() -> None:
+    """Stop with a clear message if no sign-in is configured and the app listens beyond this computer."""
+    address = st.get_option("server.address")
+    if signin_method() is None and address not in LOOPBACK:
+        st.error(
+            f"gapmap will not start on address {address or 'every network interface'!r} without sign-in. "
+            "Anyone who can reach the server could see and change personal data. Either run it on this "
+            "computer only (`--server.address 127.0.0.1`, the default in .streamlit/config.toml), or set up "
+            "sign-in: add users with `python -m gapmap users add NAME --role viewer`, or configure "
+            "`st.login` (OpenID Connect) in .streamlit/secrets.toml. See the README, *Sign-in, roles and privacy*.",
+            icon=":material/lock:",
+        )
+        st.stop()
+
+
+def _oidc_session() -> Session:
+    if not st.user.is_logged_in:
+        provider = _gapmap_secrets().get("oidc_provider")
+        st.title("gapmap")
+        st.write("Sign in with your organisation account to continue.")
+        st.button("Sign in", type="primary", on_click=st.login, args=(provider,) if provider else ())
+        st.stop()
+    email = str(st.user.get("email") or "").lower()
+    settings = _gapmap_secrets()
+    roles = {str(k).lower(): str(v) for k, v in dict(settings.get("roles", {})).items()}
+    role = roles.get(email) or settings.get("default_role")
+    if role not in auth.ROLES:
+        st.error(f"{email or 'This account'} has no role in gapmap. Ask an administrator to add you.")
+        st.button("Sign out", on_click=st.logout)
+        st.stop()
+    return Session(email, role, "oidc")
+
+
+def _password_session() -> Session:
+    users = local_users()
+    name = st.session_state.get(SESSION_USER)
+    if name in users:
+        return Session(name, users[name].role, "password")
+    st.session_state.pop(SESSION_USER, None)
+    st.title("gapmap")
+    with st.form("sign_in"):
+        st.write("Sign in to continue.")
+        who = st.text_input("User name", key="_signin_name")
+        password = st.text_input("Password", type="password", key="_signin_password")
+        submitted = st.form_submit_button("Sign in", type="primary")
+    if submitted:
+        try:
+            user = auth.verify(users, who.strip(), password)
+        except auth.SignInError as exc:
+            st.error(str(exc).capitalize() + ".")
+        else:
+            st.session_state[SESSION_USER] = user.name
+            st.session_state.pop("_signin_password", None)
+            st.rerun()
+    st.stop()
+
+
+def sign_in() -> Session:
+    """The signed-in session; shows the sign-in screen and stops the run until there is one."""
+    method = signin_method()
+    if method == "oidc":
+        return _oidc_session()
+    if method == "password":
+        return _password_session()
+    return Session(f"{registry.current_user()} (this computer)", "editor", "local")
+
+
+def current_session() -> Session:
+    """The session app.py signed in for this run (local editor only when no sign-in is configured)."""
+    method = signin_method()
+    if method == "oidc" and st.user.is_logged_in:
+        return _oidc_session()
+    if method == "password":
+        name = st.session_state.get(SESSION_USER)
+        users = local_users()
+        if name in users:
+            return Session(name, users[name].role, "password")
+        return Session("", "", "none")  # not signed in: no permission at all
+    if method is None:
+        return Session(f"{registry.current_user()} (this computer)", "editor", "local")
+    return Session("", "", "none")
+
+
+def require(action: str) -> Session:
+    """Stop the page with a message unless the signed-in role may do ``action``."""
+    who = current_session()
+    if not auth.can(who.role, action):
+        st.error("Your role does not give access to this page. Ask an administrator if you need it.")
+        st.stop()
+    return who
+
+
+def signed_in_box(who: Session) -> None:
+    """Sidebar line with the user and role, and a sign-out button."""
+    if who.method == "local":
+        st.caption("Local mode: this computer only, no sign-in.")
+        return
+    st.caption(f"Signed in as **{who.user}** ({who.role})")
+    if st.button("Sign out", key="_sign_out"):
+        if who.method == "oidc":
+            st.logout()
+        st.session_state.pop(SESSION_USER, None)
+        st.rerun()
 
 
 def area_file_input(level: str) -> tuple[gpd.GeoDataFrame | None, str | None]:

@@ -15,12 +15,15 @@ from gapmap.gap_map import gap_layer, gap_map_parts, handout_html
 from gapmap.gaps import DEFAULT_TARGET_PER_1000, GAP_METRICS, ScoreWeights
 from gapmap.maps import base_map
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
-from gapmap.providers import KIND_LABELS, KINDS
+from gapmap.schema import KIND_LABELS, KINDS
 from pages import _shared
 
 _shared.ensure_router()
 
 HEX_SIZES = {500: "500 m", 1000: "1 km", 2000: "2 km", 5000: "5 km"}
+privacy = _shared.privacy_setting()  # enforced from the role
+if privacy != "exact":
+    del HEX_SIZES[500]  # 500 m hexes of averaged distances come too close to single homes
 
 code = st.session_state.get("council", _shared.DEFAULT_COUNCIL)
 data = _shared.council_data(code)
@@ -75,6 +78,8 @@ radius = c5.slider(
 metric = c6.selectbox("Map shows", list(GAP_METRICS), format_func=lambda m: GAP_METRICS[m][0], key="gap_metric")
 basemap = c7.toggle("Street basemap", value=False, key="gap_basemap", help="OpenStreetMap tiles need internet access.")
 hex_size = 1000
+if st.session_state.get("gap_hex", 1000) not in HEX_SIZES:
+    st.session_state["gap_hex"] = 1000
 if level == "hex":
     hex_size = st.select_slider(
         "Hex width", options=list(HEX_SIZES), value=1000, format_func=HEX_SIZES.get, key="gap_hex"
@@ -146,15 +151,17 @@ m4.metric(
     "reachable places (2SFCA)",
 )
 
-privacy = _shared.privacy_setting()
-parts = gap_map_parts(result, metric, privacy=privacy, illustrative=source.illustrative)
+parts = gap_map_parts(
+    result, metric, privacy=privacy, secret=_shared.install_secret(), illustrative=source.illustrative
+)
+areas = parts.areas  # small micro-enterprise counts suppressed unless "exact"
 # The map itself is fixed per council and basemap (no remount, pan and zoom cause no rerun);
 # each setting sends only the layer: a colour and figures per area over outlines the browser
 # fetched once (a content-hashed file under static/cache/).
 outlines = _shared.area_outlines(code, level, float(hex_size), areas_digest, areas_gdf)
 clicked = st_folium(
     base_map(_shared.council_bounds(code), basemap=basemap),
-    feature_group_to_add=gap_layer(parts, areas, outlines.url, outlines.codes),
+    feature_group_to_add=gap_layer(parts, outlines.url, outlines.codes),
     height=620,
     use_container_width=True,
     returned_objects=["last_active_drawing"],
@@ -163,8 +170,8 @@ clicked = st_folium(
 if privacy != "exact":
     st.caption(
         "Micro-provider locations are "
-        + ("moved by 500 m" if privacy == "displaced" else "not shown")
-        + " and names hidden (privacy setting in the sidebar)."
+        + ("moved a random 250 m to 2 km" if privacy == "displaced" else "shown only as counts per area")
+        + ", with no names; counts below 3 are not shown (privacy setting in the sidebar)."
     )
 
 # Detail of the clicked area.
@@ -236,7 +243,9 @@ b2.download_button(
 )
 b3.download_button(
     "Download map (HTML, works offline)",
-    lambda: handout_html(result, metric, privacy=privacy, illustrative=source.illustrative),
+    lambda: handout_html(
+        result, metric, privacy=privacy, secret=_shared.install_secret(), illustrative=source.illustrative
+    ),
     f"{stem}-map.html",
     "text/html",
     on_click="ignore",

@@ -13,11 +13,12 @@ from gapmap.errors import GapmapError
 from gapmap.export import neutralise_formulas, to_csv_bytes, to_geojson_bytes
 from gapmap.maps import add_providers, base_map
 from gapmap.privacy import for_display
-from gapmap.providers import FIELDS, KINDS, map_columns
 from gapmap.records import RECORD_KINDS, check_table, postcodes_for
+from gapmap.schema import FIELDS, KINDS, map_columns
 from pages import _shared
 
 _shared.ensure_router()
+who = _shared.require("import")  # editors and admins only: this page holds names and addresses
 
 TEMPLATE = PACKAGE_ROOT / "data" / "templates" / "providers_template.csv"
 KIND_OF_FILE = {
@@ -137,13 +138,18 @@ if upload is not None:
         accepted = result.accepted
         privacy = _shared.privacy_setting()
         preview = base_map(data.boundaries["wards"].to_crs(4326).total_bounds)
-        add_providers(preview, for_display(accepted, privacy), show_names=privacy == "exact", label="Accepted rows")
+        add_providers(
+            preview,
+            for_display(accepted, privacy, secret=_shared.install_secret()),
+            show_names=privacy == "exact",
+            label="Accepted rows",
+        )
         st.caption(
             f"Accepted rows on the map ({', '.join(k for k in KINDS if (accepted.kind == k).any())}). "
             + ("Micro-providers moved or hidden for privacy." if privacy != "exact" else "")
         )
         st_folium(preview, height=420, use_container_width=True, returned_objects=[], key="preview_map")
-        s1, s2, s3 = st.columns([1.2, 1, 1])
+        s1, s3 = st.columns([2.2, 1])
         mode = s1.radio(
             "When saving",
             ["replace", "update"],
@@ -151,11 +157,12 @@ if upload is not None:
             key="save_mode",
             format_func={"replace": f"Replace {council.name}'s records", "update": "Add new and update by id"}.get,
         )
-        by = s2.text_input("Your name (kept with the records)", value=registry.current_user(), key="save_by")
+        by = who.user  # the audit trail records the signed-in user, not a free-text name
+        s1.caption(f"Saved as **{by}** in the import log.")
         s3.write("")
         if s3.button(f"Save {a} rows to the registry", type="primary", key="save_import"):
             new_records = registry.merge_import(
-                records, result, council_code=code, source_file=upload.name, by=by or registry.current_user(), mode=mode
+                records, result, council_code=code, source_file=upload.name, by=by, mode=mode
             )
             new_log = registry.log_import(
                 log, council_code=code, source_file=upload.name, by=by, mode=mode, result=result
@@ -210,7 +217,7 @@ if e1.button("Save changes", type="primary", key="save_edits"):
         council_code=code,
         postcodes=postcodes_for(edited, "postcode"),
         outline=data.outline(),
-        by=registry.current_user(),
+        by=who.user,
     )
     if check.rejected:
         st.error("Nothing was saved. Fix these rows first:")

@@ -65,3 +65,27 @@ def grid_wards() -> gpd.GeoDataFrame:
 def somerset() -> CouncilData:
     """Somerset (E06000066) from the shipped data."""
     return load_council("E06000066")
+
+
+@pytest.fixture(params=["gpkg", "postgres"])
+def any_registry(request, tmp_path):
+    """An empty registry of each backend (PostgreSQL skipped without GAPMAP_TEST_POSTGRES)."""
+    from tests.registry_backends import make_registry
+
+    with make_registry(request.param, tmp_path) as reg:
+        yield reg
+
+
+def pytest_collection_modifyitems(config, items):
+    """Slow tests (every council, the full data build) run in CI or with GAPMAP_SLOW=1 only.
+
+    The default local run stays within about three minutes; CI (which sets ``CI``) runs all.
+    """
+    import os
+
+    if os.environ.get("CI") or os.environ.get("GAPMAP_SLOW") == "1" or config.getoption("-m"):
+        return
+    skip = pytest.mark.skip(reason="slow: set GAPMAP_SLOW=1 (CI runs it)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

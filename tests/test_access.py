@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from gapmap.access import floating_catchment, gaussian, point_metrics
 from gapmap.config import BNG
-from gapmap.costs import euclidean_costs, nearest_cost
+from gapmap.costs import euclidean_costs, nearest_cost, within
 from gapmap.errors import CrsError
 
 
@@ -168,3 +168,14 @@ def test_agrees_with_pysal_access(seed):
         theirs = theirs.reindex(ours.index).fillna(0.0)
         np.testing.assert_allclose(ours.to_numpy(), theirs.to_numpy(), rtol=1e-9, atol=1e-12)
         assert (ours > 0).sum() > 100  # a real comparison, not of zeros
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), radius=st.floats(0.2, 6), circuity=st.floats(1.0, 1.5))
+def test_cutting_a_wide_table_equals_building_at_the_radius(seed, radius, circuity):
+    rng = np.random.default_rng(seed)
+    demand = points(rng.uniform(0, 20_000, (120, 2)), people=rng.uniform(0.1, 50, 120))
+    providers = points(rng.uniform(0, 20_000, (8, 2)), capacity=rng.uniform(1, 20, 8))
+    wide = euclidean_costs(demand, providers, max_km=20, circuity=circuity)
+    direct = euclidean_costs(demand, providers, max_km=radius, circuity=circuity)
+    pd.testing.assert_frame_equal(within(wide, radius), direct, check_dtype=False)

@@ -6,8 +6,11 @@ import pandas as pd
 import pytest
 import shapely
 
+from gapmap.cells import normalise_postcode, parse_date
 from gapmap.errors import ProviderFileError
-from gapmap.providers import active_at, map_columns, normalise_postcode, parse_date, validate_providers
+from gapmap.schema import map_columns
+from gapmap.supply import active_at
+from gapmap.validate import validate_providers
 
 POSTCODES = pd.DataFrame(
     {"postcode": ["TA1 1AA", "BA4 5AA"], "easting": [322_000, 362_000], "northing": [124_000, 143_000]}

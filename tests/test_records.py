@@ -164,7 +164,10 @@ def test_closures_need_an_end_date(tmp_path):
 def test_import_cli_saves_to_the_registry(tmp_path, capsys):
     reg = tmp_path / "reg.gpkg"
     args = ["import", str(MESSY), "--council", "E06000066", "--registry", str(reg), "--by", "Test User"]
-    assert main(args) == 1  # some rows rejected, the good ones saved
+    # 6 of 10 rows rejected: a replace is refused unless forced, and nothing is written.
+    assert main(args) == 2
+    assert "add --force" in capsys.readouterr().err.splitlines()[-1] and not reg.exists()
+    assert main([*args, "--force"]) == 1  # some rows rejected, the good ones saved
     records, log = registry.load(registry.Registry(reg))
     assert sorted(records.id) == ["M1", "M6", "M7", "M9"]
     assert set(records.imported_by) == {"Test User"} and set(records.council_code) == {"E06000066"}

@@ -17,11 +17,11 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from gapmap.cli import councils, gaps, population, records
+from gapmap.cli import councils, economy, gaps, population, public_layer, records, users
 from gapmap.config import DataPaths
 from gapmap.errors import GapmapError
 
-COMMANDS = (councils, population, gaps, records)
+COMMANDS = (councils, population, gaps, records, economy, public_layer, users)
 """Subcommand modules, in the order ``--help`` lists them."""
 
 

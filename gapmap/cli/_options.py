@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -19,7 +20,7 @@ from gapmap.analysis import AnalysisRequest
 from gapmap.demand import BANDS
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.population import LEVELS
-from gapmap.providers import KINDS
+from gapmap.schema import KINDS
 
 ILLUSTRATIVE = "Illustrative sample — not real providers"
 
@@ -82,6 +83,11 @@ def out_file(*suffixes: str) -> Callable[[str], Path]:
             raise argparse.ArgumentTypeError(f"must end in {' or '.join(suffixes)}, got {path.name!r}")
         if path.is_dir():
             raise argparse.ArgumentTypeError(f"{text!r} is a folder, not a file")
+        folder = path.absolute().parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent  # the nearest folder that exists must let us make the rest
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise argparse.ArgumentTypeError(f"cannot write {text!r}: the folder {str(folder)!r} is not writable")
         return path
 
     return check

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from gapmap import io, national
+from gapmap import auth, io, national
 from gapmap.analysis import AnalysisRequest, analyse
 from gapmap.cli._options import (
     ILLUSTRATIVE,
@@ -24,9 +24,9 @@ from gapmap.export import gaps_table
 from gapmap.gap_map import handout_html
 from gapmap.gaps import GAP_METRICS
 from gapmap.population import load_council
-from gapmap.privacy import DEFAULT_PRIVACY, PRIVACY_MODES
-from gapmap.providers import ValidationResult
+from gapmap.privacy import DEFAULT_PRIVACY, SAFE_MODES, load_or_create_secret
 from gapmap.records import load_providers
+from gapmap.validate import ValidationResult
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,9 +55,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     g.add_argument(
         "--privacy",
-        choices=list(PRIVACY_MODES),
+        choices=list(SAFE_MODES),
         default=DEFAULT_PRIVACY,
-        help=f"how micro-providers are drawn on the .html map (default {DEFAULT_PRIVACY})",
+        help=f"how micro-providers are drawn on the .html hand-out (default {DEFAULT_PRIVACY}; never exact)",
     )
     g.add_argument(
         "--workers",
@@ -106,7 +106,10 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     report_rejected(result)
     analysis = analyse(data, result.accepted, request, areas=areas)
     if args.out.suffix.lower() == ".html":
-        page = handout_html(analysis, args.map, privacy=args.privacy, illustrative=result.illustrative)
+        secret = load_or_create_secret(auth.home_from_environment())
+        page = handout_html(
+            analysis, args.map, privacy=args.privacy, secret=secret, illustrative=result.illustrative
+        )
         write_bytes(args.out, page.encode("utf-8"))
         say(f"{data.council.name}: map of {args.map} for {len(analysis.areas)} areas -> {args.out}")
         return 0

@@ -1,0 +1,351 @@
+"""Local economy: jobs, hours of care, money and savings from community micro-enterprises."""
+
+import json
+from datetime import date
+
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from gapmap import auth
+from gapmap.economy import (
+    PARAMETER_SOURCES,
+    PARAMETERS,
+    PEOPLE_PER_NEW_PROVIDER,
+    PEOPLE_PER_NEW_PROVIDER_SOURCE,
+    SHARES,
+    EconomyParams,
+    economy_by_area,
+    economy_over_time,
+    economy_report,
+    economy_summary,
+    export_table,
+    headline,
+    multiplier_estimated,
+    parameters_table,
+    params_from_toml,
+    params_to_toml,
+    plan_by_area,
+    plan_economy,
+    rests_on,
+    supply_of,
+    with_parameters,
+    yearly_dates,
+)
+from gapmap.errors import GapmapError
+from gapmap.export import to_csv_bytes, to_geojson_bytes
+from gapmap.maps import Field, choropleth
+from gapmap.population import LEVEL_LABELS, LEVELS
+from gapmap.schema import KIND_LABELS, KINDS
+from pages import _shared
+
+_shared.ensure_router()
+
+HEX_SIZES = {500: "500 m", 1000: "1 km", 2000: "2 km", 5000: "5 km"}
+if _shared.privacy_setting() != "exact":
+    del HEX_SIZES[500]  # provider counts in 500 m hexes come too close to single homes
+MAP_MEASURES = {
+    "hours_per_1000": Field("hours_per_1000", "Hours of care a week per 1,000 people aged 65+", ",.0f"),
+    "jobs_fte_per_1000": Field("jobs_fte_per_1000", "Jobs (FTE) per 1,000 people aged 65+", ",.1f"),
+    "hours_per_week": Field("hours_per_week", "Hours of care a week", ",.0f"),
+    "jobs_fte": Field("jobs_fte", "Jobs (FTE)", ",.1f"),
+    "annual_income_gbp": Field("annual_income_gbp", "Care bought (£ a year)", ",.0f"),
+}
+
+code = st.session_state.get("council", _shared.DEFAULT_COUNCIL)
+data = _shared.council_data(code)
+st.title(f"Local economy — {data.council.name}")
+st.caption(
+    "Community micro-enterprises as local jobs and money that stays in the area. Every figure says which "
+    "assumptions it rests on; every assumption shows its source and can be changed below."
+)
+
+source = _shared.provider_source(code)
+if source is None:
+    st.info(
+        f"No provider records for {data.council.name} yet. Import your list of micro-providers on the "
+        "**Provider records** page; an illustrative sample is available for Somerset."
+    )
+    if auth.can(_shared.current_session().role, "import"):
+        st.page_link("pages/records.py", label="Go to Provider records", icon=":material/upload_file:")
+    st.stop()
+if source.illustrative:
+    st.warning(
+        f"**{_shared.ILLUSTRATIVE}.** The figures show how the tool works, not Somerset's real economy.",
+        icon=":material/science:",
+    )
+
+c1, c2, c3 = st.columns([1, 1.6, 1.3])
+as_at = c1.date_input(
+    "As at",
+    value=date.today(),
+    min_value=date(2000, 1, 1),
+    max_value=date(2035, 12, 31),
+    format="DD/MM/YYYY",
+    key="econ_as_at",
+    help="Providers open on this date count.",
+)
+kinds = c2.multiselect(
+    "Providers that count",
+    list(KINDS),
+    default=["micro_enterprise"],
+    format_func=KIND_LABELS.get,
+    key="econ_kinds",
+    help="Community micro-enterprises by default; add day centres and others to see all local provision.",
+)
+level = c3.selectbox("Areas", LEVELS, format_func=LEVEL_LABELS.get, key="econ_level")
+hex_size = 1000
+if level == "hex":
+    hex_size = st.select_slider(
+        "Hex width", options=list(HEX_SIZES), value=1000, format_func=HEX_SIZES.get, key="econ_hex"
+    )
+areas_gdf, areas_digest = _shared.area_file_input(level)
+if not kinds:
+    st.error("Choose at least one kind of provider.")
+    st.stop()
+
+figures_box = st.container()
+
+# --- Parameters: each with its source, each changeable ---------------------------------
+with st.container(border=True):
+    st.markdown("#### Assumptions and their sources")
+    p1, p2 = st.columns([2, 1])
+    upload = p2.file_uploader(
+        "Load your own (TOML file)",
+        type=["toml"],
+        key="econ_params_file",
+        help="One line per assumption, e.g. `hourly_rate_gbp = 21.5`. Download the current set below to start from.",
+    )
+    base, tag = EconomyParams(), "default"
+    if upload is not None:
+        try:
+            base, tag = params_from_toml(upload.getvalue()), _shared.digest(upload.getvalue())
+            p2.success(f"Loaded {upload.name}.")
+        except GapmapError as exc:
+            p2.error(f"Could not use **{upload.name}**: {exc}")
+    p1.caption(
+        "Defaults are published figures (sources in the table below). Enter your own survey or contract "
+        "figures; the local spend shares are for your own Local Multiplier 3 survey."
+    )
+    values = {}
+    cols = st.columns(4)
+    for i, name in enumerate(PARAMETERS):
+        meta = PARAMETER_SOURCES[name]
+        values[name] = cols[i % 4].number_input(
+            f"{meta['label']} ({meta['unit']})",
+            min_value=1.0 if name == "fte_hours_per_week" else 0.0,
+            max_value=1.0 if name in SHARES else None,
+            value=float(getattr(base, name)),
+            step=0.05 if name in SHARES else (0.1 if getattr(base, name) < 100 else 100.0),
+            key=f"econ_{name}_{tag}",
+            help=f"{meta['source']} {meta['note']}".strip(),
+        )
+    try:
+        params = params_from_toml(None, values)
+    except GapmapError as exc:
+        st.error(str(exc))
+        st.stop()
+    st.markdown(
+        "\n".join(
+            f"- **{row.label}** — {row.value:g} {row.unit}. {row.source} {row.note}".rstrip()
+            for row in parameters_table(params).itertuples()
+        )
+    )
+
+supply = supply_of(source.providers, as_at, kinds)
+summary = economy_summary(supply, params)
+
+
+def explain(key: str) -> str:
+    """Tooltip text for one figure."""
+    return rests_on(key, params)
+
+
+with figures_box:
+    st.subheader(headline(summary, kinds))
+    st.caption(f"Providers open on {as_at:%d %b %Y}: {', '.join(KIND_LABELS[k].lower() for k in kinds)}.")
+    t = [*st.columns(4), *st.columns(3)]
+    t[0].metric("Providers", f"{summary['providers']:,}", help=explain("providers"))
+    t[1].metric("People supported", f"{summary['people_supported']:,.0f}", help=explain("people_supported"))
+    t[2].metric("Hours of care a week", f"{summary['hours_per_week']:,.0f}", help=explain("hours_per_week"))
+    t[3].metric(
+        "Jobs (FTE)",
+        f"{summary['jobs_fte']:,.1f}",
+        help=explain("jobs_fte") + f". People working: {summary['jobs_headcount']:,.0f} ({explain('jobs_headcount')}).",
+    )
+    t[4].metric("Care bought a year", f"£{summary['annual_income_gbp']:,.0f}", help=explain("annual_income_gbp"))
+    t[5].metric(
+        "Public money saved a year", f"£{summary['annual_savings_gbp']:,.0f}", help=explain("annual_savings_gbp")
+    )
+    if multiplier_estimated(params):
+        t[6].metric(
+            "Money kept local a year",
+            f"£{summary['local_value_gbp']:,.0f}",
+            help=explain("local_value_gbp") + f". LM3 = {summary['lm3']:.2f}.",
+        )
+    else:
+        t[6].metric(
+            "Money kept local",
+            "not estimated",
+            help="No care-specific Local Multiplier 3 is published. Enter your own survey's local spend shares "
+            "in the assumptions below to estimate it.",
+        )
+    st.markdown(
+        f"Those providers pay about **£{summary['annual_wages_gbp']:,.0f} a year in wages** "
+        f"({explain('annual_wages_gbp').lower()}) and give work to about "
+        f"**{summary['jobs_headcount']:,.0f} people**. Savings are in 2017 prices (not uprated)."
+    )
+
+# --- Per area ----------------------------------------------------------------------------
+st.subheader("By area")
+try:
+    z = _shared.zones(code, level, float(hex_size), areas_digest, areas_gdf)
+except GapmapError as exc:
+    st.error(str(exc))
+    st.stop()
+by_area = economy_by_area(supply, z.polygons, z.population, params)
+m1, m2 = st.columns([1.3, 1.7])
+measure = m1.selectbox("Map shows", list(MAP_MEASURES), format_func=lambda m: MAP_MEASURES[m].label, key="econ_measure")
+note = f"{data.council.name} · {LEVEL_LABELS[level]} · providers open {as_at:%d/%m/%Y}"
+if source.illustrative:
+    note = f"{_shared.ILLUSTRATIVE} · {note}"
+fmap = choropleth(
+    by_area,
+    MAP_MEASURES[measure],
+    tooltip=[
+        Field("providers", "Providers"),
+        Field("people_supported", "People supported"),
+        Field("hours_per_week", "Hours a week"),
+        Field("jobs_fte", "Jobs (FTE)", ",.1f"),
+        Field("pop_65plus", "People aged 65+"),
+    ],
+    note=note,
+)
+st_folium(fmap, height=560, use_container_width=True, returned_objects=[], key=f"econmap-{code}-{level}")
+m2.caption(
+    "Each provider counts in the area it is in; the few just beyond the generalised coastline count in the "
+    'nearest area, and with your own areas those outside them count under "Outside the supplied areas", '
+    "so the areas add up to the council total."
+)
+table = by_area.drop(columns=by_area.geometry.name).sort_values("hours_per_week", ascending=False)
+st.dataframe(
+    table[["area_name", "providers", "people_supported", "hours_per_week", "jobs_fte", "hours_per_1000",
+           "jobs_fte_per_1000", "annual_income_gbp", "annual_savings_gbp"]],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "area_name": "Area",
+        "providers": st.column_config.NumberColumn("Providers", format="%d"),
+        "people_supported": st.column_config.NumberColumn("People supported", format="%.0f"),
+        "hours_per_week": st.column_config.NumberColumn("Hours a week", format="%.0f"),
+        "jobs_fte": st.column_config.NumberColumn("Jobs (FTE)", format="%.1f"),
+        "hours_per_1000": st.column_config.NumberColumn("Hours per 1,000 aged 65+", format="%.0f"),
+        "jobs_fte_per_1000": st.column_config.NumberColumn("Jobs per 1,000 aged 65+", format="%.2f"),
+        "annual_income_gbp": st.column_config.NumberColumn("Care bought (£ a year)", format="£%.0f"),
+        "annual_savings_gbp": st.column_config.NumberColumn("Saved (£ a year)", format="£%.0f"),
+    },
+)  # fmt: skip
+
+# --- Over time ---------------------------------------------------------------------------
+st.subheader("Over time")
+history = economy_over_time(source.providers, yearly_dates(source.providers, as_at), params, kinds=kinds)
+h1, h2 = st.columns(2)
+h1.line_chart(history, x="date", y="hours_per_week", x_label="", y_label="Hours of care a week", height=240)
+h2.line_chart(history, x="date", y="jobs_fte", x_label="", y_label="Jobs (FTE)", height=240)
+st.caption(
+    (f"{_shared.ILLUSTRATIVE}: " if source.illustrative else "")
+    + "Providers open on 1 April each year (and on the as-at date), from their start and end dates."
+)
+
+# --- What the recruitment plan adds -----------------------------------------------------
+st.subheader("What the recruitment plan adds")
+plan_sites = st.session_state.get("recruitment_plan")
+plan = None
+if isinstance(plan_sites, pd.DataFrame) and len(plan_sites):
+    try:
+        plan = plan_economy(plan_sites, params)
+    except GapmapError as exc:
+        st.error(str(exc))
+if plan is None:
+    st.info(
+        "No recruitment plan yet. Make one on the **Plan recruitment** page (where to recruit new "
+        "micro-providers); it then shows here as the jobs, hours and money the new providers would add."
+    )
+else:
+    a = st.columns(5)
+    a[0].metric("New providers", f"{plan['providers']:,}")
+    a[1].metric("More people supported", f"{plan['people_supported']:,.0f}")
+    a[2].metric("More hours a week", f"{plan['hours_per_week']:,.0f}")
+    a[3].metric("More jobs (FTE)", f"{plan['jobs_fte']:,.1f}")
+    a[4].metric("More care bought a year", f"£{plan['annual_income_gbp']:,.0f}")
+    st.dataframe(
+        plan_by_area(plan_sites, params)[
+            ["area_name", "providers", "people_supported", "hours_per_week", "jobs_fte", "annual_income_gbp"]
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "area_name": "Area",
+            "providers": st.column_config.NumberColumn("New providers", format="%d"),
+            "people_supported": st.column_config.NumberColumn("More people supported", format="%.0f"),
+            "hours_per_week": st.column_config.NumberColumn("More hours a week", format="%.0f"),
+            "jobs_fte": st.column_config.NumberColumn("More jobs (FTE)", format="%.1f"),
+            "annual_income_gbp": st.column_config.NumberColumn("More care bought (£ a year)", format="£%.0f"),
+        },
+    )
+    st.caption(
+        f"Each new provider counted as supporting {PEOPLE_PER_NEW_PROVIDER} people: {PEOPLE_PER_NEW_PROVIDER_SOURCE} "
+        f"Also £{plan['annual_savings_gbp']:,.0f} a year of public money saved (2017 prices)."
+    )
+
+# --- Downloads ---------------------------------------------------------------------------
+notes = [_shared.ILLUSTRATIVE] if source.illustrative else []
+context = {"council": code, "council_name": data.council.name, "as_at": as_at.isoformat(), "kinds": list(kinds)}
+if source.illustrative:
+    context["data_note"] = _shared.ILLUSTRATIVE
+report = economy_report(summary, params, plan=plan, context=context, notes=notes)
+figures = export_table(summary, params)
+areas_out = with_parameters(by_area, params)
+if source.illustrative:
+    figures = pd.concat(
+        [pd.DataFrame([{"section": "note", "name": "data_note", "value": _shared.ILLUSTRATIVE}]), figures],
+        ignore_index=True,
+    )
+    areas_out["data_note"] = _shared.ILLUSTRATIVE
+stem = f"gapmap-economy-{code}-{as_at:%Y%m%d}" + ("-ILLUSTRATIVE" if source.illustrative else "")
+history_out = history.assign(date=history.date.dt.date)
+if source.illustrative:
+    history_out["data_note"] = _shared.ILLUSTRATIVE
+st.markdown("**Downloads** (each carries the assumptions and their sources)")
+d = [*st.columns(3), *st.columns(3)]
+d[0].download_button("Figures (CSV)", to_csv_bytes(figures), f"{stem}.csv", "text/csv")
+d[1].download_button(
+    "Figures (JSON)",
+    json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8"),
+    f"{stem}.json",
+    "application/json",
+)
+d[2].download_button(
+    "By area (CSV)", to_csv_bytes(areas_out.drop(columns=areas_out.geometry.name)), f"{stem}-{level}.csv", "text/csv"
+)
+d[3].download_button(
+    "By area (GeoJSON)", to_geojson_bytes(areas_out), f"{stem}-{level}.geojson", "application/geo+json"
+)
+d[4].download_button(
+    "Over time (CSV)", to_csv_bytes(with_parameters(history_out, params)), f"{stem}-over-time.csv", "text/csv"
+)
+d[5].download_button("Assumptions (TOML)", params_to_toml(params).encode("utf-8"), "economy-params.toml", "text/plain")
+
+with st.expander("How the figures are worked out"):
+    st.markdown(
+        f"""
+- **Hours of care a week** = people supported × {params.hours_per_person_per_week:g} hours each.
+- **Care bought a year** = hours a week × 52 × £{params.hourly_rate_gbp:,.2f} an hour (the enterprises' income).
+- **Jobs (FTE)** = hours a week ÷ {params.fte_hours_per_week:g}; **people working** = providers ×
+  {params.staff_per_provider:g}.
+- **Wages** = hours a week × 52 × £{params.hourly_wage_gbp:,.2f} an hour.
+- **Money kept local** = care bought × LM3, where LM3 = 1 + local spend share + local spend share × re-spend
+  share (New Economics Foundation's Local Multiplier 3). Not estimated until you enter your survey's shares.
+- **Public money saved** = providers × £{params.savings_per_provider_gbp:,.0f} a year (Somerset, 2017 prices).
+"""
+    )
