@@ -3,17 +3,18 @@
 import streamlit as st
 
 from gapmap import auth
-from pages import _shared
+from pages import _present, _shared
 
 st.set_page_config(page_title="gapmap", page_icon="static/favicon.png", layout="wide")
 first_run = _shared.mark_router()
-_shared.refuse_open_address()  # no sign-in configured: this computer only
-who = _shared.sign_in()
+who = _shared.sign_in()  # stops on the sign-in page; refuses other addresses when no sign-in is configured
 
 pages = [
     st.Page("pages/gaps.py", title="Where care is short", icon=":material/travel_explore:", default=True),
-    st.Page("pages/population_map.py", title="Older population", icon=":material/groups:"),
+    st.Page("pages/plan.py", title="Plan recruitment", icon=":material/person_add:"),
+    st.Page("pages/closures.py", title="Closures and change", icon=":material/history:"),
     st.Page("pages/economy.py", title="Local economy", icon=":material/payments:"),
+    st.Page("pages/population_map.py", title="Older population", icon=":material/groups:"),
 ]
 if auth.can(who.role, "import"):
     pages.append(st.Page("pages/records.py", title="Provider records", icon=":material/upload_file:"))
@@ -27,6 +28,7 @@ with st.sidebar:
     _shared.signed_in_box(who)
     _shared.council_picker()
     _shared.privacy_picker()
+    _present.toggle()
 try:
     nav.run()
 finally:  # the marker is for this run only (a run without app.py must not find it)

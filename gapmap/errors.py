@@ -57,6 +57,10 @@ class LevelError(GapmapError, ValueError):
     """An unknown aggregation level or an invalid level option."""
 
 
+class SitingError(GapmapError, ValueError):
+    """A recruitment plan that cannot be made as asked (number of sites, candidates, options)."""
+
+
 class OutputError(GapmapError, OSError):
     """An output file or folder that cannot be written (read-only, missing permission, a folder)."""
 
@@ -102,3 +106,19 @@ class OptionError(GapmapError, ValueError):
 
 class GapmapWarning(UserWarning):
     """A recoverable problem the user should know about (e.g. overlapping areas)."""
+
+
+class ClosureError(GapmapError, ValueError):
+    """A closure or before/after comparison that cannot be made (unknown ids, dates the wrong way round)."""
+
+
+class ProjectionError(GapmapError, ValueError):
+    """Population projections that are missing for a council or cannot be read."""
+
+
+class TimelineError(GapmapError, ValueError):
+    """Frame dates that cannot be made (end before start, unknown step, too many frames)."""
+
+
+class ReportError(GapmapError, ValueError):
+    """A hand-out (deck, PDF, picture) that cannot be made from the inputs given."""

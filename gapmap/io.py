@@ -23,7 +23,15 @@ import pandas as pd
 import pyogrio
 
 from gapmap.config import BNG, DataPaths
-from gapmap.errors import AreaFileError, DataMissingError, GapmapError, OutputError, ProviderFileError
+from gapmap.errors import (
+    AreaFileError,
+    DataMissingError,
+    GapmapError,
+    OutputError,
+    ProjectionError,
+    ProviderFileError,
+)
+from gapmap.projections import PROJECTION_COLUMNS, SOURCE, Projections, snpp_totals
 
 AREA_FILE_SUFFIXES = (".gpkg", ".geojson", ".json", ".zip", ".shp")
 MAX_AREA_FILE_BYTES = 200 * 1024 * 1024
@@ -228,10 +236,15 @@ def read_area_file(path: Path | str) -> gpd.GeoDataFrame:
         )
     if path.suffix.lower() == ".zip":
         return _standardise_areas(read_zipped_shapefile(path, AreaFileError), path.name)
+    layer = None
+    if path.suffix.lower() == ".gpkg":  # never read the first of several layers silently
+        layer = _choose(
+            path.name, _gpkg_layers(path, AreaFileError), None, AreaFileError, what="layer", option="--layer"
+        )
     try:
-        gdf = gpd.read_file(path, engine="pyogrio")
+        gdf = gpd.read_file(path, engine="pyogrio", layer=layer)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
-        raise AreaFileError(f"{path.name}: could not be read as a boundary file ({exc})") from exc
+        raise AreaFileError(f"{path.name}: could not be read as a boundary file ({_first_line(exc)})") from exc
     return _standardise_areas(gdf, path.name)
 
 
@@ -307,7 +320,7 @@ def read_zipped_shapefile(path: Path, error: type[GapmapError], *, layer: str | 
 
 
 def _choose(
-    label: str, options: list[str], wanted: str | None, error: type[GapmapError], *, what: str, option: str
+    label: str, options: list[str], wanted: str | None, error: type[GapmapError], *, what: str, option: str | None
 ) -> str:
     """One of ``options``: ``wanted`` if given, the only one if there is one, else an error listing them."""
     if wanted is not None:
@@ -318,7 +331,11 @@ def _choose(
         return options[0]
     raise error(
         f"{label}: holds {len(options)} {what}s with rows ({', '.join(map(repr, options))}); "
-        f"choose one ({option} NAME on the command line, or the picker in the app) so nothing is left out unseen"
+        + (
+            f"choose one ({option} NAME on the command line, or the picker in the app) so nothing is left out unseen"
+            if option
+            else "save the one you mean in a file of its own, so nothing is left out unseen"
+        )
     )
 
 
@@ -604,10 +621,28 @@ def _open_workbook(path: Path, *, formulas: bool) -> Any:
 def _excel_sheets(path: Path) -> list[str]:
     wb = _open_workbook(path, formulas=False)
     try:
-        names = [ws.title for ws in wb.worksheets if _has_rows(ws)]
-        return names or [wb.worksheets[0].title]
+        return _sheets_with_rows(wb)
     finally:
         wb.close()
+
+
+def _sheets_with_rows(wb: Any) -> list[str]:
+    names = [ws.title for ws in wb.worksheets if _has_rows(ws)]
+    return names or [wb.worksheets[0].title]
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet's XML holds a formula element (``<f>``), read without parsing."""
+    with zipfile.ZipFile(path) as zf:
+        for name in zf.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                with zf.open(name) as fh:
+                    tail = b""
+                    while chunk := fh.read(1 << 20):
+                        if re.search(rb"<(?:\w+:)?f[ >/]", tail + chunk):
+                            return True
+                        tail = chunk[-16:]
+    return False
 
 
 def _has_rows(ws: Any) -> bool:
@@ -618,8 +653,14 @@ def _has_rows(ws: Any) -> bool:
 
 
 def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
-    name = _choose(path.name, _excel_sheets(path), sheet, ProviderFileError, what="sheet", option="--sheet")
-    values, formulas = _open_workbook(path, formulas=False), _open_workbook(path, formulas=True)
+    values = _open_workbook(path, formulas=False)
+    try:
+        name = _choose(path.name, _sheets_with_rows(values), sheet, ProviderFileError, what="sheet", option="--sheet")
+    except ProviderFileError:
+        values.close()
+        raise
+    # The second pass (formula text where no value was saved) only when some sheet has formulas.
+    formulas = _open_workbook(path, formulas=True) if _has_formulas(path) else values
     try:
         rows = []
         cells = zip(values[name].iter_rows(values_only=True), formulas[name].iter_rows(values_only=True), strict=False)
@@ -637,7 +678,8 @@ def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
             )
     finally:
         values.close()
-        formulas.close()
+        if formulas is not values:
+            formulas.close()
     if not rows:
         raise ProviderFileError(f"{path.name}: the sheet {name!r} is empty")
     width = max((max((k + 1 for k, v in enumerate(r) if v is not None), default=0) for r in rows), default=0)
@@ -714,3 +756,52 @@ def read_small_file(path: Path | str, *, max_bytes: int = 1_000_000) -> bytes:
         raise EconomyParamError(str(path), "is a folder, not a file") from None
     except OSError as exc:
         raise EconomyParamError(str(path), f"cannot read: {exc.strerror or exc}") from None
+
+
+SHIPPED_PROJECTIONS = Path("projections") / "snpp2022_65plus.csv"
+MAX_PROJECTION_FILE_BYTES = 200 * 1024 * 1024
+
+
+def read_projections(path: Path | str | None = None, *, paths: DataPaths | None = None) -> Projections:
+    """Read population projections: the shipped table, or a user's ONS SNPP file.
+
+    Parameters
+    ----------
+    path
+        A CSV either as ONS publishes SNPP tables (``AREA_CODE, AREA_NAME, COMPONENT, SEX,
+        AGE_GROUP, 2022, 2023, …``; any councils, all ages or just 65+) or in the compact
+        layout of :data:`gapmap.projections.PROJECTION_COLUMNS`. ``None``: the shipped
+        ``data/projections/snpp2022_65plus.csv`` (Somerset and Thurrock).
+    paths
+        Where the shipped data is.
+
+    Returns
+    -------
+    gapmap.projections.Projections
+
+    Raises
+    ------
+    ProjectionError
+        The file is missing, too big, unreadable or not a projections table.
+    """
+    shipped = path is None
+    path = (paths or DataPaths()).root / SHIPPED_PROJECTIONS if shipped else Path(path)
+    if not path.exists():
+        raise ProjectionError(f"projections file {path} is missing")
+    if path.stat().st_size > MAX_PROJECTION_FILE_BYTES:
+        raise ProjectionError(f"{path.name}: over the {MAX_PROJECTION_FILE_BYTES / 2**20:.0f} MB limit")
+    try:
+        raw = pd.read_csv(path, encoding="utf-8-sig", low_memory=False)
+    except (ValueError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise ProjectionError(f"{path.name}: could not be read as CSV ({exc})") from exc
+    if set(PROJECTION_COLUMNS) <= set(raw.columns):
+        table = raw[list(PROJECTION_COLUMNS)].copy()
+        table["council_code"] = table.council_code.astype(str)
+        table["year"] = pd.to_numeric(table.year, errors="coerce")
+        if table.isna().any().any():
+            raise ProjectionError(f"{path.name}: blank or non-numeric cells")
+        table["year"] = table.year.astype(int)
+    else:
+        table = snpp_totals(raw)
+    source = SOURCE if shipped else f"{path.name} (user-supplied ONS SNPP table)"
+    return Projections(table=table, source=source)

@@ -22,16 +22,17 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+# NO_DATA, PALETTE and class_breaks are re-exported for callers that import them from here.
+from gapmap.classes import NO_DATA, PALETTE, class_breaks, classify  # noqa: F401
 from gapmap.config import PACKAGE_ROOT, WGS84
 from gapmap.errors import CrsError
 from gapmap.legend import (  # noqa: F401 - ATTRIBUTION, MAP_SOURCES, provider_legend re-exported
     ATTRIBUTION,
     CLOSED_COLOUR,
     KIND_COLOURS,
+    LIVE_LEGEND_CSS,
     MAP_SOURCES,
-    Legend,
-    LegendStyle,
-    legend_html,
+    live_legend_html,
     provider_legend,
 )
 from gapmap.schema import KIND_LABELS
@@ -39,10 +40,6 @@ from gapmap.schema import KIND_LABELS
 LEAFLET_DIR = PACKAGE_ROOT / "static" / "vendor" / "leaflet-1.9.4"
 STREAMLIT_ASSET_URL = "/app/static/vendor/leaflet-1.9.4"
 """Where Streamlit serves the vendored Leaflet (``server.enableStaticServing``)."""
-
-# ColorBrewer YlOrRd (sequential), light to dark; 7 is the most classes we draw.
-PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026", "#800026")
-NO_DATA = "#d9d9d9"
 
 @dataclass(frozen=True)
 class Field:
@@ -71,66 +68,91 @@ class Field:
         return str(value)
 
 
-def class_breaks(values: pd.Series, n_classes: int = 6) -> list[float]:
-    """Quantile class breaks (upper bounds) for a choropleth, duplicates removed.
-
-    Parameters
-    ----------
-    values
-        The mapped values; missing values are ignored.
-    n_classes
-        Wanted number of classes (fewer are returned when values repeat).
-
-    Returns
-    -------
-    list of float
-        Increasing upper bounds; the last is the maximum.
+def change_breaks(values: pd.Series, n_classes: int = 5) -> list[float] | None:
+    """Class breaks for a change or count map where most areas are 0: zero gets a class of its own.
 
     Examples
     --------
-    >>> class_breaks(pd.Series([1.0, 2.0, 3.0, 4.0]), 2)
-    [2.5, 4.0]
+    >>> change_breaks(pd.Series([0.0, 0.0, 0.0, 2.0, 4.0]), 2)
+    [0.0, 3.0, 4.0]
     """
-    v = values.dropna().to_numpy(dtype=float)
-    if len(v) == 0:
-        return []
-    n = max(1, min(n_classes, len(PALETTE)))
-    qs = np.quantile(v, np.linspace(0, 1, n + 1)[1:])
-    return sorted({float(q) for q in qs})
+    changed = values[values.abs() > 1e-9]
+    return sorted({0.0, *class_breaks(changed, n_classes)}) if len(changed) else None
 
 
-def _colour(value: float, breaks: Sequence[float], reverse: bool = False) -> str:
-    if value is None or np.isnan(value) or not breaks:
-        return NO_DATA
-    i = int(np.searchsorted(breaks, value, side="left"))
-    # Spread the classes over the palette so 3 classes still run light to dark.
-    idx = min(round(i * (len(PALETTE) - 1) / max(len(breaks) - 1, 1)), len(PALETTE) - 1)
-    return PALETTE[len(PALETTE) - 1 - idx] if reverse else PALETTE[idx]
+LEGEND_NAME = "gapmap_legend"
+"""Name of the legend element on a choropleth's page (see :func:`legend_html`)."""
+
+_LEGEND_CSS = """
+.gapmap-legend { position: static; flex: 0 0 auto; background: #ffffff;
+  padding: 6px 10px 8px; font: 13px/1.4 system-ui, sans-serif; color: #222;
+  border-top: 1px solid #ccc; }
+.gapmap-legend b { margin-right: 10px; }
+.gapmap-legend .rows { display: flex; flex-wrap: wrap; gap: 2px 14px; align-items: center; }
+.gapmap-legend i { display: inline-block; width: 16px; height: 12px;
+  margin-right: 5px; vertical-align: middle; border: 1px solid #999; }
+.gapmap-legend .note { color: #555; font-size: 11px; margin-top: 3px; }
+"""
 
 
-def _distinct_format(field: Field, breaks: list[float]) -> Field:
-    """The field with just enough decimals that the legend's class bounds read differently."""
-    m = re.fullmatch(r"(,?)\.(\d)([f%])", field.fmt)
-    if not m or len(breaks) < 2:
-        return field
-    comma, digits, kind = m.group(1), int(m.group(2)), m.group(3)
-    for d in range(digits, digits + 3):
-        candidate = Field(field.column, field.label, f"{comma}.{d}{kind}")
-        if len({candidate.format(b) for b in breaks}) == len(breaks):
-            return candidate
-    return candidate
+class _Legend(MacroElement):
+    """A plain-HTML legend placed below the map, never over it (no JS dependencies).
+
+    It is added to the page (the folium ``Figure``), not to the map pane: in a standalone
+    hand-out the page is a column (map, then legend); in Streamlit the component appends it
+    under the map and sizes its frame to fit.
+    """
+
+    _template = Template(
+        """
+        {% macro header(this, kwargs) %}
+        <style>
+          html, body { height: 100%; display: flex; flex-direction: column; }
+          .folium-map { flex: 1 1 auto; min-height: 320px; height: auto !important; }
+          /* In Streamlit (streamlit-folium's frame, which has a #root) the page shows the legend
+             below the frame instead (see legend_html), so this copy is hidden. */
+          #root ~ div > .gapmap-legend { display: none; }
+          {{ this.css }}
+          .leaflet-tooltip { font: 12px/1.3 system-ui, sans-serif; }
+          .leaflet-tooltip table { margin: 0; font-size: 12px; }
+          .leaflet-tooltip th { font-weight: 600; padding-right: 8px; text-align: left; }
+        </style>
+        {% endmacro %}
+        {% macro html(this, kwargs) %}
+        <div class="gapmap-legend" role="img" aria-label="{{ this.title }} legend">
+          <div class="rows"><b>{{ this.title }}</b>
+          {% for colour, text in this.rows %}
+          <span><i style="background:{{ colour }}"></i>{{ text }}</span>
+          {% endfor %}
+          </div>
+          {% if this.note %}<div class="note">{{ this.note }}</div>{% endif %}
+          <div class="note">{{ this.sources }}</div>
+        </div>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, title: str, rows: list[tuple[str, str]], note: str = "") -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.title = html.escape(title)
+        self.rows = [(c, html.escape(t)) for c, t in rows]
+        self.note = html.escape(note)
+        self.sources = html.escape(MAP_SOURCES)
+        self.css = _LEGEND_CSS
 
 
-def _legend_rows(breaks: list[float], field: Field, values: pd.Series, reverse: bool = False) -> list[tuple[str, str]]:
-    field = _distinct_format(field, breaks)
-    rows = []
-    lo = float(values.min()) if values.notna().any() else 0.0
-    for hi in breaks:
-        rows.append((_colour(hi, breaks, reverse), f"{field.format(lo)} – {field.format(hi)}"))
-        lo = hi
-    if values.isna().any():
-        rows.append((NO_DATA, "no residents / no data"))
-    return rows
+def legend_html(m: folium.Map) -> str:
+    """The legend of a :func:`choropleth` as a self-contained HTML block, for showing below the map.
+
+    In Streamlit the map sits in a fixed-height frame, so the page draws this block under the
+    frame (``st.html``); in a standalone hand-out the legend is already below the map. Empty
+    when the map has no legend.
+    """
+    legend = m.get_root()._children.get(LEGEND_NAME)  # folium keeps named children in this dict
+    if legend is None:
+        return ""
+    return f"<style>{_LEGEND_CSS}</style>" + legend._template.module.html(legend, {})
 
 
 def base_map(
@@ -166,7 +188,6 @@ def base_map(
     m.default_js = [("leaflet", f"{asset_url}/leaflet.js")]
     m.default_css = [("leaflet_css", f"{asset_url}/leaflet.css")]
     m.fit_bounds([[miny, minx], [maxy, maxx]])
-    LegendStyle().add_to(m)
     return m
 
 
@@ -182,6 +203,7 @@ def choropleth(
     n_classes: int = 6,
     reverse: bool = False,
     extra_legend: Sequence[tuple[str, str]] = (),
+    breaks: Sequence[float] | None = None,
 ) -> folium.Map:
     """Choropleth of ``field`` over ``areas`` with tooltip and legend.
 
@@ -206,6 +228,9 @@ def choropleth(
         Darkest colour for the lowest values (for measures where low is bad, like access).
     extra_legend
         More ``(colour, text)`` rows for the legend (e.g. provider markers).
+    breaks
+        Class breaks to use instead of the quantiles of ``field`` (e.g. from
+        :func:`class_breaks` over two maps' values, so before and after share colours).
 
     Returns
     -------
@@ -220,7 +245,7 @@ def choropleth(
         raise CrsError("areas have no CRS; set one before mapping")
     shown = areas[areas.geometry.notna() & ~areas.geometry.is_empty]
     values = shown[field.column].astype(float)
-    breaks = class_breaks(values, n_classes)
+    classes = classify(values, n_classes, reverse=reverse, breaks=list(breaks) if breaks is not None else None)
     wgs = shown.to_crs(WGS84)
     # Round to ~1 m: smaller HTML, no visible change.
     geoms = shapely.set_precision(wgs.geometry.values, 1e-5)
@@ -228,7 +253,7 @@ def choropleth(
         {
             "name": [html.escape(str(n)) for n in shown.area_name],
             "code": [html.escape(str(c)) for c in shown.area_code],
-            "_fill": [_colour(v, breaks, reverse) for v in values],
+            "_fill": classes.colours_of(values),
         }
     )
     fields = [field, *[f for f in tooltip if f.column != field.column]]
@@ -252,7 +277,8 @@ def choropleth(
             sticky=True,
         ),
     ).add_to(m)
-    Legend(title or field.label, [*_legend_rows(breaks, field, values, reverse), *extra_legend], note).add_to(m)
+    rows = classes.legend(field.fmt)
+    m.get_root().add_child(_Legend(title or field.label, [*rows, *extra_legend], note), name=LEGEND_NAME)
     return m
 
 
@@ -380,6 +406,12 @@ class _AreaValues(MacroElement):
               return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
             });
           }
+          if (!document.getElementById("gapmap-live-css")) {
+            var css = document.createElement("style");
+            css.id = "gapmap-live-css";
+            css.textContent = spec.css;
+            document.head.appendChild(css);
+          }
           var Box = L.Layer.extend({
             onAdd: function (map) {
               this._div = L.DomUtil.create("div", "", map.getContainer());
@@ -467,9 +499,9 @@ def area_layer(
     """
     table = pd.DataFrame(areas).set_index("area_code").reindex(list(codes))
     values = table[field.column].astype(float)
-    breaks = class_breaks(values, n_classes)
+    classes = classify(values, n_classes, reverse=reverse)
     palette = [*PALETTE, NO_DATA]
-    index = [palette.index(_colour(v, breaks, reverse)) for v in values]
+    index = [palette.index(c) for c in classes.colours_of(values)]
     fields = [field, *[f for f in tooltip if f.column != field.column]]
     spec = {
         "url": url,
@@ -477,9 +509,8 @@ def area_layer(
         "index": index,
         "labels": [f.label for f in fields],
         "values": [[f.format(v) for v in table[f.column]] for f in fields],
-        "legend": legend_html(
-            title or field.label, [*_legend_rows(breaks, field, values, reverse), *extra_legend], note
-        ),
+        "legend": live_legend_html(title or field.label, [*classes.legend(field.fmt), *extra_legend], note),
+        "css": LIVE_LEGEND_CSS,
     }
     group = folium.FeatureGroup(name=field.label)
     _AreaValues(spec).add_to(group)

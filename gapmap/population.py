@@ -14,18 +14,11 @@ from gapmap.config import DataPaths
 from gapmap.councils import Council, resolve_council
 from gapmap.demand import share_population
 from gapmap.errors import LevelError
+from gapmap.labels import BAND_LABELS, LEVEL_LABELS, MEASURE_LABELS  # noqa: F401 - labels re-exported
 
 LEVELS = ("ward", "lsoa", "msoa", "hex", "parish")
 """Aggregation levels. ``parish`` means polygons the user supplies (a parish file, village-agent
 patches, primary care networks)."""
-
-LEVEL_LABELS = {
-    "ward": "Electoral wards (May 2025)",
-    "lsoa": "LSOAs (2021)",
-    "msoa": "MSOAs (2021)",
-    "hex": "Hex grid",
-    "parish": "Your own areas (parishes, patches, PCNs)",
-}
 
 _BOUNDARY_LAYER = {"ward": "wards", "lsoa": "lsoa", "msoa": "msoa"}
 _POINT_CODE = {"ward": "ward_code", "lsoa": "lsoa_code", "msoa": "msoa_code"}
@@ -128,7 +121,12 @@ def area_codes(
         # Keep only the polygons that touch the council, so a national parish file works.
         council_box = data.boundaries["wards"].total_bounds
         local = areas.cx[council_box[0] : council_box[2], council_box[1] : council_box[3]]
-        local = local[local.intersects(data.boundaries["wards"].union_all())].reset_index(drop=True)
+        local = local[local.intersects(data.outline())].reset_index(drop=True)
+        if local.empty:
+            raise LevelError(
+                f"none of the {len(areas)} areas in your boundary file overlaps {data.council.name}; "
+                "check it is the right file (and the right council)"
+            )
         return assign_user_areas(data.points, local), local
     codes = data.points[_POINT_CODE[level]].rename("area_code")
     polygons = data.boundaries[_BOUNDARY_LAYER[level]]
@@ -150,8 +148,6 @@ def population_by_area(
     return aggregate(data.points, codes, polygons)
 
 
-BAND_LABELS = {"65plus": "Aged 65+", "75plus": "Aged 75+", "85plus": "Aged 85+", "total": "All ages"}
-MEASURE_LABELS = {"count": "Number of people", "share": "Share of residents", "density": "People per km²"}
 
 
 def measure(areas: pd.DataFrame, band: str, kind: str) -> pd.Series:

@@ -321,3 +321,40 @@ def for_display(providers: gpd.GeoDataFrame, mode: str, *, secret: bytes) -> gpd
     if mode == "displaced":
         return displace(providers, secret)
     return providers[~providers.kind.isin(PERSONAL_KINDS)]
+
+
+def suppress_small_areas(table: pd.DataFrame, *, count: str, derived: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A copy of a per-area table safe for viewers: small counts hidden, with what they imply.
+
+    ``count`` becomes text as in :func:`suppress_counts`; in every row where it is not shown,
+    the ``derived`` columns (figures that follow from those few providers: places, hours, jobs,
+    money) are blanked too, since one sole trader's hours are as personal as their address.
+
+    Parameters
+    ----------
+    table
+        One row per area.
+    count
+        The column counting micro-providers.
+    derived
+        Columns computed from the same providers.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index and columns; ``count`` as text, hidden ``derived`` cells missing.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"providers": [1, 4, 6], "hours": [20.0, 90.0, 130.0]})
+    >>> out = suppress_small_areas(t, count="providers", derived=("hours",))
+    >>> out.providers.tolist(), out.hours.tolist()
+    (['fewer than 3', 'not shown', '6'], [nan, nan, 130.0])
+    """
+    out = table.copy()
+    shown = suppress_counts(table[count])
+    hidden = shown.isin([FEWER_THAN, NOT_SHOWN])
+    out[count] = shown
+    for col in derived:
+        out[col] = out[col].astype(float).where(~hidden)
+    return out

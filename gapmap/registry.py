@@ -521,10 +521,47 @@ def versions(registry: RegistryBackend) -> list[Version]:
     return registry.versions()
 
 
-def restore(registry: RegistryBackend, version_id: str, *, by: str | None = None) -> None:
-    """Put back a kept version (the state it replaces is kept as a version in turn, so this can be undone)."""
-    with transaction(registry, by=by, note=f"restore {version_id}") as tx:
-        tx.records, tx.log = registry.read_version(version_id)
+def restore(
+    registry: RegistryBackend, version_id: str, *, by: str | None = None, council_code: str | None = None
+) -> None:
+    """Put back a kept version; the state it replaces is kept as a version in turn, so this can be undone.
+
+    Parameters
+    ----------
+    registry
+        The backend.
+    version_id
+        A :attr:`Version.id` from :func:`versions`.
+    by
+        Who is restoring.
+    council_code
+        Put back only this council's records (and leave every other council as it is now), as
+        the app does; the import log gets a ``restore`` line. ``None`` restores everything.
+
+    Raises
+    ------
+    RegistryError
+        When there is no such version, or the registry cannot be written.
+    """
+    scope = f" {council_code}" if council_code else ""
+    with transaction(registry, by=by, note=f"restore{scope} {version_id}") as tx:
+        old_records, old_log = registry.read_version(version_id)
+        if council_code is None:
+            tx.records, tx.log = old_records, old_log
+            return
+        back = old_records[old_records.council_code == council_code]
+        merged = pd.concat([tx.records[tx.records.council_code != council_code], back], ignore_index=True)
+        tx.records = gpd.GeoDataFrame(merged, geometry="geometry", crs=BNG)
+        entry = {
+            "council_code": council_code,
+            "source_file": f"version {version_id}",
+            "imported_by": tx.by,
+            "imported_at": pd.Timestamp(datetime.now(UTC)).tz_localize(None).isoformat(timespec="seconds"),
+            "mode": "restore",
+            "accepted": len(back),
+            "rejected": 0,
+        }
+        tx.log = pd.concat([tx.log, pd.DataFrame([entry])], ignore_index=True)
 
 
 def refuse_bad_replace(result: ValidationResult, *, mode: str, force: bool = False) -> None:

@@ -150,7 +150,13 @@ def validate_providers(
             "no location column found: add either 'postcode', or 'lat' and 'lon', or 'easting' and "
             f"'northing' (found columns: {', '.join(map(str, table.columns)) or 'none'})"
         )
-    lookup = postcodes.set_index("postcode")[["easting", "northing"]]
+    lookup = dict(
+        zip(
+            postcodes.postcode,
+            zip(postcodes.easting.astype(float), postcodes.northing.astype(float), strict=True),
+            strict=True,
+        )
+    )
     warnings: list[str] = []
     missing_cols = [c for c in ("id", "name", "kind", "capacity") if c not in mapping]
     if default_kind not in KINDS:
@@ -164,10 +170,13 @@ def validate_providers(
     records, problems, bad_rows = [], [], []
     seen_ids: dict[str, int] = {}
     empty = 0
-    for i, (_, raw) in enumerate(table.iterrows()):
+    names = list(table.columns)
+    position = {col: names.index(col) for col in mapping.values()}
+    # Plain Python rows: pandas per-row access (iterrows, .loc) cost more than the checks themselves.
+    for i, values in enumerate(table.to_numpy(dtype=object)):
         row_no = first_row + i
-        cells = {canon: raw[col] for canon, col in mapping.items()}
-        if all(blank(v) for v in raw.to_numpy()):
+        cells = {canon: values[position[col]] for canon, col in mapping.items()}
+        if all(blank(v) for v in values):
             empty += 1
             continue
         try:
@@ -186,7 +195,8 @@ def validate_providers(
             warnings.extend(row_warnings)  # only for rows that were kept
         except _RowRejectedError as r:
             problems.append(Problem(row=row_no, field=r.field, problem=r.problem, fix=r.fix))
-            bad_rows.append({"row": row_no, "reason": f"{r.field}: {r.problem} — {r.fix}", **raw.to_dict()})
+            raw = dict(zip(names, values, strict=True))
+            bad_rows.append({"row": row_no, "reason": f"{r.field}: {r.problem} — {r.fix}", **raw})
     if empty:
         warnings.append(f"{empty} empty row{'s' if empty > 1 else ''} skipped")
     if not records and not problems:
@@ -211,7 +221,7 @@ def validate_providers(
 class _Columns:
     """What is parsed for every row at once: dates (pandas) and lat/lon → BNG (one pyproj call)."""
 
-    dates: dict[str, tuple[pd.Series, pd.Series]]
+    dates: dict[str, tuple[list[object], np.ndarray]]
     easting: np.ndarray
     northing: np.ndarray
 
@@ -222,7 +232,8 @@ class _Columns:
         for name in ("start_date", "end_date"):
             if name in mapping:
                 parsed, bad = parse_dates(table[mapping[name]].reset_index(drop=True))
-                dates[name] = (parsed, bad)
+                days = [None if pd.isna(t) else t.date() for t in parsed]
+                dates[name] = (days, bad.to_numpy())
         easting, northing = np.full(n, np.nan), np.full(n, np.nan)
         if {"lat", "lon"} <= set(mapping):
             lat = np.array([_finite(number(v)) for v in table[mapping["lat"]]], dtype="float64")
@@ -236,7 +247,7 @@ class _Columns:
         """The pre-parsed values of row ``i`` (position in the table)."""
         out: dict[str, object] = {"bng": (float(self.easting[i]), float(self.northing[i]))}
         for name, (parsed, bad) in self.dates.items():
-            out[name] = _BAD if bad.iloc[i] else (None if pd.isna(parsed.iloc[i]) else parsed.iloc[i].date())
+            out[name] = _BAD if bad[i] else parsed[i]
         return out
 
 
@@ -250,7 +261,7 @@ def _finite(value: float | None) -> float:
 def _check_row(
     cells: dict[str, object],
     row: int,
-    lookup: pd.DataFrame,
+    lookup: dict[str, tuple[float, float]],
     warnings: list[str],
     default_kind: str,
     parsed: dict[str, object],
@@ -338,7 +349,9 @@ def _check_row(
     return rec
 
 
-def _locate(cells: dict[str, object], lookup: pd.DataFrame, bng: tuple[float, float]) -> dict[str, object]:
+def _locate(
+    cells: dict[str, object], lookup: dict[str, tuple[float, float]], bng: tuple[float, float]
+) -> dict[str, object]:
     lat, lon = number(cells.get("lat")), number(cells.get("lon"))
     if lat is not None or lon is not None:
         if lat is None or lon is None or np.isnan(lat) or np.isnan(lon):
@@ -388,16 +401,16 @@ def _locate(cells: dict[str, object], lookup: pd.DataFrame, bng: tuple[float, fl
     pc = normalise_postcode(raw)
     if pc is None:
         raise _RowRejectedError("postcode", f"{str(raw)!r} is not a UK postcode", "check it, e.g. TA1 1AA")
-    if pc not in lookup.index:
+    if pc not in lookup:
         raise _RowRejectedError(
             "postcode",
             f"{pc} is not a live English postcode in Code-Point Open (Oct 2025)",
             "check it, or give lat/lon or easting/northing instead (terminated postcodes are not held)",
         )
-    hit = lookup.loc[pc]
+    e, n = lookup[pc]
     return {
-        "easting": float(hit.easting),
-        "northing": float(hit.northing),
+        "easting": e,
+        "northing": n,
         "located_by": "postcode",
         "postcode": pc,
     }

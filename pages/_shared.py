@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import re
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +24,9 @@ from gapmap.geometry_cache import DisplayGeometry, display_geometry, publish
 from gapmap.maps import ATTRIBUTION
 from gapmap.population import CouncilData, load_council, population_by_area
 from gapmap.privacy import DEFAULT_PRIVACY, PRIVACY_MODES, SAFE_MODES
+from gapmap.projections import Projections
 from gapmap.records import load_providers
+from gapmap.timeline import Timeline, build_timeline
 
 DEFAULT_COUNCIL = "E06000066"  # Somerset: the worked example in the README
 
@@ -185,27 +189,38 @@ def provider_source(code: str) -> ProviderSource | None:
     return None
 
 
-def registry_location() -> registry.Registry:
-    """The registry file ($GAPMAP_HOME/registry.gpkg)."""
-    return registry.Registry.default()
+def registry_location() -> registry.RegistryBackend:
+    """The registry: $GAPMAP_REGISTRY (a file or a postgresql:// URL), else $GAPMAP_HOME/registry.gpkg."""
+    return registry.open_registry()
 
 
 def registry_version() -> str:
-    """Changes whenever the registry file is rewritten (part of cache keys)."""
-    path = registry_location().path
-    return str(path.stat().st_mtime_ns) if path.exists() else "none"
+    """Changes whenever the registry is written (part of cache keys, and the editor's conflict check)."""
+    return registry_location().token()
 
 
 @st.cache_resource(show_spinner="Reading the registry…", max_entries=4)
-def registry_contents(path: str, version: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    """All registry records and the import log, re-read whenever the file changes."""
-    del version  # cache key only
-    return registry.load(registry.Registry(Path(path)))
+def registry_contents(location: str, version: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
+    """All registry records and the import log, re-read whenever the registry changes."""
+    del location, version  # cache keys only
+    return registry.load(registry_location())
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+
+
+def plain(text: object) -> str:
+    """User text made safe for Streamlit markdown: every markup character escaped, one line.
+
+    File names, cell values and names typed by users reach messages; unescaped, ``![x](url)``
+    would fetch an image, ``[x](url)`` would render a link and ``:red[x]`` would style text.
+    """
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
 
 
 def registry_providers(code: str) -> gpd.GeoDataFrame | None:
     """Providers saved in the registry for this council (None until records are imported)."""
-    records, _ = registry_contents(str(registry_location().path), registry_version())
+    records, _ = registry_contents(registry_location().location, registry_version())
     mine = registry.council_records(records, code)
     return mine if len(mine) else None
 
@@ -298,7 +313,7 @@ def privacy_setting() -> str:
 
 def allowed_privacy_modes() -> list[str]:
     """The privacy modes the signed-in role may choose (exact for editors and admins only)."""
-    return [m for m in PRIVACY_MODES if m in SAFE_MODES or auth.can(current_session().role, "exact")]
+    return [m for m in PRIVACY_MODES if m in SAFE_MODES or auth.can(role(), "exact")]
 
 
 def privacy_picker() -> None:
@@ -346,6 +361,10 @@ class Session:
     method: str
 
 
+NOBODY = Session("", "", "none")
+"""Not signed in: no role, so no permission."""
+
+
 def _gapmap_secrets() -> dict:
     try:
         return dict(st.secrets.get("gapmap", {}))
@@ -374,28 +393,28 @@ def signin_method() -> str | None:
     return None
 
 
-def refuse_open_address() -> None:
-    """Stop with a clear message if no sign-in is configured and the app listens beyond this computer."""
+def address_refused() -> bool:
+    """True when no sign-in is configured and the server listens beyond this computer."""
+    return signin_method() is None and st.get_option("server.address") not in LOOPBACK
+
+
+def refusal_page() -> None:
+    """The only page served when :func:`address_refused`: why, and what to do."""
     address = st.get_option("server.address")
-    if signin_method() is None and address not in LOOPBACK:
-        st.error(
-            f"gapmap will not start on address {address or 'every network interface'!r} without sign-in. "
-            "Anyone who can reach the server could see and change personal data. Either run it on this "
-            "computer only (`--server.address 127.0.0.1`, the default in .streamlit/config.toml), or set up "
-            "sign-in: add users with `python -m gapmap users add NAME --role viewer`, or configure "
-            "`st.login` (OpenID Connect) in .streamlit/secrets.toml. See the README, *Sign-in, roles and privacy*.",
-            icon=":material/lock:",
-        )
-        st.stop()
+    st.title("gapmap")
+    st.error(
+        f"gapmap will not start on address {address or 'every network interface'!r} without sign-in. "
+        "Anyone who can reach the server could see and change personal data. Either run it on this "
+        "computer only (`--server.address 127.0.0.1`, the default in .streamlit/config.toml), or set up "
+        "sign-in: add users with `python -m gapmap users add NAME --role viewer`, or configure "
+        "`st.login` (OpenID Connect) in .streamlit/secrets.toml. See the README, *Sign-in, roles and privacy*.",
+        icon=":material/lock:",
+    )
 
 
-def _oidc_session() -> Session:
-    if not st.user.is_logged_in:
-        provider = _gapmap_secrets().get("oidc_provider")
-        st.title("gapmap")
-        st.write("Sign in with your organisation account to continue.")
-        st.button("Sign in", type="primary", on_click=st.login, args=(provider,) if provider else ())
-        st.stop()
+def _oidc_session() -> Session | None:
+    if not st.user.get("is_logged_in", False):
+        return None
     email = str(st.user.get("email") or "").lower()
     settings = _gapmap_secrets()
     roles = {str(k).lower(): str(v) for k, v in dict(settings.get("roles", {})).items()}
@@ -407,12 +426,19 @@ def _oidc_session() -> Session:
     return Session(email, role, "oidc")
 
 
-def _password_session() -> Session:
+MAX_FAILURES = 5
+LOCKOUT_S = 900
+
+
+@st.cache_resource(show_spinner=False)
+def _failed_sign_ins() -> dict[str, list[float]]:
+    """Times of recent wrong passwords per user name, shared by all sessions of this server."""
+    return {}
+
+
+def sign_in_page() -> None:
+    """The local-password sign-in form (the only page until someone signs in)."""
     users = local_users()
-    name = st.session_state.get(SESSION_USER)
-    if name in users:
-        return Session(name, users[name].role, "password")
-    st.session_state.pop(SESSION_USER, None)
     st.title("gapmap")
     with st.form("sign_in"):
         st.write("Sign in to continue.")
@@ -420,41 +446,77 @@ def _password_session() -> Session:
         password = st.text_input("Password", type="password", key="_signin_password")
         submitted = st.form_submit_button("Sign in", type="primary")
     if submitted:
+        name = who.strip()
+        failures = _failed_sign_ins()
+        recent = [t for t in failures.get(name, []) if time.monotonic() - t < LOCKOUT_S]
+        if len(recent) >= MAX_FAILURES:
+            st.error(f"Too many wrong passwords for this name. Try again in {LOCKOUT_S // 60} minutes.")
+            st.stop()
         try:
-            user = auth.verify(users, who.strip(), password)
+            user = auth.verify(users, name, password)
         except auth.SignInError as exc:
+            failures[name] = [*recent, time.monotonic()]
             st.error(str(exc).capitalize() + ".")
         else:
+            failures.pop(name, None)
             st.session_state[SESSION_USER] = user.name
-            st.session_state.pop("_signin_password", None)
             st.rerun()
-    st.stop()
 
 
-def sign_in() -> Session:
-    """The signed-in session; shows the sign-in screen and stops the run until there is one."""
-    method = signin_method()
-    if method == "oidc":
-        return _oidc_session()
-    if method == "password":
-        return _password_session()
-    return Session(f"{registry.current_user()} (this computer)", "editor", "local")
+def oidc_sign_in_page() -> None:
+    """The single sign-on button (st.login)."""
+    provider = _gapmap_secrets().get("oidc_provider")
+    st.title("gapmap")
+    st.write("Sign in with your organisation account to continue.")
+    st.button("Sign in", type="primary", on_click=st.login, args=(provider,) if provider else ())
 
 
 def current_session() -> Session:
-    """The session app.py signed in for this run (local editor only when no sign-in is configured)."""
+    """Who is signed in for this run; :data:`NOBODY` (no permission at all) when nobody is.
+
+    Local mode (no sign-in configured, the app on 127.0.0.1 only) is an editor: the person at
+    the computer owns the data. The map still starts in the aggregated view.
+    """
     method = signin_method()
-    if method == "oidc" and st.user.is_logged_in:
-        return _oidc_session()
+    if method == "oidc":
+        return _oidc_session() or NOBODY
     if method == "password":
         name = st.session_state.get(SESSION_USER)
         users = local_users()
         if name in users:
             return Session(name, users[name].role, "password")
-        return Session("", "", "none")  # not signed in: no permission at all
-    if method is None:
-        return Session(f"{registry.current_user()} (this computer)", "editor", "local")
-    return Session("", "", "none")
+        st.session_state.pop(SESSION_USER, None)  # removed since: signed out
+        return NOBODY
+    if address_refused():
+        return NOBODY
+    return Session(f"{registry.current_user()} (this computer)", "editor", "local")
+
+
+def sign_in() -> Session:
+    """The signed-in session; until there is one, the only page is the sign-in (or refusal) page.
+
+    Those pages go through ``st.navigation`` too, so the page files are never listed or run
+    before someone has signed in.
+    """
+    if address_refused():
+        page = refusal_page
+    else:
+        who = current_session()
+        if who is not NOBODY:
+            return who
+        page = oidc_sign_in_page if signin_method() == "oidc" else sign_in_page
+    st.navigation([st.Page(page, title="Sign in", url_path="sign-in")], position="hidden").run()
+    st.stop()
+
+
+def role() -> str:
+    """The signed-in role ("" when nobody is signed in: no permission at all)."""
+    return current_session().role
+
+
+def may(action: str) -> bool:
+    """Whether the signed-in role may do ``action`` (see :data:`gapmap.auth.ACTIONS`)."""
+    return auth.can(role(), action)
 
 
 def require(action: str) -> Session:
@@ -500,3 +562,46 @@ def area_file_input(level: str) -> tuple[gpd.GeoDataFrame | None, str | None]:
     except GapmapError as exc:
         st.error(f"Could not use **{upload.name}**: {exc}")
         st.stop()
+
+
+# --- Change over time -------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner="Reading the population projections…", max_entries=4)
+def projections(name: str | None, key: str, payload: bytes | None) -> Projections:
+    """The shipped projections (``payload`` None) or an uploaded ONS SNPP table, keyed on its hash."""
+    del key  # cache key only
+    if payload is None:
+        return io.read_projections()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(name or "snpp.csv").name
+        path.write_bytes(payload)
+        return io.read_projections(path)
+
+
+@st.cache_resource(show_spinner="Replaying the providers over time…", max_entries=8)
+def timeline(
+    code: str,
+    source_key: str,
+    band: str,
+    kinds: tuple[str, ...],
+    radius_km: float,
+    step: str,
+    start,
+    end,
+    projections_key: str,
+    _providers: gpd.GeoDataFrame,
+    _projections: Projections,
+) -> Timeline:
+    """Every frame of the replay in one incremental pass (a slider step is then a lookup)."""
+    return build_timeline(
+        council_data(code),
+        _providers,
+        start=start,
+        end=end,
+        step=step,
+        band=band,
+        kinds=kinds,
+        radius_km=radius_km,
+        projections=_projections,
+    )

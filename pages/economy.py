@@ -9,6 +9,7 @@ from streamlit_folium import st_folium
 
 from gapmap import auth
 from gapmap.economy import (
+    ECONOMY_KEYS,
     PARAMETER_SOURCES,
     PARAMETERS,
     PEOPLE_PER_NEW_PROVIDER,
@@ -36,6 +37,7 @@ from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.maps import Field, choropleth
 from gapmap.population import LEVEL_LABELS, LEVELS
+from gapmap.privacy import suppress_small_areas
 from gapmap.schema import KIND_LABELS, KINDS
 from pages import _shared
 
@@ -204,6 +206,10 @@ except GapmapError as exc:
     st.error(str(exc))
     st.stop()
 by_area = economy_by_area(supply, z.polygons, z.population, params)
+if _shared.privacy_setting() != "exact":  # viewers and hand-outs: no figures that come from one or two sole traders
+    of_few = [c for c in (*ECONOMY_KEYS, "jobs_fte_per_1000", "hours_per_1000") if c in by_area]
+    of_few = tuple(c for c in of_few if c not in ("providers", "lm3"))
+    by_area = suppress_small_areas(by_area, count="providers", derived=of_few)
 m1, m2 = st.columns([1.3, 1.7])
 measure = m1.selectbox("Map shows", list(MAP_MEASURES), format_func=lambda m: MAP_MEASURES[m].label, key="econ_measure")
 note = f"{data.council.name} · {LEVEL_LABELS[level]} · providers open {as_at:%d/%m/%Y}"
@@ -235,7 +241,7 @@ st.dataframe(
     width="stretch",
     column_config={
         "area_name": "Area",
-        "providers": st.column_config.NumberColumn("Providers", format="%d"),
+        "providers": st.column_config.TextColumn("Providers"),  # text: small counts read "fewer than 3"
         "people_supported": st.column_config.NumberColumn("People supported", format="%.0f"),
         "hours_per_week": st.column_config.NumberColumn("Hours a week", format="%.0f"),
         "jobs_fte": st.column_config.NumberColumn("Jobs (FTE)", format="%.1f"),

@@ -11,12 +11,14 @@ from gapmap.analysis import AnalysisRequest
 from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import gaps_table, to_csv_bytes, to_geojson_bytes
-from gapmap.gap_map import gap_layer, gap_map_parts, handout_html
 from gapmap.gaps import DEFAULT_TARGET_PER_1000, GAP_METRICS, ScoreWeights
-from gapmap.maps import base_map
+from gapmap.labels import column_header, metric_label, readable_table
+from gapmap.maps import Field, add_providers, area_layer, base_map, choropleth, provider_legend, standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
+from gapmap.privacy import public_layer, suppress_counts
 from gapmap.schema import KIND_LABELS, KINDS
-from pages import _shared
+from gapmap.story import ReportInputs, gaps_view, priority_view
+from pages import _present, _shared
 
 _shared.ensure_router()
 
@@ -36,7 +38,8 @@ if source is None:
         "day centres and closures on the **Provider records** page; an illustrative sample is "
         "available for Somerset."
     )
-    st.page_link("pages/records.py", label="Go to Provider records", icon=":material/upload_file:")
+    if _shared.may("import"):  # viewers have no records page to go to
+        st.page_link("pages/records.py", label="Go to Provider records", icon=":material/upload_file:")
     st.stop()
 if source.illustrative:
     st.warning(
@@ -44,6 +47,15 @@ if source.illustrative:
         icon=":material/science:",
     )
 
+_present.restore(
+    {
+        "level": ("gap_level", LEVELS),
+        "band": ("gap_band", tuple(BANDS)),
+        "radius": ("gap_radius", (1.0, 20.0)),
+        "kinds": ("gap_kinds", KINDS),
+        "date": ("gap_as_at", None),
+    }
+)
 c1, c2, c3, c4 = st.columns([1.2, 1, 1.3, 1.2])
 level = c1.selectbox("Areas", LEVELS, format_func=LEVEL_LABELS.get, key="gap_level")
 band = c2.selectbox(
@@ -73,9 +85,12 @@ radius = c5.slider(
     5.0,
     0.5,
     key="gap_radius",
-    help="How far people can reasonably get to a provider (straight line × circuity).",
+    help="How far people can reasonably get to a provider (straight line, times the road factor).",
 )
-metric = c6.selectbox("Map shows", list(GAP_METRICS), format_func=lambda m: GAP_METRICS[m][0], key="gap_metric")
+metric = c6.selectbox(
+    "Map shows", list(GAP_METRICS), format_func=lambda m: metric_label(m, band, radius), key="gap_metric"
+)
+_present.remember(level=level, band=band, radius=radius, kinds=kinds, date=as_at)
 basemap = c7.toggle("Street basemap", value=False, key="gap_basemap", help="OpenStreetMap tiles need internet access.")
 hex_size = 1000
 if st.session_state.get("gap_hex", 1000) not in HEX_SIZES:
@@ -138,31 +153,72 @@ areas = result.areas
 active = result.supply
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Providers open", f"{len(active):,}", help=f"Open on {as_at:%d %b %Y}, of the chosen kinds")
-m2.metric("Places", f"{active.capacity.sum():,.0f}")
+m2.metric("Support places", f"{active.capacity.sum():,.0f}")
 m3.metric(
-    f"Beyond {radius:g} km",
+    f"More than {radius:g} km from support",
     f"{areas.pop_beyond_radius.sum():,.0f}",
     help=f"People {BAND_LABELS[band].lower()} with no open provider within {radius:g} km",
 )
 m4.metric(
-    "Unmet need (people)",
+    "People without a support place",
     f"{areas.unmet_need.sum():,.0f}",
-    help=f"Short of {params.target:g} places per 1,000 people {BAND_LABELS[band].lower()}, after sharing "
-    "reachable places (2SFCA)",
+    help=f"Short of {params.target:g} places per 1,000 people {BAND_LABELS[band].lower()}, after sharing out "
+    "the places within reach",
 )
+view = _present.current_view("gaps")
+words = priority_view(result) if view == "priority" else gaps_view(result)
+_present.header(words.title, words.takeaway, illustrative=source.illustrative)
+if view == "priority" and _present.presenting():
+    metric = "gap_score"
 
-parts = gap_map_parts(
-    result, metric, privacy=privacy, secret=_shared.install_secret(), illustrative=source.illustrative
-)
-areas = parts.areas  # small micro-enterprise counts suppressed unless "exact"
-# The map itself is fixed per council and basemap (no remount, pan and zoom cause no rerun);
+_, fmt, low_is_bad = GAP_METRICS[metric]
+label = metric_label(metric, band, radius)
+if privacy == "exact":
+    shown = active
+    closed = source.providers[
+        source.providers.end_date.notna() & (source.providers.end_date <= pd.Timestamp(as_at))
+    ]
+    closed = closed[closed.kind == "day_centre"]
+else:  # the public layer: the same code as `python -m gapmap public-layer` and every hand-out
+    layer = public_layer(source.providers, mode=privacy, secret=_shared.install_secret(), as_at=as_at, kinds=kinds)
+    shown, closed = layer[layer.status == "open"], layer[layer.status == "closed"]
+    areas = areas.assign(n_micro_enterprise=suppress_counts(areas.n_micro_enterprise))
+note = f"{data.council.name} · {LEVEL_LABELS[level]} · providers open {as_at:%d/%m/%Y} · radius {radius:g} km"
+if source.illustrative:
+    note = f"{_shared.ILLUSTRATIVE} · {note}"
+map_spec = {
+    "field": Field(metric, label, fmt),
+    "tooltip": [
+        Field(f"pop_{band}", BAND_LABELS[band]),
+        Field("gap_score", metric_label("gap_score", band, radius), ",.0f"),
+        Field("unmet_need", metric_label("unmet_need", band, radius)),
+        Field("access_e2sfca", metric_label("access_e2sfca", band, radius), ",.1f"),
+        Field("nearest_km", metric_label("nearest_km", band, radius), ",.1f"),
+        Field("n_micro_enterprise", "Micro-enterprises here"),
+    ],
+    "note": note,
+    "reverse": low_is_bad,
+    "extra_legend": provider_legend(
+        [k for k in kinds if privacy != "counts" or k != "micro_enterprise"], closed=not closed.empty
+    ),
+}
+
+
+def handout_map():
+    """The map with outlines embedded (the offline download), built only when asked for."""
+    m = choropleth(areas, **map_spec)
+    return add_providers(m, shown, closed=closed, show_names=privacy == "exact")
+
+
+# The map itself is fixed per council and basemap (no remount; pan and zoom cause no rerun);
 # each setting sends only the layer: a colour and figures per area over outlines the browser
-# fetched once (a content-hashed file under static/cache/).
+# fetched once (a content-hashed file under static/cache/), the legend and the markers.
 outlines = _shared.area_outlines(code, level, float(hex_size), areas_digest, areas_gdf)
+layer = area_layer(outlines.url, outlines.codes, areas, **map_spec)
 clicked = st_folium(
     base_map(_shared.council_bounds(code), basemap=basemap),
-    feature_group_to_add=gap_layer(parts, outlines.url, outlines.codes),
-    height=620,
+    feature_group_to_add=add_providers(layer, shown, closed=closed, show_names=privacy == "exact"),
+    height=_present.map_height(620),
     use_container_width=True,
     returned_objects=["last_active_drawing"],
     key=f"gapmap-{code}",
@@ -182,8 +238,8 @@ if picked and picked in set(areas.area_code):
     st.subheader(f"{row.area_name}")
     d1, d2 = st.columns([1, 1.2])
     d1.markdown(
-        f"**Gap score {row.gap_score:.0f}** (rank {row.gap_rank} of {int(areas.gap_rank.max())})  \n"
-        f"{BAND_LABELS[band]}: {row[f'pop_{band}']:,.0f} · unmet need {row.unmet_need:,.0f} people  \n"
+        f"**Priority score {row.gap_score:.0f}** (rank {row.gap_rank} of {int(areas.gap_rank.max())})  \n"
+        f"{BAND_LABELS[band]}: {row[f'pop_{band}']:,.0f} · without a support place: {row.unmet_need:,.0f} people  \n"
         f"Nearest provider {row.nearest_km:.1f} km on average · {row.providers_within:.1f} within {radius:g} km  \n"
         f"Access {row.access_e2sfca:.1f} places per 1,000 · {row.pop_beyond_radius:,.0f} people beyond {radius:g} km"
     )
@@ -192,7 +248,7 @@ if picked and picked in set(areas.area_code):
         {"points": [row.gap_need, row.gap_access, row.gap_deprivation, row.gap_rurality]},
         index=["Need", "Access", "Deprivation", "Rurality"],
     )
-    d2.bar_chart(parts, horizontal=True, height=200, y_label="", x_label="Points of the gap score")
+    d2.bar_chart(parts, horizontal=True, height=200, y_label="", x_label="Points of the priority score")
 else:
     st.caption("Click an area on the map to see why it scores as it does.")
 
@@ -201,66 +257,64 @@ table = gaps_table(areas)
 if source.illustrative:
     table = table.assign(data_note=_shared.ILLUSTRATIVE)
     st.caption(f"{_shared.ILLUSTRATIVE}: rankings show how the tool works, not real need.")
-top = table.drop(columns=table.geometry.name).head(15)
+shown_cols = ["gap_rank", "area_name", "gap_score", "unmet_need", f"pop_{band}", "access_e2sfca", "nearest_km"]
 st.dataframe(
-    top[
-        [
-            "gap_rank",
-            "area_name",
-            "gap_score",
-            "unmet_need",
-            f"pop_{band}",
-            "access_e2sfca",
-            "nearest_km",
-            "gap_reasons",
-        ]
-    ],
+    table[[*shown_cols, "gap_reasons"]],
     hide_index=True,
     width="stretch",
+    height=420 if not _present.presenting() else 700,
     column_config={
-        "gap_rank": st.column_config.NumberColumn("Rank"),
-        "area_name": "Area",
-        "gap_score": st.column_config.ProgressColumn("Gap score", min_value=0, max_value=100, format="%.0f"),
-        "unmet_need": st.column_config.NumberColumn("Unmet need", format="%.0f"),
-        f"pop_{band}": st.column_config.NumberColumn(BAND_LABELS[band], format="%.0f"),
-        "access_e2sfca": st.column_config.NumberColumn("Places per 1,000", format="%.1f"),
-        "nearest_km": st.column_config.NumberColumn("Nearest (km)", format="%.1f"),
+        **{
+            c: st.column_config.NumberColumn(column_header(c, band=band, radius_km=radius), format="%.0f")
+            for c in shown_cols
+        },
+        "area_name": column_header("area_name"),
+        "gap_score": st.column_config.ProgressColumn(
+            column_header("gap_score", band=band, radius_km=radius), min_value=0, max_value=100, format="%.0f"
+        ),
+        "access_e2sfca": st.column_config.NumberColumn(
+            column_header("access_e2sfca", band=band, radius_km=radius), format="%.1f"
+        ),
+        "nearest_km": st.column_config.NumberColumn(column_header("nearest_km"), format="%.1f"),
         "gap_reasons": st.column_config.TextColumn("Why", width="large"),
     },
 )
+st.caption(f"All {len(table):,} areas, highest priority first; scroll the table for the rest.")
 stem = f"gapmap-gaps-{code}-{level}-{band}" + ("-ILLUSTRATIVE" if source.illustrative else "")
-b1, b2, b3 = st.columns(3)
-# Downloads are built only when asked for (deferred data), not on every rerun.
+if privacy == "exact":
+    st.warning(
+        "Exact mode: the map and its download hold sole traders' home locations and names. For anything you "
+        "show or hand out, switch the sidebar to counts or moved points.",
+        icon=":material/lock_open:",
+    )
+b1, b2, b3, b4 = st.columns(4)
 b1.download_button(
-    "Download all areas (CSV)", lambda: to_csv_bytes(table), f"{stem}.csv", "text/csv", on_click="ignore"
+    "Download all areas (CSV)",
+    to_csv_bytes(readable_table(table, band=band, radius_km=radius)),
+    f"{stem}.csv",
+    "text/csv",
+    help="Readable headings, whole people, km to one decimal.",
 )
 b2.download_button(
-    "Download all areas (GeoJSON)",
-    lambda: to_geojson_bytes(table),
-    f"{stem}.geojson",
-    "application/geo+json",
-    on_click="ignore",
+    "Download all areas, column codes (CSV)",
+    to_csv_bytes(table),
+    f"{stem}-codes.csv",
+    "text/csv",
+    help="The same figures with the column codes of `python -m gapmap gaps`, unrounded, for other software.",
 )
-b3.download_button(
+b3.download_button("Download all areas (GeoJSON)", to_geojson_bytes(table), f"{stem}.geojson", "application/geo+json")
+b4.download_button(  # built only when clicked (deferred data), not on every rerun
     "Download map (HTML, works offline)",
-    lambda: handout_html(
-        result, metric, privacy=privacy, secret=_shared.install_secret(), illustrative=source.illustrative
-    ),
+    lambda: standalone_html(handout_map()),
     f"{stem}-map.html",
     "text/html",
     on_click="ignore",
 )
-with st.expander("How the measures are worked out"):
-    st.markdown(
-        f"""
-- **Nearest provider**: straight-line distance from each postcode to the nearest open provider of the chosen
-  kinds, averaged over the area weighted by people {BAND_LABELS[band].lower()}.
-- **Places per 1,000 (2SFCA)**: each provider's places are shared among the people within {radius:g} km of it;
-  a postcode's access is the sum of the shares it can reach. The *enhanced* version weights nearer places more
-  (Gaussian decay, σ = {radius / 2:g} km).
-- **Unmet need**: people {BAND_LABELS[band].lower()} × {params.target:g} per 1,000, minus the places shared out
-  to the area; never below zero.
-- **Gap score** (0–100): weighted mix of need, poor access, older people's income deprivation (IoD 2025) and
-  rurality, each ranked across the council's areas. The bar chart for a clicked area shows each part.
-"""
-    )
+_present.handouts(
+    lambda: ReportInputs(result, illustrative=source.illustrative),
+    stem=stem,
+    view=view,
+    state=f"{source.key}|{request!r}",
+)
+_present.glossary()
+_present.footer(view, illustrative=source.illustrative)

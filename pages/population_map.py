@@ -6,9 +6,12 @@ from streamlit_folium import st_folium
 from gapmap.areas import OUTSIDE_CODE
 from gapmap.errors import GapmapError
 from gapmap.export import population_table, to_csv_bytes, to_geojson_bytes
-from gapmap.maps import Field, area_layer, base_map, choropleth, standalone_html
+from gapmap.figures import MapLayer, map_figure, to_png
+from gapmap.labels import readable_table
+from gapmap.maps import Field, choropleth, legend_html, standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS, MEASURE_LABELS, measure
-from pages import _shared
+from gapmap.story import population_words
+from pages import _present, _shared
 
 _shared.ensure_router()
 
@@ -20,9 +23,10 @@ council = data.council
 
 st.title(f"Older population — {council.name}")
 st.caption(
-    "Census 2021 residents, shared across live postcodes within each LSOA and added up to the "
-    "areas you choose. Totals match the Census at every level."
+    "Census 2021 residents, shared across live postcodes within each neighbourhood (LSOA) and added up "
+    "to the areas you choose. Totals match the Census at every level."
 )
+_present.restore({"level": ("level", LEVELS), "band": ("band", tuple(BAND_LABELS))})
 
 c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1])
 level = c1.selectbox(
@@ -30,7 +34,7 @@ level = c1.selectbox(
     LEVELS,
     format_func=LEVEL_LABELS.get,
     key="level",
-    help="Wards and LSOAs are ONS boundaries. Hexes are an even grid for "
+    help="Wards and neighbourhoods (LSOAs) are ONS boundaries. Hexes are an even grid for "
     "comparing like with like. 'Your own areas' takes a parish or patch file.",
 )
 band = c2.selectbox("Age band", list(BAND_LABELS), format_func=BAND_LABELS.get, key="band")
@@ -48,6 +52,7 @@ if level == "hex":
         "Hex width", options=list(HEX_SIZES), value=1000, format_func=HEX_SIZES.get, key="hex_size"
     )
 areas_gdf, areas_digest = _shared.area_file_input(level)
+_present.remember(level=level, band=band)
 
 try:
     areas = _shared.population(code, level, float(hex_size), areas_digest, areas_gdf)
@@ -82,76 +87,62 @@ tooltip = [
     Field("share_65plus", "Aged 65+: share of residents", ".1%"),
     Field("share_85plus", "Aged 85+: share of residents", ".1%"),
     Field("imd_decile", "IMD decile (pop.-weighted, 1 = most deprived)", ".1f"),
-    Field("rural_share", "Living in rural LSOAs", ".0%"),
+    Field("rural_share", "Living in rural areas", ".0%"),
 ]
-note = f"{council.name} · {LEVEL_LABELS[level]} · Census 2021"
-# One map per council (never remounted); each setting sends only colours and figures over
-# outlines the browser fetched once.
-outlines = _shared.area_outlines(code, level, float(hex_size), areas_digest, areas_gdf)
-st_folium(
-    base_map(_shared.council_bounds(code), basemap=basemap),
-    feature_group_to_add=area_layer(outlines.url, outlines.codes, areas, field, tooltip=tooltip, note=note),
-    height=620,
-    use_container_width=True,
-    returned_objects=[],
-    key=f"map-{code}",
+fmap = choropleth(
+    areas,
+    field,
+    tooltip=tooltip,
+    note=f"{council.name} · {LEVEL_LABELS[level]} · Census 2021",
+    basemap=basemap,
 )
+words = population_words(areas, band=band, level=level, council=council.name)
+_present.header(words.title, words.takeaway)
+st_folium(
+    fmap, height=_present.map_height(620), use_container_width=True, returned_objects=[], key=f"map-{code}-{level}"
+)
+st.html(legend_html(fmap))  # below the map, never over it
 
 st.subheader("Areas")
 table = population_table(areas)
 # Highest first on the mapped measure (same index as the areas).
-show = table.drop(columns=table.geometry.name).loc[values.sort_values(ascending=False).index]
-st.dataframe(
-    show,
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "area_code": "Code",
-        "area_name": "Area",
-        **{
-            c: st.column_config.NumberColumn(c, format="%.0f")
-            for c in (
-                "pop_total",
-                "pop_65plus",
-                "pop_75plus",
-                "pop_85plus",
-                "pop_65_69",
-                "pop_70_74",
-                "pop_75_79",
-                "pop_80_84",
-                "older_income_deprived",
-                "density_per_km2",
-            )
-        },
-        **{
-            c: st.column_config.NumberColumn(c, format="percent")
-            for c in (
-                "share_65plus",
-                "share_75plus",
-                "share_85plus",
-                "older_income_deprived_rate",
-                "rural_share",
-                "disabled_share",
-            )
-        },
-    },
-)
+# Highest first on the mapped measure (same index as the areas); readable headers, whole people.
+show = readable_table(table.drop(columns=table.geometry.name).loc[values.sort_values(ascending=False).index])
+st.dataframe(show, hide_index=True, width="stretch", height=420)
 stem = f"gapmap-{council.code}-{level}"
-d1, d2, d3 = st.columns(3)
-# Built only when asked for (deferred data), not on every rerun.
-d1.download_button("Download table (CSV)", lambda: to_csv_bytes(table), f"{stem}.csv", "text/csv", on_click="ignore")
-d2.download_button(
-    "Download areas (GeoJSON)",
-    lambda: to_geojson_bytes(table),
-    f"{stem}.geojson",
-    "application/geo+json",
-    on_click="ignore",
+d1, d2, d3, d4 = st.columns(4)
+d1.download_button(
+    "Download table (CSV)",
+    to_csv_bytes(readable_table(table)),
+    f"{stem}.csv",
+    "text/csv",
+    help="Readable headings and whole people. `python -m gapmap population` gives the column codes.",
 )
+d2.download_button("Download areas (GeoJSON)", to_geojson_bytes(table), f"{stem}.geojson", "application/geo+json")
 d3.download_button(
     "Download map (HTML, works offline)",
-    lambda: standalone_html(choropleth(areas, field, tooltip=tooltip, note=note)),
+    standalone_html(fmap),
     f"{stem}-map.html",
     "text/html",
     help="A single file with the map and its legend, for hand-outs and slides.",
-    on_click="ignore",
 )
+d4.download_button(
+    "Download map (PNG)",
+    data=lambda: to_png(
+        map_figure(
+            areas,
+            MapLayer(values.name, field.label, fmt),
+            title=f"{words.title} — {council.name}",
+            takeaway=words.takeaway,
+            outline=data.outline(),
+            note=f"{council.name} · {LEVEL_LABELS[level]} · Census 2021.",
+        )
+    ),
+    file_name=f"{stem}-map.png",
+    mime="image/png",
+    on_click="ignore",
+    help="Print quality (2,000 px wide), legend beside the map, scale bar, north arrow and sources. "
+    "Made when you click.",
+)
+_present.glossary()
+_present.footer("population")

@@ -32,7 +32,8 @@ data = _shared.council_data(code)
 council = data.council
 st.title(f"Provider records — {council.name}")
 reg = _shared.registry_location()
-records, log = _shared.registry_contents(str(reg.path), _shared.registry_version())
+seen_version = _shared.registry_version()  # the editor's changes are refused if someone saves after this
+records, log = _shared.registry_contents(reg.location, seen_version)
 mine = registry.council_records(records, code)
 
 if len(mine) and mine.illustrative.any():
@@ -43,7 +44,11 @@ if len(mine) and mine.illustrative.any():
     )
 elif len(mine):
     last = log[log.council_code == code].tail(1)
-    when = f", last import {last.imported_at.iloc[0]} by {last.imported_by.iloc[0]}" if len(last) else ""
+    when = (
+        f", last import {_shared.plain(last.imported_at.iloc[0])} by {_shared.plain(last.imported_by.iloc[0])}"
+        if len(last)
+        else ""
+    )
     st.success(f"Using **your council's records**: {len(mine)} providers{when}.", icon=":material/verified:")
 elif code == _shared.SAMPLE_COUNCIL:
     st.warning(
@@ -76,13 +81,26 @@ upload = st.file_uploader(
 
 if upload is not None:
     payload = upload.getvalue()
+    shown_name = _shared.plain(upload.name)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / Path(upload.name).name
+        path = Path(tmp) / (Path(upload.name).name or "upload")
         path.write_bytes(payload)
         try:
-            table = io.read_record_table(path)
+            layers = io.record_layers(path)
+            sheet = None
+            if len(layers) > 1:  # never read one sheet and drop the others unseen
+                sheet = st.selectbox(
+                    f"{shown_name} has {len(layers)} sheets or layers with rows: which one lists the records?",
+                    layers,
+                    index=None,
+                    placeholder="Choose one",
+                    key=f"sheet_{_shared.digest(payload)}",
+                )
+                if sheet is None:
+                    st.stop()
+            table = io.read_record_table(path, sheet=sheet)
         except GapmapError as exc:
-            st.error(f"**{upload.name}** cannot be read: {exc}")
+            st.error(f"**{shown_name}** cannot be read: {_shared.plain(exc)}")
             st.stop()
     guessed = map_columns([str(c) for c in table.columns])
     columns = ["(none)", *[str(c) for c in table.columns]]
@@ -101,11 +119,11 @@ if upload is not None:
     try:
         result = check_table(table, outline=data.outline(), overrides=overrides, kind=file_kind)
     except GapmapError as exc:
-        st.error(f"**{upload.name}**: {exc}")
+        st.error(f"**{shown_name}**: {_shared.plain(exc)}")
         st.stop()
     if result.illustrative:
         st.warning(
-            f"**{upload.name}** is an {_shared.ILLUSTRATIVE.lower()}. If you save it, every view will "
+            f"**{shown_name}** is an {_shared.ILLUSTRATIVE.lower()}. If you save it, every view will "
             "keep labelling it as such.",
             icon=":material/science:",
         )
@@ -133,7 +151,7 @@ if upload is not None:
         )
     if w:
         with st.expander(f"{w} warning{'s' if w > 1 else ''}"):
-            st.markdown("\n".join(f"- {x}" for x in result.warnings))
+            st.markdown("\n".join(f"- {_shared.plain(x)}" for x in result.warnings))
     if a:
         accepted = result.accepted
         privacy = _shared.privacy_setting()
@@ -149,7 +167,7 @@ if upload is not None:
             + ("Micro-providers moved or hidden for privacy." if privacy != "exact" else "")
         )
         st_folium(preview, height=420, use_container_width=True, returned_objects=[], key="preview_map")
-        s1, s3 = st.columns([2.2, 1])
+        s1, s2 = st.columns([2.2, 1])
         mode = s1.radio(
             "When saving",
             ["replace", "update"],
@@ -158,26 +176,39 @@ if upload is not None:
             format_func={"replace": f"Replace {council.name}'s records", "update": "Add new and update by id"}.get,
         )
         by = who.user  # the audit trail records the signed-in user, not a free-text name
-        s1.caption(f"Saved as **{by}** in the import log.")
-        s3.write("")
-        if s3.button(f"Save {a} rows to the registry", type="primary", key="save_import"):
-            new_records = registry.merge_import(
-                records, result, council_code=code, source_file=upload.name, by=by, mode=mode
-            )
-            new_log = registry.log_import(
-                log, council_code=code, source_file=upload.name, by=by, mode=mode, result=result
-            )
+        s1.caption(f"Saved as **{_shared.plain(by)}** in the import log.")
+        confirmed = True
+        if mode == "replace" and (len(mine) or r > a):
+            # A replace throws the saved records away: say what goes, and ask.
+            lines = [f"This replaces the **{len(mine)}** saved records of {council.name} with these **{a}** rows."]
+            if r > a:
+                lines.append(f"**{r} rows of this file were rejected, more than were accepted**: is it the right file?")
+            lines.append("The records as they are now are kept: you can restore them below under *Earlier versions*.")
+            st.warning(" ".join(lines), icon=":material/warning:")
+            confirmed = st.checkbox(f"Yes, replace {council.name}'s records", key="confirm_replace")
+        if s2.button(f"Save {a} rows to the registry", type="primary", key="save_import", disabled=not confirmed):
             try:
-                registry.save(reg, new_records, new_log)
+                n = registry.import_result(
+                    reg,
+                    result,
+                    council_code=code,
+                    source_file=upload.name,
+                    by=by,
+                    mode=mode,
+                    force=confirmed,
+                )
             except GapmapError as exc:
-                st.error(str(exc))
+                st.error(_shared.plain(exc))
                 st.stop()
-            st.toast(f"Saved {a} providers for {council.name}.")
+            st.toast(f"Saved: {council.name} now has {n} providers.")
             st.rerun()
 
 # ---------------------------------------------------------------------------------------------
 st.header("Records in the registry", divider="gray")
-st.caption(f"Saved in `{reg.path}` (set GAPMAP_HOME to keep it elsewhere).")
+st.caption(
+    f"Saved in {_shared.plain(reg.location)} (set GAPMAP_REGISTRY to a file or a postgresql:// URL to keep it "
+    "elsewhere). Every change keeps the previous version."
+)
 if not len(mine):
     st.write("Nothing saved for this council yet.")
     if code == _shared.SAMPLE_COUNCIL:
@@ -192,6 +223,17 @@ if not len(mine):
     st.stop()
 
 editable = registry.editable_table(records, code)
+# The version the editor was opened on: saving is refused if someone else saved after it.
+round_key = f"editor_round_{code}"
+editor_key = f"editor_{code}_{st.session_state.get(round_key, 0)}"
+base = st.session_state.setdefault(f"{editor_key}_base", seen_version)
+
+
+def fresh_editor() -> None:
+    """Start the editor again on the records as they are now."""
+    st.session_state[round_key] = st.session_state.get(round_key, 0) + 1
+
+
 st.markdown(
     "Edit cells, add rows at the bottom, or **close a provider by giving it an end date**. "
     "Changes are checked like an import before they are saved."
@@ -201,7 +243,7 @@ edited = st.data_editor(
     num_rows="dynamic",
     hide_index=True,
     width="stretch",
-    key=f"editor_{code}_{_shared.registry_version()}",
+    key=editor_key,
     column_config={
         "kind": st.column_config.SelectboxColumn("kind", options=list(KINDS), required=True),
         "capacity": st.column_config.NumberColumn("capacity", min_value=0, step=1),
@@ -211,23 +253,32 @@ edited = st.data_editor(
 )
 e1, e2 = st.columns([1, 3])
 if e1.button("Save changes", type="primary", key="save_edits"):
-    new_records, check = registry.apply_edits(
-        records,
-        edited,
-        council_code=code,
-        postcodes=postcodes_for(edited, "postcode"),
-        outline=data.outline(),
-        by=who.user,
-    )
-    if check.rejected:
+    checks = []
+
+    def apply(current, current_log):
+        new_records, check = registry.apply_edits(
+            current,
+            edited,
+            council_code=code,
+            postcodes=postcodes_for(edited, "postcode"),
+            outline=data.outline(),
+            by=who.user,
+        )
+        checks.append(check)
+        return new_records, current_log
+
+    try:
+        # expect=: if someone saved after this page was drawn, refuse rather than overwrite their work.
+        registry.update(reg, apply, by=who.user, note=f"edit {code}", expect=base)
+    except GapmapError as exc:
+        st.error(_shared.plain(exc))
+        st.button("Reload the records (your unsaved edits are dropped)", on_click=fresh_editor, key="editor_reload")
+        st.stop()
+    if checks and checks[0].rejected:
         st.error("Nothing was saved. Fix these rows first:")
-        st.dataframe(pd.DataFrame([p.__dict__ for p in check.rejected]), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame([p.__dict__ for p in checks[0].rejected]), hide_index=True, width="stretch")
     else:
-        try:
-            registry.save(reg, new_records, log)
-        except GapmapError as exc:
-            st.error(str(exc))
-            st.stop()
+        fresh_editor()
         st.toast("Changes saved.")
         st.rerun()
 
@@ -242,3 +293,28 @@ with tempfile.TemporaryDirectory() as tmp:
     x3.download_button("GeoPackage", gpkg.read_bytes(), f"gapmap-records-{code}.gpkg", "application/geopackage+sqlite3")
 with st.expander("Import history"):
     st.dataframe(log[log.council_code == code], hide_index=True, width="stretch")
+
+with st.expander("Earlier versions (undo)"):
+    kept = registry.versions(reg)
+    if not kept:
+        st.write("No earlier versions yet: one is kept every time the registry changes.")
+    else:
+        st.caption(
+            f"Each line is the registry as it was before a change. Restoring puts back {council.name}'s records "
+            "from that moment (other councils are not touched); the records as they are now are kept in turn."
+        )
+        labels = {
+            v.id: f"{v.saved_at:%d/%m/%Y %H:%M} — before “{v.note}” by {v.by}: "
+            f"{v.counts.get(code, 0)} records for {council.name}"
+            for v in kept
+        }
+        pick = st.selectbox("Version", list(labels), format_func=labels.get, key="restore_pick")
+        sure = st.checkbox(f"Yes, put back {council.name}'s records from this version", key="restore_sure")
+        if st.button("Restore", disabled=not sure, key="restore_go"):
+            try:
+                registry.restore(reg, pick, by=who.user, council_code=code)
+            except GapmapError as exc:
+                st.error(_shared.plain(exc))
+                st.stop()
+            st.toast("Restored.")
+            st.rerun()

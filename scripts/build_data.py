@@ -10,11 +10,16 @@ Reads the raw open data in ``../shared/data`` (see its README for provenance) an
   positional quality < 90), each tagged with the LSOA it falls in (point-in-polygon on the
   unsimplified boundaries) and its ward; plus one point inside every LSOA that has no postcode.
 - ``data/councils.csv``: every upper-tier authority and district, with Census totals.
+- ``data/projections/snpp2022_65plus.csv``: ONS 2022-based population projections, band totals
+  (65+, 75+, 85+) per council and year, from the single-year rows (90+ included).
 - ``data/manifest.json``: sources, vintages, licences and row counts, shown in the app.
 
 Run from the repository root::
 
-    python scripts/build_data.py [--source ../shared/data] [--out data]
+    python scripts/build_data.py [--source ../shared/data] [--out data] [--only projections]
+
+``--only projections`` rebuilds just the projections file and its manifest entry (the same
+bytes a full build writes).
 
 The build is deterministic: the same inputs give byte-identical files (sorted rows, no
 timestamps), which ``tests/test_build.py`` checks against the shipped copies.
@@ -37,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gapmap.areas import locate_points  # noqa: E402
 from gapmap.demand import fallback_points  # noqa: E402
 from gapmap.maps import ATTRIBUTION  # noqa: E402
+from gapmap.projections import snpp_totals  # noqa: E402
 
 BNG = "EPSG:27700"
 
@@ -298,6 +304,43 @@ def build_councils(src: Path, wards: gpd.GeoDataFrame, lsoa_table: pd.DataFrame)
     return out.sort_values(["tier", "name"], ascending=[False, True]).reset_index(drop=True)
 
 
+PROJECTIONS_RAW = "projections/snpp2022_migcat23_persons_age65plus_rows_somerset_thurrock.csv"
+PROJECTIONS_OUT = "projections/snpp2022_65plus.csv"
+
+
+def build_projections(src: Path, out: Path) -> dict:
+    """Write the compact projections table; return its manifest entry."""
+    raw = pd.read_csv(src / PROJECTIONS_RAW)
+    table = snpp_totals(raw)
+    (out / "projections").mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / PROJECTIONS_OUT, index=False, lineterminator="\n", float_format="%.1f")
+    log(f"wrote {PROJECTIONS_OUT}: {table.council_code.nunique()} councils, {table.year.min()}-{table.year.max()}")
+    return {
+        "name": "Subnational population projections, 2022-based (migration-category variant), persons 65+",
+        "publisher": "Office for National Statistics",
+        "vintage": "June 2025",
+        "licence": "Open Government Licence v3.0",
+        "rows": len(raw),
+        "councils": sorted(set(table.council_code)),
+        "years": f"{table.year.min()}-{table.year.max()}",
+        "output": PROJECTIONS_OUT,
+    }
+
+
+def write_manifest(out: Path, manifest: dict) -> None:
+    """Write the manifest (stable formatting: the build is byte-identical)."""
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+
+
+def only_projections(src: Path, out: Path) -> int:
+    """Rebuild the projections file and replace (or add) its entry, last, in the manifest."""
+    entry = build_projections(src, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["sources"] = [s for s in manifest["sources"] if s.get("output") != PROJECTIONS_OUT] + [entry]
+    write_manifest(out, manifest)
+    return 0
+
+
 def write_geoparquet(gdf: gpd.GeoDataFrame, path: Path) -> None:
     """Write GeoParquet with small row groups so per-council filters skip most of the file."""
     gdf.to_parquet(path, compression="zstd", row_group_size=2000, index=False, write_covering_bbox=False)
@@ -309,11 +352,14 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(__file__).resolve().parent.parent
     parser.add_argument("--source", type=Path, default=root.parent / "shared" / "data")
     parser.add_argument("--out", type=Path, default=root / "data")
+    parser.add_argument("--only", choices=["projections"], help="rebuild only this step")
     args = parser.parse_args(argv)
     src, out = args.source, args.out
     if not (src / "README.md").exists():
         print(f"error: raw data not found at {src} (pass --source)", file=sys.stderr)
         return 2
+    if args.only == "projections":
+        return only_projections(src, out)
     for sub in ("boundaries", "population", "demand"):
         (out / sub).mkdir(parents=True, exist_ok=True)
 
@@ -341,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     points.to_parquet(out / "demand/points.parquet", compression="zstd", row_group_size=20000, index=False)
     councils.to_csv(out / "councils.csv", index=False, lineterminator="\n")
     log("wrote population/lsoa.parquet, demand/points.parquet, councils.csv")
+    projections = build_projections(src, out)
 
     manifest = {
         "built_by": "scripts/build_data.py",
@@ -406,6 +453,7 @@ def main(argv: list[str] | None = None) -> int:
                 "output": "demand/points.parquet",
                 **{k: int(v) for k, v in pstats.items()},
             },
+            projections,
         ],
         "councils": {
             "upper_tier": int((councils.tier == "upper").sum()),
@@ -413,7 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         },
         "attribution": list(ATTRIBUTION),
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+    write_manifest(out, manifest)
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     log(f"done: data/ is {size / 1e6:.1f} MB")
     return 0

@@ -118,6 +118,13 @@ def test_viewer_gaps_page_sends_nothing_personal(home, mode):
     assert "Day centre" in sent and "Hollowmere" not in sent
 
 
+def test_viewer_on_a_council_without_records(home):
+    at = signed_in("vera")
+    at.sidebar.selectbox[0].set_value("E10000016").run()  # Kent
+    assert not at.exception
+    assert "No provider records for Kent" in at.info[0].value
+
+
 @pytest.mark.slow
 def test_viewer_hex_counts_never_show_one_or_two(home):
     at = signed_in("vera")
@@ -171,3 +178,86 @@ def test_local_mode_is_an_editor_but_starts_aggregated(tmp_path, monkeypatch):
     assert at.title[0].value == "Where care is short — Somerset"
     assert at.sidebar.radio(key="privacy").value == "counts"
     assert "Local mode: this computer only, no sign-in." in [c.value for c in at.sidebar.caption]
+
+
+def test_refuses_an_open_address_without_sign_in(tmp_path, monkeypatch):
+    from streamlit import config
+
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path))  # no users, no secrets
+    before = config.get_option("server.address")
+    config.set_option("server.address", "0.0.0.0")
+    try:
+        at = signed_in(None)
+    finally:
+        config.set_option("server.address", before)
+    assert not at.exception
+    assert "will not start on address '0.0.0.0' without sign-in" in at.error[0].value
+    assert not at.metric and not at.sidebar.radio
+    assert "Somerset" not in everything_sent(at)
+
+
+def test_streamlit_config_is_locked_down():
+    import tomllib
+
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["address"] == "127.0.0.1"
+    assert config["server"]["maxUploadSize"] == 20  # MB, as the README's provider file format says
+    assert config["server"]["enableXsrfProtection"] is True and config["server"]["enableCORS"] is True
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["client"]["toolbarMode"] == "viewer"
+    assert "Files up to 20 MB" in (ROOT / "README.md").read_text()
+
+
+AUTH = {
+    "redirect_uri": "http://localhost:8611/oauth2callback",
+    "cookie_secret": "x" * 32,
+    "client_id": "id",
+    "client_secret": "secret",
+    "server_metadata_url": "https://login.example.org/.well-known/openid-configuration",
+}
+
+
+def oidc(user: dict, gapmap: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["auth"] = AUTH
+    if gapmap is not None:
+        at.secrets["gapmap"] = gapmap
+    at.user = user
+    at.run()
+    return at
+
+
+def test_single_sign_on_page_when_auth_is_configured(home):
+    at = oidc({"is_logged_in": False})  # a users file exists too: single sign-on wins
+    assert not at.exception
+    assert at.title[0].value == "gapmap"
+    assert "organisation account" in at.markdown[0].value
+    assert [b.label for b in at.button] == ["Sign in"] and not at.metric and not at.text_input
+
+
+def test_single_sign_on_roles_come_from_secrets(home):
+    roles = {"roles": {"Ed@Council.gov.uk": "editor", "vera@council.gov.uk": "viewer"}}
+    at = oidc({"is_logged_in": True, "email": "ed@council.gov.uk"}, roles)
+    assert not at.exception
+    assert "Signed in as **ed@council.gov.uk** (editor)" in [c.value for c in at.sidebar.caption]
+    assert PRIVACY_MODES["exact"] in at.sidebar.radio(key="privacy").options
+    at = oidc({"is_logged_in": True, "email": "vera@council.gov.uk"}, roles)
+    assert PRIVACY_MODES["exact"] not in at.sidebar.radio(key="privacy").options
+    # Not listed: refused, unless a default role is set.
+    at = oidc({"is_logged_in": True, "email": "stranger@example.com"}, roles)
+    assert "has no role in gapmap" in at.error[0].value and not at.metric
+    at = oidc({"is_logged_in": True, "email": "stranger@example.com"}, {**roles, "default_role": "viewer"})
+    assert "Signed in as **stranger@example.com** (viewer)" in [c.value for c in at.sidebar.caption]
+
+
+def test_viewer_economy_page_hides_small_areas(home):
+    at = signed_in("vera")
+    at.switch_page("pages/economy.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert "providers" in table and not table.providers.isin(["1", "2", 1, 2]).any()
+    small = table.providers.isin(["fewer than 3", "not shown"])
+    assert small.any() and table.loc[small, "hours_per_week"].isna().all()
+    sent = everything_sent(at)
+    for word in [*PERSONAL, str(home), "registry.gpkg", *exact_coordinates()]:
+        assert word not in sent, word

@@ -25,6 +25,7 @@ from gapmap.privacy import (
     offsets,
     public_layer,
     suppress_counts,
+    suppress_small_areas,
 )
 from gapmap.records import load_providers
 
@@ -260,3 +261,15 @@ def test_csv_exports_neutralise_formulas():
     text = to_csv_bytes(frame).decode("utf-8-sig")
     cells = [line.split(",")[0].strip('"') for line in text.splitlines()[1:]]
     assert cells == ['\'=HYPERLINK(""x"")', "'+44 1823", "'-cmd", "'@SUM(A1)", "Ann"]
+
+
+def test_suppress_small_areas_blanks_what_follows_from_few_providers():
+    table = pd.DataFrame(
+        {"area": ["a", "b", "c", "d"], "providers": [0, 2, 5, 9], "hours": [0.0, 30.0, 70.0, 120.0]},
+        index=[10, 11, 12, 13],
+    )
+    out = suppress_small_areas(table, count="providers", derived=("hours",))
+    assert out.providers.tolist() == [FEWER_THAN, FEWER_THAN, "5", "9"]
+    assert out.hours.isna().tolist() == [True, True, False, False]
+    assert out.area.tolist() == ["a", "b", "c", "d"] and out.index.tolist() == [10, 11, 12, 13]
+    assert table.providers.tolist() == [0, 2, 5, 9]  # input untouched

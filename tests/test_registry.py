@@ -137,6 +137,26 @@ def test_every_change_keeps_the_previous_version_and_restore_undoes_it(reg, tmp_
         registry.restore(reg, "nonsense")
 
 
+def test_restoring_one_council_leaves_the_others_alone(reg, tmp_path):
+    f = tmp_path / "one.csv"
+    f.write_text("id,name,postcode\nN1,New one,TA1 4LH\n")
+    a, b = load_providers(MESSY), load_providers(f)
+    registry.import_result(reg, a, council_code="E06000066", source_file="messy.csv", by="Ann", force=True)
+    registry.import_result(reg, b, council_code="E06000066", source_file="one.csv", by="Bo")  # Somerset: 1 now
+    before_bo = registry.versions(reg)[0]
+    registry.import_result(reg, b, council_code="E06000034", source_file="one.csv", by="Cy")  # another council
+    registry.restore(reg, before_bo.id, by="Di", council_code="E06000066")
+    records, log = registry.load(reg)
+    assert sorted(records.id[records.council_code == "E06000066"]) == ["M1", "M6", "M7", "M9"]
+    assert records.id[records.council_code == "E06000034"].tolist() == ["N1"]  # Cy's import kept
+    assert log.iloc[-1][["council_code", "mode", "accepted", "imported_by"]].tolist() == [
+        "E06000066",
+        "restore",
+        4,
+        "Di",
+    ]
+
+
 def test_only_the_last_n_versions_are_kept(reg):
     reg = dataclasses.replace(reg, keep=2)
     result = load_providers(MESSY)

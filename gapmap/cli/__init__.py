@@ -12,16 +12,30 @@ some rows were rejected.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from gapmap.cli import councils, economy, gaps, population, public_layer, records, users
+from gapmap.cli import (
+    closure,
+    councils,
+    economy,
+    gaps,
+    population,
+    public_layer,
+    records,
+    report,
+    site,
+    timeline,
+    users,
+)
 from gapmap.config import DataPaths
 from gapmap.errors import GapmapError
 
-COMMANDS = (councils, population, gaps, records, economy, public_layer, users)
+COMMANDS = (councils, population, gaps, site, closure, timeline, economy, report, records, public_layer, users)
 """Subcommand modules, in the order ``--help`` lists them."""
 
 
@@ -45,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help (0) or a bad option (2, its message printed)
         return exc.code if isinstance(exc.code, int) else 2
     paths = DataPaths(args.data) if args.data else DataPaths()
-    with warnings.catch_warnings(record=True) as caught:
+    with _cleanup_on_sigterm(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             status = args.run(args, paths)
@@ -58,3 +72,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     for w in caught:
         print(f"warning: {w.message}", file=sys.stderr)
     return status
+
+
+@contextlib.contextmanager
+def _cleanup_on_sigterm() -> Iterator[None]:
+    """Turn SIGTERM (``kill``, a timeout) into SystemExit so temporary files and locks are cleaned up."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,188 @@
+"""Choropleth classes: one classing function for the web maps and the printed maps.
+
+The folium choropleth (:mod:`gapmap.maps`) and the static maps (:mod:`gapmap.figures`) both
+call :func:`classify`, so an area has the same colour and the legend the same class bounds on
+screen, on a slide and on paper. Classes come from ``mapclassify`` (quantiles by default, or
+Fisher–Jenks natural breaks).
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import mapclassify
+import numpy as np
+import pandas as pd
+
+PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026", "#800026")
+"""ColorBrewer YlOrRd (sequential), light to dark; 7 is the most classes drawn."""
+
+NO_DATA = "#d9d9d9"
+"""Fill of areas with no value (no residents of the band)."""
+
+SCHEMES = {"quantiles": mapclassify.Quantiles, "natural_breaks": mapclassify.FisherJenks}
+"""Classing schemes offered (``mapclassify`` classes)."""
+
+
+@dataclass(frozen=True)
+class Classes:
+    """Class bounds and colours of one mapped measure.
+
+    Attributes
+    ----------
+    breaks
+        Increasing upper bounds; the last is the maximum.
+    colours
+        One colour per class, light (low) to dark (high), or reversed.
+    lowest
+        The minimum value (lower bound of the first class).
+    has_missing
+        Some areas have no value (drawn in :data:`NO_DATA`).
+    """
+
+    breaks: tuple[float, ...]
+    colours: tuple[str, ...]
+    lowest: float
+    has_missing: bool
+
+    def colour(self, value: object) -> str:
+        """The fill colour of one value."""
+        if value is None or pd.isna(value) or not self.breaks:
+            return NO_DATA
+        i = int(np.searchsorted(self.breaks, float(value), side="left"))
+        return self.colours[min(i, len(self.colours) - 1)]
+
+    def colours_of(self, values: pd.Series) -> list[str]:
+        """Fill colours of many values, in order."""
+        return [self.colour(v) for v in values]
+
+    def labels(self, fmt: Callable[[float], str]) -> list[str]:
+        """``"low – high"`` text per class, with ``fmt`` widened until neighbouring bounds differ."""
+        bounds = [self.lowest, *self.breaks]
+        out: list[str] = []
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            if lo == hi:
+                out.append(fmt(hi))  # a class of one value (e.g. nobody)
+            elif out and out[-1] == fmt(lo):
+                out.append(f"over {fmt(lo)} – {fmt(hi)}")
+            else:
+                out.append(f"{fmt(lo)} – {fmt(hi)}")
+        return out
+
+    def legend(self, fmt: str = ",.0f", *, missing: str = "no residents / no data") -> list[tuple[str, str]]:
+        """``(colour, text)`` legend rows, with just enough decimals to tell the bounds apart."""
+        spec = distinct_format(fmt, list(self.breaks))
+        rows = list(zip(self.colours, self.labels(lambda v: format(v, spec)), strict=True))
+        if self.has_missing:
+            rows.append((NO_DATA, missing))
+        return rows
+
+
+def distinct_format(fmt: str, breaks: list[float]) -> str:
+    """``fmt`` with more decimals (up to two more) until the class bounds all read differently.
+
+    Examples
+    --------
+    >>> distinct_format(",.0f", [0.2, 0.6, 1.4])
+    ',.1f'
+    """
+    m = re.fullmatch(r"(,?)\.(\d)([f%])", fmt)
+    if not m or len(breaks) < 2:
+        return fmt
+    comma, digits, kind = m.group(1), int(m.group(2)), m.group(3)
+    candidate = fmt
+    for d in range(digits, digits + 3):
+        candidate = f"{comma}.{d}{kind}"
+        if len({format(b, candidate) for b in breaks}) == len(breaks):
+            return candidate
+    return candidate
+
+
+def class_breaks(values: pd.Series, n_classes: int = 6, *, scheme: str = "quantiles") -> list[float]:
+    """Class upper bounds for a choropleth, duplicates removed.
+
+    Parameters
+    ----------
+    values
+        The mapped values; missing values are ignored.
+    n_classes
+        Wanted number of classes (fewer are returned when values repeat).
+    scheme
+        ``"quantiles"`` or ``"natural_breaks"`` (see :data:`SCHEMES`).
+
+    Returns
+    -------
+    list of float
+        Increasing upper bounds; the last is the maximum.
+
+    Examples
+    --------
+    >>> class_breaks(pd.Series([1.0, 2.0, 3.0, 4.0]), 2)
+    [2.5, 4.0]
+    """
+    v = pd.Series(values, dtype=float).dropna().to_numpy()
+    if len(v) == 0:
+        return []
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown classing scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
+    k = max(1, min(n_classes, len(PALETTE), len(np.unique(v))))
+    if k == 1:
+        return [float(v.max())]
+    with warnings.catch_warnings():
+        # mapclassify warns when repeated values give fewer classes; we drop duplicates below.
+        warnings.simplefilter("ignore")
+        bins = sorted({float(b) for b in SCHEMES[scheme](v, k=k).bins})
+    lowest = float(v.min())
+    if len(bins) < k and k > 2 and np.sum(v == lowest) > 1:
+        # Many areas share the lowest value (often 0 people) and the classes collapsed: give
+        # those areas a class of their own and class the rest.
+        return [lowest, *class_breaks(pd.Series(v[v > lowest]), k - 1, scheme=scheme)]
+    return bins
+
+
+def classify(
+    values: pd.Series,
+    n_classes: int = 6,
+    *,
+    scheme: str = "quantiles",
+    reverse: bool = False,
+    breaks: list[float] | None = None,
+) -> Classes:
+    """Classes and colours for ``values``.
+
+    Parameters
+    ----------
+    values
+        The mapped values (missing values allowed).
+    n_classes
+        Wanted number of classes.
+    scheme
+        See :func:`class_breaks`.
+    reverse
+        Darkest colour for the lowest values (for measures where low is bad, like access).
+    breaks
+        Use these bounds instead (e.g. the same classes on a before and an after map).
+
+    Returns
+    -------
+    Classes
+
+    Examples
+    --------
+    >>> c = classify(pd.Series([1.0, 2.0, 3.0, 4.0]), 2)
+    >>> c.breaks, c.colour(1.0), c.colour(4.0)
+    ((2.5, 4.0), '#ffffb2', '#800026')
+    """
+    s = pd.Series(values, dtype=float)
+    bounds = sorted(set(breaks)) if breaks is not None else class_breaks(s, n_classes, scheme=scheme)
+    n = len(bounds)
+    # Spread the classes over the palette so 3 classes still run light to dark.
+    idx = [min(round(i * (len(PALETTE) - 1) / max(n - 1, 1)), len(PALETTE) - 1) for i in range(n)]
+    colours = [PALETTE[len(PALETTE) - 1 - i] if reverse else PALETTE[i] for i in idx]
+    lowest = float(s.min()) if s.notna().any() else 0.0
+    if bounds:
+        lowest = min(lowest, bounds[0])
+    return Classes(tuple(bounds), tuple(colours), lowest, bool(s.isna().any()))

@@ -1,0 +1,496 @@
+"""The workshop story: each view's plain-English title, one-sentence takeaway and speaker notes.
+
+The same words head a view in the app's presentation mode, a slide in the deck and a page of
+the PDF. Every figure is read from an :class:`gapmap.analysis.Analysis` (or the plan, closure
+and economy results given to :class:`ReportInputs`); nothing here computes a measure of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from gapmap.analysis import Analysis, AnalysisRequest, analyse
+from gapmap.economy import EconomyParams, economy_report, economy_summary, multiplier_estimated, supply_of
+from gapmap.errors import ReportError
+from gapmap.labels import BAND_PEOPLE, LEVEL_NOUNS, day, km, one_in, people
+from gapmap.privacy import public_layer
+
+STORY = ("population", "gaps", "priority", "closures", "plan", "economy")
+"""The order a presenter steps through."""
+
+STORY_TITLES = {
+    "population": "Older population",
+    "gaps": "Where care is short",
+    "priority": "Priority areas",
+    "closures": "Closures: before and after",
+    "plan": "Recruitment plan",
+    "economy": "Local economy",
+}
+"""The plain-English title of each view."""
+
+
+@dataclass(frozen=True)
+class View:
+    """The words of one view.
+
+    Attributes
+    ----------
+    key
+        One of :data:`STORY` (or ``"title"``, ``"sources"``).
+    title
+        Plain-English title.
+    takeaway
+        One sentence a room can remember.
+    notes
+        Speaker notes: how to read the view and where the figures come from.
+    """
+
+    key: str
+    title: str
+    takeaway: str
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class Closures:
+    """Before and after a set of closures, for the closures view.
+
+    Attributes
+    ----------
+    before, after
+        The analyses at the two dates (same council, level, band and radius).
+    summary
+        ``providers_closed``, ``providers_opened`` (ids), ``people_displaced``,
+        ``extra_km_mean``, ``extra_km_p90``, ``extra_km_max``, ``people_losing_coverage``,
+        ``people_gaining_coverage``, ``band``, ``radius_km`` (the closures module's contract).
+    """
+
+    before: Analysis
+    after: Analysis
+    summary: Mapping[str, object]
+
+
+PLAN_COLUMNS = (
+    "rank",
+    "easting",
+    "northing",
+    "lat",
+    "lon",
+    "postcode",
+    "area_code",
+    "area_name",
+    "people_reached",
+    "people_reached_cumulative",
+    "people_85plus_reached",
+)
+"""Columns of the ``site`` command's output, which a plan file must have."""
+PLAN_NUMBERS = ("rank", "easting", "northing", "people_reached", "people_reached_cumulative", "people_85plus_reached")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A recruitment plan: proposed sites (the ``site`` command's columns) and its reach.
+
+    Attributes
+    ----------
+    sites
+        ``rank, easting, northing, lat, lon, postcode, area_code, area_name, people_reached,
+        people_reached_cumulative, people_85plus_reached`` (+ optional ``reason``).
+    summary
+        ``people_within_before``, ``people_within_after``, ``gain`` (people of the band within
+        the radius of support); derived from ``sites`` when empty.
+    """
+
+    sites: pd.DataFrame
+    summary: Mapping[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_table(cls, table: pd.DataFrame, analysis: Analysis | None = None) -> Plan:
+        """A plan from a table with the ``site`` command's columns (e.g. read from ``--plan sites.csv``).
+
+        Parameters
+        ----------
+        table
+            Raw cells; numbers may be text.
+        analysis
+            The current analysis: gives the people within reach before the plan, so the
+            summary has before, after and gain.
+
+        Raises
+        ------
+        ReportError
+            When a required column is missing or a number cannot be read.
+        """
+        missing = [c for c in PLAN_COLUMNS if c not in table.columns]
+        if missing:
+            raise ReportError(f"the plan file has no column {', '.join(missing)}; it needs {', '.join(PLAN_COLUMNS)}")
+        sites = pd.DataFrame(table).copy()
+        for col in PLAN_NUMBERS:
+            values = pd.to_numeric(sites[col], errors="coerce")
+            if values.isna().any():
+                row = int(values.isna().to_numpy().argmax()) + 2
+                raise ReportError(f"the plan file's {col} on row {row} is not a number")
+            sites[col] = values
+        sites = sites.sort_values("rank").reset_index(drop=True)
+        gain = float(sites.people_reached.sum())
+        summary: dict[str, float] = {"gain": gain}
+        if analysis is not None:
+            s = analysis.summary()
+            before = s["band_population"] - s["pop_beyond_radius"]
+            summary |= {"people_within_before": before, "people_within_after": before + gain}
+        return cls(sites, summary)
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a deck, PDF or set of pictures is built from.
+
+    Attributes
+    ----------
+    analysis
+        The gap analysis (as at the report date).
+    illustrative
+        The providers are the illustrative sample: every page says so.
+    closures, plan, economy
+        Optional parts; a view whose part is missing is left out.
+    """
+
+    analysis: Analysis
+    illustrative: bool = False
+    closures: Closures | None = None
+    plan: Plan | None = None
+    economy: Mapping[str, object] | None = None
+
+    @property
+    def council(self) -> str:
+        """The council's name."""
+        return self.analysis.data.council.name
+
+    @property
+    def band(self) -> str:
+        """The age band code."""
+        return self.analysis.request.band
+
+    @property
+    def radius_km(self) -> float:
+        """The catchment radius."""
+        return self.analysis.request.radius_km
+
+
+def before_after(analysis: Analysis, before: date, after: date) -> Closures:
+    """The same analysis at two dates, and what changed for the band's people.
+
+    A stand-in for the closures module: it compares the providers open on each date with the
+    gap engine, point by point (``per_point.beyond_radius`` and ``nearest_km``).
+
+    Parameters
+    ----------
+    analysis
+        Gives the council, providers, level, band, radius and kinds.
+    before, after
+        The two dates.
+
+    Returns
+    -------
+    Closures
+    """
+    req = analysis.request
+    zones = analysis.zones
+    a = analyse(analysis.data, analysis.providers, _at(req, before), zones=zones)
+    b = analyse(analysis.data, analysis.providers, _at(req, after), zones=zones)
+    open_a, open_b = set(a.supply.id), set(b.supply.id)
+    d = a.per_point.demand.to_numpy()
+    lose = b.per_point.beyond_radius.to_numpy() & ~a.per_point.beyond_radius.to_numpy()
+    gain = a.per_point.beyond_radius.to_numpy() & ~b.per_point.beyond_radius.to_numpy()
+    extra = (b.per_point.nearest_km - a.per_point.nearest_km).to_numpy()
+    moved = np.isfinite(extra) & (extra > 1e-9) & (d > 0)
+    if not np.isfinite(b.per_point.nearest_km).all():
+        moved = moved | (~np.isfinite(b.per_point.nearest_km.to_numpy()) & (d > 0))
+    w = d[moved]
+    ex = np.nan_to_num(extra[moved], nan=0.0)
+    summary = {
+        "providers_closed": sorted(open_a - open_b),
+        "providers_opened": sorted(open_b - open_a),
+        "people_displaced": float(w.sum()),
+        "extra_km_mean": float(np.average(ex, weights=w)) if w.sum() > 0 else 0.0,
+        "extra_km_p90": _weighted_quantile(ex, w, 0.9),
+        "extra_km_max": float(ex.max()) if len(ex) else 0.0,
+        "people_losing_coverage": float(d[lose].sum()),
+        "people_gaining_coverage": float(d[gain].sum()),
+        "band": req.band,
+        "radius_km": req.radius_km,
+    }
+    return Closures(before=a, after=b, summary=summary)
+
+
+def _at(req: AnalysisRequest, when: date) -> AnalysisRequest:
+    return replace(req, as_at=when)
+
+
+def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    if len(values) == 0 or weights.sum() <= 0:
+        return 0.0
+    order = np.argsort(values)
+    cum = np.cumsum(weights[order]) / weights.sum()
+    return float(values[order][min(np.searchsorted(cum, q), len(values) - 1)])
+
+
+# --- The words of each view ------------------------------------------------------------
+
+
+def title_view(inputs: ReportInputs) -> View:
+    """The title page."""
+    req = inputs.analysis.request
+    return View(
+        "title",
+        f"Care and support for older people in {inputs.council}",
+        f"{BAND_PEOPLE[req.band].capitalize()}, support within {req.radius_km:g} km, providers open on "
+        f"{day(req.date)}.",
+        "Made with gapmap from Census 2021 population placed on postcodes and the council's provider records.",
+    )
+
+
+def population_view(analysis: Analysis) -> View:
+    """Older population: how many, what share, where most live."""
+    req = analysis.request
+    return population_words(analysis.areas, band=req.band, level=req.level, council=analysis.data.council.name)
+
+
+def population_words(areas: pd.DataFrame, *, band: str, level: str, council: str) -> View:
+    """The older-population view's words from a population table (any level, any band or ``"total"``)."""
+    col = f"pop_{band}"
+    total, residents = float(areas[col].sum()), float(areas.pop_total.sum())
+    top = areas.sort_values(col, ascending=False).iloc[0]
+    noun = LEVEL_NOUNS[level]
+    who = BAND_PEOPLE.get(band, "people")
+    share = f", {_of(total, residents, 'residents')}" if band in BAND_PEOPLE else ""
+    return View(
+        "population",
+        STORY_TITLES["population"],
+        f"{people(total)} {who} live in {council}{share}; the most in one {noun} are in {top.area_name} "
+        f"({people(top[col])}).",
+        "Census 2021 residents, shared across the postcodes of each neighbourhood and added up to the areas "
+        "shown. Darker areas have more older people.",
+    )
+
+
+def _people_beyond_sentence(beyond: float, total: float, band: str, place: str, radius_km: float) -> str:
+    who = BAND_PEOPLE[band]
+    if beyond < 0.5:
+        return f"Everyone {who.removeprefix('people ')} in {place} lives within {radius_km:g} km of support."
+    return f"{_of(beyond, total, who)} in {place} live more than {radius_km:g} km from any support."
+
+
+def _of(part: float, whole: float, noun: str) -> str:
+    """``"1 in 4 residents"`` or ``"60% of residents"``."""
+    ratio = one_in(part, whole)
+    return f"{ratio} {noun}" if ratio.startswith("1 in") else f"{ratio} of {noun}"
+
+
+def gaps_view(analysis: Analysis) -> View:
+    """Where care is short: the share of the band's people beyond reach of any support."""
+    req = analysis.request
+    s = analysis.summary()
+    sentence = _people_beyond_sentence(
+        s["pop_beyond_radius"], s["band_population"], req.band, analysis.data.council.name, req.radius_km
+    )
+    sentence = sentence[0].upper() + sentence[1:]
+    return View(
+        "gaps",
+        STORY_TITLES["gaps"],
+        sentence,
+        f"Each area shows how many {BAND_PEOPLE[req.band]} live more than {req.radius_km:g} km (straight line) "
+        f"from the nearest open provider on {day(req.date)}. {people(s['providers'])} providers with "
+        f"{people(s['places'])} support places count. {people(s['unmet_need'])} people are without a "
+        "support place against the target.",
+    )
+
+
+def priority_table(analysis: Analysis, n: int = 10) -> pd.DataFrame:
+    """The top ``n`` priority areas with their figures from the gap engine (raw numbers).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``gap_rank, area_name, gap_score, unmet_need, pop_beyond_radius, gap_reasons``, best
+        rank first, at most ``n`` rows.
+    """
+    cols = ["gap_rank", "area_name", "gap_score", "unmet_need", "pop_beyond_radius", "gap_reasons"]
+    ranked = analysis.areas[analysis.areas.gap_rank.notna()].sort_values(["gap_rank", "area_name"])
+    return pd.DataFrame(ranked[cols].head(n)).reset_index(drop=True)
+
+
+def priority_view(analysis: Analysis, n: int = 10) -> View:
+    """Priority areas: which comes first and why."""
+    top = priority_table(analysis, n)
+    if top.empty:
+        return View("priority", STORY_TITLES["priority"], "No area has residents of this age band.")
+    first = top.iloc[0]
+    share_top = float(top.unmet_need.sum())
+    total = float(analysis.areas.unmet_need.sum())
+    noun = LEVEL_NOUNS[analysis.request.level]
+    takeaway = f"{first.area_name} comes first: {first.gap_reasons.split(';')[0]}."
+    if total >= 0.5:
+        takeaway += (
+            f" The top {len(top)} {noun}s hold {people(share_top)} of the {people(total)} people without a place."
+        )
+    return View(
+        "priority",
+        STORY_TITLES["priority"],
+        takeaway,
+        "The priority score (0–100) mixes unmet need (40%), poor access (30%), older people's income "
+        "deprivation (20%) and rurality (10%), each ranked across the council's areas.",
+    )
+
+
+def closures_view(inputs: ReportInputs) -> View | None:
+    """Closures: what the providers that closed between two dates did to reach."""
+    if inputs.closures is None:
+        return None
+    s = inputs.closures.summary
+    d1, d2 = inputs.closures.before.request.date, inputs.closures.after.request.date
+    n_closed = len(s.get("providers_closed", ()))
+    lost = float(s.get("people_losing_coverage", 0.0))
+    who = BAND_PEOPLE[str(s.get("band", inputs.band))]
+    r = float(s.get("radius_km", inputs.radius_km))
+    n_opened = len(s.get("providers_opened", ()))
+    what = f"{n_closed} provider{'s' if n_closed != 1 else ''} closed"
+    if n_opened:
+        what += f" and {n_opened} opened"
+    if lost >= 0.5:
+        effect = f"{people(lost)} {who} are now more than {r:g} km from support"
+    else:
+        effect = f"no one {who.removeprefix('people ')} lost support within {r:g} km"
+    return View(
+        "closures",
+        STORY_TITLES["closures"],
+        f"Between {day(d1)} and {day(d2)}, {what}; {effect}.",
+        f"Both maps use the same colours. People whose nearest provider moved further away: "
+        f"{people(s.get('people_displaced', 0))}, on average {km(s.get('extra_km_mean', 0))} km further "
+        f"(1 in 10 at least {km(s.get('extra_km_p90', 0))} km). People newly within reach: "
+        f"{people(s.get('people_gaining_coverage', 0))}.",
+    )
+
+
+def plan_summary(plan: Plan) -> dict[str, float]:
+    """The plan's reach: the given summary, else the last cumulative figure of the sites."""
+    if plan.summary:
+        return dict(plan.summary)
+    gain = float(plan.sites.people_reached_cumulative.max()) if len(plan.sites) else 0.0
+    return {"gain": gain}
+
+
+def plan_view(inputs: ReportInputs) -> View | None:
+    """Recruitment plan: how many more people new micro-providers at these sites would reach."""
+    if inputs.plan is None:
+        return None
+    n = len(inputs.plan.sites)
+    s = plan_summary(inputs.plan)
+    who = BAND_PEOPLE[inputs.band]
+    takeaway = (
+        f"{n} new micro-provider{'s' if n != 1 else ''} at these places would bring {people(s.get('gain', 0))} "
+        f"more {who} within {inputs.radius_km:g} km of support."
+    )
+    notes = "Sites are ranked: each adds the most people not yet within reach."
+    if "people_within_before" in s and "people_within_after" in s:
+        notes += (
+            f" Within reach now: {people(s['people_within_before'])}; with the plan: "
+            f"{people(s['people_within_after'])}."
+        )
+    return View("plan", STORY_TITLES["plan"], takeaway, notes)
+
+
+def economy_view(inputs: ReportInputs) -> View | None:
+    """Local economy: people supported, hours, jobs and money kept local."""
+    e = inputs.economy
+    if e is None:
+        return None
+    takeaway = (
+        f"{people(e.get('providers'))} micro-providers support {people(e.get('people_supported'))} people with "
+        f"{people(e.get('hours_per_week'))} hours of care a week and bring £{people(e.get('annual_income_gbp'))} "
+        "a year to local businesses."
+    )
+    return View(
+        "economy",
+        STORY_TITLES["economy"],
+        takeaway,
+        "Each figure is an estimate from the providers and the assumptions in the table, with their sources.",
+    )
+
+
+def economy_table(economy: Mapping[str, object]) -> pd.DataFrame:
+    """The economy figures and the assumptions behind them, as readable rows."""
+    names = {
+        "providers": "Micro-providers",
+        "people_supported": "People supported",
+        "hours_per_week": "Hours of care a week",
+        "annual_income_gbp": "Income a year (£)",
+        "jobs_fte": "Jobs (full-time equivalent)",
+        "jobs_headcount": "People working",
+        "annual_wages_gbp": "Wages a year (£)",
+        "lm3": "Local multiplier (LM3)",
+        "local_value_gbp": "Value kept local a year (£)",
+        "annual_savings_gbp": "Savings to the council a year (£)",
+    }
+    rows = []
+    for key, name in names.items():
+        if key in economy and economy[key] is not None:
+            v = economy[key]
+            text = f"{float(v):,.2f}" if key == "lm3" else people(v)
+            rows.append({"Figure": name, "Value": text, "Source": ""})
+    for name, spec in dict(economy.get("parameters") or {}).items():
+        if isinstance(spec, Mapping):
+            rows.append(
+                {
+                    "Figure": f"Assumption: {spec.get('label') or str(name).replace('_', ' ')}",
+                    "Value": str(spec.get("value", "")),
+                    "Source": str(spec.get("source", "")),
+                }
+            )
+    return pd.DataFrame(rows, columns=["Figure", "Value", "Source"])
+
+
+def views(inputs: ReportInputs) -> list[View]:
+    """Every view the inputs support, in story order (missing parts left out)."""
+    a = inputs.analysis
+    out = [population_view(a), gaps_view(a), priority_view(a)]
+    for maker in (closures_view, plan_view, economy_view):
+        v = maker(inputs)
+        if v is not None:
+            out.append(v)
+    return out
+
+
+def supply_for_display(analysis: Analysis) -> gpd.GeoDataFrame:
+    """The providers a hand-out may show: the public layer in "counts" mode.
+
+    Day centres and other venues open on the date (status ``open``) and day centres closed by
+    then (status ``closed``); micro-providers are never drawn on a hand-out (their location is
+    often a home), only counted. Same code as ``python -m gapmap public-layer``.
+    """
+    req = analysis.request
+    # "counts" moves nothing, so no install secret is involved.
+    return public_layer(analysis.providers, mode="counts", secret=b"", as_at=req.date, kinds=tuple(req.kinds))
+
+
+def economy_for(analysis: Analysis, params: EconomyParams | None = None) -> dict[str, object]:
+    """The local-economy figures of the micro-providers open on the analysis date (gapmap.economy).
+
+    Returns
+    -------
+    dict
+        :func:`gapmap.economy.economy_report`'s document; ``lm3`` and ``local_value_gbp`` are
+        ``None`` when no local multiplier is estimated (no local spend share given).
+    """
+    params = params or EconomyParams()
+    micro = supply_of(analysis.providers, analysis.request.date, kinds=("micro_enterprise",))
+    doc = economy_report(economy_summary(micro, params), params)
+    if not multiplier_estimated(params):
+        doc["lm3"] = doc["local_value_gbp"] = None
+    return doc

@@ -1,0 +1,243 @@
+"""Presentation mode and the view state in the URL, shared by the pages (one line each).
+
+- ``?present=1`` (or the sidebar toggle) hides the sidebar and the controls, enlarges the type
+  and lets the map fill the screen; each view shows its plain-English title and takeaway, the
+  illustrative label and the data attribution, and next/previous buttons step through the story.
+- The view (council, level, band, radius, kinds, date, view) is kept in ``st.query_params``,
+  so a presenter can bookmark each slide.
+
+Pages call :func:`restore` before their widgets, :func:`remember` after them, and
+:func:`header` where the view starts. Only public Streamlit API is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+import streamlit as st
+
+from gapmap.deck import build_pdf, build_pptx, view_png
+from gapmap.labels import GLOSSARY, ILLUSTRATIVE, SOURCES_LINE
+from gapmap.story import STORY, STORY_TITLES, ReportInputs
+
+PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
+MAP_VIEWS = {"population": "population", "gaps": "gaps", "priority": "gaps", "closures": "closures", "plan": "plan"}
+"""The map picture of each view (the priority view's map is the gaps map)."""
+
+ROOT = Path(__file__).resolve().parent.parent
+
+STORY_PAGES = {
+    "population": ("pages/population_map.py", None),
+    "gaps": ("pages/gaps.py", None),
+    "priority": ("pages/gaps.py", "priority"),
+    "closures": ("pages/closures.py", None),
+    "plan": ("pages/plan.py", None),
+    "economy": ("pages/economy.py", None),
+}
+"""Where each story view lives: (page file, ``?view=`` value). Views whose page is not in this
+checkout are skipped by next/previous."""
+
+PRESENT_CSS = """
+<style>
+  [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+  [data-testid="stToolbar"], [data-testid="stDecoration"],
+  [data-testid="stSelectbox"], [data-testid="stMultiSelect"], [data-testid="stSlider"],
+  [data-testid="stDateInput"], [data-testid="stNumberInput"], [data-testid="stCheckbox"],
+  [data-testid="stExpander"], [data-testid="stFileUploader"], [data-testid="stDownloadButton"],
+  [data-testid="stRadio"], [data-testid="stMetric"], [data-testid="stCaptionContainer"],
+  .st-key-gapmap-controls { display: none !important; }
+  .block-container, [data-testid="stMainBlockContainer"] { padding-top: 1rem !important;
+    max-width: 100% !important; }
+  html, body, [data-testid="stMarkdownContainer"] p { font-size: 22px !important; }
+  h1 { font-size: 3rem !important; }
+  .gapmap-takeaway { font-size: 1.9rem; line-height: 1.3; margin: 0.2rem 0 0.8rem; }
+  .gapmap-foot { font-size: 0.85rem; color: #555; }
+  .gapmap-label { display: inline-block; background: #b00020; color: #fff; font-weight: 700;
+    padding: 2px 10px; border-radius: 3px; }
+</style>
+"""
+
+
+def presenting() -> bool:
+    """True in presentation mode (``?present=1`` or the sidebar toggle)."""
+    if "present" not in st.session_state:
+        st.session_state["present"] = st.query_params.get("present") == "1"
+    return bool(st.session_state["present"])
+
+
+def toggle() -> None:
+    """The sidebar switch (in presentation mode the sidebar is hidden: leave with ``?present=0``)."""
+    presenting()
+    st.toggle(
+        "Presentation mode",
+        key="present",
+        help="Full screen for a workshop: controls hidden, large type, a title and one-sentence takeaway on "
+        "each view, next/previous through the story. Add ?present=1 to a link to open it this way.",
+    )
+    if st.session_state["present"]:
+        st.query_params["present"] = "1"
+        st.html(PRESENT_CSS)
+    else:
+        st.query_params.pop("present", None)
+
+
+def _parse(name: str, raw: list[str], options: object) -> object | None:
+    try:
+        if name == "kinds":
+            kinds = [k for part in raw for k in part.split(",") if k]
+            return kinds if kinds and all(k in options for k in kinds) else None
+        value = raw[-1]
+        if name == "date":
+            return date.fromisoformat(value)
+        if isinstance(options, tuple) and len(options) == 2 and all(isinstance(o, float) for o in options):
+            x = float(value)
+            return x if options[0] <= x <= options[1] else None
+        return value if value in options else None
+    except ValueError:
+        return None
+
+
+def restore(widgets: dict[str, tuple[str, object]]) -> None:
+    """Before the widgets: take their values from the URL on a fresh visit (bookmarks).
+
+    Parameters
+    ----------
+    widgets
+        ``{url name: (widget key, allowed values)}``; allowed values are a sequence of
+        options, a ``(low, high)`` pair of floats for a number, or ``None`` for a date.
+        Values that are not allowed are ignored, never an error.
+    """
+    for name, (key, options) in widgets.items():
+        if key in st.session_state or name not in st.query_params:
+            continue
+        value = _parse(name, st.query_params.get_all(name), options)
+        if value is not None:
+            st.session_state[key] = value
+
+
+def remember(**values: object) -> None:
+    """After the widgets: write the view state into the URL (lists comma-joined, dates ISO)."""
+    for name, value in values.items():
+        if isinstance(value, list | tuple):
+            text = ",".join(map(str, value))
+        elif isinstance(value, date):
+            text = value.isoformat()
+        elif isinstance(value, float):
+            text = f"{value:g}"
+        else:
+            text = str(value)
+        if st.query_params.get(name) != text:
+            st.query_params[name] = text
+
+
+def current_view(default: str) -> str:
+    """Which story view this page shows (``?view=``), e.g. ``"priority"`` on the gaps page."""
+    view = st.query_params.get("view", default)
+    return view if view in STORY else default
+
+
+def header(title: str, takeaway: str, *, illustrative: bool = False) -> None:
+    """The view's plain-English title and takeaway: large in presentation mode, a line otherwise."""
+    if presenting():
+        st.markdown(f"## {title}")
+        label = f'<span class="gapmap-label">{ILLUSTRATIVE}</span> ' if illustrative else ""
+        st.html(f'<div class="gapmap-takeaway">{label}{_escape(takeaway)}</div>')
+    else:
+        st.markdown(f"**{_escape(takeaway)}**")
+
+
+def map_height(normal: int = 620) -> int:
+    """Map height: the whole screen in presentation mode."""
+    return 780 if presenting() else normal
+
+
+def footer(view: str, *, illustrative: bool = False) -> None:
+    """In presentation mode: the attribution, the illustrative label and next/previous."""
+    if not presenting():
+        return
+    steps = [k for k in STORY if (ROOT / STORY_PAGES[k][0]).exists()]
+    here = steps.index(view) if view in steps else 0
+    left, mid, right = st.columns([1, 4, 1])
+    if here > 0:
+        _step_button(left, steps[here - 1], "← " + STORY_TITLES[steps[here - 1]])
+    if here < len(steps) - 1:
+        _step_button(right, steps[here + 1], STORY_TITLES[steps[here + 1]] + " →")
+    foot = (f"{ILLUSTRATIVE}. " if illustrative else "") + SOURCES_LINE
+    mid.html(f'<div class="gapmap-foot">{_escape(foot)}</div>')
+
+
+def _step_button(col: st.delta_generator.DeltaGenerator, view: str, label: str) -> None:
+    page, view_param = STORY_PAGES[view]
+    params = {k: v for k, v in st.query_params.to_dict().items() if k != "view"}
+    if view_param:
+        params["view"] = view_param
+    col.page_link(page, label=label, query_params=params)
+
+
+def glossary() -> None:
+    """The method terms in plain English (an expander)."""
+    with st.expander("Words used here"):
+        st.markdown("\n".join(f"- **{term}**: {text}" for term, text in GLOSSARY.items()))
+
+
+def handouts(build_inputs: Callable[[], ReportInputs], *, stem: str, view: str, state: str) -> None:
+    """Slides, PDF and this view's map as PNG, each made only when asked for.
+
+    The PNG is built when its download button is clicked. The deck and the PDF take several
+    seconds, so a first click makes them with a progress bar and a second downloads them; the
+    made file is kept for the same view state (``state``) only.
+    """
+    c1, c2, c3 = st.columns(3)
+    if view in MAP_VIEWS:
+        c3.download_button(
+            "Download map (PNG)",
+            data=lambda: view_png(build_inputs(), MAP_VIEWS[view]),
+            file_name=f"{stem}-{view}.png",
+            mime="image/png",
+            key=f"png-{view}",
+            on_click="ignore",
+            help="A print-quality picture (2,000 px wide) with legend, scale, north arrow and sources.",
+        )
+    for col, fmt, label, mime, build in (
+        (c1, "pptx", "slides (PowerPoint)", PPTX_MIME, build_pptx),
+        (c2, "pdf", "report (PDF)", "application/pdf", build_pdf),
+    ):
+        made = st.session_state.get(f"handout-{fmt}")
+        if made and made[0] == state:
+            col.download_button(
+                f"Download {label}",
+                data=made[1],
+                file_name=f"{stem}.{fmt}",
+                mime=mime,
+                key=f"dl-{fmt}-{view}",
+                on_click="ignore",
+                type="primary",
+            )
+        elif col.button(f"Make {label}", key=f"make-{fmt}-{view}", help="Takes about 10 seconds; works offline."):
+            with st.status(f"Making the {label}…", expanded=True) as status:
+                bar = st.progress(0.0)
+                payload = build(build_inputs(), progress=lambda f, text, bar=bar: bar.progress(min(f, 1.0), text=text))
+                status.update(label=f"The {label} is ready", state="complete")
+            st.session_state[f"handout-{fmt}"] = (state, payload)
+            st.rerun()
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+__all__: Sequence[str] = (
+    "footer",
+    "glossary",
+    "header",
+    "handouts",
+    "map_height",
+    "presenting",
+    "remember",
+    "restore",
+    "toggle",
+)

@@ -1,0 +1,465 @@
+"""Closures and change: before and after, what if this closes, and the replay over time."""
+
+from dataclasses import replace
+from datetime import date
+
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+from streamlit_folium import st_folium
+
+from gapmap.analysis import AnalysisRequest
+from gapmap.closures import closure_impact, costs_for_subset
+from gapmap.demand import BANDS
+from gapmap.errors import GapmapError
+from gapmap.export import to_csv_bytes
+from gapmap.gaps import GAP_METRICS
+from gapmap.maps import Field, add_providers, change_breaks, choropleth, class_breaks, legend_html, provider_legend
+from gapmap.population import BAND_LABELS, LEVEL_LABELS
+from gapmap.privacy import displace, public_layer
+from gapmap.providers import KIND_LABELS, KINDS
+from gapmap.replay import animation_gif, frame_map, slider_html
+from gapmap.timeline import STEPS, outlook, timeline_table
+from pages import _shared
+
+_shared.ensure_router()
+
+LEVELS_HERE = ("ward", "lsoa", "msoa")
+MAP_METRICS = ("nearest_km", "pop_beyond_radius", "access_e2sfca", "gap_score")
+
+code = st.session_state.get("council", _shared.DEFAULT_COUNCIL)
+data = _shared.council_data(code)
+st.title(f"Closures and change — {data.council.name}")
+
+source = _shared.provider_source(code)
+if source is None:
+    st.info(
+        f"No provider records for {data.council.name} yet. Import providers, day centres and closures (end dates) "
+        "on the **Provider records** page; an illustrative sample is available for Somerset."
+    )
+    st.page_link("pages/records.py", label="Go to Provider records", icon=":material/upload_file:")
+    st.stop()
+if source.illustrative:
+    st.warning(
+        f"**{_shared.ILLUSTRATIVE}.** Generated for demonstration; the closures and openings are invented.",
+        icon=":material/science:",
+    )
+providers = source.providers
+privacy = _shared.privacy_setting()  # enforced from the role
+secret = _shared.install_secret()
+band_word = {"65plus": "aged 65+", "75plus": "aged 75+", "85plus": "aged 85+"}
+
+c1, c2, c3, c4 = st.columns([1, 1.4, 1, 1])
+band = c1.selectbox("Age band", list(BANDS), index=1, format_func=BAND_LABELS.get, key="chg_band")
+kinds = c2.multiselect(
+    "Providers that count", list(KINDS), default=["day_centre"], format_func=KIND_LABELS.get, key="chg_kinds"
+)
+radius = c3.slider("Catchment radius (km)", 1.0, 20.0, 5.0, 0.5, key="chg_radius")
+level = c4.selectbox("Areas", LEVELS_HERE, format_func=LEVEL_LABELS.get, key="chg_level")
+if not kinds:
+    st.error("Choose at least one kind of provider.")
+    st.stop()
+base = AnalysisRequest(band=band, radius_km=radius, kinds=tuple(kinds), level=level)
+
+
+def analysis_on(when: date):
+    """The cached analysis of the providers open on ``when``."""
+    return _shared.analysis(code, source.key, replace(base, as_at=when), None, providers)
+
+
+def tiles(summary: dict) -> None:
+    """The impact figures as headline tiles."""
+    t = st.columns(6)
+    t[0].metric("People displaced", f"{summary['people_displaced']:,.0f}", help="Their nearest provider closed")
+    mean = summary["extra_km_mean"]
+    t[1].metric("Extra distance, mean", "no provider left" if mean == float("inf") else f"{mean:,.1f} km")
+    p90 = summary["extra_km_p90"]
+    t[2].metric("Extra, 90% within", "no provider left" if p90 == float("inf") else f"{p90:,.1f} km")
+    mx = summary["extra_km_max"]
+    t[3].metric("Extra, worst case", "no provider left" if mx == float("inf") else f"{mx:,.1f} km")
+    t[4].metric(f"Lose one within {radius:g} km", f"{summary['people_losing_coverage']:,.0f}")
+    t[5].metric(f"Gain one within {radius:g} km", f"{summary['people_gaining_coverage']:,.0f}")
+
+
+def hardest_hit(impact) -> None:
+    """The table of hardest-hit areas, in plain words."""
+    hit = impact.by_area[(impact.by_area.people_displaced >= 0.5) | (impact.by_area.people_gaining_coverage >= 0.5)]
+    if hit.empty:
+        st.caption("No area's people change their nearest provider.")
+        return
+    st.dataframe(
+        hit[
+            ["headline", "people_displaced", "extra_km_mean", "extra_km_p90", "people_losing_coverage", "access_change"]
+        ].head(15),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "headline": st.column_config.TextColumn("Hardest hit", width="large"),
+            "people_displaced": st.column_config.NumberColumn("Displaced", format="%.0f"),
+            "extra_km_mean": st.column_config.NumberColumn("Extra km (mean)", format="%.1f"),
+            "extra_km_p90": st.column_config.NumberColumn("Extra km (90th pct)", format="%.1f"),
+            "people_losing_coverage": st.column_config.NumberColumn(f"Lose cover ({radius:g} km)", format="%.0f"),
+            "access_change": st.column_config.NumberColumn("Access change (per 1,000)", format="%+.1f"),
+        },
+    )
+
+
+def impact_downloads(impact, stem: str) -> None:
+    """The impact table as CSV, labelled when the sample is used."""
+    table = impact.by_area.drop(columns="person_km")
+    if source.illustrative:
+        table = table.assign(data_note=_shared.ILLUSTRATIVE)
+        stem += "-ILLUSTRATIVE"
+    st.download_button("Download impact per area (CSV)", to_csv_bytes(table), f"{stem}.csv", "text/csv")
+
+
+def points_for(frame, when: date, closed=None):
+    """The provider points this viewer may see: the records themselves in exact mode (editors),
+    else the public layer on ``when`` (micro-providers moved or left out; closed day centres only)."""
+    if privacy == "exact":
+        return frame, closed
+    layer = public_layer(providers, mode=privacy, secret=secret, as_at=when, kinds=tuple(kinds))
+    return layer[layer.status == "open"], layer[layer.status == "closed"]
+
+
+def note(text: str) -> str:
+    return f"{_shared.ILLUSTRATIVE} · {text}" if source.illustrative else text
+
+
+# One view at a time (a segmented control rather than st.tabs): a map drawn in a hidden tab
+# gets no size and opens zoomed out to the whole world, and only the chosen view is computed.
+VIEWS = ("Before and after", "What if this closes?", "Over time")
+view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="chg_view", label_visibility="collapsed") or VIEWS[0]
+
+# --- Before and after ---------------------------------------------------------------------
+if view == VIEWS[0]:
+    earliest = providers.start_date.min()
+    d1, d2, d3 = st.columns([1, 1, 1.4])
+    before_date = d1.date_input(
+        "Before",
+        value=date(2016, 1, 1),
+        min_value=date(2000, 1, 1),
+        max_value=date.today(),
+        format="DD/MM/YYYY",
+        key="chg_before",
+    )
+    after_date = d2.date_input(
+        "After",
+        value=date.today(),
+        min_value=date(2000, 1, 1),
+        max_value=date.today(),
+        format="DD/MM/YYYY",
+        key="chg_after",
+    )
+    metric = d3.selectbox("Maps show", MAP_METRICS, format_func=lambda m: GAP_METRICS[m][0], key="chg_metric")
+    if after_date < before_date:
+        st.error("The after date is before the before date.")
+    else:
+        try:
+            before = analysis_on(before_date)
+            after = analysis_on(after_date)
+            impact = closure_impact(before, after.supply, after_costs=after.costs)
+        except GapmapError as exc:
+            st.error(str(exc))
+            st.stop()
+        s = impact.summary
+        st.markdown(
+            f"**{len(s['providers_closed'])} closed and {len(s['providers_opened'])} opened** between "
+            f"{before_date:%d %b %Y} and {after_date:%d %b %Y} ({', '.join(KIND_LABELS[k].lower() for k in kinds)}). "
+            f"People {band_word[band]}, within {radius:g} km."
+        )
+        tiles(s)
+        label, fmt, low_bad = GAP_METRICS[metric]
+        both = pd.concat([before.areas[metric], after.areas[metric]])
+        breaks = class_breaks(both)
+        closed = impact.closed.assign(end_date=impact.closed.end_date)
+        m1, m2 = st.columns(2)
+        for col, res, when, title in ((m1, before, before_date, "Before"), (m2, after, after_date, "After")):
+            fmap = choropleth(
+                res.areas,
+                Field(metric, label, fmt),
+                tooltip=[Field("nearest_km", "Nearest (km)", ",.1f"), Field("pop_beyond_radius", "Beyond radius")],
+                note=note(f"{title}: open on {when:%d/%m/%Y}"),
+                reverse=low_bad,
+                breaks=breaks,
+                extra_legend=provider_legend(
+                    [k for k in kinds if privacy != "counts" or k != "micro_enterprise"], closed=title == "After"
+                ),
+            )
+            shown_open, shown_closed = points_for(res.supply, when, closed)
+            add_providers(
+                fmap, shown_open, closed=shown_closed if title == "After" else None, show_names=privacy == "exact"
+            )
+            with col:
+                st.markdown(f"**{title}** — {when:%d %b %Y}: {len(res.supply):,} providers")
+                st_folium(fmap, height=520, use_container_width=True, returned_objects=[], key=f"ba-{title}-{code}")
+                st.html(legend_html(fmap))  # below the map, never over it
+        diff = after.areas[["area_code", "area_name", "geometry"]].copy()
+        diff["change"] = after.areas[metric].to_numpy() - before.areas[metric].to_numpy()
+        st.markdown(f"**Difference** (after − before): {label.lower()}")
+        # Unchanged areas get a class of their own, so a few changes are not lost among zeros.
+        diff_breaks = change_breaks(diff.change)
+        dmap = choropleth(
+            diff,
+            Field("change", f"Change in {label.lower()}", "+,.1f"),
+            note=note("after − before"),
+            reverse=low_bad,
+            breaks=diff_breaks,
+        )
+        st_folium(dmap, height=420, use_container_width=True, returned_objects=[], key=f"ba-diff-{code}")
+        st.html(legend_html(dmap))
+        st.subheader("Hardest hit")
+        hardest_hit(impact)
+        impact_downloads(impact, f"gapmap-change-{code}-{before_date}-{after_date}")
+        if pd.notna(earliest):
+            st.caption(f"Records start {earliest:%b %Y}. Closed providers are drawn as rings with their closure date.")
+
+# --- What if this closes? -----------------------------------------------------------------
+if view == VIEWS[1]:
+    as_at = st.date_input(
+        "Providers open on",
+        value=date.today(),
+        min_value=date(2000, 1, 1),
+        max_value=date(2040, 12, 31),
+        format="DD/MM/YYYY",
+        key="what_as_at",
+    )
+    try:
+        now = analysis_on(as_at)
+    except GapmapError as exc:
+        st.error(str(exc))
+        st.stop()
+    supply = now.supply
+    if supply.empty:
+        st.info("No provider of the chosen kinds is open on that date.")
+    else:
+        area_name = dict(zip(now.areas.area_code, now.areas.area_name, strict=False))
+        point_area = now.zones.codes
+        # Day centres are public venues and are named; micro-providers are sole traders, named only in exact mode.
+        xy = supply.geometry
+        nearest_point = data.points.sindex.nearest(xy.values, return_all=False)[1]
+        where = [area_name.get(point_area.iloc[i], "") for i in nearest_point]
+
+        def option_label(label: object) -> str:
+            row = supply.loc[label]
+            pos = supply.index.get_loc(label)
+            if row.kind == "micro_enterprise" and privacy != "exact":
+                return f"Micro-provider in {where[pos]} (#{pos + 1})"
+            return f"{row['name']} ({KIND_LABELS[row.kind].lower()}, {where[pos]})"
+
+        options = sorted(supply.index, key=lambda lab: (supply.loc[lab].kind != "day_centre", option_label(lab)))
+        pick_map = choropleth(
+            now.areas,
+            Field("nearest_km", "Nearest provider (km)", ",.1f"),
+            note=note(f"open on {as_at:%d/%m/%Y} · click a provider"),
+            extra_legend=provider_legend(
+                [k for k in kinds if privacy != "counts" or k != "micro_enterprise"], closed=False
+            ),
+        )
+        add_providers(pick_map, points_for(supply, as_at)[0], show_names=privacy == "exact")
+        # Clicks are matched on the server to the points as drawn (moved the same way as the
+        # public layer); the browser never gets ids.
+        shown = supply if privacy == "exact" else displace(supply[["kind", supply.geometry.name]], secret)
+        clicked = st_folium(
+            pick_map, height=440, use_container_width=True, returned_objects=["last_object_clicked"], key=f"what-{code}"
+        )
+        st.html(legend_html(pick_map))
+        spot = (clicked or {}).get("last_object_clicked")
+        if spot and not shown.empty:
+            at = gpd.GeoSeries(gpd.points_from_xy([spot["lng"]], [spot["lat"]]), crs="EPSG:4326").to_crs(shown.crs)
+            dist = shown.geometry.distance(at.iloc[0])
+            if dist.min() < 200:
+                st.session_state["what_pick"] = dist.idxmin()
+        if st.session_state.get("what_pick") not in options:
+            st.session_state["what_pick"] = options[0]
+        picked = st.selectbox("Provider", options, format_func=option_label, key="what_pick")
+        st.button(
+            "What if this closes?",
+            type="primary",
+            icon=":material/block:",
+            key="what_go",
+            # A callback (not the return value) so the request survives a router rerun.
+            on_click=st.session_state.__setitem__,
+            args=("what_run", (code, source.key, picked, as_at)),
+        )
+        if st.session_state.get("what_run") == (code, source.key, picked, as_at):
+            after_supply = supply.drop(index=[picked])
+            after_costs = costs_for_subset(data, now.costs, after_supply, circuity=base.circuity, max_km=radius)
+            impact = closure_impact(now, after_supply, after_costs=after_costs)
+            st.markdown(f"**If {option_label(picked)} closes** (people {band_word[band]}, {radius:g} km):")
+            tiles(impact.summary)
+            hit = impact.by_area.merge(now.areas[["area_code", "geometry"]], on="area_code")
+            hit = gpd.GeoDataFrame(hit, geometry="geometry", crs=now.areas.crs)
+            imap = choropleth(
+                hit,
+                Field("people_displaced", "People displaced", ",.0f"),
+                tooltip=[Field("extra_km_mean", "Extra km (mean)", ",.1f")],
+                note=note("what-if closure"),
+                breaks=change_breaks(hit.people_displaced),
+            )
+            remaining = providers.drop(index=[picked])
+            if privacy == "exact":
+                add_providers(imap, after_supply, show_names=True)
+            else:
+                layer = public_layer(remaining, mode=privacy, secret=secret, as_at=as_at, kinds=tuple(kinds))
+                add_providers(imap, layer[layer.status == "open"], show_names=False)
+            closing = supply.loc[[picked]].assign(end_date=pd.Timestamp(as_at))
+            if privacy == "exact" or closing.kind.iloc[0] != "micro_enterprise":
+                add_providers(imap, closing.iloc[:0], closed=closing, show_names=privacy == "exact", label="Closing")
+            st_folium(imap, height=420, use_container_width=True, returned_objects=[], key=f"what-impact-{code}")
+            st.html(legend_html(imap))
+            hardest_hit(impact)
+            impact_downloads(impact, f"gapmap-whatif-{code}-{as_at}")
+
+# --- Over time ----------------------------------------------------------------------------
+if view == VIEWS[2]:
+    first = providers.start_date.min()
+    start_default = date(first.year, 1, 1) if pd.notna(first) else date(2010, 1, 1)
+    o1, o2, o3 = st.columns(3)
+    step = o1.selectbox("Step", list(STEPS), index=2, key="time_step")
+    t_from = o2.date_input(
+        "From", value=start_default, min_value=date(1990, 1, 1), format="DD/MM/YYYY", key="time_from"
+    )
+    t_to = o3.date_input(
+        "To",
+        value=date(date.today().year, 1, 1),
+        min_value=date(1990, 1, 1),
+        max_value=date(2047, 12, 31),
+        format="DD/MM/YYYY",
+        key="time_to",
+        help="Past today, people figures use ONS projected growth (Somerset and Thurrock shipped; "
+        "load your council's SNPP table below).",
+    )
+    with st.expander("Population projections (for dates after today)"):
+        st.caption(
+            "Each postcode's Census 2021 band population is scaled by the council's projected growth from the ONS "
+            "2022-based subnational population projections (the small-area pattern is held). Load any council's SNPP "
+            "table as ONS publishes it (AREA_CODE, AREA_NAME, COMPONENT, SEX, AGE_GROUP, 2022 … 2047)."
+        )
+        snpp = st.file_uploader("ONS SNPP table (CSV)", type=["csv"], key="time_snpp")
+    proj_key = _shared.digest(snpp.getvalue()) if snpp else "shipped"
+    try:
+        projections = _shared.projections(snpp.name if snpp else None, proj_key, snpp.getvalue() if snpp else None)
+    except GapmapError as exc:
+        st.error(f"Could not use the projections file: {exc}")
+        proj_key = "shipped"
+        projections = _shared.projections(None, proj_key, None)
+    try:
+        timeline = _shared.timeline(
+            code, source.key, band, tuple(kinds), radius, step, t_from, t_to, proj_key, providers, projections
+        )
+    except GapmapError as exc:
+        st.error(str(exc))
+        st.stop()
+    labels = [f"{d:%b %Y}" for d in timeline.dates]
+    k = st.select_slider(
+        "Date",
+        options=list(range(len(labels))),
+        value=len(labels) - 1,
+        format_func=lambda i: labels[i],
+        key=f"time_k-{len(labels)}",
+    )
+    frame = timeline.frame(k)
+    f1, f2, f3, f4 = st.columns(4)
+    f1.metric(
+        "Micro-providers", f"{frame['providers'].get('micro_enterprise', 0):,}" if "micro_enterprise" in kinds else "—"
+    )
+    f2.metric("Day centres", f"{frame['providers'].get('day_centre', 0):,}" if "day_centre" in kinds else "—")
+    within = frame["people_within_reach"]
+    f3.metric(
+        f"Within {radius:g} km",
+        "no projection" if within != within else f"{within:,.0f}",
+        help=f"People {band_word[band]} with a provider of the chosen kinds within {radius:g} km",
+    )
+    beyond = frame["people_beyond_reach"]
+    f4.metric(f"Beyond {radius:g} km", "no projection" if beyond != beyond else f"{beyond:,.0f}")
+    st.caption(f"Population: {frame['population_basis']}.")
+    tmap = frame_map(
+        timeline,
+        k,
+        data.outline(),
+        note=note("providers open on this date"),
+        privacy=privacy,
+        secret=secret,
+    )
+    st_folium(tmap, height=460, use_container_width=True, returned_objects=[], key=f"time-map-{code}")
+    st.html(legend_html(tmap))
+
+    st.subheader("Growth and closures")
+    counts = timeline.counts.assign(kind=timeline.counts.kind.map(KIND_LABELS))
+    wide = counts.pivot(index="date", columns="kind", values="active")
+    wide.index = pd.to_datetime(wide.index)
+    g1, g2 = st.columns(2)
+    g1.markdown("**Active providers by kind**")
+    g1.line_chart(wide, height=260)
+    g2.markdown(f"**People {band_word[band]} within {radius:g} km**")
+    people = timeline.people.assign(date=pd.to_datetime(timeline.people.date))
+    g2.line_chart(
+        people.set_index("date")[["people_within_reach", "band_population"]].rename(
+            columns={"people_within_reach": "Within reach", "band_population": "All people in the band"}
+        ),
+        height=260,
+    )
+
+    if projections.has(code):
+        today_analysis = analysis_on(date.today())
+        view = outlook(today_analysis, projections).table
+        if not view.empty:
+            st.subheader("Standing still: today's providers in 2030, 2035 and 2040")
+            st.dataframe(
+                view,
+                hide_index=True,
+                column_config={
+                    "year": st.column_config.NumberColumn("Year", format="%d"),
+                    "growth": st.column_config.NumberColumn("Growth since 2022", format="×%.2f"),
+                    "band_population": st.column_config.NumberColumn(BAND_LABELS[band], format="%.0f"),
+                    "people_beyond_reach": st.column_config.NumberColumn(f"Beyond {radius:g} km", format="%.0f"),
+                    "unmet_need": st.column_config.NumberColumn("Unmet need (people)", format="%.0f"),
+                    "extra_places_to_stand_still": st.column_config.NumberColumn(
+                        "Extra places to stand still", format="%.0f"
+                    ),
+                    "recruits_to_stand_still": st.column_config.NumberColumn("Micro-providers to recruit", format="%d"),
+                },
+            )
+            st.caption(
+                f"Source: {projections.source}. Census 2021 band population × projected growth; the pattern "
+                "within the council is held. 'Stand still' keeps today's places per 1,000 people."
+            )
+    else:
+        st.caption(
+            f"No population projections for {data.council.name}: figures after today are left blank. "
+            "Load the council's ONS SNPP table above."
+        )
+
+    st.subheader("Hand-outs")
+    stem = f"gapmap-timeline-{code}-{band}" + ("-ILLUSTRATIVE" if source.illustrative else "")
+    table = timeline_table(timeline)
+    if source.illustrative:
+        table = table.assign(data_note=_shared.ILLUSTRATIVE)
+    hand_privacy = privacy if privacy == "counts" else "displaced"  # never exact homes in a hand-out
+    h1, h2, h3 = st.columns(3)
+    h1.download_button("Timeline table (CSV)", to_csv_bytes(table), f"{stem}.csv", "text/csv")
+    page = slider_html(
+        timeline,
+        data.outline(),
+        title=data.council.name,
+        illustrative=source.illustrative,
+        privacy=hand_privacy,
+        secret=secret,
+    )
+    h2.download_button("Replay with a slider (HTML, offline)", page.encode("utf-8"), f"{stem}.html", "text/html")
+    gif_key = (code, source.key, band, tuple(kinds), radius, step, t_from, t_to, proj_key, hand_privacy)
+    if h3.button("Make the animated GIF", icon=":material/movie:"):
+        with st.spinner("Drawing the frames…"):
+            gif = animation_gif(
+                timeline,
+                data.outline(),
+                title=data.council.name,
+                illustrative=source.illustrative,
+                privacy=hand_privacy,
+                secret=secret,
+            )
+        st.session_state["time_gif"] = (gif_key, gif)
+    made = st.session_state.get("time_gif")
+    if made and made[0] == gif_key:
+        h3.download_button("Download the GIF", made[1], f"{stem}.gif", "image/gif")

@@ -1,0 +1,320 @@
+"""Plan recruitment: where K new micro-providers would bring the most people within reach."""
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import shapely
+import streamlit as st
+from pyproj import Transformer
+from streamlit_folium import st_folium
+
+from gapmap.analysis import AnalysisRequest
+from gapmap.demand import BANDS
+from gapmap.errors import GapmapError
+from gapmap.export import to_csv_bytes, to_geojson_bytes
+from gapmap.maps import Field, add_providers, choropleth, provider_legend
+from gapmap.population import BAND_LABELS
+from gapmap.privacy import public_layer
+from gapmap.records import load_providers
+from gapmap.schema import KIND_LABELS, KINDS
+from gapmap.siting import MAX_SITES, PEOPLE_PER_SITE, SITE_COLUMNS, SitePlan, plan_sites, plan_table, what_if
+from gapmap.siting_map import add_sites, site_legend
+from pages import _shared
+
+_shared.ensure_router()
+
+CLICK_REMOVE_M = 600.0  # a click this close to a site removes it; elsewhere it adds a provider
+SHADING = {
+    "pop_beyond_radius": ("People beyond the radius", ",.0f", False),
+    "unmet_need": ("Unmet need (people)", ",.0f", False),
+    "gap_score": ("Gap score (0–100)", ",.0f", False),
+}
+
+
+@st.cache_resource(show_spinner="Reading your candidate sites…", max_entries=4)
+def candidate_sites(code: str, name: str, key: str, payload: bytes):
+    """Candidate sites from an uploaded file (any format the provider import accepts)."""
+    del key  # cache key only
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(name).name
+        path.write_bytes(payload)
+        return load_providers(path, outline=_shared.council_data(code).outline())
+
+
+@st.cache_resource(show_spinner="Choosing sites…", max_entries=16)
+def cached_plan(
+    code: str,
+    source_key: str,
+    request: AnalysisRequest,
+    k: int,
+    capacity_aware: bool,
+    people_per_site: float,
+    candidates_key: str | None,
+    _providers,
+    _candidates,
+) -> SitePlan:
+    """The greedy plan for one set of inputs."""
+    result = _shared.analysis(code, source_key, request, None, _providers)
+    return plan_sites(result, k, candidates=_candidates, capacity_aware=capacity_aware, people_per_site=people_per_site)
+
+
+code = st.session_state.get("council", _shared.DEFAULT_COUNCIL)
+data = _shared.council_data(code)
+st.title(f"Plan recruitment — {data.council.name}")
+
+source = _shared.provider_source(code)
+if source is None:
+    st.info(
+        f"No provider records for {data.council.name} yet. Import your micro-providers and day centres on the "
+        "**Provider records** page; an illustrative sample is available for Somerset."
+    )
+    st.page_link("pages/records.py", label="Go to Provider records", icon=":material/upload_file:")
+    st.stop()
+if source.illustrative:
+    st.warning(
+        f"**{_shared.ILLUSTRATIVE}.** The suggested sites show how the planner works, not where to recruit.",
+        icon=":material/science:",
+    )
+
+c1, c2, c3, c4 = st.columns([1, 1, 1.4, 1.1])
+k = c1.slider("New micro-providers (K)", 1, MAX_SITES, 10, key="plan_k")
+radius = c2.slider("Catchment radius (km)", 1.0, 20.0, 5.0, 0.5, key="plan_radius")
+band = c3.selectbox("Age band", list(BANDS), index=1, format_func=BAND_LABELS.get, key="plan_band")
+as_at = c4.date_input(
+    "Providers open on",
+    value=date.today(),
+    min_value=date(2000, 1, 1),
+    max_value=date(2035, 12, 31),
+    format="DD/MM/YYYY",
+    key="plan_as_at",
+)
+c5, c6, c7, c8 = st.columns([1.6, 1, 1, 1.2])
+kinds = c5.multiselect(
+    "Existing providers that count", list(KINDS), default=list(KINDS), format_func=KIND_LABELS.get, key="plan_kinds"
+)
+capacity_aware = c6.toggle(
+    "Capacity-aware",
+    key="plan_capacity",
+    help="Rank sites by the unmet need a recruit can take up (each supports a few people) instead of by "
+    "people brought within reach.",
+)
+people_per_site = c7.number_input(
+    "People per recruit",
+    1.0,
+    50.0,
+    PEOPLE_PER_SITE,
+    1.0,
+    key="plan_pps",
+    help="About 4,000 people were supported by about 600 Somerset micro-providers in 2020: about 7 each.",
+)
+shading = c8.selectbox("Areas shaded by", list(SHADING), format_func=lambda m: SHADING[m][0], key="plan_shading")
+with st.expander("Your own candidate sites and road distance"):
+    upload = st.file_uploader(
+        "Candidate sites (village halls, community buildings, volunteers' postcodes)",
+        type=["csv", "txt", "xlsx", "xlsm", "geojson", "json", "gpkg", "zip"],
+        key="plan_candidates",
+        help="Any format the provider import accepts, located by postcode, easting/northing or lat/lon. "
+        "Without a file, every postcode not yet within reach is a candidate (a sole trader works from home).",
+    )
+    circuity = st.number_input("Road/straight-line factor", 1.0, 2.0, 1.0, 0.05, key="plan_circuity")
+if not kinds:
+    st.error("Choose at least one kind of existing provider.")
+    st.stop()
+
+candidates, candidates_key = None, None
+if upload is not None:
+    payload = upload.getvalue()
+    candidates_key = _shared.digest(payload)
+    try:
+        loaded = candidate_sites(code, upload.name, candidates_key, payload)
+    except GapmapError as exc:
+        st.error(f"Could not use **{upload.name}**: {exc}")
+        st.stop()
+    candidates = loaded.accepted
+    if loaded.rejected:
+        st.caption(f"{len(loaded.rejected)} candidate rows could not be located and are left out.")
+
+try:
+    request = AnalysisRequest(band=band, radius_km=radius, kinds=tuple(kinds), as_at=as_at, circuity=circuity)
+    base = _shared.analysis(code, source.key, request, None, source.providers)
+    plan = cached_plan(
+        code, source.key, request, k, capacity_aware, people_per_site, candidates_key, source.providers, candidates
+    )
+except GapmapError as exc:
+    st.error(str(exc))
+    st.stop()
+
+# What-if state: which suggested sites the user removed and which sites they added, per plan.
+plan_key = (code, source.key, request, k, capacity_aware, people_per_site, candidates_key)
+state = st.session_state.get("plan_whatif")
+if not state or state.get("key") != plan_key:
+    state = {"key": plan_key, "removed": [], "added": [], "seen": None}
+    st.session_state["plan_whatif"] = state
+
+suggested = plan.sites
+kept = suggested[~suggested["rank"].isin(state["removed"])]
+xy = np.vstack([kept[["easting", "northing"]].to_numpy(float), np.array(state["added"], dtype=float).reshape(-1, 2)])
+mine = np.r_[np.zeros(len(kept), bool), np.ones(len(state["added"]), bool)]
+try:
+    after = what_if(base, xy, people_per_site=people_per_site)
+except GapmapError as exc:
+    st.error(str(exc))
+    st.stop()
+sites = after.sites.assign(source=np.where(mine, "your site", "suggested"))
+who = f"people {BAND_LABELS[band].lower()}"
+without = after.band_population - after.covered_before
+share = after.gain / without if without > 0 else 0.0
+n = len(sites)
+st.success(
+    f"**These {n} recruit{'s' if n != 1 else ''} would bring {after.gain:,.0f} {who} within {radius:g} km of "
+    f"support ({share:.0%} of the {without:,.0f} now without support).**"
+    + (f" The {len(state['added'])} you added are included." if state["added"] else ""),
+    icon=":material/person_add:",
+)
+m1, m2, m3, m4 = st.columns(4)
+m1.metric(f"Within reach now ({who})", f"{after.covered_before:,.0f}")
+m2.metric("With these recruits", f"{after.covered_after:,.0f}", f"+{after.gain:,.0f}")
+m3.metric("Still beyond reach", f"{after.band_population - after.covered_after:,.0f}")
+m4.metric(
+    "Unmet need (people)",
+    f"{after.analysis.areas.unmet_need.sum():,.0f}",
+    f"{after.analysis.areas.unmet_need.sum() - base.areas.unmet_need.sum():,.0f}",
+    delta_color="inverse",
+)
+if plan.places_by_area is not None:
+    st.caption(
+        f"Capacity-aware: {plan.sites.places.sum():,.0f} places of unmet need taken up across "
+        f"{len(plan.places_by_area)} areas by the suggested sites ({people_per_site:g} people each)."
+    )
+if len(suggested) < k:
+    st.info(f"Only {len(suggested)} sites add anyone; more would reach no one new at {radius:g} km.")
+
+# Map: areas after the plan, existing providers under the privacy setting, sites and catchments.
+label, fmt, low_is_bad = SHADING[shading]
+privacy = _shared.privacy_setting()  # enforced from the role
+if privacy == "exact":
+    shown = base.supply
+else:  # the public layer, as on the gaps page and in every hand-out (the one privacy call here)
+    layer = public_layer(source.providers, mode=privacy, secret=_shared.install_secret(), as_at=as_at, kinds=kinds)
+    shown = layer[layer.status == "open"]
+note = f"{data.council.name} · providers open {as_at:%d/%m/%Y} · radius {radius:g} km · with the plan"
+if source.illustrative:
+    note = f"{_shared.ILLUSTRATIVE} · {note}"
+fmap = choropleth(
+    after.analysis.areas,
+    Field(shading, label, fmt),
+    tooltip=[
+        Field(f"pop_{band}", BAND_LABELS[band]),
+        Field("pop_beyond_radius", "Beyond the radius (with plan)"),
+        Field("unmet_need", "Unmet need (with plan)"),
+    ],
+    note=note,
+    reverse=low_is_bad,
+    extra_legend=[
+        *provider_legend([kd for kd in kinds if privacy != "counts" or kd != "micro_enterprise"], closed=False),
+        *site_legend(hypothetical=bool(state["added"])),
+    ],
+)
+add_providers(fmap, shown, show_names=privacy == "exact", label="Existing providers")
+add_sites(fmap, sites, radius_km=radius, circuity=circuity, hypothetical=mine, band_label=who)
+clicked = st_folium(
+    fmap,
+    height=600,
+    use_container_width=True,
+    returned_objects=["last_clicked", "last_object_clicked"],
+    key=f"plan-map-{code}",
+)
+st.caption(
+    "Click the map to add a hypothetical provider there; click a numbered site to remove it. "
+    + ("Existing micro-providers are moved a random 250 m to 2 km, with no names" if privacy == "displaced" else "")
+    + ("Existing micro-providers are not shown (counts per area only)" if privacy == "counts" else "")
+    + (" (privacy setting in the sidebar)." if privacy != "exact" else "")
+)
+
+# Handle a new click once: near a site removes it, elsewhere adds a provider.
+click = (clicked or {}).get("last_object_clicked") or (clicked or {}).get("last_clicked")
+seen = ((clicked or {}).get("last_object_clicked"), (clicked or {}).get("last_clicked"))
+if click and seen != state["seen"]:
+    state["seen"] = seen
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True).transform(click["lng"], click["lat"])
+    dist = np.hypot(xy[:, 0] - x, xy[:, 1] - y) if len(xy) else np.array([])
+    if len(dist) and dist.min() <= CLICK_REMOVE_M:
+        i = int(dist.argmin())
+        if mine[i]:
+            state["added"].pop(i - len(kept))
+        else:
+            state["removed"].append(int(kept["rank"].iloc[i]))
+    elif data.outline().buffer(2000).contains(shapely.Point(x, y)):
+        state["added"].append((round(x), round(y)))
+    st.rerun()
+
+if (state["removed"] or state["added"]) and st.button("Back to the suggested plan", icon=":material/undo:"):
+    state["removed"], state["added"] = [], []
+    st.rerun()
+
+st.subheader("Sites")
+table = sites.drop(columns=[c for c in ("places",) if c in sites])
+st.dataframe(
+    table[["rank", "source", "postcode", "area_name", "people_reached", "people_85plus_reached", "reason"]],
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "rank": st.column_config.NumberColumn("Rank"),
+        "source": "Site",
+        "postcode": "Postcode",
+        "area_name": "Ward",
+        "people_reached": st.column_config.NumberColumn(f"{BAND_LABELS[band]} newly within reach", format="%.0f"),
+        "people_85plus_reached": st.column_config.NumberColumn("Aged 85+ newly within reach", format="%.0f"),
+        "reason": st.column_config.TextColumn("Why here", width="large"),
+    },
+)
+if plan.places_by_area is not None:
+    with st.expander("Places added per area (capacity-aware)"):
+        st.dataframe(
+            plan.places_by_area,
+            hide_index=True,
+            column_config={
+                "area_code": "Code",
+                "area_name": "Area",
+                "unmet_need": st.column_config.NumberColumn("Unmet need now", format="%.1f"),
+                "places_added": st.column_config.NumberColumn("Places added", format="%.1f"),
+            },
+        )
+
+# Keep the plan for the economy page and the workshop deck.
+kept_plan = table[[*SITE_COLUMNS, "reason", "source"]].copy()
+kept_plan.attrs = {
+    "council": code,
+    "band": band,
+    "radius_km": radius,
+    "as_at": as_at.isoformat(),
+    "illustrative": source.illustrative,
+    "covered_before": after.covered_before,
+    "covered_after": after.covered_after,
+}
+st.session_state["recruitment_plan"] = kept_plan
+
+download = plan_table(kept_plan, data_note=_shared.ILLUSTRATIVE if source.illustrative else None)
+stem = f"gapmap-plan-{code}-{band}-{k}" + ("-ILLUSTRATIVE" if source.illustrative else "")
+d1, d2 = st.columns(2)
+d1.download_button("Download the plan (CSV)", to_csv_bytes(download), f"{stem}.csv", "text/csv")
+d2.download_button("Download the plan (GeoJSON)", to_geojson_bytes(download), f"{stem}.geojson", "application/geo+json")
+with st.expander("How the sites are chosen"):
+    st.markdown(
+        f"""
+- **Goal**: bring the most {who} within {radius:g} km of support, keeping every existing provider where it is
+  (the *maximal covering* problem with fixed facilities).
+- **Candidates**: {"your file's sites" if candidates is not None else "every postcode not yet within reach"}
+  ({plan.n_candidates:,} sites).
+- **Method**: a greedy choice — each site in turn is the one that adds the most people not yet within reach.
+  It is within a few per cent of the best possible on real councils (the command line's `--exact` checks it
+  against an optimal solver).
+- **People newly within reach** for a site counts only people reached by no earlier site or existing provider.
+- **Capacity-aware**: sites are ranked by the unmet need (people short of the target) a recruit supporting
+  {people_per_site:g} people could take up within reach.
+- Distances are straight lines × the road factor ({circuity:g}); the gap figures are recomputed with your
+  sites added as micro-providers of {people_per_site:g} places each.
+"""
+    )
