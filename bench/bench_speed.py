@@ -180,14 +180,14 @@ def browser() -> None:
                 _wait_drawn(frame, 55)
                 if level == "lsoa":
                     page.locator('[data-testid="stSelectbox"]').filter(has_text="Areas").locator("input").click()
-                    page.get_by_role("option", name="LSOAs (2021)").click()
+                    page.get_by_role("option", name="Neighbourhoods (LSOA 2021)").click()
                     _wait_drawn(frame, 339)
                 _quiet(sizes)
                 before = len(sizes)
                 t0 = time.perf_counter()
                 page.get_by_role("slider").first.focus()
                 page.keyboard.press("ArrowRight")
-                page.get_by_text("Beyond 5.5 km").wait_for(timeout=60_000)
+                page.get_by_text("More than 5.5 km from support").wait_for(timeout=60_000)
                 shown = time.perf_counter() - t0
                 _quiet(sizes)
                 row(f"Somerset {level}: bytes of one radius step", f"{sum(sizes[before:]) / 1e3:.0f} KB", "<= 100 KB")
