@@ -155,6 +155,14 @@ def browser() -> None:
     )
     url = f"http://127.0.0.1:{port}"
     try:
+        import urllib.request
+
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.5)
         with sync_playwright() as p:
             b = p.chromium.launch(
                 executable_path=os.environ.get("GAPMAP_CHROMIUM", "/usr/bin/chromium"),
