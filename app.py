@@ -18,6 +18,8 @@ pages = [
 ]
 if auth.can(who.role, "import"):
     pages.append(st.Page("pages/records.py", title="Provider records", icon=":material/upload_file:"))
+if auth.can(who.role, "users") and who.method != "local":
+    pages.append(st.Page("pages/users.py", title="Users", icon=":material/manage_accounts:"))
 pages.append(st.Page("pages/sources.py", title="Data and sources", icon=":material/info:"))
 nav = st.navigation(pages)
 if first_run:  # a fresh server starts in legacy pages/ mode; st.navigation has ended it: rerun

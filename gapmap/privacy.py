@@ -236,7 +236,7 @@ def public_layer(
     mode
         ``"counts"`` or ``"displaced"``; ``"exact"`` raises.
     secret
-        The install's key.
+        The install's key (not used by ``"counts"``, which moves nothing).
     as_at
         The date the map shows.
     kinds
@@ -261,7 +261,9 @@ def public_layer(
     if mode == "counts":
         is_open &= ~providers.kind.isin(PERSONAL_KINDS)
     chosen = providers[is_open | is_closed]
-    moved = displace(chosen[["kind", "end_date", chosen.geometry.name]], secret)
+    kept = chosen[["kind", "end_date", chosen.geometry.name]]
+    # Counts mode holds no micro-provider, so nothing is moved and no install key is needed.
+    moved = kept if mode == "counts" else displace(kept, secret)
     status = np.where(is_open[chosen.index], "open", "closed")
     closed_on = [d.date().isoformat() if s == "closed" else None for d, s in zip(moved.end_date, status, strict=True)]
     out = gpd.GeoDataFrame(

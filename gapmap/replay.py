@@ -75,6 +75,7 @@ def frame_map(
     (see ``bench/bench_timeline.py``).
     """
     edge = gpd.GeoSeries([shapely.simplify(outline, 100)], crs=BNG).to_crs(WGS84)
+    edge = gpd.GeoSeries(shapely.set_precision(edge.values, 1e-5), crs=WGS84)  # ~1 m, as the other layers
     m = base_map(edge.total_bounds)
     folium.GeoJson(
         edge.to_json(drop_id=True),

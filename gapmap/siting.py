@@ -768,7 +768,13 @@ def hypothetical_supply(
     return pd.concat([supply, extra[[c for c in extra.columns if c in supply.columns]]])
 
 
-def what_if(analysis: Analysis, sites_xy: np.ndarray, *, people_per_site: float = PEOPLE_PER_SITE) -> WhatIf:
+def what_if(
+    analysis: Analysis,
+    sites_xy: np.ndarray,
+    *,
+    people_per_site: float = PEOPLE_PER_SITE,
+    capacity_aware: bool = False,
+) -> WhatIf:
     """Re-run the analysis with a new micro-provider at each of ``sites_xy``.
 
     Only the new sites' costs are computed; the existing providers' cost table is reused.
@@ -781,6 +787,9 @@ def what_if(analysis: Analysis, sites_xy: np.ndarray, *, people_per_site: float 
         ``(n, 2)`` easting, northing of the hypothetical sites (EPSG:27700).
     people_per_site
         Places each new site offers.
+    capacity_aware
+        Also give each site the unmet need it takes up, in the order given (a ``places``
+        column and reasons in those terms, as :func:`plan_sites` in capacity-aware mode).
 
     Returns
     -------
@@ -800,7 +809,7 @@ def what_if(analysis: Analysis, sites_xy: np.ndarray, *, people_per_site: float 
     now = float(demand[~after.per_point.beyond_radius.to_numpy()].sum())
     return WhatIf(
         analysis=after,
-        sites=site_table(analysis, xy),
+        sites=site_table(analysis, xy, places=_take_up(analysis, xy, people_per_site) if capacity_aware else None),
         covered_before=before,
         covered_after=now,
         gain=now - before,
@@ -824,6 +833,23 @@ def plan_table(sites: pd.DataFrame, *, data_note: str | None = None) -> gpd.GeoD
     if data_note:
         table["data_note"] = data_note
     return table
+
+
+def _take_up(analysis: Analysis, xy: np.ndarray, per_site: float) -> np.ndarray:
+    """Unmet need each site takes up, in the order given (see :func:`greedy_capacity`)."""
+    need = point_need(analysis)
+    cols = np.flatnonzero(need > 0)
+    request = analysis.request
+    cov = coverage_matrix(_points_xy(analysis)[cols], xy, radius_km=request.radius_km, circuity=request.circuity)
+    residual = need[cols].copy()
+    taken = np.zeros(len(xy))
+    for s in range(len(xy)):
+        idx = _row(cov, s)
+        avail = float(residual[idx].sum())
+        taken[s] = min(per_site, avail)
+        if avail > 0:
+            residual[idx] *= 1.0 - taken[s] / avail
+    return taken
 
 
 def _with_sites(analysis: Analysis, supply: gpd.GeoDataFrame, new: gpd.GeoDataFrame, costs: pd.DataFrame) -> Analysis:
@@ -856,7 +882,8 @@ def _nearest_existing(analysis: Analysis, xy: np.ndarray) -> np.ndarray:
 
 def _reason(row: object, nearest_km: float, band: str, radius_km: float, places: float | None) -> str:
     who = f"people aged {band.replace('plus', '+')}"
-    near = "no provider at all yet" if not np.isfinite(nearest_km) else f"nearest is {nearest_km:.1f} km away"
+    # Whole km only: exact distances from several sites could locate a sole trader's home.
+    near = "no provider at all yet" if not np.isfinite(nearest_km) else f"nearest is about {nearest_km:.0f} km away"
     if places is not None:
         text = (
             f"takes up {places:.1f} places of unmet need among {who} within {radius_km:g} km of {row.postcode} "

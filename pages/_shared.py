@@ -206,6 +206,7 @@ def registry_contents(location: str, version: str) -> tuple[gpd.GeoDataFrame, pd
     return registry.load(registry_location())
 
 
+_AUTOLINK = re.compile(r"(?i)\b(?:https?|ftp|mailto|www)|@")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
 
 
@@ -215,7 +216,9 @@ def plain(text: object) -> str:
     File names, cell values and names typed by users reach messages; unescaped, ``![x](url)``
     would fetch an image, ``[x](url)`` would render a link and ``:red[x]`` would style text.
     """
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+    # Escapes do not stop GitHub-style autolinks (http://…, www.…, a@b.org): a zero-width space does.
+    return _AUTOLINK.sub(lambda m: m.group(0) + "\u200b", text)
 
 
 def registry_providers(code: str) -> gpd.GeoDataFrame | None:

@@ -235,7 +235,7 @@ if view == VIEWS[1]:
     else:
         area_name = dict(zip(now.areas.area_code, now.areas.area_name, strict=False))
         point_area = now.zones.codes
-        # Day centres are public venues and are named; micro-providers are sole traders, named only in exact mode.
+        # Names only in exact mode (editors); otherwise kind and area.
         xy = supply.geometry
         nearest_point = data.points.sindex.nearest(xy.values, return_all=False)[1]
         where = [area_name.get(point_area.iloc[i], "") for i in nearest_point]
@@ -243,11 +243,19 @@ if view == VIEWS[1]:
         def option_label(label: object) -> str:
             row = supply.loc[label]
             pos = supply.index.get_loc(label)
-            if row.kind == "micro_enterprise" and privacy != "exact":
-                return f"Micro-provider in {where[pos]} (#{pos + 1})"
+            if privacy != "exact":  # no names outside exact mode (editors), as on the other pages
+                return f"{KIND_LABELS[row.kind]} in {where[pos]} (#{pos + 1})"
             return f"{row['name']} ({KIND_LABELS[row.kind].lower()}, {where[pos]})"
 
         options = sorted(supply.index, key=lambda lab: (supply.loc[lab].kind != "day_centre", option_label(lab)))
+        if privacy != "exact":
+            # Closing one sole trader maps the people who lose their nearest provider: the streets
+            # round their home. Outside exact mode, what-ifs are for day centres and other venues.
+            options = [lab for lab in options if supply.loc[lab].kind != "micro_enterprise"]
+            if not options:
+                st.info("No day centre or other venue is open on that date. What-ifs on micro-providers need "
+                        "exact mode (editors).")  # fmt: skip
+                st.stop()
         pick_map = choropleth(
             now.areas,
             Field("nearest_km", "Nearest provider (km)", ",.1f"),
@@ -265,7 +273,10 @@ if view == VIEWS[1]:
         )
         st.html(legend_html(pick_map))
         spot = (clicked or {}).get("last_object_clicked")
-        if spot and not shown.empty:
+        # Act on a new click only: the map keeps reporting its last click, which must not undo a
+        # later choice from the list.
+        if spot and not shown.empty and spot != st.session_state.get("what_click"):
+            st.session_state["what_click"] = spot
             at = gpd.GeoSeries(gpd.points_from_xy([spot["lng"]], [spot["lat"]]), crs="EPSG:4326").to_crs(shown.crs)
             dist = shown.geometry.distance(at.iloc[0])
             if dist.min() < 200:

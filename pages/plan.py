@@ -14,7 +14,7 @@ from gapmap.analysis import AnalysisRequest
 from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
-from gapmap.maps import Field, add_providers, choropleth, provider_legend
+from gapmap.maps import Field, add_providers, choropleth, legend_html, provider_legend
 from gapmap.population import BAND_LABELS
 from gapmap.privacy import public_layer
 from gapmap.records import load_providers
@@ -158,7 +158,7 @@ kept = suggested[~suggested["rank"].isin(state["removed"])]
 xy = np.vstack([kept[["easting", "northing"]].to_numpy(float), np.array(state["added"], dtype=float).reshape(-1, 2)])
 mine = np.r_[np.zeros(len(kept), bool), np.ones(len(state["added"]), bool)]
 try:
-    after = what_if(base, xy, people_per_site=people_per_site)
+    after = what_if(base, xy, people_per_site=people_per_site, capacity_aware=capacity_aware)
 except GapmapError as exc:
     st.error(str(exc))
     st.stop()
@@ -183,10 +183,10 @@ m4.metric(
     f"{after.analysis.areas.unmet_need.sum() - base.areas.unmet_need.sum():,.0f}",
     delta_color="inverse",
 )
-if plan.places_by_area is not None:
+if capacity_aware:
     st.caption(
-        f"Capacity-aware: {plan.sites.places.sum():,.0f} places of unmet need taken up across "
-        f"{len(plan.places_by_area)} areas by the suggested sites ({people_per_site:g} people each)."
+        f"Capacity-aware: these sites take up {sites.places.sum():,.0f} places of unmet need "
+        f"({people_per_site:g} people each at most); the suggested plan's places per area are below the table."
     )
 if len(suggested) < k:
     st.info(f"Only {len(suggested)} sites add anyone; more would reach no one new at {radius:g} km.")
@@ -226,6 +226,7 @@ clicked = st_folium(
     returned_objects=["last_clicked", "last_object_clicked"],
     key=f"plan-map-{code}",
 )
+st.html(legend_html(fmap))  # below the map, never over it
 st.caption(
     "Click the map to add a hypothetical provider there; click a numbered site to remove it. "
     + ("Existing micro-providers are moved a random 250 m to 2 km, with no names" if privacy == "displaced" else "")
@@ -255,9 +256,13 @@ if (state["removed"] or state["added"]) and st.button("Back to the suggested pla
     st.rerun()
 
 st.subheader("Sites")
-table = sites.drop(columns=[c for c in ("places",) if c in sites])
+table = sites
 st.dataframe(
-    table[["rank", "source", "postcode", "area_name", "people_reached", "people_85plus_reached", "reason"]],
+    table[
+        ["rank", "source", "postcode", "area_name", "people_reached", "people_85plus_reached"]
+        + (["places"] if "places" in table else [])
+        + ["reason"]
+    ],
     hide_index=True,
     width="stretch",
     column_config={
@@ -267,6 +272,7 @@ st.dataframe(
         "area_name": "Ward",
         "people_reached": st.column_config.NumberColumn(f"{BAND_LABELS[band]} newly within reach", format="%.0f"),
         "people_85plus_reached": st.column_config.NumberColumn("Aged 85+ newly within reach", format="%.0f"),
+        "places": st.column_config.NumberColumn("Places of unmet need taken up", format="%.1f"),
         "reason": st.column_config.TextColumn("Why here", width="large"),
     },
 )

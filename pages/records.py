@@ -185,7 +185,7 @@ if upload is not None:
                 lines.append(f"**{r} rows of this file were rejected, more than were accepted**: is it the right file?")
             lines.append("The records as they are now are kept: you can restore them below under *Earlier versions*.")
             st.warning(" ".join(lines), icon=":material/warning:")
-            confirmed = st.checkbox(f"Yes, replace {council.name}'s records", key="confirm_replace")
+            confirmed = st.checkbox(f"Yes, replace {council.name}'s records", key=f"confirm_replace_{seen_version}")
         if s2.button(f"Save {a} rows to the registry", type="primary", key="save_import", disabled=not confirmed):
             try:
                 n = registry.import_result(
@@ -202,6 +202,37 @@ if upload is not None:
                 st.stop()
             st.toast(f"Saved: {council.name} now has {n} providers.")
             st.rerun()
+
+
+def earlier_versions() -> None:
+    """Kept versions of the registry, and restoring this council's records from one (asks first)."""
+    with st.expander("Earlier versions (undo)"):
+        kept = registry.versions(reg)
+        if not kept:
+            st.write("No earlier versions yet: one is kept every time the registry changes.")
+        else:
+            st.caption(
+                f"Each line is the registry as it was before a change. Restoring puts back {council.name}'s records "
+                "from that moment (other councils are not touched); the records as they are now are kept in turn."
+            )
+            labels = {
+                v.id: f"{v.saved_at:%d/%m/%Y %H:%M} — before “{v.note}” by {v.by}: "
+                f"{v.counts.get(code, 0)} records for {council.name}"
+                for v in kept
+            }
+            pick = st.selectbox("Version", list(labels), format_func=labels.get, key=f"restore_pick_{seen_version}")
+            sure = st.checkbox(
+                f"Yes, put back {council.name}'s records from this version", key=f"restore_sure_{seen_version}"
+            )
+            if st.button("Restore", disabled=not sure, key="restore_go"):
+                try:
+                    registry.restore(reg, pick, by=who.user, council_code=code)
+                except GapmapError as exc:
+                    st.error(_shared.plain(exc))
+                    st.stop()
+                st.toast("Restored.")
+                st.rerun()
+
 
 # ---------------------------------------------------------------------------------------------
 st.header("Records in the registry", divider="gray")
@@ -220,6 +251,7 @@ if not len(mine):
             width="stretch",
             height=240,
         )
+    earlier_versions()  # a replace or restore that emptied this council can be undone from here
     st.stop()
 
 editable = registry.editable_table(records, code)
@@ -294,27 +326,4 @@ with tempfile.TemporaryDirectory() as tmp:
 with st.expander("Import history"):
     st.dataframe(log[log.council_code == code], hide_index=True, width="stretch")
 
-with st.expander("Earlier versions (undo)"):
-    kept = registry.versions(reg)
-    if not kept:
-        st.write("No earlier versions yet: one is kept every time the registry changes.")
-    else:
-        st.caption(
-            f"Each line is the registry as it was before a change. Restoring puts back {council.name}'s records "
-            "from that moment (other councils are not touched); the records as they are now are kept in turn."
-        )
-        labels = {
-            v.id: f"{v.saved_at:%d/%m/%Y %H:%M} — before “{v.note}” by {v.by}: "
-            f"{v.counts.get(code, 0)} records for {council.name}"
-            for v in kept
-        }
-        pick = st.selectbox("Version", list(labels), format_func=labels.get, key="restore_pick")
-        sure = st.checkbox(f"Yes, put back {council.name}'s records from this version", key="restore_sure")
-        if st.button("Restore", disabled=not sure, key="restore_go"):
-            try:
-                registry.restore(reg, pick, by=who.user, council_code=code)
-            except GapmapError as exc:
-                st.error(_shared.plain(exc))
-                st.stop()
-            st.toast("Restored.")
-            st.rerun()
+earlier_versions()

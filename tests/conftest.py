@@ -89,3 +89,11 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture
+def viewer_home(tmp_path, monkeypatch):
+    """The signed-in-roles home of tests/test_app_roles.py (distinctive records, one user per role)."""
+    from tests.test_app_roles import home
+
+    return home.__wrapped__(tmp_path, monkeypatch)

@@ -140,6 +140,7 @@ def test_records_page_with_saved_records_edits_and_exports(tmp_path, monkeypatch
 def test_records_page_offers_earlier_versions_behind_a_confirmation(tmp_path, monkeypatch):
     # (AppTest does not deliver button clicks through st.navigation here; restore itself is
     # tested in test_registry.py, the click in a browser.)
+    from gapmap import registry
     from gapmap.cli import main
 
     monkeypatch.setenv("GAPMAP_HOME", str(tmp_path))
@@ -150,8 +151,9 @@ def test_records_page_offers_earlier_versions_behind_a_confirmation(tmp_path, mo
     assert main(["import", str(one), "--council", "E06000066", "--by", "Bo"]) == 0
     at = run_app("pages/records.py")
     assert not at.exception and "1 providers" in at.success[0].value
-    options = at.selectbox(key="restore_pick").options
+    version = registry.Registry.default().token()
+    options = at.selectbox(key=f"restore_pick_{version}").options
     assert len(options) == 2 and "4 records for Somerset" in options[0] and "by Bo" in options[0]
     assert at.button(key="restore_go").disabled  # asks for confirmation first
-    at.checkbox(key="restore_sure").check().run()
+    at.checkbox(key=f"restore_sure_{version}").check().run()
     assert not at.button(key="restore_go").disabled

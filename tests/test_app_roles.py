@@ -136,13 +136,15 @@ def test_viewer_hex_counts_never_show_one_or_two(home):
     assert "Micro-enterprises here" in sent
 
 
-@pytest.mark.parametrize("page", ["pages/population_map.py", "pages/sources.py"])
+@pytest.mark.parametrize(
+    "page", ["pages/population_map.py", "pages/sources.py", "pages/plan.py", "pages/closures.py", "pages/economy.py"]
+)
 def test_viewer_other_pages_send_nothing_personal(home, page):
     at = signed_in("vera")
     at.switch_page(page).run()
     assert not at.exception
     sent = everything_sent(at)
-    for word in [*PERSONAL, str(home), "registry.gpkg"]:
+    for word in [*PERSONAL, str(home), "registry.gpkg", *exact_coordinates()]:
         assert word not in sent, word
 
 
@@ -261,3 +263,22 @@ def test_viewer_economy_page_hides_small_areas(home):
     sent = everything_sent(at)
     for word in [*PERSONAL, str(home), "registry.gpkg", *exact_coordinates()]:
         assert word not in sent, word
+
+
+def test_users_page_for_admins_only(home):
+    at = signed_in("ada")
+    at.switch_page("pages/users.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Users"
+    assert at.dataframe[0].value.to_dict("records") == [
+        {"user": "ada", "role": "admin"},
+        {"user": "ed", "role": "editor"},
+        {"user": "vera", "role": "viewer"},
+    ]
+    assert "ada" not in at.selectbox(key="remove_user").options  # an admin cannot remove themself here
+    sent = everything_sent(at)
+    assert "$argon2" not in sent  # no hashes reach the browser
+    for user in ("ed", "vera"):
+        at = signed_in(user)
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page("pages/users.py")

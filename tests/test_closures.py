@@ -239,14 +239,15 @@ def test_closures_page_views(tmp_path, monkeypatch):
     assert "Illustrative sample — not real providers" in at.warning[0].value
     tiles = {m.label: m.value for m in at.metric}
     assert {"People displaced", "Extra distance, mean", "Lose one within 5 km"} <= set(tiles)
-    # What if this closes? — micro-providers are listed without names unless the mode is exact.
+    # What if this closes? — outside exact mode only venues are offered: the areas that lose a sole
+    # trader would map the streets round their home.
     at.multiselect(key="chg_kinds").set_value(["day_centre", "micro_enterprise"])
     at.session_state["chg_view"] = "What if this closes?"
     at.run()
     assert not at.exception
     options = at.selectbox(key="what_pick").options
-    assert any(o.startswith("Micro-provider in ") for o in options)
-    assert not any("Sample micro-provider" in o for o in options)
+    assert options and not any(o.startswith("Micro-provider") or "Sample micro-provider" in o for o in options)
+    assert all("day centre" in o.lower() or "other" in o.lower() for o in options)
     at.button(key="what_go").click().run()
     assert not at.exception
     assert "People displaced" in {m.label for m in at.metric}
@@ -256,3 +257,25 @@ def test_closures_page_views(tmp_path, monkeypatch):
     assert not at.exception
     labels = {m.label: m.value for m in at.metric}
     assert labels["Micro-providers"] not in ("—", "0") and "Within 5 km" in labels
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["counts", "displaced", "exact"])
+def test_viewer_closures_page_sends_nothing_personal(viewer_home, mode):
+    from tests.test_app_roles import PERSONAL, everything_sent, exact_coordinates, signed_in
+
+    at = signed_in("vera", privacy=mode, chg_kinds=["micro_enterprise", "day_centre"])  # "exact" is refused
+    at.switch_page("pages/closures.py").run()
+    assert not at.exception
+    exact = exact_coordinates()
+    for view in ("Before and after", "What if this closes?", "Over time"):
+        at.session_state["chg_view"] = view
+        at.run()
+        assert not at.exception, view
+        if view == "What if this closes?":
+            at.button(key="what_go").click().run()
+            assert "People displaced" in {m.label for m in at.metric}
+        sent = everything_sent(at)
+        assert "leaflet" in sent.lower(), view
+        for word in [*PERSONAL, "Hollowmere", str(viewer_home), "registry.gpkg", *exact]:
+            assert word not in sent, (view, word)

@@ -121,6 +121,11 @@ def test_public_layer_holds_nothing_personal(providers):
 def test_public_layer_counts_mode_and_exact_refused(providers):
     layer = public_layer(providers, mode="counts", secret=KEY, as_at=date(2017, 1, 1))
     assert layer.kind.tolist() == ["day_centre"]
+    # Counts mode moves nothing, so it needs no install key (hand-outs made without one).
+    keyless = public_layer(providers, mode="counts", secret=b"", as_at=date(2017, 1, 1))
+    pd.testing.assert_frame_equal(pd.DataFrame(keyless), pd.DataFrame(layer))
+    with pytest.raises(PrivacyError):
+        public_layer(providers, mode="displaced", secret=b"", as_at=date(2017, 1, 1))
     with pytest.raises(PrivacyError, match="never part of the public layer"):
         public_layer(providers, mode="exact", secret=KEY, as_at=date(2017, 1, 1))
     with pytest.raises(PrivacyError):

@@ -282,3 +282,21 @@ def test_a_saved_sample_stays_labelled(reg):
     assert result.illustrative and "illustrative sample" in result.warnings[0]
     registry.import_result(reg, result, council_code="E06000066", source_file="s.csv", by="Ann")
     assert registry.load(reg)[0].illustrative.all()
+
+
+def test_a_killed_writers_temporary_copy_is_private_and_cleared_by_the_next_save(tmp_path):
+    from gapmap import io
+
+    reg = registry.Registry(tmp_path / "data" / "registry.gpkg")
+    registry.import_result(reg, load_providers(MESSY), council_code="E06000066", source_file="m.csv", force=True)
+    # What SIGKILL mid-save leaves: a private folder holding a half-written copy.
+    with pytest.raises(KeyboardInterrupt), io.atomic_path(reg.path) as tmp:
+        tmp.write_bytes(b"half a registry")
+        left = tmp.parent
+        raise KeyboardInterrupt  # (a real kill skips the clean-up below; see the next lines)
+    assert not left.exists()  # an interrupted write removes its own copy…
+    left.mkdir(mode=0o700)
+    (left / "registry.gpkg").write_bytes(b"half a registry")  # …a SIGKILLed one cannot
+    assert left.stat().st_mode & 0o777 == 0o700 and left.name.startswith(io.TEMP_PREFIX)
+    registry.import_result(reg, load_providers(MESSY), council_code="E06000034", source_file="m.csv", force=True)
+    assert not left.exists() and len(registry.load(reg)[0]) == 8

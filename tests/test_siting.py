@@ -188,6 +188,9 @@ def test_plan_columns_and_invariants(sample_analysis):
     assert plan.gain <= beyond + 1e-6
     assert sites.lat.between(50.8, 51.5).all() and sites.lon.between(-3.9, -2.2).all()
     assert sites.reason.str.contains("aged 75+").all()
+    # Distances to the nearest provider in whole km only (no trilaterating a sole trader's home).
+    assert sites.reason.str.contains(r"nearest is about \d+ km away", regex=True).all()
+    assert not sites.reason.str.contains(r"\d\.\d km", regex=True).any()
 
 
 def test_plan_matches_the_exact_optimum_share(sample_analysis):
@@ -361,3 +364,10 @@ def test_plan_page_runs_labels_the_sample_and_keeps_the_plan(tmp_path, monkeypat
     assert not at.exception
     assert "The 1 you added are included" in at.success[0].value
     assert len(at.session_state["recruitment_plan"]) == 11
+
+
+def test_what_if_in_capacity_mode_gives_the_plans_places(sample_analysis):
+    plan = siting.plan_sites(sample_analysis, 4, capacity_aware=True)
+    again = siting.what_if(sample_analysis, plan.sites[["easting", "northing"]].to_numpy(), capacity_aware=True)
+    assert again.sites.places.tolist() == pytest.approx(plan.sites.places.tolist())
+    assert again.sites.reason.str.startswith("takes up").all()
