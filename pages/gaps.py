@@ -288,22 +288,31 @@ if privacy == "exact":
         icon=":material/lock_open:",
     )
 b1, b2, b3, b4 = st.columns(4)
+# Downloads are built only when clicked (deferred data), not on every rerun.
 b1.download_button(
     "Download all areas (CSV)",
-    to_csv_bytes(readable_table(table, band=band, radius_km=radius)),
+    lambda: to_csv_bytes(readable_table(table, band=band, radius_km=radius)),
     f"{stem}.csv",
     "text/csv",
     help="Readable headings, whole people, km to one decimal.",
+    on_click="ignore",
 )
 b2.download_button(
     "Download all areas, column codes (CSV)",
-    to_csv_bytes(table),
+    lambda: to_csv_bytes(table),
     f"{stem}-codes.csv",
     "text/csv",
     help="The same figures with the column codes of `python -m gapmap gaps`, unrounded, for other software.",
+    on_click="ignore",
 )
-b3.download_button("Download all areas (GeoJSON)", to_geojson_bytes(table), f"{stem}.geojson", "application/geo+json")
-b4.download_button(  # built only when clicked (deferred data), not on every rerun
+b3.download_button(
+    "Download all areas (GeoJSON)",
+    lambda: to_geojson_bytes(table),
+    f"{stem}.geojson",
+    "application/geo+json",
+    on_click="ignore",
+)
+b4.download_button(
     "Download map (HTML, works offline)",
     lambda: standalone_html(handout_map()),
     f"{stem}-map.html",
