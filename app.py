@@ -6,7 +6,7 @@ from gapmap import auth
 from pages import _present, _shared
 
 st.set_page_config(page_title="gapmap", page_icon="static/favicon.png", layout="wide")
-_shared.ensure_router()
+first_run = _shared.mark_router()
 who = _shared.sign_in()  # stops on the sign-in page; refuses other addresses when no sign-in is configured
 
 pages = [
@@ -22,6 +22,8 @@ if auth.can(who.role, "users") and who.method != "local":
     pages.append(st.Page("pages/users.py", title="Users", icon=":material/manage_accounts:"))
 pages.append(st.Page("pages/sources.py", title="Data and sources", icon=":material/info:"))
 nav = st.navigation(pages)
+if first_run:  # a fresh server starts in legacy pages/ mode; st.navigation has ended it: rerun
+    st.rerun()
 with st.sidebar:
     st.markdown("### gapmap")
     st.caption("Where care and support for older people is under-provided, street by street.")
@@ -29,6 +31,9 @@ with st.sidebar:
     _shared.council_picker()
     _shared.privacy_picker()
     _present.toggle()
-nav.run()
+try:
+    nav.run()
+finally:  # the marker is for this run only (a run without app.py must not find it)
+    _shared.unmark_router()
 with st.sidebar:
     _shared.show_attribution()

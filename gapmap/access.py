@@ -49,6 +49,8 @@ def gaussian(sigma: float) -> WeightFn:
 def _labels_to_positions(index: pd.Index, labels: np.ndarray) -> np.ndarray:
     # A default RangeIndex maps labels to positions directly (much faster than hashing).
     if isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1 and labels.dtype.kind in "iu":
+        if len(labels) == 0 or (labels.min() >= 0 and labels.max() < len(index)):
+            return labels  # already positions (bincount and indexing take any integer type)
         pos = labels.astype(np.int64, copy=False)
         return np.where((pos >= 0) & (pos < len(index)), pos, -1)
     return index.get_indexer(labels)
@@ -57,9 +59,16 @@ def _labels_to_positions(index: pd.Index, labels: np.ndarray) -> np.ndarray:
 def _prepare(
     costs: pd.DataFrame, demand: pd.Series, supply: pd.Series, radius: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Positions of the pairs within ``radius``, and their costs."""
+    """Positions of the pairs within ``radius``, and their costs.
+
+    A table sorted by cost (as :func:`gapmap.analysis.build_costs` makes it) is cut with a
+    binary search, and its columns are used without copies; any other order is filtered.
+    """
     c = costs["cost"].to_numpy(dtype=float)
-    keep = c <= radius
+    if len(c) > 1 and bool((c[1:] >= c[:-1]).all()):
+        keep = slice(0, int(np.searchsorted(c, radius, side="right")))
+    else:
+        keep = c <= radius
     oi = _labels_to_positions(demand.index, costs["origin"].to_numpy()[keep])
     dj = _labels_to_positions(supply.index, costs["dest"].to_numpy()[keep])
     if (oi < 0).any():

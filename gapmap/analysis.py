@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from gapmap.areas import aggregate
@@ -134,9 +135,20 @@ def build_costs(
     """The cost table from every demand point to every provider of ``supply``.
 
     Built for exactly the supply (so each postcode's nearest provider is in it) at ``max_km``;
-    any radius up to ``max_km`` reads the same table.
+    any radius up to ``max_km`` reads the same table. Rows are sorted by cost, so a smaller
+    radius is a prefix the metrics find by binary search; origin and destination labels are
+    kept as 32-bit integers when they fit (positions of a default index).
     """
-    return euclidean_costs(data.points, supply, max_km=max_km, circuity=circuity)
+    costs = euclidean_costs(data.points, supply, max_km=max_km, circuity=circuity)
+    order = np.argsort(costs["cost"].to_numpy(), kind="stable")
+    out = {}
+    for col in ("origin", "dest"):
+        values = costs[col].to_numpy()[order]
+        if values.dtype.kind in "iu" and (len(values) == 0 or values.max() < np.iinfo(np.int32).max):
+            values = values.astype(np.int32)
+        out[col] = values
+    out["cost"] = costs["cost"].to_numpy()[order]
+    return pd.DataFrame(out)
 
 
 @dataclass(frozen=True)
@@ -267,8 +279,8 @@ def _assemble(
     table = area_gaps(zones.population, zones.codes, per_point, params)
     counts = providers_per_area(supply, zones.polygons, request.level, hex_size_m=request.hex_size_m)
     counts = counts.reindex(table.area_code.to_numpy()).fillna(0.0)
-    for col in counts.columns:
-        table[col] = counts[col].to_numpy()
+    table = pd.concat([table.drop(columns=[c for c in counts.columns if c in table.columns]),
+                       pd.DataFrame({c: counts[c].to_numpy() for c in counts.columns}, index=table.index)], axis=1)
     return Analysis(
         request=request,
         data=data,

@@ -254,16 +254,20 @@ def area_gaps(
         }
     )
     sums = frame.groupby(codes.to_numpy()).sum().reindex(areas.area_code.to_numpy()).fillna(0.0)
-    out = areas.copy()
     w = sums.w.where(sums.w > 0)
+    # New columns are gathered and joined once (adding them one by one copies the frame each time).
+    new: dict[str, object] = {}
     for col in ("nearest_km", "providers_within", "capacity_within", "access_2sfca", "access_e2sfca"):
-        out[col] = (sums[col] / w).to_numpy()
-    out["pop_beyond_radius"] = sums.pop_beyond_radius.to_numpy()
-    out["allocated"] = sums.allocated.to_numpy()
+        new[col] = (sums[col] / w).to_numpy()
+    new["pop_beyond_radius"] = sums.pop_beyond_radius.to_numpy()
+    new["allocated"] = sums.allocated.to_numpy()
     band_pop = sums.w.to_numpy()
-    out["target_places"] = band_pop * params.target / 1000.0
-    out["unmet_need"] = np.maximum(0.0, out.target_places - out.allocated)
-    return _score(out, band_pop > 0, params)
+    new["target_places"] = band_pop * params.target / 1000.0
+    new["unmet_need"] = np.maximum(0.0, new["target_places"] - new["allocated"])
+    context = {c: areas[c].to_numpy(dtype=float) for c in ("older_income_deprived_rate", "rural_share")}
+    new.update(_score(pd.DataFrame({**new, **context}, index=areas.index), band_pop > 0, params))
+    base = areas.drop(columns=[c for c in new if c in areas.columns])
+    return pd.concat([base, pd.DataFrame(new, index=areas.index)], axis=1)
 
 
 def _rank01(values: pd.Series) -> pd.Series:
@@ -274,7 +278,8 @@ def _rank01(values: pd.Series) -> pd.Series:
     return (values.rank(method="average") - 1) / (n - 1)
 
 
-def _score(out: gpd.GeoDataFrame, has_people: np.ndarray, params: GapParams) -> gpd.GeoDataFrame:
+def _score(out: pd.DataFrame, has_people: np.ndarray, params: GapParams) -> dict[str, object]:
+    """The score columns (parts, score, rank, reasons) for the areas in ``out``."""
     weights = params.weights.normalised()
     scored = out[has_people]
     need = scored.unmet_need.where(scored.unmet_need >= 0.5)  # under half a person: target met
@@ -285,15 +290,19 @@ def _score(out: gpd.GeoDataFrame, has_people: np.ndarray, params: GapParams) -> 
         "deprivation": _rank01(scored.older_income_deprived_rate.fillna(0.0)),
         "rurality": scored.rural_share.fillna(0.0),
     }
+    new: dict[str, object] = {}
     total = pd.Series(0.0, index=scored.index)
     for name, value in parts.items():
         points_ = 100.0 * weights[name] * value
-        out[f"gap_{name}"] = points_.reindex(out.index)
+        new[f"gap_{name}"] = points_.reindex(out.index).to_numpy()
         total = total + points_
-    out["gap_score"] = total.reindex(out.index)
-    out["gap_rank"] = out.gap_score.rank(ascending=False, method="min").astype("Int64")
-    out["gap_reasons"] = [_reasons(row, params) for row in out.itertuples()]
-    return out
+    score = total.reindex(out.index)
+    new["gap_score"] = score.to_numpy()
+    new["gap_rank"] = score.rank(ascending=False, method="min").astype("Int64").to_numpy()
+    cols = ["unmet_need", "pop_beyond_radius", "access_e2sfca", "older_income_deprived_rate", "rural_share"]
+    plain = pd.DataFrame({"gap_score": new["gap_score"], **{c: out[c].to_numpy(dtype=float) for c in cols}})
+    new["gap_reasons"] = [_reasons(row, params) for row in plain.itertuples(index=False)]
+    return new
 
 
 def _reasons(row: object, params: GapParams) -> str:
@@ -339,10 +348,18 @@ def providers_per_area(
         codes = pd.Series(
             np.where(pos >= 0, polygons.area_code.to_numpy()[np.maximum(pos, 0)], None), index=providers.index
         )
-    frame = pd.DataFrame({"area_code": codes, "kind": providers.kind, "capacity": providers.capacity}).dropna(
-        subset=["area_code"]
+    # Counting with bincount on positions: the same table as a crosstab, without its overhead.
+    area_pos = pd.Index(polygons.area_code).get_indexer(codes.to_numpy())
+    kind_pos = pd.Index(KINDS).get_indexer(providers.kind.to_numpy())
+    keep = area_pos >= 0
+    n = len(polygons)
+    table = {
+        col: np.bincount(area_pos[keep & (kind_pos == k)], minlength=n).astype(np.int64)
+        for k, col in enumerate(cols)
+    }
+    table["capacity_in_area"] = np.bincount(
+        area_pos[keep], weights=providers.capacity.to_numpy(dtype=float)[keep], minlength=n
     )
-    counts = pd.crosstab(frame.area_code, frame.kind).reindex(columns=list(KINDS), fill_value=0)
-    counts.columns = cols
-    counts["capacity_in_area"] = frame.groupby("area_code").capacity.sum()
-    return counts
+    counts = pd.DataFrame(table, index=pd.Index(polygons.area_code.to_numpy(), name="area_code"))
+    # Only areas with a provider, as before (the caller fills the rest with 0).
+    return counts[counts[cols].sum(axis=1) > 0]

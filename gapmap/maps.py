@@ -26,26 +26,20 @@ from jinja2 import Template
 from gapmap.classes import NO_DATA, PALETTE, class_breaks, classify  # noqa: F401
 from gapmap.config import PACKAGE_ROOT, WGS84
 from gapmap.errors import CrsError
-from gapmap.labels import SOURCES_LINE
+from gapmap.legend import (  # noqa: F401 - ATTRIBUTION, MAP_SOURCES, provider_legend re-exported
+    ATTRIBUTION,
+    CLOSED_COLOUR,
+    KIND_COLOURS,
+    LIVE_LEGEND_CSS,
+    MAP_SOURCES,
+    live_legend_html,
+    provider_legend,
+)
 from gapmap.schema import KIND_LABELS
 
 LEAFLET_DIR = PACKAGE_ROOT / "static" / "vendor" / "leaflet-1.9.4"
 STREAMLIT_ASSET_URL = "/app/static/vendor/leaflet-1.9.4"
 """Where Streamlit serves the vendored Leaflet (``server.enableStaticServing``)."""
-
-ATTRIBUTION = (
-    "Source: Office for National Statistics licensed under the Open Government Licence v.3.0.",
-    "Contains OS data © Crown copyright and database right 2025.",
-    "Contains Royal Mail data © Royal Mail copyright and database right 2025.",
-    "Contains National Statistics data © Crown copyright and database right 2025.",
-    "Contains public sector information licensed under the Open Government Licence v3.0 "
-    "(MHCLG, English Indices of Deprivation 2025).",
-)
-
-
-MAP_SOURCES = SOURCES_LINE
-"""The attribution printed on every map (and so on every hand-out made from one)."""
-
 
 @dataclass(frozen=True)
 class Field:
@@ -166,6 +160,7 @@ def base_map(
     *,
     basemap: bool = False,
     asset_url: str = STREAMLIT_ASSET_URL,
+    canvas: bool = True,
 ) -> folium.Map:
     """An empty map fitted to ``bounds_wgs84`` (minx, miny, maxx, maxy) using local Leaflet.
 
@@ -177,6 +172,9 @@ def base_map(
         Add OpenStreetMap tiles (needs internet access); off means a plain background.
     asset_url
         URL folder holding the vendored ``leaflet.js`` and ``leaflet.css``.
+    canvas
+        Draw polygons and markers on one canvas rather than as one SVG element each (much
+        faster with thousands of areas; hover and click work the same).
     """
     minx, miny, maxx, maxy = bounds_wgs84
     m = folium.Map(
@@ -184,6 +182,7 @@ def base_map(
         tiles="OpenStreetMap" if basemap else None,
         control_scale=True,
         zoom_snap=0.25,
+        prefer_canvas=canvas,
     )
     # Instance attributes shadow folium's CDN lists: only the vendored Leaflet is loaded.
     m.default_js = [("leaflet", f"{asset_url}/leaflet.js")]
@@ -283,20 +282,8 @@ def choropleth(
     return m
 
 
-KIND_COLOURS = {"micro_enterprise": "#1f78b4", "day_centre": "#33a02c", "other": "#6a3d9a"}
-CLOSED_COLOUR = "#000000"
-
-
-def provider_legend(kinds: Sequence[str], *, closed: bool) -> list[tuple[str, str]]:
-    """Legend rows for :func:`add_providers` markers."""
-    rows = [(KIND_COLOURS[k], KIND_LABELS[k]) for k in kinds]
-    if closed:
-        rows.append(("#ffffff", "Closed day centre (○, closure date on hover)"))
-    return rows
-
-
 def add_providers(
-    m: folium.Map,
+    m: folium.Map | folium.FeatureGroup,
     providers: gpd.GeoDataFrame,
     *,
     closed: gpd.GeoDataFrame | None = None,
@@ -308,7 +295,7 @@ def add_providers(
     Parameters
     ----------
     m
-        The map to draw on.
+        The map (or layer group) to draw on.
     providers
         Active providers (any CRS) with ``kind``, and ``capacity`` and ``name`` if they may be shown.
     closed
@@ -323,40 +310,31 @@ def add_providers(
         if frame.empty:
             return
         wgs = frame.to_crs(WGS84)
-        props = pd.DataFrame(
-            {
-                "kind": [KIND_LABELS.get(k, k) for k in frame.kind],
-                "_colour": [CLOSED_COLOUR if closed_layer else KIND_COLOURS.get(k, "#999999") for k in frame.kind],
-            }
-        )
-        fields, aliases = ["kind"], ["Kind"]
+        kinds = list(KIND_COLOURS)
+        # A column that is the same for every marker travels once (a string, not a list).
+        labels: dict[str, list[str] | str] = {"Kind": [KIND_LABELS.get(k, str(k)) for k in frame.kind]}
+        if frame.kind.nunique() == 1:
+            labels["Kind"] = labels["Kind"][0]
         # A public layer (gapmap.privacy.public_layer) has no name or capacity: nothing to show.
         if show_names and "name" in frame:
-            props["name"] = [html.escape(str(n)) for n in frame.name]
-            fields.append("name")
-            aliases.append("Name")
+            labels["Name"] = [str(n) for n in frame.name]
         if "capacity" in frame:
-            props["places"] = [Field("capacity", "").format(c) for c in frame.capacity]
-            fields.append("places")
-            aliases.append("Places")
+            labels["Places"] = [Field("capacity", "").format(c) for c in frame.capacity]
         if closed_layer:
             dates = pd.to_datetime(frame.get("closed_on", frame.get("end_date")))
-            props["closed"] = [d.strftime("%d %b %Y") for d in dates]
-            fields.append("closed")
-            aliases.append("Closed on")
-        gj = gpd.GeoDataFrame(props, geometry=shapely.set_precision(wgs.geometry.values, 1e-5), crs=WGS84)
-        folium.GeoJson(
-            gj.to_json(drop_id=True),
-            name=f"{label} (closed)" if closed_layer else label,
-            marker=folium.CircleMarker(radius=6 if closed_layer else 4, fill=True),
-            style_function=lambda f, closed_layer=closed_layer: {
-                "color": f["properties"]["_colour"],
-                "weight": 2 if closed_layer else 1,
-                "fillColor": "#ffffff" if closed_layer else f["properties"]["_colour"],
-                "fillOpacity": 0.2 if closed_layer else 0.85,
-            },
-            tooltip=folium.GeoJsonTooltip(fields=fields, aliases=aliases),
-        ).add_to(m)
+            labels["Closed on"] = [d.strftime("%d %b %Y") for d in dates]
+        spec = {
+            "name": f"{label} (closed)" if closed_layer else label,
+            "lat": np.round(wgs.geometry.y.to_numpy(), 5).tolist(),
+            "lon": np.round(wgs.geometry.x.to_numpy(), 5).tolist(),
+            "colours": [*KIND_COLOURS.values(), "#999999"],
+            "kind": [kinds.index(k) if k in kinds else len(kinds) for k in frame.kind],
+            "closed": closed_layer,
+            "closedColour": CLOSED_COLOUR,
+            "labels": list(labels),
+            "values": list(labels.values()),
+        }
+        _Markers(spec).add_to(m)
 
     layer(providers, False)
     if closed is not None:
@@ -388,6 +366,179 @@ def add_outline(
         interactive=False,
     ).add_to(m)
     return m
+class _Markers(MacroElement):
+    """Circle markers from coordinate arrays (a few bytes per provider, not a GeoJSON feature)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+          var parent = {{ this._parent.get_name() }};
+          var spec = {{ this.spec|tojson }};
+          function esc(s) {
+            return String(s).replace(/[&<>"']/g, function (c) {
+              return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+            });
+          }
+          var group = L.featureGroup();
+          spec.lat.forEach(function (lat, i) {
+            var colour = spec.closed ? spec.closedColour : spec.colours[spec.kind[i]];
+            var m = L.circleMarker([lat, spec.lon[i]], {
+              radius: spec.closed ? 6 : 4, color: colour, weight: spec.closed ? 2 : 1,
+              fillColor: spec.closed ? "#ffffff" : colour, fillOpacity: spec.closed ? 0.2 : 0.85
+            });
+            m.bindTooltip(function () {
+              var rows = "";
+              spec.labels.forEach(function (label, c) {
+                var v = Array.isArray(spec.values[c]) ? spec.values[c][i] : spec.values[c];
+                rows += "<tr><th>" + esc(label) + "</th><td>" + esc(v) + "</td></tr>";
+              });
+              return "<table>" + rows + "</table>";
+            });
+            group.addLayer(m);
+          });
+          parent.addLayer(group);
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, spec: dict) -> None:
+        super().__init__()
+        self._name = "Markers"
+        self.spec = spec
+
+
+class _AreaValues(MacroElement):
+    """Colours, tooltips and legend for outlines fetched from a URL (see :func:`area_layer`)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+          var group = {{ this._parent.get_name() }};
+          var spec = {{ this.spec|tojson }};
+          var cache = window.__gapmapGeometry = window.__gapmapGeometry || {};
+          if (!cache[spec.url]) {
+            cache[spec.url] = fetch(spec.url).then(function (r) {
+              if (!r.ok) { throw new Error("area outlines: HTTP " + r.status); }
+              return r.json();
+            });
+          }
+          function esc(s) {
+            return String(s).replace(/[&<>"']/g, function (c) {
+              return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+            });
+          }
+          if (!document.getElementById("gapmap-live-css")) {
+            var css = document.createElement("style");
+            css.id = "gapmap-live-css";
+            css.textContent = spec.css;
+            document.head.appendChild(css);
+          }
+          var Box = L.Layer.extend({
+            onAdd: function (map) {
+              this._div = L.DomUtil.create("div", "", map.getContainer());
+              this._div.innerHTML = spec.legend;
+              L.DomEvent.disableClickPropagation(this._div);
+            },
+            onRemove: function () { L.DomUtil.remove(this._div); }
+          });
+          group.addLayer(new Box());
+          cache[spec.url].then(function (geo) {
+            var at = {};
+            geo.features.forEach(function (f, k) { at[f.properties.code] = k; });
+            var style = function (f) {
+              var k = spec.index[at[f.properties.code]];
+              return {fillColor: k === undefined ? spec.palette[spec.palette.length - 1] : spec.palette[k],
+                      color: "#555555", weight: 0.6, fillOpacity: 0.78};
+            };
+            var layer = L.geoJSON(geo, {
+              style: style,
+              onEachFeature: function (f, l) {
+                l.bindTooltip(function () {
+                  var k = at[f.properties.code];
+                  var rows = "<tr><th>Area</th><td>" + esc(f.properties.name) + "</td></tr>"
+                    + "<tr><th>Code</th><td>" + esc(f.properties.code) + "</td></tr>";
+                  spec.labels.forEach(function (label, c) {
+                    rows += "<tr><th>" + esc(label) + "</th><td>" + esc(spec.values[c][k]) + "</td></tr>";
+                  });
+                  return "<table>" + rows + "</table>";
+                }, {sticky: true});
+                l.on("mouseover", function () { l.setStyle({weight: 2.5, color: "#000000"}); });
+                l.on("mouseout", function () { layer.resetStyle(l); });
+              }
+            });
+            group.addLayer(layer);
+            layer.bringToBack();
+          });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, spec: dict) -> None:
+        super().__init__()
+        self._name = "AreaValues"
+        self.spec = spec
+
+
+def area_layer(
+    url: str,
+    codes: Sequence[str],
+    areas: pd.DataFrame,
+    field: Field,
+    *,
+    tooltip: Sequence[Field] = (),
+    title: str | None = None,
+    note: str = "",
+    n_classes: int = 6,
+    reverse: bool = False,
+    extra_legend: Sequence[tuple[str, str]] = (),
+) -> folium.FeatureGroup:
+    """A choropleth whose outlines the browser fetches from ``url``; only values travel.
+
+    The same classes, colours, tooltip figures and legend as :func:`choropleth`, but the
+    polygons come from a GeoJSON file written once per council and level
+    (:mod:`gapmap.geometry_cache`), so a change of setting sends a colour index and the
+    formatted figures per area — not the geometry. Drawn on the map's canvas.
+
+    Parameters
+    ----------
+    url
+        Where the browser fetches the outlines (features with ``code`` and ``name``).
+    codes
+        The ``area_code`` of each feature in that file, in file order.
+    areas
+        One row per area with ``area_code`` and the columns in ``field`` and ``tooltip``;
+        areas missing from it show as no data.
+    field, tooltip, title, note, n_classes, reverse, extra_legend
+        As :func:`choropleth`.
+
+    Returns
+    -------
+    folium.FeatureGroup
+        Add it to a :func:`base_map` (or hand it to ``st_folium(feature_group_to_add=...)``
+        so the map is not rebuilt); add provider markers to it with :func:`add_providers`.
+    """
+    table = pd.DataFrame(areas).set_index("area_code").reindex(list(codes))
+    values = table[field.column].astype(float)
+    classes = classify(values, n_classes, reverse=reverse)
+    palette = [*PALETTE, NO_DATA]
+    index = [palette.index(c) for c in classes.colours_of(values)]
+    fields = [field, *[f for f in tooltip if f.column != field.column]]
+    spec = {
+        "url": url,
+        "palette": palette,
+        "index": index,
+        "labels": [f.label for f in fields],
+        "values": [[f.format(v) for v in table[f.column]] for f in fields],
+        "legend": live_legend_html(title or field.label, [*classes.legend(field.fmt), *extra_legend], note),
+        "css": LIVE_LEGEND_CSS,
+    }
+    group = folium.FeatureGroup(name=field.label)
+    _AreaValues(spec).add_to(group)
+    return group
 
 
 def standalone_html(m: folium.Map, *, leaflet_dir: Path = LEAFLET_DIR) -> str:

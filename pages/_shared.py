@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import re
 import tempfile
 import time
@@ -19,6 +20,7 @@ from gapmap.config import PACKAGE_ROOT, DataPaths
 from gapmap.costs import within
 from gapmap.errors import GapmapError
 from gapmap.gaps import supply_at
+from gapmap.geometry_cache import DisplayGeometry, display_geometry, publish
 from gapmap.maps import ATTRIBUTION
 from gapmap.population import CouncilData, load_council, population_by_area
 from gapmap.privacy import DEFAULT_PRIVACY, PRIVACY_MODES, SAFE_MODES
@@ -29,20 +31,50 @@ from gapmap.timeline import Timeline, build_timeline
 DEFAULT_COUNCIL = "E06000066"  # Somerset: the worked example in the README
 
 
-def ensure_router() -> None:
-    """Send a legacy-mode run through the router in app.py.
+ROUTER_RAN = "_gapmap_router"
+"""Session-state marker app.py sets while it runs a page (set at its top, removed at its end)."""
+SESSION_STARTED = "_gapmap_session"
 
-    Streamlit treats a folder called ``pages/`` beside the main script as a "multipage v1"
-    app until ``st.navigation`` has run once in the server. So on a freshly started server a
-    deep link (``/gaps``) would run the page file on its own, without app.py's sidebar. Page
-    hashes are the same in both modes (derived from the URL path), so switching the flag off
-    and rerunning lands on the same page, this time through the router.
+
+def mark_router() -> bool:
+    """Called by app.py on every run, before the page: this run goes through the router.
+
+    Returns True on the session's first run, which app.py reruns once its navigation is set
+    (on a fresh server that first run is Streamlit's legacy ``pages/`` mode; see
+    :func:`ensure_router`).
     """
-    from streamlit.runtime.pages_manager import PagesManager
+    first = not st.session_state.get(SESSION_STARTED)
+    st.session_state[SESSION_STARTED] = True
+    st.session_state[ROUTER_RAN] = True
+    return first
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
+
+def unmark_router() -> None:
+    """Called by app.py when its run ends (however it ends): the next run must set it again."""
+    st.session_state.pop(ROUTER_RAN, None)
+
+
+def ensure_router() -> None:
+    """Send a run that skipped app.py back through the router (public API only).
+
+    Streamlit treats a folder called ``pages/`` beside the main script as a legacy
+    ("multipage v1") app until ``st.navigation`` has been called once in the server. So on a
+    freshly started server a deep link (``/records``) runs the page file on its own, without
+    app.py's sidebar. A page that finds no router marker in the session calls
+    ``st.navigation`` itself — which turns the legacy mode off for the server, as documented —
+    with the calling page (same URL, so the same page hash) and reruns; the rerun goes
+    through app.py's router to that page.
+    """
+    if not st.session_state.get(ROUTER_RAN):
+        # The calling page under its own URL, so the requested page is found and kept (a lone
+        # page would be the default one, whose URL is the root); the placeholder never runs.
+        page = Path(inspect.stack()[1].filename)
+        st.navigation([st.Page(_placeholder, url_path="gapmap-start", default=True), st.Page(page)], position="hidden")
         st.rerun()
+
+
+def _placeholder() -> None:
+    """Default page of :func:`ensure_router`'s one-off navigation (never run)."""
 
 
 @st.cache_data(show_spinner=False)
@@ -233,6 +265,43 @@ def analysis(
     costs = costs_within(code, source_key, supply_key, request.circuity, request.radius_km, supply)
     z = zones(code, request.level, request.hex_size_m, areas_digest, _areas)
     return analyse(council_data(code), _providers, request, costs=costs, zones=z)
+
+
+STATIC_CACHE = PACKAGE_ROOT / "static" / "cache"
+"""Where content-hashed area outlines are written (served at /app/static/cache/)."""
+
+
+@dataclass(frozen=True)
+class Outlines:
+    """Area outlines published for the browser: where, and the feature order."""
+
+    url: str
+    codes: tuple[str, ...]
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def _display_geometry(
+    code: str, level: str, hex_size_m: float, areas_digest: str | None, _areas: gpd.GeoDataFrame | None = None
+) -> DisplayGeometry:
+    z = zones(code, level, hex_size_m, areas_digest, _areas)
+    # Uploaded areas are drawn simplified as a coverage (10 m); shipped ones already are.
+    return display_geometry(z.polygons, simplify_m=10.0 if level == "parish" else 0.0)
+
+
+def area_outlines(
+    code: str, level: str, hex_size_m: float, areas_digest: str | None, _areas: gpd.GeoDataFrame | None = None
+) -> Outlines:
+    """The outlines of one council and level as a static file the browser fetches once."""
+    geo = _display_geometry(code, level, hex_size_m, areas_digest, _areas)
+    publish(geo, STATIC_CACHE)  # cheap when the file is there; rewritten if someone removed it
+    return Outlines(url=f"/app/static/cache/{geo.name}", codes=geo.codes)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def council_bounds(code: str) -> tuple[float, float, float, float]:
+    """The council's extent in WGS84 (fixes the map view, so the map never remounts)."""
+    outline = gpd.GeoSeries([council_data(code).outline()], crs=council_data(code).points.crs)
+    return tuple(float(v) for v in outline.to_crs("EPSG:4326").total_bounds)
 
 
 def privacy_setting() -> str:

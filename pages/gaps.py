@@ -13,7 +13,7 @@ from gapmap.errors import GapmapError
 from gapmap.export import gaps_table, to_csv_bytes, to_geojson_bytes
 from gapmap.gaps import DEFAULT_TARGET_PER_1000, GAP_METRICS, ScoreWeights
 from gapmap.labels import column_header, metric_label, readable_table
-from gapmap.maps import Field, add_providers, choropleth, legend_html, provider_legend, standalone_html
+from gapmap.maps import Field, add_providers, area_layer, base_map, choropleth, provider_legend, standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
 from gapmap.privacy import public_layer, suppress_counts
 from gapmap.schema import KIND_LABELS, KINDS
@@ -186,10 +186,9 @@ else:  # the public layer: the same code as `python -m gapmap public-layer` and 
 note = f"{data.council.name} · {LEVEL_LABELS[level]} · providers open {as_at:%d/%m/%Y} · radius {radius:g} km"
 if source.illustrative:
     note = f"{_shared.ILLUSTRATIVE} · {note}"
-fmap = choropleth(
-    areas,
-    Field(metric, label, fmt),
-    tooltip=[
+map_spec = {
+    "field": Field(metric, label, fmt),
+    "tooltip": [
         Field(f"pop_{band}", BAND_LABELS[band]),
         Field("gap_score", metric_label("gap_score", band, radius), ",.0f"),
         Field("unmet_need", metric_label("unmet_need", band, radius)),
@@ -197,22 +196,33 @@ fmap = choropleth(
         Field("nearest_km", metric_label("nearest_km", band, radius), ",.1f"),
         Field("n_micro_enterprise", "Micro-enterprises here"),
     ],
-    note=note,
-    basemap=basemap,
-    reverse=low_is_bad,
-    extra_legend=provider_legend(
+    "note": note,
+    "reverse": low_is_bad,
+    "extra_legend": provider_legend(
         [k for k in kinds if privacy != "counts" or k != "micro_enterprise"], closed=not closed.empty
     ),
-)
-add_providers(fmap, shown, closed=closed, show_names=privacy == "exact")
+}
+
+
+def handout_map():
+    """The map with outlines embedded (the offline download), built only when asked for."""
+    m = choropleth(areas, **map_spec)
+    return add_providers(m, shown, closed=closed, show_names=privacy == "exact")
+
+
+# The map itself is fixed per council and basemap (no remount; pan and zoom cause no rerun);
+# each setting sends only the layer: a colour and figures per area over outlines the browser
+# fetched once (a content-hashed file under static/cache/), the legend and the markers.
+outlines = _shared.area_outlines(code, level, float(hex_size), areas_digest, areas_gdf)
+layer = area_layer(outlines.url, outlines.codes, areas, **map_spec)
 clicked = st_folium(
-    fmap,
+    base_map(_shared.council_bounds(code), basemap=basemap),
+    feature_group_to_add=add_providers(layer, shown, closed=closed, show_names=privacy == "exact"),
     height=_present.map_height(620),
     use_container_width=True,
     returned_objects=["last_active_drawing"],
-    key=f"gapmap-{code}-{level}",
+    key=f"gapmap-{code}",
 )
-st.html(legend_html(fmap))  # below the map, never over it
 if privacy != "exact":
     st.caption(
         "Micro-provider locations are "
@@ -278,22 +288,37 @@ if privacy == "exact":
         icon=":material/lock_open:",
     )
 b1, b2, b3, b4 = st.columns(4)
+# Downloads are built only when clicked (deferred data), not on every rerun.
 b1.download_button(
     "Download all areas (CSV)",
-    to_csv_bytes(readable_table(table, band=band, radius_km=radius)),
+    lambda: to_csv_bytes(readable_table(table, band=band, radius_km=radius)),
     f"{stem}.csv",
     "text/csv",
     help="Readable headings, whole people, km to one decimal.",
+    on_click="ignore",
 )
 b2.download_button(
     "Download all areas, column codes (CSV)",
-    to_csv_bytes(table),
+    lambda: to_csv_bytes(table),
     f"{stem}-codes.csv",
     "text/csv",
     help="The same figures with the column codes of `python -m gapmap gaps`, unrounded, for other software.",
+    on_click="ignore",
 )
-b3.download_button("Download all areas (GeoJSON)", to_geojson_bytes(table), f"{stem}.geojson", "application/geo+json")
-b4.download_button("Download map (HTML, works offline)", standalone_html(fmap), f"{stem}-map.html", "text/html")
+b3.download_button(
+    "Download all areas (GeoJSON)",
+    lambda: to_geojson_bytes(table),
+    f"{stem}.geojson",
+    "application/geo+json",
+    on_click="ignore",
+)
+b4.download_button(
+    "Download map (HTML, works offline)",
+    lambda: standalone_html(handout_map()),
+    f"{stem}-map.html",
+    "text/html",
+    on_click="ignore",
+)
 _present.handouts(
     lambda: ReportInputs(result, illustrative=source.illustrative, economy=economy_for(result)),
     stem=stem,

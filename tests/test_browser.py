@@ -102,6 +102,7 @@ def test_deep_link_on_a_fresh_server_goes_through_the_router(tmp_path, browser):
         page.get_by_text("Provider records — Thurrock").wait_for(timeout=60_000)
         sidebar = page.locator('[data-testid="stSidebar"]')
         assert "Council" in sidebar.inner_text() and "Where care is short" in sidebar.inner_text()
+        assert page.get_by_text("Page not found").count() == 0
         page.close()
 
 
@@ -115,6 +116,50 @@ def _map_frame(page):
     raise AssertionError("map iframe did not load Leaflet")
 
 
+# Maps draw on a canvas (one element for all areas), so tests ask Leaflet what it drew.
+_DRAWN = """() => {
+  let areas = 0, markers = 0;
+  window.map.eachLayer(l => {
+    if (l instanceof L.CircleMarker) markers++;
+    else if (l instanceof L.Polygon && l.feature) areas++;
+  });
+  return [areas, markers];
+}"""
+
+
+def _drawn(frame, areas: int | None = None, timeout: float = 60.0) -> tuple[int, int]:
+    """(areas, markers) on the map, waiting until ``areas`` are drawn when given."""
+    end = time.time() + timeout
+    while True:
+        try:
+            got = tuple(frame.evaluate(_DRAWN))
+        except Exception:  # the map script may not have run yet
+            got = (0, 0)
+        if (areas is None and got[0]) or got[0] == areas or time.time() > end:
+            return got
+        time.sleep(0.3)
+
+
+def _point_of(page, frame, kind: str, index: int) -> tuple[float, float]:
+    """Page coordinates of a drawn area (inside its polygon) or marker."""
+    xy = frame.evaluate(
+        """([kind, index]) => {
+          const found = [];
+          window.map.eachLayer(l => {
+            if (kind === 'marker' ? l instanceof L.CircleMarker : (l instanceof L.Polygon && l.feature)) found.push(l);
+          });
+          const l = found[index];
+          let ll = kind === 'marker' ? l.getLatLng() : l.getCenter();
+          const p = window.map.latLngToContainerPoint(ll);
+          const r = window.map.getContainer().getBoundingClientRect();
+          return [r.left + p.x, r.top + p.y];
+        }""",
+        [kind, index],
+    )
+    box = page.locator("iframe[title='streamlit_folium.st_folium']").bounding_box()
+    return box["x"] + xy[0], box["y"] + xy[1]
+
+
 def test_somerset_wards_render_offline(app_url, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     outside = []
@@ -124,12 +169,10 @@ def test_somerset_wards_render_offline(app_url, browser, tmp_path):
     )
     page.goto(f"{app_url}/population_map?council=E06000066")
     frame = _map_frame(page)
-    paths = frame.locator("path.leaflet-interactive")
-    paths.first.wait_for(timeout=60_000)
-    assert paths.count() == 55
-    assert frame.locator(".gapmap-legend").inner_text().startswith("Aged 65+: number of people")
+    assert _drawn(frame, 55)[0] == 55
+    assert frame.locator(".gapmap-legend").inner_text().strip().startswith("Aged 65+: number of people")
     # Hovering a ward shows its name and figures.
-    paths.nth(10).hover(force=True)
+    page.mouse.move(*_point_of(page, frame, "area", 10))
     tip = frame.locator(".leaflet-tooltip")
     tip.wait_for(timeout=10_000)
     assert "Aged 85+" in tip.inner_text()
@@ -142,15 +185,14 @@ def test_somerset_wards_render_offline(app_url, browser, tmp_path):
 def test_lsoa_level_in_browser(app_url, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{app_url}/population_map?council=E06000034")  # Thurrock: 100 LSOAs
-    _map_frame(page)
+    _drawn(_map_frame(page))
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Areas").locator("input").click()
-    page.get_by_role("option", name="LSOAs (2021)").click()
+    page.get_by_role("option", name="Neighbourhoods (LSOA 2021)").click()
     for _ in range(120):
-        frame = _map_frame(page)
-        if frame.locator("path.leaflet-interactive").count() == 100:
+        if _drawn(_map_frame(page), timeout=1)[0] == 100:
             break
         time.sleep(0.5)
-    assert frame.locator("path.leaflet-interactive").count() == 100
+    assert _drawn(_map_frame(page), timeout=1)[0] == 100
     page.close()
 
 
@@ -158,19 +200,53 @@ def test_gaps_page_click_shows_area_detail(app_url, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1200})
     page.goto(f"{app_url}/?council=E06000066")  # the start page
     frame = _map_frame(page)
-    areas = frame.locator("path.leaflet-interactive")
-    areas.first.wait_for(timeout=60_000)
-    # 55 wards plus the provider markers (drawn as circle paths).
-    assert areas.count() > 55
+    areas, markers = _drawn(frame, 55)
+    assert areas == 55 and markers > 0  # 55 wards plus the provider markers
     assert page.get_by_text("Illustrative sample — not real providers").first.is_visible()
-    # The legend is drawn below the map's frame, never over the map.
-    legend = page.locator(".gapmap-legend").first
-    assert legend.is_visible() and "Illustrative sample" in legend.inner_text()
-    map_box = page.locator("iframe").first.bounding_box()
-    assert legend.bounding_box()["y"] >= map_box["y"] + map_box["height"] - 1
-    areas.nth(3).click(force=True)
+    assert "Illustrative sample" in frame.locator(".gapmap-legend").inner_text()
+    page.mouse.click(*_point_of(page, frame, "area", 3))
     page.get_by_text("Why:").first.wait_for(timeout=60_000)
     assert page.get_by_text("Priority score", exact=False).count() > 0
+    page.close()
+
+
+def _settle(sizes: list[int], quiet: float = 2.5, limit: float = 120.0) -> None:
+    """Wait until no websocket frame has arrived for ``quiet`` seconds."""
+    start = last_change = time.time()
+    seen = len(sizes)
+    while time.time() - start < limit:
+        time.sleep(0.1)
+        if len(sizes) != seen:
+            seen, last_change = len(sizes), time.time()
+        elif time.time() - last_change > quiet:
+            return
+
+
+@pytest.mark.parametrize("level", ["ward", "lsoa"])
+def test_a_radius_change_sends_values_not_geometry(app_url, browser, level):
+    """Each interaction on the Somerset gaps map sends at most 100 KB, and the map stays mounted."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    sizes: list[int] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: sizes.append(len(f))))
+    page.goto(f"{app_url}/?council=E06000066")
+    frame = _map_frame(page)
+    _drawn(frame, 55)
+    if level == "lsoa":
+        page.locator('[data-testid="stSelectbox"]').filter(has_text="Areas").locator("input").click()
+        page.get_by_role("option", name="Neighbourhoods (LSOA 2021)").click()
+        expected = _drawn(frame, 339)[0]
+        assert expected == 339  # Somerset's LSOAs (data/councils.csv)
+    _settle(sizes)
+    frame.evaluate("() => { window.__kept = true; }")
+    slider = page.get_by_role("slider").first
+    before = len(sizes)
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    page.get_by_text("More than 5.5 km from support").wait_for(timeout=60_000)
+    _settle(sizes)
+    sent = sum(sizes[before:])
+    assert 0 < sent <= 100_000, f"{sent:,} bytes for one radius step at {level} level"
+    assert frame.evaluate("() => window.__kept === true")  # not remounted
     page.close()
 
 
@@ -198,10 +274,10 @@ def test_messy_csv_upload_shows_row_errors_and_accepted_points(app_url, browser)
     assert page.get_by_text("Download the rejected rows with reasons (CSV)").is_visible()
     frame = _map_frame(page)
     for _ in range(60):
-        if frame.locator("path.leaflet-interactive").count() == 4:
+        if _drawn(frame, timeout=1)[1] == 4:
             break
         time.sleep(0.5)
-    assert frame.locator("path.leaflet-interactive").count() == 4  # the 4 accepted rows
+    assert _drawn(frame, timeout=1)[1] == 4  # the 4 accepted rows
     page.close()
 
 
@@ -216,9 +292,11 @@ def test_provider_names_are_text_not_html(app_url, browser, tmp_path):
     time.sleep(2)
     _upload(page, evil)
     frame = _map_frame(page)
-    marker = frame.locator("path.leaflet-interactive")
-    marker.first.wait_for(timeout=60_000)
-    marker.first.hover(force=True)
+    for _ in range(120):
+        if _drawn(frame, timeout=1)[1]:
+            break
+        time.sleep(0.5)
+    page.mouse.move(*_point_of(page, frame, "marker", 0))
     tip = frame.locator(".leaflet-tooltip")
     tip.wait_for(timeout=10_000)
     assert "<img src=x onerror=alert(1)>" in tip.inner_text()  # shown as the literal text

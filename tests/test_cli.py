@@ -88,3 +88,47 @@ def test_module_entry_point_exit_status():
     )
     assert run.returncode == 2
     assert "did you mean" in run.stderr and "Somerset" in run.stderr
+
+
+def _without_ids(page: str) -> str:
+    # Folium names every element with a random 32-hex id; the content is what must match.
+    import re
+
+    return re.sub(r"_[0-9a-f]{32}", "_ID", page)
+
+
+@pytest.mark.slow
+def test_gaps_html_is_the_apps_offline_handout(tmp_path, monkeypatch):
+    from gapmap.analysis import AnalysisRequest, analyse
+    from gapmap.gap_map import handout_html
+    from gapmap.population import load_council
+    from gapmap.privacy import load_or_create_secret
+    from gapmap.records import load_providers
+
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path / "home"))
+    sample = ROOT / "data" / "sample" / "somerset_providers_illustrative.csv"
+    out = tmp_path / "map.html"
+    args = ["gaps", "--council", "E06000066", "--providers", str(sample), "--as-at", "2024-06-30"]
+    assert main([*args, "--map", "access_e2sfca", "--privacy", "displaced", "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    # What the app's "Download map" builds for the same settings (same function, same inputs).
+    data = load_council("E06000066")
+    provs = load_providers(sample, outline=data.outline()).accepted
+    analysis = analyse(data, provs, AnalysisRequest(as_at=pd.Timestamp("2024-06-30").date()))
+    secret = load_or_create_secret(tmp_path / "home")  # the install's key the CLI used
+    expected = handout_html(analysis, "access_e2sfca", privacy="displaced", secret=secret, illustrative=True)
+    assert _without_ids(page) == _without_ids(expected)
+    # Offline, every ward drawn, labelled as the sample, no names of sole traders.
+    assert "/app/static" not in page and "https://" not in page.split("<script>")[0]
+    assert page.count('"type": "Feature"') >= 55
+    assert "Illustrative sample — not real providers" in page
+    micro = provs[provs.kind == "micro_enterprise"]
+    assert not any(str(n) in page for n in micro.name)  # no sole trader's name
+    assert "Micro-enterprise" in page  # but they are drawn (moved)
+
+
+def test_gaps_for_all_councils_rejects_a_map(tmp_path, capsys):
+    sample = ROOT / "data" / "sample" / "somerset_providers_illustrative.csv"
+    code = main(["gaps", "--council", "all", "--providers", str(sample), "--out", str(tmp_path / "m.html")])
+    assert code == 2
+    assert "one council" in capsys.readouterr().err

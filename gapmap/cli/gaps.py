@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from gapmap import io
-from gapmap.analysis import analyse
+from gapmap import auth, io, national
+from gapmap.analysis import AnalysisRequest, analyse
 from gapmap.cli._options import (
     ILLUSTRATIVE,
     add_analysis,
@@ -15,11 +15,16 @@ from gapmap.cli._options import (
     out_file,
     request_from,
     say,
+    write_bytes,
     write_table,
 )
 from gapmap.config import DataPaths
+from gapmap.errors import OutputError
 from gapmap.export import gaps_table
+from gapmap.gap_map import handout_html
+from gapmap.gaps import GAP_METRICS
 from gapmap.population import load_council
+from gapmap.privacy import DEFAULT_PRIVACY, SAFE_MODES, load_or_create_secret
 from gapmap.records import load_providers
 from gapmap.validate import ValidationResult
 
@@ -36,8 +41,48 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="target places per 1,000 people of the band (default: Somerset 2020 level)",
     )
-    g.add_argument("--out", type=out_file(".csv", ".geojson", ".json"), required=True, help="output .csv or .geojson")
+    g.add_argument(
+        "--out",
+        type=out_file(".csv", ".geojson", ".json", ".html"),
+        required=True,
+        help="output .csv or .geojson (all areas), or .html: the offline hand-out map the app downloads",
+    )
+    g.add_argument(
+        "--map",
+        choices=list(GAP_METRICS),
+        default="gap_score",
+        help="measure the .html map shows (default gap_score)",
+    )
+    g.add_argument(
+        "--privacy",
+        choices=list(SAFE_MODES),
+        default=DEFAULT_PRIVACY,
+        help=f"how micro-providers are drawn on the .html hand-out (default {DEFAULT_PRIVACY}; never exact)",
+    )
+    g.add_argument(
+        "--workers",
+        type=positive_int,
+        default=2,
+        help="with --council all: councils analysed at once in local processes (default 2)",
+    )
+    g.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="with --council all: run the councils on this Dask scheduler (e.g. tcp://host:8786)",
+    )
     g.set_defaults(run=run)
+
+
+def positive_int(text: str) -> int:
+    """A whole number, at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
 
 
 def report_rejected(result: ValidationResult) -> None:
@@ -51,13 +96,23 @@ def report_rejected(result: ValidationResult) -> None:
 
 
 def run(args: argparse.Namespace, paths: DataPaths) -> int:
-    """Write the gap table."""
+    """Write the gap table (or the hand-out map)."""
     request = request_from(args)
+    if args.council.strip().lower() == "all":
+        return _run_national(args, paths, request)
     areas = io.read_area_file(args.areas) if args.areas else None
     data = load_council(args.council, paths=paths)
     result = load_providers(args.providers, outline=data.outline(), paths=paths)
     report_rejected(result)
     analysis = analyse(data, result.accepted, request, areas=areas)
+    if args.out.suffix.lower() == ".html":
+        secret = load_or_create_secret(auth.home_from_environment())
+        page = handout_html(
+            analysis, args.map, privacy=args.privacy, secret=secret, illustrative=result.illustrative
+        )
+        write_bytes(args.out, page.encode("utf-8"))
+        say(f"{data.council.name}: map of {args.map} for {len(analysis.areas)} areas -> {args.out}")
+        return 0
     table = gaps_table(analysis.areas)
     if result.illustrative:
         table["data_note"] = ILLUSTRATIVE
@@ -67,4 +122,30 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         f"{request.date:%d %b %Y}, unmet need {table.unmet_need.sum():,.0f} people aged "
         f"{args.band.replace('plus', '+')} -> {args.out}"
     )
+    return 0
+
+
+def _run_national(args: argparse.Namespace, paths: DataPaths, request: AnalysisRequest) -> int:
+    """Every upper-tier council, in parallel; one output file with all their areas."""
+    if args.out.suffix.lower() == ".html":
+        raise OutputError("a hand-out map is for one council: name it with --council, or write .csv/.geojson")
+    if args.areas:
+        raise OutputError("--areas (your own polygons) is for one council, not --council all")
+    result = load_providers(args.providers, paths=paths)
+    report_rejected(result)
+    codes = national.council_codes(paths)
+    say(f"{len(codes)} councils, {len(result.accepted):,} providers")
+    if args.scheduler:
+        from distributed import Client
+
+        with Client(args.scheduler) as client:
+            table = national.run_dask(codes, result.accepted, request, client=client, root=paths.root, progress=say)
+    else:
+        table = national.run_local(
+            codes, result.accepted, request, root=paths.root, workers=args.workers, progress=say
+        )
+    if result.illustrative:
+        table["data_note"] = ILLUSTRATIVE
+    write_table(table, args.out)
+    say(f"England: {len(table):,} areas in {len(codes)} councils -> {args.out}")
     return 0

@@ -1,0 +1,169 @@
+"""The gap map: what the app's map and the offline hand-out show for one analysis.
+
+One description (:func:`gap_map_parts`) read by two builders, so the app's map and the hand-out
+(``python -m gapmap gaps --out map.html`` and the app's *Download map*) cannot drift apart:
+:func:`gap_layer` draws it over outlines the browser already has (only values travel), and
+:func:`handout_html` writes it as one self-contained HTML file that opens offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import pandas as pd
+
+from gapmap.analysis import Analysis
+from gapmap.gaps import GAP_METRICS
+from gapmap.legend import provider_legend
+from gapmap.maps import Field, add_providers, area_layer, choropleth, standalone_html
+from gapmap.population import BAND_LABELS, LEVEL_LABELS
+from gapmap.privacy import check_mode, public_layer, suppress_counts
+
+ILLUSTRATIVE = "Illustrative sample — not real providers"
+
+
+@dataclass(frozen=True)
+class GapMapParts:
+    """Everything one gap map shows.
+
+    Attributes
+    ----------
+    field
+        The mapped measure.
+    tooltip
+        The figures shown on hover.
+    note
+        Small print under the legend (council, level, date, radius; the illustrative label).
+    reverse
+        Darkest colour for low values (access measures).
+    legend_extra
+        Legend rows for the provider markers.
+    providers
+        The open providers as the privacy mode allows them to be drawn.
+    closed
+        Closed day centres (rings with their closure date).
+    show_names
+        Provider names in tooltips (``"exact"`` mode only).
+    areas
+        The area table as shown: small micro-enterprise counts suppressed unless ``"exact"``.
+    """
+
+    field: Field
+    tooltip: tuple[Field, ...]
+    note: str
+    reverse: bool
+    legend_extra: tuple[tuple[str, str], ...]
+    providers: gpd.GeoDataFrame
+    closed: gpd.GeoDataFrame
+    show_names: bool
+    areas: gpd.GeoDataFrame
+
+
+def gap_map_parts(
+    analysis: Analysis, metric: str, *, privacy: str, secret: bytes, illustrative: bool
+) -> GapMapParts:
+    """Describe the map of ``metric`` for ``analysis`` under a privacy mode.
+
+    Parameters
+    ----------
+    analysis
+        From :func:`gapmap.analysis.analyse`.
+    metric
+        A key of :data:`gapmap.gaps.GAP_METRICS`.
+    privacy
+        A mode of :data:`gapmap.privacy.PRIVACY_MODES`; decides what of the micro-providers
+        is drawn: unless ``"exact"``, only :func:`gapmap.privacy.public_layer` (nothing
+        personal) and suppressed small counts.
+    secret
+        The install's key (:func:`gapmap.privacy.load_or_create_secret`), for displacement.
+    illustrative
+        The providers are the illustrative sample: the legend says so.
+
+    Raises
+    ------
+    ValueError
+        For an unknown metric or privacy mode.
+    """
+    if metric not in GAP_METRICS:
+        raise ValueError(f"unknown measure {metric!r}; choose one of {', '.join(GAP_METRICS)}")
+    request = analysis.request
+    label, fmt, low_is_bad = GAP_METRICS[metric]
+    as_at = request.date
+    band = request.band
+    areas = analysis.areas
+    if check_mode(privacy) == "exact":
+        shown = analysis.supply
+        provs = analysis.providers
+        closed = provs[provs.end_date.notna() & (provs.end_date <= pd.Timestamp(as_at))]
+        closed = closed[closed.kind == "day_centre"]
+    else:  # the public layer: the same code as `python -m gapmap public-layer`
+        layer = public_layer(analysis.providers, mode=privacy, secret=secret, as_at=as_at, kinds=request.kinds)
+        shown, closed = layer[layer.status == "open"], layer[layer.status == "closed"]
+        areas = areas.assign(n_micro_enterprise=suppress_counts(areas.n_micro_enterprise))
+    note = (
+        f"{analysis.data.council.name} · {LEVEL_LABELS[request.level]} · providers open {as_at:%d/%m/%Y} · "
+        f"radius {request.radius_km:g} km"
+    )
+    if illustrative:
+        note = f"{ILLUSTRATIVE} · {note}"
+    kinds = [k for k in request.kinds if privacy != "counts" or k != "micro_enterprise"]
+    return GapMapParts(
+        field=Field(metric, label, fmt),
+        tooltip=(
+            Field(f"pop_{band}", BAND_LABELS[band]),
+            Field("gap_score", "Gap score", ",.0f"),
+            Field("unmet_need", "Unmet need (people)"),
+            Field("access_e2sfca", "Places per 1,000 (E2SFCA)", ",.1f"),
+            Field("nearest_km", "Nearest provider (km)", ",.1f"),
+            Field("n_micro_enterprise", "Micro-enterprises here"),
+        ),
+        note=note,
+        reverse=low_is_bad,
+        legend_extra=tuple(provider_legend(kinds, closed=not closed.empty)),
+        providers=shown,
+        closed=closed,
+        show_names=privacy == "exact",
+        areas=areas,
+    )
+
+
+def gap_layer(parts: GapMapParts, url: str, codes: Sequence[str]) -> folium.FeatureGroup:
+    """The app's layer: values and colours over the outlines at ``url``, with provider markers."""
+    group = area_layer(
+        url,
+        codes,
+        parts.areas,
+        parts.field,
+        tooltip=parts.tooltip,
+        note=parts.note,
+        reverse=parts.reverse,
+        extra_legend=parts.legend_extra,
+    )
+    return add_providers(group, parts.providers, closed=parts.closed, show_names=parts.show_names)
+
+
+def handout_map(parts: GapMapParts) -> folium.Map:
+    """The map with outlines and values embedded (for :func:`handout_html` or a notebook)."""
+    m = choropleth(
+        parts.areas,
+        parts.field,
+        tooltip=parts.tooltip,
+        note=parts.note,
+        reverse=parts.reverse,
+        extra_legend=parts.legend_extra,
+    )
+    return add_providers(m, parts.providers, closed=parts.closed, show_names=parts.show_names)
+
+
+def handout_html(
+    analysis: Analysis, metric: str = "gap_score", *, privacy: str, secret: bytes, illustrative: bool
+) -> str:
+    """The offline hand-out: one HTML file with Leaflet inlined, no network needed.
+
+    The same file the app's *Download map* gives for the same settings.
+    """
+    parts = gap_map_parts(analysis, metric, privacy=privacy, secret=secret, illustrative=illustrative)
+    return standalone_html(handout_map(parts))

@@ -1,0 +1,141 @@
+"""A national run: the gap analysis for many councils, one independent task each.
+
+Each task (:func:`council_gaps`) loads one council, keeps the providers within the catchment
+radius of its boundary (so a provider just over the border still serves the council's
+people), runs :func:`gapmap.analysis.analyse` and returns the council's areas. Tasks share
+nothing, so they run in parallel: in local worker processes, a few at a time so memory stays
+bounded (:func:`run_local`; one council at a time per worker — Kent, the largest, needs a few
+hundred MB), or on a Dask cluster for users who outgrow one machine (:func:`run_dask`).
+
+Limits: each council is analysed on its own. Providers outside it count for its people, but
+the people outside it are not counted in those providers' catchments (2SFCA ratios near a
+border are somewhat generous), and a postcode with no provider within the radius measures its
+nearest distance to the providers kept for its council.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from gapmap import io
+from gapmap.analysis import AnalysisRequest, analyse
+from gapmap.config import DataPaths
+from gapmap.errors import GapmapError
+from gapmap.export import gaps_table
+from gapmap.population import load_council
+
+Progress = Callable[[str], None]
+
+
+def council_codes(paths: DataPaths | None = None, *, tier: str = "upper") -> list[str]:
+    """Codes of every council of ``tier`` (``"upper"``, ``"district"`` or ``"all"``)."""
+    table = io.read_councils(paths or DataPaths())
+    if tier != "all":
+        table = table[table.tier == tier]
+    return table.code.tolist()
+
+
+def council_gaps(
+    code: str, providers: gpd.GeoDataFrame, request: AnalysisRequest, *, root: Path | str | None = None
+) -> gpd.GeoDataFrame:
+    """The gap table of one council (the task a worker runs).
+
+    Parameters
+    ----------
+    code
+        Council code.
+    providers
+        All providers (EPSG:27700); those within ``request.radius_km`` of the council count.
+    request
+        The analysis settings (same for every council).
+    root
+        The data folder (default: the shipped ``data/``); a path, so the task pickles small.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :func:`gapmap.export.gaps_table` with ``council_code`` and ``council_name`` first.
+    """
+    paths = DataPaths(Path(root)) if root else DataPaths()
+    data = load_council(code, paths=paths)
+    near = providers[providers.geometry.dwithin(data.outline(), request.radius_km * 1000.0)]
+    table = gaps_table(analyse(data, near, request).areas)
+    table.insert(0, "council_name", data.council.name)
+    table.insert(0, "council_code", data.council.code)
+    return table
+
+
+def _combine(parts: Iterable[gpd.GeoDataFrame], order: Sequence[str]) -> gpd.GeoDataFrame:
+    frames = {p.council_code.iat[0]: p for p in parts if len(p)}
+    ordered = [frames[c] for c in order if c in frames]
+    if not ordered:
+        raise GapmapError("no council produced any areas")
+    return gpd.GeoDataFrame(pd.concat(ordered, ignore_index=True), crs=ordered[0].crs)
+
+
+def run_local(
+    codes: Sequence[str],
+    providers: gpd.GeoDataFrame,
+    request: AnalysisRequest,
+    *,
+    root: Path | str | None = None,
+    workers: int = 2,
+    progress: Progress | None = None,
+) -> gpd.GeoDataFrame:
+    """Run :func:`council_gaps` for every code in local worker processes.
+
+    At most ``workers`` councils are in memory at once (each worker holds one), and each
+    worker process is replaced after a few councils so memory freed by pandas is returned.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        All councils' areas, in the order of ``codes``.
+    """
+    done: list[gpd.GeoDataFrame] = []
+    with ProcessPoolExecutor(max_workers=max(1, workers), max_tasks_per_child=8) as pool:
+        futures = {pool.submit(council_gaps, code, providers, request, root=root): code for code in codes}
+        for n, future in enumerate(as_completed(futures), start=1):
+            done.append(future.result())
+            if progress:
+                progress(f"{n}/{len(codes)} {futures[future]}")
+    return _combine(done, codes)
+
+
+def run_dask(
+    codes: Sequence[str],
+    providers: gpd.GeoDataFrame,
+    request: AnalysisRequest,
+    *,
+    client: object,
+    root: Path | str | None = None,
+    progress: Progress | None = None,
+) -> gpd.GeoDataFrame:
+    """Run :func:`council_gaps` for every code on a Dask cluster.
+
+    Parameters
+    ----------
+    client
+        A ``dask.distributed.Client`` (e.g. ``Client("tcp://scheduler:8786")``). The data
+        folder must be readable at ``root`` on every worker.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        All councils' areas, in the order of ``codes``.
+    """
+    from distributed import as_completed as dask_completed
+
+    shared = client.scatter(providers, broadcast=True)
+    futures = {client.submit(council_gaps, code, shared, request, root=root, pure=False): code for code in codes}
+    done: list[gpd.GeoDataFrame] = []
+    for n, future in enumerate(dask_completed(list(futures)), start=1):
+        done.append(future.result())
+        if progress:
+            progress(f"{n}/{len(codes)} {futures[future]}")
+    return _combine(done, codes)
