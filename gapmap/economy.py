@@ -177,8 +177,8 @@ PARAMETER_SOURCES: dict[str, dict[str, str]] = {
         "source": "New Economics Foundation and Community Catalysts report on Somerset's community "
         "micro-enterprises (2020): 223 micro-enterprises saved £938,607 a year, i.e. £4,209 each. "
         "2017 prices, not uprated.",
-        "note": "2017 prices: about a quarter higher in today's money. Figure as cited in the gapmap issue; "
-        "the report could not be re-checked offline.",
+        "note": "2017 prices: about a quarter higher in today's money. Quoted from secondary sources; "
+        "gapmap's developers have not checked it against the report itself.",
     },
     "local_spend_share": {
         "label": "Share of income spent locally (LM3 R2)",
