@@ -39,6 +39,7 @@ from gapmap import io
 from gapmap.areas import OUTSIDE_CODE, locate_points
 from gapmap.errors import EconomyParamError, PlanFileError
 from gapmap.schema import KINDS
+from gapmap.schema import SITE_COLUMNS as PLAN_COLUMNS
 from gapmap.supply import supply_at
 
 WEEKS_PER_YEAR = 52
@@ -229,20 +230,6 @@ KEY_LABELS = {
 }
 """Plain-English label and unit per figure."""
 
-PLAN_COLUMNS = (
-    "rank",
-    "easting",
-    "northing",
-    "lat",
-    "lon",
-    "postcode",
-    "area_code",
-    "area_name",
-    "people_reached",
-    "people_reached_cumulative",
-    "people_85plus_reached",
-)
-"""The recruitment planner's site columns (its output contract)."""
 
 
 def _check(name: str, value: object) -> float:

@@ -216,3 +216,20 @@ def map_columns(columns: list[str], overrides: dict[str, str] | None = None) -> 
         else:  # the user said this field is in no column
             out.pop(canon, None)
     return out
+
+
+SITE_COLUMNS = (
+    "rank",
+    "easting",
+    "northing",
+    "lat",
+    "lon",
+    "postcode",
+    "area_code",
+    "area_name",
+    "people_reached",
+    "people_reached_cumulative",
+    "people_85plus_reached",
+)
+"""Columns of a recruitment plan, in order: the ``site`` command's output contract, which the
+economy panel and the hand-outs read back (tables may add ``reason`` after them)."""

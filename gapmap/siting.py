@@ -58,21 +58,6 @@ from gapmap.demand import band_column
 from gapmap.errors import SitingError
 from gapmap.gaps import area_gaps, providers_per_area, supply_gaps
 
-SITE_COLUMNS = (
-    "rank",
-    "easting",
-    "northing",
-    "lat",
-    "lon",
-    "postcode",
-    "area_code",
-    "area_name",
-    "people_reached",
-    "people_reached_cumulative",
-    "people_85plus_reached",
-)
-"""Columns of a plan, in order (the CLI contract); the tables add ``reason`` after them."""
-
 PEOPLE_PER_SITE = 7.0
 """People one new micro-provider supports: about 4,000 people across about 600 Somerset
 micro-providers in 2020 (Somerset County Council, Community Micro-enterprise project)."""

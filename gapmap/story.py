@@ -21,6 +21,7 @@ from gapmap.economy import EconomyParams, economy_report, economy_summary, multi
 from gapmap.errors import ReportError
 from gapmap.labels import BAND_PEOPLE, LEVEL_NOUNS, day, km, money, number, one_in, people
 from gapmap.privacy import public_layer
+from gapmap.schema import SITE_COLUMNS as PLAN_COLUMNS
 from gapmap.siting import SitePlan
 
 STORY = ("population", "gaps", "priority", "closures", "plan", "economy")
@@ -89,20 +90,6 @@ class Closures:
         return self.dates[1] if self.dates else self.after.request.date
 
 
-PLAN_COLUMNS = (
-    "rank",
-    "easting",
-    "northing",
-    "lat",
-    "lon",
-    "postcode",
-    "area_code",
-    "area_name",
-    "people_reached",
-    "people_reached_cumulative",
-    "people_85plus_reached",
-)
-"""Columns of the ``site`` command's output, which a plan file must have."""
 PLAN_NUMBERS = ("rank", "easting", "northing", "people_reached", "people_reached_cumulative", "people_85plus_reached")
 
 

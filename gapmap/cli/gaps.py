@@ -13,6 +13,7 @@ from gapmap.cli._options import (
     add_providers,
     non_negative_number,
     out_file,
+    positive_int,
     request_from,
     say,
     write_bytes,
@@ -74,17 +75,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.set_defaults(run=run)
 
 
-def positive_int(text: str) -> int:
-    """A whole number, at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
 def report_rejected(result: ValidationResult) -> None:
     """Name every rejected row on stderr, and say when the file is the illustrative sample."""
     for p in result.rejected:
@@ -107,9 +97,7 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     analysis = analyse(data, result.accepted, request, areas=areas)
     if args.out.suffix.lower() == ".html":
         secret = load_or_create_secret(auth.home_from_environment())
-        page = handout_html(
-            analysis, args.map, privacy=args.privacy, secret=secret, illustrative=result.illustrative
-        )
+        page = handout_html(analysis, args.map, privacy=args.privacy, secret=secret, illustrative=result.illustrative)
         write_bytes(args.out, page.encode("utf-8"))
         say(f"{data.council.name}: map of {args.map} for {len(analysis.areas)} areas -> {args.out}")
         return 0
@@ -141,9 +129,7 @@ def _run_national(args: argparse.Namespace, paths: DataPaths, request: AnalysisR
         with Client(args.scheduler) as client:
             table = national.run_dask(codes, result.accepted, request, client=client, root=paths.root, progress=say)
     else:
-        table = national.run_local(
-            codes, result.accepted, request, root=paths.root, workers=args.workers, progress=say
-        )
+        table = national.run_local(codes, result.accepted, request, root=paths.root, workers=args.workers, progress=say)
     if result.illustrative:
         table["data_note"] = ILLUSTRATIVE
     write_table(table, args.out)

@@ -10,7 +10,16 @@ from tqdm import tqdm
 
 from gapmap import io
 from gapmap.analysis import analyse
-from gapmap.cli._options import add_analysis, add_council, add_providers, in_file, iso_date, request_from, say
+from gapmap.cli._options import (
+    add_analysis,
+    add_council,
+    add_providers,
+    in_file,
+    iso_date,
+    positive_int,
+    request_from,
+    say,
+)
 from gapmap.config import DataPaths
 from gapmap.deck import FORMATS, build_pdf, build_pngs, build_pptx
 from gapmap.economy import params_from_toml
@@ -52,17 +61,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     r.add_argument("--format", choices=FORMATS, required=True, help="pptx (PowerPoint), pdf, or png (a folder)")
     r.add_argument("--out", type=Path, required=True, help="output .pptx or .pdf file, or a folder for png")
     r.set_defaults(run=run)
-
-
-def positive_int(text: str) -> int:
-    """A whole number of at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
 
 
 def _check_out(fmt: str, out: Path) -> None:
