@@ -442,7 +442,7 @@ class SitePlan:
     Attributes
     ----------
     sites
-        One row per site: :data:`SITE_COLUMNS`, then ``reason`` (and ``places`` in
+        One row per site: :data:`gapmap.schema.SITE_COLUMNS`, then ``reason`` (and ``places`` in
         capacity-aware mode).
     band, radius_km
         Whose reach and how far.
@@ -654,7 +654,7 @@ def site_table(analysis: Analysis, xy: np.ndarray, *, places: np.ndarray | None 
     Returns
     -------
     pandas.DataFrame
-        :data:`SITE_COLUMNS`, ``reason`` (and ``places``).
+        :data:`gapmap.schema.SITE_COLUMNS`, ``reason`` (and ``places``).
     """
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     request = analysis.request

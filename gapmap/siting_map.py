@@ -40,7 +40,7 @@ def add_sites(
     m
         The map to draw on.
     sites
-        A site table (:data:`gapmap.siting.SITE_COLUMNS`, ``reason``), in rank order.
+        A site table (:data:`gapmap.schema.SITE_COLUMNS`, ``reason``), in rank order.
     radius_km
         Catchment radius in cost units; the circle is drawn at ``radius_km / circuity``
         of straight line.

@@ -18,8 +18,8 @@ from gapmap.maps import Field, add_providers, choropleth, legend_html, provider_
 from gapmap.population import BAND_LABELS
 from gapmap.privacy import public_layer
 from gapmap.records import load_providers
-from gapmap.schema import KIND_LABELS, KINDS
-from gapmap.siting import MAX_SITES, PEOPLE_PER_SITE, SITE_COLUMNS, SitePlan, plan_sites, plan_table, what_if
+from gapmap.schema import KIND_LABELS, KINDS, SITE_COLUMNS
+from gapmap.siting import MAX_SITES, PEOPLE_PER_SITE, SitePlan, plan_sites, plan_table, what_if
 from gapmap.siting_map import add_sites, site_legend
 from pages import _present, _shared
 

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import sparse
 
-from gapmap import siting
+from gapmap import schema, siting
 from gapmap.analysis import AnalysisRequest, analyse, with_supply
 from gapmap.cli import main
 from gapmap.config import PACKAGE_ROOT
@@ -173,7 +173,7 @@ def sample_analysis(somerset):
 def test_plan_columns_and_invariants(sample_analysis):
     plan = siting.plan_sites(sample_analysis, 10)
     sites = plan.sites
-    assert list(sites.columns[: len(siting.SITE_COLUMNS)]) == list(siting.SITE_COLUMNS)
+    assert list(sites.columns[: len(schema.SITE_COLUMNS)]) == list(schema.SITE_COLUMNS)
     assert "reason" in sites
     assert len(sites) == 10
     assert sites["rank"].tolist() == list(range(1, 11))
@@ -290,7 +290,7 @@ def test_cli_writes_the_contract_columns(tmp_path, capsys):
     status, out = _site(tmp_path, "--new", "3", "--band", "85plus")
     assert status == 0
     table = pd.read_csv(out, encoding="utf-8-sig")
-    assert list(table.columns[:11]) == list(siting.SITE_COLUMNS)
+    assert list(table.columns[:11]) == list(schema.SITE_COLUMNS)
     assert (table.data_note == "Illustrative sample — not real providers").all()
     err = capsys.readouterr().err
     assert "within reach before" in err and "after" in err and "gain" in err
@@ -355,7 +355,7 @@ def test_plan_page_runs_labels_the_sample_and_keeps_the_plan(tmp_path, monkeypat
     assert "Illustrative sample — not real providers" in at.warning[0].value
     assert "These 10 recruits would bring" in at.success[0].value
     plan = at.session_state["recruitment_plan"]
-    assert list(plan.columns[: len(siting.SITE_COLUMNS)]) == list(siting.SITE_COLUMNS)
+    assert list(plan.columns[: len(schema.SITE_COLUMNS)]) == list(schema.SITE_COLUMNS)
     assert len(plan) == 10 and plan.attrs["illustrative"]
     # A hand-added site (as a map click would add) is counted and can be undone.
     state = at.session_state["plan_whatif"]
