@@ -17,6 +17,7 @@ import pandas as pd
 
 from gapmap.analysis import Analysis
 from gapmap.gaps import GAP_METRICS
+from gapmap.labels import metric_label
 from gapmap.legend import provider_legend
 from gapmap.maps import Field, add_providers, area_layer, choropleth, standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS
@@ -114,10 +115,10 @@ def gap_map_parts(
         field=Field(metric, label, fmt),
         tooltip=(
             Field(f"pop_{band}", BAND_LABELS[band]),
-            Field("gap_score", "Gap score", ",.0f"),
-            Field("unmet_need", "Unmet need (people)"),
-            Field("access_e2sfca", "Places per 1,000 (E2SFCA)", ",.1f"),
-            Field("nearest_km", "Nearest provider (km)", ",.1f"),
+            Field("gap_score", metric_label("gap_score", band, request.radius_km), ",.0f"),
+            Field("unmet_need", metric_label("unmet_need", band, request.radius_km)),
+            Field("access_e2sfca", metric_label("access_e2sfca", band, request.radius_km), ",.1f"),
+            Field("nearest_km", metric_label("nearest_km", band, request.radius_km), ",.1f"),
             Field("n_micro_enterprise", "Micro-enterprises here"),
         ),
         note=note,

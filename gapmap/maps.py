@@ -444,7 +444,7 @@ class _AreaValues(MacroElement):
             },
             onRemove: function () { L.DomUtil.remove(this._div); }
           });
-          group.addLayer(new Box());
+          if (spec.legend) { group.addLayer(new Box()); }
           cache[spec.url].then(function (geo) {
             var at = {};
             geo.features.forEach(function (f, k) { at[f.properties.code] = k; });
@@ -495,6 +495,7 @@ def area_layer(
     n_classes: int = 6,
     reverse: bool = False,
     extra_legend: Sequence[tuple[str, str]] = (),
+    legend_below: bool = False,
 ) -> folium.FeatureGroup:
     """A choropleth whose outlines the browser fetches from ``url``; only values travel.
 
@@ -514,6 +515,9 @@ def area_layer(
         areas missing from it show as no data.
     field, tooltip, title, note, n_classes, reverse, extra_legend
         As :func:`choropleth`.
+    legend_below
+        Leave the legend out of the map; show :func:`area_legend_html` below it instead (the
+        app does, so the legend never covers an area).
 
     Returns
     -------
@@ -524,6 +528,9 @@ def area_layer(
     table = pd.DataFrame(areas).set_index("area_code").reindex(list(codes))
     values = table[field.column].astype(float)
     classes = classify(values, n_classes, reverse=reverse)
+    legend = live_legend_html(title or field.label, [*classes.legend(field.fmt), *extra_legend], note)
+    if legend_below:
+        legend = ""  # the page shows area_legend_html() under the map, never over it
     palette = [*PALETTE, NO_DATA]
     index = [palette.index(c) for c in classes.colours_of(values)]
     fields = [field, *[f for f in tooltip if f.column != field.column]]
@@ -533,12 +540,42 @@ def area_layer(
         "index": index,
         "labels": [f.label for f in fields],
         "values": [[f.format(v) for v in table[f.column]] for f in fields],
-        "legend": live_legend_html(title or field.label, [*classes.legend(field.fmt), *extra_legend], note),
+        "legend": legend,
         "css": LIVE_LEGEND_CSS,
     }
     group = folium.FeatureGroup(name=field.label)
     _AreaValues(spec).add_to(group)
     return group
+
+
+def area_legend_html(
+    areas: pd.DataFrame,
+    field: Field,
+    *,
+    tooltip: Sequence[Field] = (),
+    title: str | None = None,
+    note: str = "",
+    n_classes: int = 6,
+    reverse: bool = False,
+    extra_legend: Sequence[tuple[str, str]] = (),
+) -> str:
+    """The legend of :func:`area_layer` as a block to show under the map (same classes).
+
+    Takes the same arguments as :func:`area_layer` (``tooltip`` is accepted and ignored), so a
+    page can pass one description to both.
+    """
+    del tooltip
+    classes = classify(pd.DataFrame(areas)[field.column].astype(float), n_classes, reverse=reverse)
+    box = live_legend_html(title or field.label, [*classes.legend(field.fmt), *extra_legend], note)
+    return f"<style>{LIVE_LEGEND_CSS}{_BELOW_CSS}</style><div class=\"gapmap-below\">{box}</div>"
+
+
+_BELOW_CSS = """
+.gapmap-below .gapmap-live-legend { position: static; max-width: none; box-shadow: none;
+  border-top: 1px solid #ddd; border-radius: 0; padding: 6px 8px; }
+.gapmap-below .gapmap-live-legend div { display: inline-block; margin-right: 12px; }
+.gapmap-below .gapmap-live-legend .note { display: block; }
+"""
 
 
 def standalone_html(m: folium.Map, *, leaflet_dir: Path = LEAFLET_DIR) -> str:

@@ -13,7 +13,16 @@ from gapmap.errors import GapmapError
 from gapmap.export import gaps_table, to_csv_bytes, to_geojson_bytes
 from gapmap.gaps import DEFAULT_TARGET_PER_1000, GAP_METRICS, ScoreWeights
 from gapmap.labels import column_header, metric_label, readable_table
-from gapmap.maps import Field, add_providers, area_layer, base_map, choropleth, provider_legend, standalone_html
+from gapmap.maps import (
+    Field,
+    add_providers,
+    area_layer,
+    area_legend_html,
+    base_map,
+    choropleth,
+    provider_legend,
+    standalone_html,
+)
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
 from gapmap.privacy import public_layer, suppress_counts
 from gapmap.schema import KIND_LABELS, KINDS
@@ -214,7 +223,7 @@ def handout_map():
 # each setting sends only the layer: a colour and figures per area over outlines the browser
 # fetched once (a content-hashed file under static/cache/), the legend and the markers.
 outlines = _shared.area_outlines(code, level, float(hex_size), areas_digest, areas_gdf)
-layer = area_layer(outlines.url, outlines.codes, areas, **map_spec)
+layer = area_layer(outlines.url, outlines.codes, areas, **map_spec, legend_below=True)
 clicked = st_folium(
     base_map(_shared.council_bounds(code), basemap=basemap),
     feature_group_to_add=add_providers(layer, shown, closed=closed, show_names=privacy == "exact"),
@@ -223,6 +232,7 @@ clicked = st_folium(
     returned_objects=["last_active_drawing"],
     key=f"gapmap-{code}",
 )
+st.html(area_legend_html(areas, **map_spec))  # below the map, never over it
 if privacy != "exact":
     st.caption(
         "Micro-provider locations are "

@@ -203,7 +203,12 @@ def test_gaps_page_click_shows_area_detail(app_url, browser):
     areas, markers = _drawn(frame, 55)
     assert areas == 55 and markers > 0  # 55 wards plus the provider markers
     assert page.get_by_text("Illustrative sample — not real providers").first.is_visible()
-    assert "Illustrative sample" in frame.locator(".gapmap-legend").inner_text()
+    # The legend is drawn below the map's frame, never over the map.
+    legend = page.locator(".gapmap-legend").first
+    assert legend.is_visible() and "Illustrative sample" in legend.inner_text()
+    map_box = page.locator("iframe").first.bounding_box()
+    assert legend.bounding_box()["y"] >= map_box["y"] + map_box["height"] - 1
+    assert frame.locator(".gapmap-legend").count() == 0
     page.mouse.click(*_point_of(page, frame, "area", 3))
     page.get_by_text("Why:").first.wait_for(timeout=60_000)
     assert page.get_by_text("Priority score", exact=False).count() > 0
