@@ -268,12 +268,10 @@ def england() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         out = str(Path(tmp) / "england.csv")
         t0 = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, __file__, "--england-child", out],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        log = Path(tmp) / "england.log"  # progress and warnings: a file, so a full pipe cannot stall the run
+        result_file = Path(tmp) / "england.json"
+        with log.open("w") as err, result_file.open("w") as res:
+            proc = subprocess.Popen([sys.executable, __file__, "--england-child", out], stdout=res, stderr=err)
         # Peak of the whole process tree's resident memory (the run and its workers together).
         peak_tree = 0
         root = psutil.Process(proc.pid)
@@ -284,7 +282,8 @@ def england() -> None:
             except psutil.Error:
                 pass
             time.sleep(0.2)
-        stdout, stderr = proc.communicate()
+        proc.wait()
+        stdout, stderr = result_file.read_text(), log.read_text()
         wall = time.perf_counter() - t0
         peak_one = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         result = json.loads(stdout.strip().splitlines()[-1]) if proc.returncode == 0 else {}

@@ -15,6 +15,7 @@ nearest distance to the providers kept for its council.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -89,8 +90,9 @@ def run_local(
 ) -> gpd.GeoDataFrame:
     """Run :func:`council_gaps` for every code in local worker processes.
 
-    At most ``workers`` councils are in memory at once (each worker holds one), and each
-    worker process is replaced after a few councils so memory freed by pandas is returned.
+    At most ``workers`` councils are in memory at once (each worker holds one). Councils go
+    in chunks, each to fresh worker processes, so memory a worker gathered is returned to the
+    system between chunks (a pool's own ``max_tasks_per_child`` can hang on Python 3.11).
 
     Returns
     -------
@@ -98,12 +100,17 @@ def run_local(
         All councils' areas, in the order of ``codes``.
     """
     done: list[gpd.GeoDataFrame] = []
-    with ProcessPoolExecutor(max_workers=max(1, workers), max_tasks_per_child=8) as pool:
-        futures = {pool.submit(council_gaps, code, providers, request, root=root): code for code in codes}
-        for n, future in enumerate(as_completed(futures), start=1):
-            done.append(future.result())
-            if progress:
-                progress(f"{n}/{len(codes)} {futures[future]}")
+    workers = max(1, workers)
+    size = workers * 8
+    context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+    for start in range(0, len(codes), size):
+        chunk = codes[start : start + size]
+        with ProcessPoolExecutor(max_workers=min(workers, len(chunk)), mp_context=context) as pool:
+            futures = {pool.submit(council_gaps, code, providers, request, root=root): code for code in chunk}
+            for future in as_completed(futures):
+                done.append(future.result())
+                if progress:
+                    progress(f"{len(done)}/{len(codes)} {futures[future]}")
     return _combine(done, codes)
 
 
