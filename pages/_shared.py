@@ -54,6 +54,9 @@ def unmark_router() -> None:
     st.session_state.pop(ROUTER_RAN, None)
 
 
+_REROUTED = "_gapmap_rerouted"
+
+
 def ensure_router() -> None:
     """Send a run that skipped app.py back through the router (public API only).
 
@@ -65,7 +68,10 @@ def ensure_router() -> None:
     with the calling page (same URL, so the same page hash) and reruns; the rerun goes
     through app.py's router to that page.
     """
-    if not st.session_state.get(ROUTER_RAN):
+    if not st.session_state.get(ROUTER_RAN) and not st.session_state.get(_REROUTED):
+        # Once per session only: if the rerun still skips app.py (a page run on its own, as
+        # in a test harness), the page goes on and guards itself rather than loop forever.
+        st.session_state[_REROUTED] = True
         # The calling page under its own URL, so the requested page is found and kept (a lone
         # page would be the default one, whose URL is the root); the placeholder never runs.
         page = Path(inspect.stack()[1].filename)
