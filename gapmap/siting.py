@@ -52,6 +52,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from gapmap.analysis import Analysis
+from gapmap.areas import OUTSIDE_CODE, assign_user_areas
 from gapmap.config import BNG, WGS84
 from gapmap.costs import euclidean_costs
 from gapmap.demand import band_column
@@ -817,6 +818,43 @@ def plan_table(sites: pd.DataFrame, *, data_note: str | None = None) -> gpd.GeoD
     table[numeric] = table[numeric].round(6)
     if data_note:
         table["data_note"] = data_note
+    return table
+
+
+def with_user_areas(sites: pd.DataFrame, areas: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The site table with the user's own area (parish, patch) of each site added.
+
+    Adds ``parish_code`` and ``parish_name`` after the contract columns (blank for a site
+    outside every supplied area) and names the parish in ``reason``. The same
+    point-in-polygon as ``--level parish`` (:func:`gapmap.areas.assign_user_areas`) is used.
+
+    Parameters
+    ----------
+    sites
+        A :func:`site_table` (``easting``, ``northing`` in EPSG:27700).
+    areas
+        Polygons with ``area_code``, ``area_name`` (see :func:`gapmap.io.read_area_file`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``sites`` with the two columns; the contract columns and their order unchanged.
+    """
+    table = sites.copy()
+    points = sites_frame(sites)
+    codes = assign_user_areas(points, areas).to_numpy() if len(points) else np.zeros(0, dtype=object)
+    names = areas.drop_duplicates("area_code").set_index("area_code").area_name
+    inside = codes != OUTSIDE_CODE
+    parish_code = np.where(inside, codes, "")
+    parish_name = np.where(inside, names.reindex(codes).fillna("").to_numpy(dtype=object), "")
+    at = table.columns.get_loc("people_85plus_reached") + 1
+    table.insert(at, "parish_code", parish_code)
+    table.insert(at + 1, "parish_name", parish_name)
+    if "reason" in table.columns:
+        table["reason"] = [
+            f"{r}; in your area {n}" if ok else f"{r}; outside all of your own areas"
+            for r, n, ok in zip(table.reason, parish_name, inside, strict=True)
+        ]
     return table
 
 

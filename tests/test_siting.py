@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -371,3 +372,70 @@ def test_what_if_in_capacity_mode_gives_the_plans_places(sample_analysis):
     again = siting.what_if(sample_analysis, plan.sites[["easting", "northing"]].to_numpy(), capacity_aware=True)
     assert again.sites.places.tolist() == pytest.approx(plan.sites.places.tolist())
     assert again.sites.reason.str.startswith("takes up").all()
+
+
+# --- the user's own areas (parishes) on each site --------------------------------------------
+
+PARISHES = Path(__file__).parent / "data" / "parishes_somerset_test.geojson"
+
+
+def test_with_user_areas_inside_and_outside():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    sites = pd.DataFrame(
+        {
+            "rank": [1, 2],
+            "easting": [325_000, 400_000],
+            "northing": [125_000, 200_000],
+            "lat": [51.0, 51.5],
+            "lon": [-3.1, -2.0],
+            "postcode": ["TA1 1AA", "BA1 1AA"],
+            "area_code": ["W1", "W2"],
+            "area_name": ["Ward one", "Ward two"],
+            "people_reached": [10.0, 5.0],
+            "people_reached_cumulative": [10.0, 15.0],
+            "people_85plus_reached": [2.0, 1.0],
+            "reason": ["ten people", "five people"],
+        }
+    )
+    areas = gpd.GeoDataFrame(
+        {"area_code": ["P1"], "area_name": ["Little Parish"]},
+        geometry=[box(324_000, 124_000, 326_000, 126_000)],
+        crs="EPSG:27700",
+    )
+    out = siting.with_user_areas(sites, areas)
+    assert list(out.columns[:11]) == list(schema.SITE_COLUMNS)
+    assert list(out.columns[11:13]) == ["parish_code", "parish_name"]
+    assert out.parish_code.tolist() == ["P1", ""]
+    assert out.parish_name.tolist() == ["Little Parish", ""]
+    assert out.reason[0] == "ten people; in your area Little Parish"
+    assert "outside all of your own areas" in out.reason[1]
+    assert "parish_code" not in sites.columns  # the input is untouched
+
+
+def test_cli_areas_adds_the_parish(tmp_path):
+    from gapmap import io
+
+    status, out = _site(tmp_path, "--new", "3", "--areas", str(PARISHES))
+    assert status == 0
+    table = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
+    assert list(table.columns[:13]) == [*schema.SITE_COLUMNS, "parish_code", "parish_name"]
+    parishes = io.read_area_file(PARISHES)
+    names = dict(zip(parishes.area_code, parishes.area_name, strict=True))
+    for row in table.itertuples():
+        if row.parish_code:
+            assert row.parish_name == names[row.parish_code]
+            assert f"in your area {row.parish_name}" in row.reason
+        else:
+            assert row.parish_name == "" and "outside all of your own areas" in row.reason
+
+
+@pytest.mark.parametrize("bad", ["missing.geojson", "notes.txt", "broken.geojson"])
+def test_cli_bad_areas_file_exits_2(tmp_path, capsys, bad):
+    (tmp_path / "notes.txt").write_text("not polygons")
+    (tmp_path / "broken.geojson").write_text("{ not json")
+    status, out = _site(tmp_path, "--new", "2", "--areas", str(tmp_path / bad))
+    assert status == 2
+    assert not out.exists()
+    assert "Traceback" not in capsys.readouterr().err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from gapmap import io
 from gapmap.analysis import analyse
 from gapmap.cli._options import (
     ILLUSTRATIVE,
@@ -21,7 +22,7 @@ from gapmap.cli.gaps import report_rejected
 from gapmap.config import DataPaths
 from gapmap.population import load_council
 from gapmap.records import load_providers
-from gapmap.siting import MAX_SITES, PEOPLE_PER_SITE, plan_sites, plan_table
+from gapmap.siting import MAX_SITES, PEOPLE_PER_SITE, plan_sites, plan_table, with_user_areas
 
 
 def site_count(text: str) -> int:
@@ -60,6 +61,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=PEOPLE_PER_SITE,
         help=f"people one new micro-provider supports (default {PEOPLE_PER_SITE:g}: Somerset 2020)",
     )
+    s.add_argument(
+        "--areas",
+        type=in_file,
+        default=None,
+        help="boundary file of your own areas (parishes, patches: .gpkg, .geojson, zipped .shp); "
+        "adds parish_code, parish_name to each site",
+    )
     s.add_argument("--exact", action="store_true", help="also solve to optimality (spopt MCLP, HiGHS) and compare")
     s.add_argument("--out", type=out_file(".csv", ".geojson"), required=True, help="output sites.csv or sites.geojson")
     s.set_defaults(run=run)
@@ -68,6 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, paths: DataPaths) -> int:
     """Write the suggested sites and print the summary."""
     request = request_from(args)
+    areas = io.read_area_file(args.areas) if args.areas else None  # a bad file fails before the long work
     data = load_council(args.council, paths=paths)
     result = load_providers(args.providers, outline=data.outline(), paths=paths)
     report_rejected(result)
@@ -88,7 +97,8 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     )
     if args.new > MAX_SITES:
         say(f"note: the app offers at most {MAX_SITES} sites; the command line has no such limit")
-    table = plan_table(plan.sites, data_note=ILLUSTRATIVE if result.illustrative else None)
+    sites = plan.sites if areas is None else with_user_areas(plan.sites, areas)
+    table = plan_table(sites, data_note=ILLUSTRATIVE if result.illustrative else None)
     write_table(table, args.out)
     band = request.band.replace("plus", "+")
     say(
