@@ -19,7 +19,7 @@ from gapmap.population import BAND_LABELS
 from gapmap.privacy import public_layer
 from gapmap.records import load_providers
 from gapmap.schema import KIND_LABELS, KINDS, SITE_COLUMNS
-from gapmap.siting import MAX_SITES, PEOPLE_PER_SITE, SitePlan, plan_sites, plan_table, what_if
+from gapmap.siting import MAX_SITES, PEOPLE_PER_SITE, SitePlan, plan_sites, plan_table, what_if, with_user_areas
 from gapmap.siting_map import add_sites, site_legend
 from pages import _present, _shared
 
@@ -119,9 +119,25 @@ with st.expander("Your own candidate sites and road distance"):
         "Without a file, every postcode not yet within reach is a candidate (a sole trader works from home).",
     )
     circuity = st.number_input("Road/straight-line factor", 1.0, 2.0, 1.0, 0.05, key="plan_circuity")
+    areas_upload = st.file_uploader(
+        "Your own areas (parishes, patches)",
+        type=["gpkg", "geojson", "json", "zip"],
+        key="plan_areas",
+        help="An ONS parish boundaries file (PARxxCD/PARxxNM columns, any vintage), or your own village-agent "
+        "patches: GeoPackage, GeoJSON or a zipped shapefile. Each site then shows the area it lies in.",
+    )
 if not kinds:
     st.error("Choose at least one kind of existing provider.")
     st.stop()
+
+user_areas = None
+if areas_upload is not None:
+    areas_payload = areas_upload.getvalue()
+    try:
+        user_areas = _shared.user_areas(areas_upload.name, _shared.digest(areas_payload), areas_payload)
+    except GapmapError as exc:
+        st.error(f"Could not use **{areas_upload.name}**: {exc}")
+        st.stop()
 
 candidates, candidates_key = None, None
 if upload is not None:
@@ -261,10 +277,11 @@ if (state["removed"] or state["added"]) and st.button("Back to the suggested pla
     st.rerun()
 
 st.subheader("Sites")
-table = sites
+table = sites if user_areas is None else with_user_areas(sites, user_areas)
+parish = ["parish_name"] if "parish_name" in table else []
 st.dataframe(
     table[
-        ["rank", "source", "postcode", "area_name", "people_reached", "people_85plus_reached"]
+        ["rank", "source", "postcode", "area_name", *parish, "people_reached", "people_85plus_reached"]
         + (["places"] if "places" in table else [])
         + ["reason"]
     ],
@@ -275,6 +292,7 @@ st.dataframe(
         "source": "Site",
         "postcode": "Postcode",
         "area_name": "Ward",
+        "parish_name": "Your area",
         "people_reached": st.column_config.NumberColumn(f"{BAND_LABELS[band]} newly within reach", format="%.0f"),
         "people_85plus_reached": st.column_config.NumberColumn("Aged 85+ newly within reach", format="%.0f"),
         "places": st.column_config.NumberColumn("Places of unmet need taken up", format="%.1f"),
@@ -295,7 +313,7 @@ if plan.places_by_area is not None:
         )
 
 # Keep the plan for the economy page and the workshop deck.
-kept_plan = table[[*SITE_COLUMNS, "reason", "source"]].copy()
+kept_plan = table[[*SITE_COLUMNS, *(["parish_code", "parish_name"] if parish else []), "reason", "source"]].copy()
 kept_plan.attrs = {
     "council": code,
     "band": band,
