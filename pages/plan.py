@@ -110,7 +110,7 @@ people_per_site = c7.number_input(
     help="About 4,000 people were supported by about 600 Somerset micro-providers in 2020: about 7 each.",
 )
 shading = c8.selectbox("Areas shaded by", list(SHADING), format_func=lambda m: SHADING[m][0], key="plan_shading")
-with st.expander("Your own candidate sites and road distance"):
+with st.expander("Your own candidate sites, your own areas and road distance"):
     upload = st.file_uploader(
         "Candidate sites (village halls, community buildings, volunteers' postcodes)",
         type=["csv", "txt", "xlsx", "xlsm", "geojson", "json", "gpkg", "zip"],
