@@ -415,20 +415,24 @@ def test_with_user_areas_inside_and_outside():
 
 
 def test_cli_areas_adds_the_parish(tmp_path):
-    from gapmap import io
-
-    status, out = _site(tmp_path, "--new", "3", "--areas", str(PARISHES))
-    assert status == 0
-    table = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False)
+    # Two candidates, no providers open in 1990: one inside the Taunton test parish, one on Exmoor.
+    cands = tmp_path / "halls.csv"
+    cands.write_text(
+        "id,name,kind,easting,northing\n"
+        "C1,Hall one,micro_enterprise,322933,124534\n"
+        "C2,Hall two,micro_enterprise,285000,130000\n"
+    )
+    extra = ["--new", "2", "--kinds", "day_centre", "--candidates", str(cands), "--areas", str(PARISHES)]
+    out = tmp_path / "sites.csv"
+    args = ["site", "--council", "E06000066", "--providers", str(SAMPLE), "--as-at", "1990-01-01", "--out", str(out)]
+    assert main([*args, *extra]) == 0
+    table = pd.read_csv(out, encoding="utf-8-sig", keep_default_na=False).set_index("easting", drop=False)
     assert list(table.columns[:13]) == [*schema.SITE_COLUMNS, "parish_code", "parish_name"]
-    parishes = io.read_area_file(PARISHES)
-    names = dict(zip(parishes.area_code, parishes.area_name, strict=True))
-    for row in table.itertuples():
-        if row.parish_code:
-            assert row.parish_name == names[row.parish_code]
-            assert f"in your area {row.parish_name}" in row.reason
-        else:
-            assert row.parish_name == "" and "outside all of your own areas" in row.reason
+    assert table.loc[322933, "parish_code"] == "E04099901"
+    assert table.loc[322933, "parish_name"] == "Taunton (test parish)"
+    assert table.loc[322933, "reason"].endswith("; in your area Taunton (test parish)")
+    assert table.loc[285000, "parish_code"] == "" and table.loc[285000, "parish_name"] == ""
+    assert table.loc[285000, "reason"].endswith("; outside all of your own areas")
 
 
 @pytest.mark.parametrize("bad", ["missing.geojson", "notes.txt", "broken.geojson"])
