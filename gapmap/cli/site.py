@@ -13,6 +13,7 @@ from gapmap.cli._options import (
     add_providers,
     in_file,
     out_file,
+    positive_int,
     positive_number,
     request_from,
     say,
@@ -25,24 +26,13 @@ from gapmap.records import load_providers
 from gapmap.siting import MAX_SITES, PEOPLE_PER_SITE, plan_sites, plan_table, with_user_areas
 
 
-def site_count(text: str) -> int:
-    """A whole number of sites, at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
-    return value
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``site`` parser."""
     s = sub.add_parser("site", help="where to recruit K new micro-providers to bring the most people within reach")
     add_council(s)
     add_providers(s)
     add_analysis(s, level=False, band_default="75plus")
-    s.add_argument("--new", type=site_count, required=True, metavar="K", help="number of new sites to suggest")
+    s.add_argument("--new", type=positive_int, required=True, metavar="K", help="number of new sites to suggest")
     s.add_argument(
         "--candidates",
         type=in_file,
