@@ -9,6 +9,7 @@ import pandas as pd
 
 from gapmap.config import WGS84
 from gapmap.gaps import GAP_COLUMNS
+from gapmap.projection import reproject
 
 POPULATION_COLUMNS = (
     "area_code",
@@ -118,7 +119,7 @@ def to_geojson_bytes(frame: gpd.GeoDataFrame) -> bytes:
 
     Dates are written as ISO 8601 text (``"2024-01-31"``), blank dates as null.
     """
-    out = frame.to_crs(WGS84)
+    out = reproject(frame, WGS84)
     for col in out.columns:
         if pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = [None if pd.isna(v) else v.isoformat().removesuffix("T00:00:00") for v in out[col]]

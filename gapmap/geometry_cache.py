@@ -25,6 +25,7 @@ import shapely
 from gapmap.config import WGS84
 from gapmap.errors import CrsError
 from gapmap.io import write_atomic
+from gapmap.projection import reproject
 
 PRECISION_DEG = 1e-5
 """Grid the display coordinates are rounded to (degrees; about 1.1 m north–south)."""
@@ -89,7 +90,7 @@ def display_geometry(polygons: gpd.GeoDataFrame, *, simplify_m: float = 0.0) -> 
     geoms = shown.geometry.values
     if simplify_m > 0 and bool(shapely.coverage_is_valid(geoms)):
         geoms = shapely.coverage_simplify(geoms, simplify_m)
-    wgs = gpd.GeoSeries(geoms, crs=shown.crs).to_crs(WGS84)
+    wgs = reproject(gpd.GeoSeries(geoms, crs=shown.crs), WGS84)
     # Snap to the grid (drops repeated vertices), then round so each number prints short.
     rounded = shapely.transform(shapely.set_precision(wgs.values, PRECISION_DEG), lambda xy: np.round(xy, 5))
     codes = tuple(str(c) for c in shown.area_code)

@@ -35,11 +35,13 @@ from gapmap.legend import (  # noqa: F401 - ATTRIBUTION, MAP_SOURCES, provider_l
     live_legend_html,
     provider_legend,
 )
+from gapmap.projection import reproject
 from gapmap.schema import KIND_LABELS
 
 LEAFLET_DIR = PACKAGE_ROOT / "static" / "vendor" / "leaflet-1.9.4"
 STREAMLIT_ASSET_URL = "/app/static/vendor/leaflet-1.9.4"
 """Where Streamlit serves the vendored Leaflet (``server.enableStaticServing``)."""
+
 
 @dataclass(frozen=True)
 class Field:
@@ -246,7 +248,7 @@ def choropleth(
     shown = areas[areas.geometry.notna() & ~areas.geometry.is_empty]
     values = shown[field.column].astype(float)
     classes = classify(values, n_classes, reverse=reverse, breaks=list(breaks) if breaks is not None else None)
-    wgs = shown.to_crs(WGS84)
+    wgs = reproject(shown, WGS84)
     # Round to ~1 m: smaller HTML, no visible change.
     geoms = shapely.set_precision(wgs.geometry.values, 1e-5)
     props = pd.DataFrame(
@@ -309,7 +311,7 @@ def add_providers(
     def layer(frame: gpd.GeoDataFrame, closed_layer: bool) -> None:
         if frame.empty:
             return
-        wgs = frame.to_crs(WGS84)
+        wgs = reproject(frame, WGS84)
         kinds = list(KIND_COLOURS)
         # A column that is the same for every marker travels once (a string, not a list).
         labels: dict[str, list[str] | str] = {"Kind": [KIND_LABELS.get(k, str(k)) for k in frame.kind]}
@@ -358,7 +360,7 @@ def add_outline(
     label
         Layer name.
     """
-    wgs = gpd.GeoSeries([outline], crs=crs).to_crs(WGS84)
+    wgs = reproject(gpd.GeoSeries([outline], crs=crs), WGS84)
     folium.GeoJson(
         gpd.GeoDataFrame(geometry=shapely.set_precision(wgs.values, 1e-5), crs=WGS84).to_json(drop_id=True),
         name=label,
@@ -366,6 +368,8 @@ def add_outline(
         interactive=False,
     ).add_to(m)
     return m
+
+
 class _Markers(MacroElement):
     """Circle markers from coordinate arrays (a few bytes per provider, not a GeoJSON feature)."""
 

@@ -31,6 +31,7 @@ from gapmap.maps import (
     provider_legend,
 )
 from gapmap.privacy import PERSONAL_KINDS, SAFE_MODES, displace, public_layer
+from gapmap.projection import reproject
 from gapmap.providers import KIND_LABELS
 from gapmap.timeline import Timeline
 
@@ -74,7 +75,7 @@ def frame_map(
     names included, and closures of every kind. No area layer, so a slider step redraws little
     (see ``bench/bench_timeline.py``).
     """
-    edge = gpd.GeoSeries([shapely.simplify(outline, 100)], crs=BNG).to_crs(WGS84)
+    edge = reproject(gpd.GeoSeries([shapely.simplify(outline, 100)], crs=BNG), WGS84)
     edge = gpd.GeoSeries(shapely.set_precision(edge.values, 1e-5), crs=WGS84)  # ~1 m, as the other layers
     m = base_map(edge.total_bounds)
     folium.GeoJson(

@@ -47,7 +47,6 @@ from dataclasses import dataclass, replace
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 from scipy import sparse
 from scipy.spatial import cKDTree
 
@@ -58,6 +57,7 @@ from gapmap.costs import euclidean_costs
 from gapmap.demand import band_column
 from gapmap.errors import SitingError
 from gapmap.gaps import area_gaps, providers_per_area, supply_gaps
+from gapmap.projection import transformer
 
 PEOPLE_PER_SITE = 7.0
 """People one new micro-provider supports: about 4,000 people across about 600 Somerset
@@ -69,8 +69,6 @@ MAX_SITES = 50
 MAX_EXACT_CELLS = 3_000_000
 """Largest reduced problem (demand groups × candidates) handed to ``spopt``, which builds a
 dense cost matrix and one PuLP term per cell."""
-
-_TO_WGS84 = Transformer.from_crs(BNG, WGS84, always_xy=True)
 
 
 # --- numpy core ---------------------------------------------------------------------------
@@ -677,7 +675,7 @@ def site_table(analysis: Analysis, xy: np.ndarray, *, places: np.ndarray | None 
     near_pt = cKDTree(demand_xy).query(xy, k=1)[1] if len(xy) else np.zeros(0, dtype=np.int64)
     codes = analysis.zones.codes.to_numpy()[near_pt]
     names = analysis.zones.polygons.set_index("area_code").area_name
-    lon, lat = _TO_WGS84.transform(xy[:, 0], xy[:, 1])
+    lon, lat = transformer(BNG, WGS84).transform(xy[:, 0], xy[:, 1])
     table = pd.DataFrame(
         {
             "rank": np.arange(1, len(xy) + 1),

@@ -15,11 +15,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Transformer
 
 from gapmap.cells import HYPERLINK_RE, blank, normalise_postcode, number, parse_dates, vocab
-from gapmap.config import BNG
+from gapmap.config import BNG, WGS84
 from gapmap.errors import ProviderFileError
+from gapmap.projection import transformer
 from gapmap.schema import (
     ACCEPTED_COLUMNS,
     DEFAULT_CAPACITY,
@@ -32,8 +32,6 @@ from gapmap.schema import (
     SERVICE_WORDS,
     map_columns,
 )
-
-_TO_BNG = Transformer.from_crs("EPSG:4326", BNG, always_xy=True)
 
 
 @dataclass(frozen=True)
@@ -240,7 +238,7 @@ class _Columns:
             lon = np.array([_finite(number(v)) for v in table[mapping["lon"]]], dtype="float64")
             both = ~(np.isnan(lat) | np.isnan(lon))
             if both.any():
-                easting[both], northing[both] = _TO_BNG.transform(lon[both], lat[both])
+                easting[both], northing[both] = transformer(WGS84, BNG).transform(lon[both], lat[both])
         return cls(dates, easting, northing)
 
     def row(self, i: int) -> dict[str, object]:

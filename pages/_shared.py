@@ -16,7 +16,7 @@ import streamlit as st
 
 from gapmap import auth, io, privacy, registry
 from gapmap.analysis import MAX_RADIUS_KM, Analysis, AnalysisRequest, analyse, build_costs, zones_for
-from gapmap.config import PACKAGE_ROOT, DataPaths
+from gapmap.config import PACKAGE_ROOT, WGS84, DataPaths
 from gapmap.costs import within
 from gapmap.errors import GapmapError
 from gapmap.gaps import supply_at
@@ -24,6 +24,7 @@ from gapmap.geometry_cache import DisplayGeometry, display_geometry, publish
 from gapmap.maps import ATTRIBUTION
 from gapmap.population import CouncilData, load_council, population_by_area
 from gapmap.privacy import DEFAULT_PRIVACY, PRIVACY_MODES, SAFE_MODES
+from gapmap.projection import reproject
 from gapmap.projections import Projections
 from gapmap.records import load_providers
 from gapmap.timeline import Timeline, build_timeline
@@ -307,7 +308,7 @@ def area_outlines(
 def council_bounds(code: str) -> tuple[float, float, float, float]:
     """The council's extent in WGS84 (fixes the map view, so the map never remounts)."""
     outline = gpd.GeoSeries([council_data(code).outline()], crs=council_data(code).points.crs)
-    return tuple(float(v) for v in outline.to_crs("EPSG:4326").total_bounds)
+    return tuple(float(v) for v in reproject(outline, WGS84).total_bounds)
 
 
 def privacy_setting() -> str:

@@ -10,6 +10,7 @@ from streamlit_folium import st_folium
 
 from gapmap.analysis import AnalysisRequest
 from gapmap.closures import closure_impact, costs_for_subset
+from gapmap.config import WGS84
 from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes
@@ -17,6 +18,7 @@ from gapmap.gaps import GAP_METRICS
 from gapmap.maps import Field, add_providers, change_breaks, choropleth, class_breaks, legend_html, provider_legend
 from gapmap.population import BAND_LABELS, LEVEL_LABELS
 from gapmap.privacy import displace, public_layer
+from gapmap.projection import reproject
 from gapmap.providers import KIND_LABELS, KINDS
 from gapmap.replay import animation_gif, frame_map, slider_html
 from gapmap.story import Closures, ReportInputs, closures_view
@@ -280,7 +282,7 @@ if view == VIEWS[1]:
         # later choice from the list.
         if spot and not shown.empty and spot != st.session_state.get("what_click"):
             st.session_state["what_click"] = spot
-            at = gpd.GeoSeries(gpd.points_from_xy([spot["lng"]], [spot["lat"]]), crs="EPSG:4326").to_crs(shown.crs)
+            at = reproject(gpd.GeoSeries(gpd.points_from_xy([spot["lng"]], [spot["lat"]]), crs=WGS84), shown.crs)
             dist = shown.geometry.distance(at.iloc[0])
             if dist.min() < 200:
                 st.session_state["what_pick"] = dist.idxmin()

@@ -7,16 +7,17 @@ from pathlib import Path
 import numpy as np
 import shapely
 import streamlit as st
-from pyproj import Transformer
 from streamlit_folium import st_folium
 
 from gapmap.analysis import AnalysisRequest
+from gapmap.config import BNG, WGS84
 from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.maps import Field, add_providers, choropleth, legend_html, provider_legend
 from gapmap.population import BAND_LABELS
 from gapmap.privacy import public_layer
+from gapmap.projection import transformer
 from gapmap.records import load_providers
 from gapmap.schema import KIND_LABELS, KINDS, SITE_COLUMNS
 from gapmap.siting import MAX_SITES, PEOPLE_PER_SITE, SitePlan, plan_sites, plan_table, what_if, with_user_areas
@@ -260,7 +261,7 @@ click = (clicked or {}).get("last_object_clicked") or (clicked or {}).get("last_
 seen = ((clicked or {}).get("last_object_clicked"), (clicked or {}).get("last_clicked"))
 if click and seen != state["seen"]:
     state["seen"] = seen
-    x, y = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True).transform(click["lng"], click["lat"])
+    x, y = transformer(WGS84, BNG).transform(click["lng"], click["lat"])
     dist = np.hypot(xy[:, 0] - x, xy[:, 1] - y) if len(xy) else np.array([])
     if len(dist) and dist.min() <= CLICK_REMOVE_M:
         i = int(dist.argmin())
