@@ -434,7 +434,20 @@ class _AreaValues(MacroElement):
               return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
             });
           }
-          if (!document.getElementById("gapmap-live-css")) {
+          // Numeric columns travel as numbers with their decimals (spec.digits[c]); text as text.
+          var formats = spec.digits.map(function (d) {
+            if (d === null) { return null; }
+            return new Intl.NumberFormat("en-GB", {minimumFractionDigits: d, maximumFractionDigits: d});
+          });
+          function show(c, v) {
+            if (formats[c] === null || typeof v === "string") { return v; }
+            return v === null ? "\u2013" : formats[c].format(v);
+          }
+          function cell(c, k) {  // a text column with few distinct values travels as codes into its labels
+            var col = spec.values[c];
+            return Array.isArray(col) ? col[k] : col.labels[col.codes[k]];
+          }
+          if (spec.css && !document.getElementById("gapmap-live-css")) {
             var css = document.createElement("style");
             css.id = "gapmap-live-css";
             css.textContent = spec.css;
@@ -465,7 +478,7 @@ class _AreaValues(MacroElement):
                   var rows = "<tr><th>Area</th><td>" + esc(f.properties.name) + "</td></tr>"
                     + "<tr><th>Code</th><td>" + esc(f.properties.code) + "</td></tr>";
                   spec.labels.forEach(function (label, c) {
-                    rows += "<tr><th>" + esc(label) + "</th><td>" + esc(spec.values[c][k]) + "</td></tr>";
+                    rows += "<tr><th>" + esc(label) + "</th><td>" + esc(show(c, cell(c, k))) + "</td></tr>";
                   });
                   return "<table>" + rows + "</table>";
                 }, {sticky: true});
@@ -543,13 +556,46 @@ def area_layer(
         "palette": palette,
         "index": index,
         "labels": [f.label for f in fields],
-        "values": [[f.format(v) for v in table[f.column]] for f in fields],
+        "digits": [_digits(f, table[f.column]) for f in fields],
+        "values": [_travelling(f, table[f.column]) for f in fields],
         "legend": legend,
-        "css": LIVE_LEGEND_CSS,
+        "css": LIVE_LEGEND_CSS if legend else "",
     }
     group = folium.FeatureGroup(name=field.label)
     _AreaValues(spec).add_to(group)
     return group
+
+
+_PLAIN_NUMBER = re.compile(r",\.(\d)f")
+
+
+def _digits(field: Field, values: pd.Series) -> int | None:
+    """Decimals of a column sent as numbers (``,.Nf`` formats of numeric columns), else None."""
+    match = _PLAIN_NUMBER.fullmatch(field.fmt)
+    if match is None or not pd.api.types.is_numeric_dtype(values):
+        return None
+    return int(match.group(1))
+
+
+def _travelling(field: Field, values: pd.Series) -> list | dict[str, list]:
+    """A column as the browser gets it: rounded numbers (None for missing) or formatted text.
+
+    Numbers are shorter than their formatted text; the browser formats them with the same
+    decimals and thousands separators as :meth:`Field.format`. Text with few distinct values
+    is sent as ``{"labels": [...], "codes": [...]}`` (each text once, then an index per area).
+    """
+    digits = _digits(field, values)
+    if digits is None:
+        text = [field.format(v) for v in values]
+        labels = list(dict.fromkeys(text))
+        if len(labels) <= len(text) // 4:  # e.g. "fewer than 3" in most areas: send each text once
+            at = {label: i for i, label in enumerate(labels)}
+            return {"labels": labels, "codes": [at[t] for t in text]}
+        return text
+    rounded = np.round(values.astype(float).to_numpy(), digits)
+    if digits == 0:
+        return [None if np.isnan(v) else int(v) for v in rounded]
+    return [None if np.isnan(v) else float(v) for v in rounded]
 
 
 def area_legend_html(

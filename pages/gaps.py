@@ -10,7 +10,7 @@ from streamlit_folium import st_folium
 from gapmap.analysis import AnalysisRequest
 from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
-from gapmap.export import gaps_table, to_csv_bytes, to_geojson_bytes
+from gapmap.export import for_display, gaps_table, to_csv_bytes, to_geojson_bytes
 from gapmap.gaps import DEFAULT_TARGET_PER_1000, GAP_METRICS, ScoreWeights
 from gapmap.labels import column_header, metric_label, readable_table
 from gapmap.maps import (
@@ -269,7 +269,10 @@ if source.illustrative:
     st.caption(f"{_shared.ILLUSTRATIVE}: rankings show how the tool works, not real need.")
 shown_cols = ["gap_rank", "area_name", "gap_score", "unmet_need", f"pop_{band}", "access_e2sfca", "nearest_km"]
 st.dataframe(
-    table[[*shown_cols, "gap_reasons"]],
+    for_display(
+        table[[*shown_cols, "gap_reasons"]],
+        {c: 1 if c in ("access_e2sfca", "nearest_km") else 0 for c in shown_cols if c != "area_name"},
+    ),
     hide_index=True,
     width="stretch",
     height=420 if not _present.presenting() else 700,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -211,6 +212,14 @@ def test_gaps_page_click_shows_area_detail(app_url, browser):
     map_box = page.locator("iframe").first.bounding_box()
     assert legend.bounding_box()["y"] >= map_box["y"] + map_box["height"] - 1
     assert frame.locator(".gapmap-legend").count() == 0
+    # Hovering shows the area's figures, formatted in the browser as the tables format them.
+    page.mouse.move(*_point_of(page, frame, "area", 3))
+    tip = frame.locator(".leaflet-tooltip")
+    tip.wait_for(timeout=10_000)
+    text = tip.inner_text()
+    assert re.search(r"\nAged 65\+\t\d{1,3}(,\d{3})*\n", text), text
+    assert re.search(r"\s\d+\.\d\n", text), text  # access and distance to one decimal
+    assert "None" not in text and "null" not in text and "NaN" not in text
     page.mouse.click(*_point_of(page, frame, "area", 3))
     page.get_by_text("Why:").first.wait_for(timeout=60_000)
     assert page.get_by_text("Priority score", exact=False).count() > 0
@@ -229,20 +238,7 @@ def _settle(sizes: list[int], quiet: float = 2.5, limit: float = 120.0) -> None:
             return
 
 
-@pytest.mark.parametrize(
-    "level",
-    [
-        "ward",
-        pytest.param(
-            "lsoa",
-            marks=pytest.mark.xfail(
-                strict=False,
-                reason="known issue: one LSOA rerun sends about 58 KB (the full priority table and the "
-                "layer's figures), and a radius step sometimes triggers a second rerun (116 KB)",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("level", ["ward", "lsoa"])
 def test_a_radius_change_sends_values_not_geometry(app_url, browser, level):
     """Each interaction on the Somerset gaps map sends at most 100 KB, and the map stays mounted."""
     page = browser.new_page(viewport={"width": 1400, "height": 1200})

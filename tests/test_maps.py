@@ -1,6 +1,7 @@
 import re
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -110,7 +111,31 @@ def test_live_layer_sends_values_not_geometry(wards):
     assert len(spec["index"]) == len(geo.codes) == 55
     top = geo.codes.index(wards.sort_values("pop_65plus").area_code.iloc[-1])
     assert spec["palette"][spec["index"][top]] == "#800026"
-    assert spec["values"][0][top] == f"{wards.pop_65plus.max():,.0f}"
+    # Numbers travel as numbers (shorter than their text) with the decimals the browser shows.
+    assert spec["digits"][0] == 0 and spec["values"][0][top] == round(wards.pop_65plus.max())
+
+
+def test_live_layer_sends_text_where_a_column_is_not_plain_numbers(wards):
+    from gapmap.geometry_cache import display_geometry
+    from gapmap.maps import _digits, _travelling
+    from gapmap.privacy import suppress_counts
+
+    geo = display_geometry(wards)
+    counts = suppress_counts(pd.Series([0, 1, 2, 5, 40], dtype=float))
+    field = Field("n", "Micro-enterprises here")
+    assert _digits(field, counts) is None  # "fewer than 3" stays text, as Field.format writes it
+    assert _travelling(field, counts) == [field.format(v) for v in counts]
+    # Text with few distinct values travels once, with an index per area.
+    many = suppress_counts(pd.Series([1.0, 2.0, 0.0, 1.0] * 10 + [7.0]))
+    sent = _travelling(field, many)
+    assert [sent["labels"][k] for k in sent["codes"]] == [field.format(v) for v in many]
+    assert sent["labels"] == ["fewer than 3", "7"]
+    share = Field("share", "Share", ".1%")
+    assert _travelling(share, pd.Series([0.25])) == ["25.0%"]  # formats the browser is not told about
+    km = Field("km", "Nearest", ",.1f")
+    assert _digits(km, pd.Series([1.26, np.nan])) == 1
+    assert _travelling(km, pd.Series([1.26, np.nan, 1234.55])) == [1.3, None, 1234.6]
+    assert len(geo.codes) == 55
 
 
 def test_outline_file_holds_only_codes_names_and_rounded_outlines(wards):
