@@ -19,7 +19,7 @@ from gapmap.analysis import Analysis
 from gapmap.gaps import GAP_METRICS
 from gapmap.labels import metric_label
 from gapmap.legend import provider_legend
-from gapmap.maps import Field, add_providers, area_layer, choropleth, standalone_html
+from gapmap.maps import Field, add_providers, area_layer, area_legend_html, choropleth, standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS
 from gapmap.privacy import check_mode, public_layer, suppress_counts
 
@@ -91,7 +91,7 @@ def gap_map_parts(
     if metric not in GAP_METRICS:
         raise ValueError(f"unknown measure {metric!r}; choose one of {', '.join(GAP_METRICS)}")
     request = analysis.request
-    label, fmt, low_is_bad = GAP_METRICS[metric]
+    _, fmt, low_is_bad = GAP_METRICS[metric]
     as_at = request.date
     band = request.band
     areas = analysis.areas
@@ -112,7 +112,7 @@ def gap_map_parts(
         note = f"{ILLUSTRATIVE} · {note}"
     kinds = [k for k in request.kinds if privacy != "counts" or k != "micro_enterprise"]
     return GapMapParts(
-        field=Field(metric, label, fmt),
+        field=Field(metric, metric_label(metric, band, request.radius_km), fmt),
         tooltip=(
             Field(f"pop_{band}", BAND_LABELS[band]),
             Field("gap_score", metric_label("gap_score", band, request.radius_km), ",.0f"),
@@ -131,31 +131,35 @@ def gap_map_parts(
     )
 
 
-def gap_layer(parts: GapMapParts, url: str, codes: Sequence[str]) -> folium.FeatureGroup:
-    """The app's layer: values and colours over the outlines at ``url``, with provider markers."""
-    group = area_layer(
-        url,
-        codes,
-        parts.areas,
-        parts.field,
-        tooltip=parts.tooltip,
-        note=parts.note,
-        reverse=parts.reverse,
-        extra_legend=parts.legend_extra,
-    )
+def gap_layer(
+    parts: GapMapParts, url: str, codes: Sequence[str], *, legend_below: bool = False
+) -> folium.FeatureGroup:
+    """The app's layer: values and colours over the outlines at ``url``, with provider markers.
+
+    With ``legend_below`` the legend is left out of the map (show :func:`gap_legend_html` under it).
+    """
+    group = area_layer(url, codes, parts.areas, legend_below=legend_below, **_legend_args(parts))
     return add_providers(group, parts.providers, closed=parts.closed, show_names=parts.show_names)
+
+
+def gap_legend_html(parts: GapMapParts) -> str:
+    """The map's legend as HTML for below the map (:func:`gapmap.maps.area_legend_html`)."""
+    return area_legend_html(parts.areas, **_legend_args(parts))
+
+
+def _legend_args(parts: GapMapParts) -> dict:
+    return {
+        "field": parts.field,
+        "tooltip": parts.tooltip,
+        "note": parts.note,
+        "reverse": parts.reverse,
+        "extra_legend": parts.legend_extra,
+    }
 
 
 def handout_map(parts: GapMapParts) -> folium.Map:
     """The map with outlines and values embedded (for :func:`handout_html` or a notebook)."""
-    m = choropleth(
-        parts.areas,
-        parts.field,
-        tooltip=parts.tooltip,
-        note=parts.note,
-        reverse=parts.reverse,
-        extra_legend=parts.legend_extra,
-    )
+    m = choropleth(parts.areas, **_legend_args(parts))
     return add_providers(m, parts.providers, closed=parts.closed, show_names=parts.show_names)
 
 

@@ -11,20 +11,14 @@ from gapmap.analysis import AnalysisRequest
 from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import for_display, gaps_table, to_csv_bytes, to_geojson_bytes
+from gapmap.gap_map import gap_layer, gap_legend_html, gap_map_parts, handout_map
 from gapmap.gaps import DEFAULT_TARGET_PER_1000, GAP_METRICS, ScoreWeights
 from gapmap.labels import column_header, metric_label, readable_table
 from gapmap.maps import (
-    Field,
-    add_providers,
-    area_layer,
-    area_legend_html,
     base_map,
-    choropleth,
-    provider_legend,
     standalone_html,
 )
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
-from gapmap.privacy import public_layer, suppress_counts
 from gapmap.schema import KIND_LABELS, KINDS
 from gapmap.story import ReportInputs, economy_for, gaps_view, priority_view
 from pages import _present, _shared
@@ -180,59 +174,27 @@ _present.header(words.title, words.takeaway, illustrative=source.illustrative)
 if view == "priority" and _present.presenting():
     metric = "gap_score"
 
-_, fmt, low_is_bad = GAP_METRICS[metric]
-label = metric_label(metric, band, radius)
-if privacy == "exact":
-    shown = active
-    closed = source.providers[
-        source.providers.end_date.notna() & (source.providers.end_date <= pd.Timestamp(as_at))
-    ]
-    closed = closed[closed.kind == "day_centre"]
-else:  # the public layer: the same code as `python -m gapmap public-layer` and every hand-out
-    layer = public_layer(source.providers, mode=privacy, secret=_shared.install_secret(), as_at=as_at, kinds=kinds)
-    shown, closed = layer[layer.status == "open"], layer[layer.status == "closed"]
-    areas = areas.assign(n_micro_enterprise=suppress_counts(areas.n_micro_enterprise))
-note = f"{data.council.name} · {LEVEL_LABELS[level]} · providers open {as_at:%d/%m/%Y} · radius {radius:g} km"
-if source.illustrative:
-    note = f"{_shared.ILLUSTRATIVE} · {note}"
-map_spec = {
-    "field": Field(metric, label, fmt),
-    "tooltip": [
-        Field(f"pop_{band}", BAND_LABELS[band]),
-        Field("gap_score", metric_label("gap_score", band, radius), ",.0f"),
-        Field("unmet_need", metric_label("unmet_need", band, radius)),
-        Field("access_e2sfca", metric_label("access_e2sfca", band, radius), ",.1f"),
-        Field("nearest_km", metric_label("nearest_km", band, radius), ",.1f"),
-        Field("n_micro_enterprise", "Micro-enterprises here"),
-    ],
-    "note": note,
-    "reverse": low_is_bad,
-    "extra_legend": provider_legend(
-        [k for k in kinds if privacy != "counts" or k != "micro_enterprise"], closed=not closed.empty
-    ),
-}
-
-
-def handout_map():
-    """The map with outlines embedded (the offline download), built only when asked for."""
-    m = choropleth(areas, **map_spec)
-    return add_providers(m, shown, closed=closed, show_names=privacy == "exact")
-
+# One description of the map for the live layer, its legend and the offline download — the
+# same as `python -m gapmap gaps --out FILE.html` (gapmap.gap_map). Unless "exact", providers
+# are the public layer (`python -m gapmap public-layer`) and small counts are suppressed.
+parts = gap_map_parts(
+    result, metric, privacy=privacy, secret=_shared.install_secret(), illustrative=source.illustrative
+)
+areas = parts.areas
 
 # The map itself is fixed per council and basemap (no remount; pan and zoom cause no rerun);
 # each setting sends only the layer: a colour and figures per area over outlines the browser
 # fetched once (a content-hashed file under static/cache/), the legend and the markers.
 outlines = _shared.area_outlines(code, level, float(hex_size), areas_digest, areas_gdf)
-layer = area_layer(outlines.url, outlines.codes, areas, **map_spec, legend_below=True)
 clicked = st_folium(
     base_map(_shared.council_bounds(code), basemap=basemap),
-    feature_group_to_add=add_providers(layer, shown, closed=closed, show_names=privacy == "exact"),
+    feature_group_to_add=gap_layer(parts, outlines.url, outlines.codes, legend_below=True),
     height=_present.map_height(620),
     use_container_width=True,
     returned_objects=["last_active_drawing"],
     key=f"gapmap-{code}",
 )
-st.html(area_legend_html(areas, **map_spec))  # below the map, never over it
+st.html(gap_legend_html(parts))  # below the map, never over it
 if privacy != "exact":
     st.caption(
         "Micro-provider locations are "
@@ -327,7 +289,7 @@ b3.download_button(
 )
 b4.download_button(
     "Download map (HTML, works offline)",
-    lambda: standalone_html(handout_map()),
+    lambda: standalone_html(handout_map(parts)),
     f"{stem}-map.html",
     "text/html",
     on_click="ignore",
