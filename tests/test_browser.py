@@ -189,6 +189,36 @@ def test_somerset_wards_render_offline(app_url, browser, tmp_path):
     page.close()
 
 
+def test_gaps_handout_file_draws_offline(tmp_path, browser, monkeypatch):
+    """`gaps --out FILE.html` opened from disk in a browser with no network: every area drawn."""
+    from gapmap.cli import main
+
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path / "home"))
+    sample = ROOT / "data" / "sample" / "somerset_providers_illustrative.csv"
+    out = tmp_path / "map.html"
+    args = ["gaps", "--council", "E06000066", "--providers", str(sample), "--level", "lsoa", "--out", str(out)]
+    assert main(args) == 0
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    elsewhere: list[str] = []
+    page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+    page.goto(out.as_uri())
+    drawn = page.evaluate(
+        """() => {
+          const map = Object.values(window).find(v => v instanceof L.Map);
+          let areas = 0, markers = 0;
+          map.eachLayer(l => {
+            if (l instanceof L.CircleMarker) markers++;
+            else if (l instanceof L.Polygon && l.feature) areas++;
+          });
+          return [areas, markers];
+        }"""
+    )
+    assert drawn[0] == 339 and drawn[1] > 0  # Somerset's LSOAs and the sample's providers
+    assert "Illustrative sample" in page.locator(".gapmap-legend").inner_text()
+    assert elsewhere == []  # Leaflet, outlines and values are all in the file
+    page.close()
+
+
 def test_lsoa_level_in_browser(app_url, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{app_url}/population_map?council=E06000034")  # Thurrock: 100 LSOAs
