@@ -423,11 +423,38 @@ class _AreaValues(MacroElement):
           var group = {{ this._parent.get_name() }};
           var spec = {{ this.spec|tojson }};
           var cache = window.__gapmapGeometry = window.__gapmapGeometry || {};
+          // The outlines file (gapmap.geometry_cache): rings as Google encoded polylines at
+          // 1e-5 degree, without their closing point. Decoded once per file into GeoJSON.
+          function ring(text) {
+            var points = [], i = 0, lat = 0, lon = 0;
+            while (i < text.length) {
+              var pair = [0, 0];
+              for (var c = 0; c < 2; c++) {
+                var b, shift = 0, value = 0;
+                do { b = text.charCodeAt(i++) - 63; value |= (b & 31) << shift; shift += 5; } while (b >= 32);
+                pair[c] = (value & 1) ? ~(value >> 1) : (value >> 1);
+              }
+              lat += pair[0]; lon += pair[1];
+              points.push([lon / 1e5, lat / 1e5]);
+            }
+            if (points.length) { points.push(points[0]); }
+            return points;
+          }
+          function toGeoJSON(doc) {
+            if (doc.format !== "gapmap-outlines") { throw new Error("area outlines: unknown format"); }
+            // Every feature, in file order (spec.index follows it), even one left with no polygon.
+            return {type: "FeatureCollection", features: doc.features.map(function (f) {
+              var parts = f.polygons.map(function (rings) { return rings.map(ring); });
+              return {type: "Feature", properties: {code: f.code, name: f.name},
+                      geometry: parts.length === 1 ? {type: "Polygon", coordinates: parts[0]}
+                                                   : {type: "MultiPolygon", coordinates: parts}};
+            })};
+          }
           if (!cache[spec.url]) {
             cache[spec.url] = fetch(spec.url).then(function (r) {
               if (!r.ok) { throw new Error("area outlines: HTTP " + r.status); }
               return r.json();
-            });
+            }).then(toGeoJSON);
           }
           function esc(s) {
             return String(s).replace(/[&<>"']/g, function (c) {
@@ -517,14 +544,14 @@ def area_layer(
     """A choropleth whose outlines the browser fetches from ``url``; only values travel.
 
     The same classes, colours, tooltip figures and legend as :func:`choropleth`, but the
-    polygons come from a GeoJSON file written once per council and level
-    (:mod:`gapmap.geometry_cache`), so a change of setting sends a colour index and the
+    polygons come from a file written once per council and level (:mod:`gapmap.geometry_cache`;
+    decoded to GeoJSON in the browser), so a change of setting sends a colour index and the
     formatted figures per area — not the geometry. Drawn on the map's canvas.
 
     Parameters
     ----------
     url
-        Where the browser fetches the outlines (features with ``code`` and ``name``).
+        Where the browser fetches the outlines file (:func:`gapmap.geometry_cache.display_geometry`).
     codes
         The ``area_code`` of each feature in that file, in file order.
     areas
@@ -617,7 +644,7 @@ def area_legend_html(
     del tooltip
     classes = classify(pd.DataFrame(areas)[field.column].astype(float), n_classes, reverse=reverse)
     box = live_legend_html(title or field.label, [*classes.legend(field.fmt), *extra_legend], note)
-    return f"<style>{LIVE_LEGEND_CSS}{_BELOW_CSS}</style><div class=\"gapmap-below\">{box}</div>"
+    return f'<style>{LIVE_LEGEND_CSS}{_BELOW_CSS}</style><div class="gapmap-below">{box}</div>'
 
 
 _BELOW_CSS = """

@@ -8,7 +8,7 @@ from gapmap.errors import GapmapError
 from gapmap.export import population_table, to_csv_bytes, to_geojson_bytes
 from gapmap.figures import MapLayer, map_figure, to_png
 from gapmap.labels import readable_table
-from gapmap.maps import Field, choropleth, legend_html, standalone_html
+from gapmap.maps import Field, area_layer, area_legend_html, base_map, choropleth, standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS, MEASURE_LABELS, measure
 from gapmap.story import population_words
 from pages import _present, _shared
@@ -89,19 +89,26 @@ tooltip = [
     Field("imd_decile", "IMD decile (pop.-weighted, 1 = most deprived)", ".1f"),
     Field("rural_share", "Living in rural areas", ".0%"),
 ]
-fmap = choropleth(
-    areas,
-    field,
-    tooltip=tooltip,
-    note=f"{council.name} · {LEVEL_LABELS[level]} · Census 2021",
-    basemap=basemap,
-)
+map_spec = {
+    "field": field,
+    "tooltip": tooltip,
+    "note": f"{council.name} · {LEVEL_LABELS[level]} · Census 2021",
+}
 words = population_words(areas, band=band, level=level, council=council.name)
 _present.header(words.title, words.takeaway)
+# As on the gaps page: the map is fixed per council and basemap, the outlines are a file the
+# browser fetched once, and a change of level, band or measure sends only values.
+outlines = _shared.area_outlines(code, level, float(hex_size), areas_digest, areas_gdf)
+mapped = areas[areas.area_code.isin(outlines.codes)]  # not the row of residents outside your areas
 st_folium(
-    fmap, height=_present.map_height(620), use_container_width=True, returned_objects=[], key=f"map-{code}-{level}"
+    base_map(_shared.council_bounds(code), basemap=basemap),
+    feature_group_to_add=area_layer(outlines.url, outlines.codes, mapped, **map_spec, legend_below=True),
+    height=_present.map_height(620),
+    use_container_width=True,
+    returned_objects=[],
+    key=f"popmap-{code}",
 )
-st.html(legend_html(fmap))  # below the map, never over it
+st.html(area_legend_html(mapped, **map_spec))  # below the map, never over it
 
 st.subheader("Areas")
 table = population_table(areas)
@@ -121,10 +128,11 @@ d1.download_button(
 d2.download_button("Download areas (GeoJSON)", to_geojson_bytes(table), f"{stem}.geojson", "application/geo+json")
 d3.download_button(
     "Download map (HTML, works offline)",
-    standalone_html(fmap),
-    f"{stem}-map.html",
-    "text/html",
-    help="A single file with the map and its legend, for hand-outs and slides.",
+    data=lambda: standalone_html(choropleth(mapped, **map_spec, basemap=basemap)),
+    file_name=f"{stem}-map.html",
+    mime="text/html",
+    on_click="ignore",
+    help="A single file with the map and its legend, for hand-outs and slides. Made when you click.",
 )
 d4.download_button(
     "Download map (PNG)",

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from gapmap.population import BAND_LABELS
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("GAPMAP_CHROMIUM", "/usr/bin/chromium")
 
@@ -173,7 +175,10 @@ def test_somerset_wards_render_offline(app_url, browser, tmp_path):
     page.goto(f"{app_url}/population_map?council=E06000066")
     frame = _map_frame(page)
     assert _drawn(frame, 55)[0] == 55
-    assert frame.locator(".gapmap-legend").inner_text().strip().startswith("Aged 65+: number of people")
+    # The outlines came as a file of encoded polylines; the legend is below the map, not over it.
+    legend = page.locator(".gapmap-legend").first
+    assert legend.inner_text().strip().startswith("Aged 65+: number of people")
+    assert frame.locator(".gapmap-legend").count() == 0
     # Hovering a ward shows its name and figures.
     page.mouse.move(*_point_of(page, frame, "area", 10))
     tip = frame.locator(".leaflet-tooltip")
@@ -182,6 +187,36 @@ def test_somerset_wards_render_offline(app_url, browser, tmp_path):
     page.screenshot(path=str(tmp_path / "somerset-wards.png"))
     # Nothing outside this machine was needed: no tiles, no CDN.
     assert all("tile.openstreetmap" not in u and "cdn" not in u for u in outside), outside
+    page.close()
+
+
+def test_gaps_handout_file_draws_offline(tmp_path, browser, monkeypatch):
+    """`gaps --out FILE.html` opened from disk in a browser with no network: every area drawn."""
+    from gapmap.cli import main
+
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path / "home"))
+    sample = ROOT / "data" / "sample" / "somerset_providers_illustrative.csv"
+    out = tmp_path / "map.html"
+    args = ["gaps", "--council", "E06000066", "--providers", str(sample), "--level", "lsoa", "--out", str(out)]
+    assert main(args) == 0
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    elsewhere: list[str] = []
+    page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
+    page.goto(out.as_uri())
+    drawn = page.evaluate(
+        """() => {
+          const map = Object.values(window).find(v => v instanceof L.Map);
+          let areas = 0, markers = 0;
+          map.eachLayer(l => {
+            if (l instanceof L.CircleMarker) markers++;
+            else if (l instanceof L.Polygon && l.feature) areas++;
+          });
+          return [areas, markers];
+        }"""
+    )
+    assert drawn[0] == 339 and drawn[1] > 0  # Somerset's LSOAs and the sample's providers
+    assert "Illustrative sample" in page.locator(".gapmap-legend").inner_text()
+    assert elsewhere == []  # Leaflet, outlines and values are all in the file
     page.close()
 
 
@@ -196,6 +231,30 @@ def test_lsoa_level_in_browser(app_url, browser):
             break
         time.sleep(0.5)
     assert _drawn(_map_frame(page), timeout=1)[0] == 100
+    page.close()
+
+
+def test_a_band_change_on_the_population_map_sends_values_not_geometry(app_url, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    sizes: list[int] = []
+    fetched: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: sizes.append(len(f))))
+    page.on("request", lambda r: fetched.append(r.url) if "/app/static/cache/" in r.url else None)
+    page.goto(f"{app_url}/population_map?council=E06000066")
+    frame = _map_frame(page)
+    _drawn(frame, 55)
+    assert len(fetched) == 1 and fetched[0].endswith(".polylines.json")  # the outlines, once
+    _settle(sizes, quiet=4.0)
+    frame.evaluate("() => { window.__kept = true; }")
+    before = len(sizes)
+    page.locator('[data-testid="stSelectbox"]').filter(has_text="Age band").locator("input").click()
+    page.get_by_role("option", name=BAND_LABELS["85plus"]).click()
+    page.locator(".gapmap-legend").filter(has_text=BAND_LABELS["85plus"]).first.wait_for(timeout=60_000)
+    _settle(sizes, quiet=4.0)
+    sent = sum(sizes[before:])
+    assert 0 < sent <= 60_000, f"{sent:,} bytes for a change of age band"
+    assert frame.evaluate("() => window.__kept === true")  # not remounted
+    assert _drawn(frame, 55)[0] == 55 and len(fetched) == 1  # same outlines, not fetched again
     page.close()
 
 

@@ -101,11 +101,13 @@ def test_live_layer_sends_values_not_geometry(wards):
     from gapmap.maps import area_layer, base_map
 
     geo = display_geometry(wards)
-    layer = area_layer("/app/static/cache/x.geojson", geo.codes, wards, Field("pop_65plus", "Aged 65+"))
+    layer = area_layer("/app/static/cache/x.polylines.json", geo.codes, wards, Field("pop_65plus", "Aged 65+"))
     m = base_map(geo.bounds)
     layer.add_to(m)
     script = m.get_root().render()
-    assert '"coordinates"' not in script and "Polygon" not in script  # outlines come from the URL
+    # The outlines come from the URL: no coordinates, and none of the file's encoded rings.
+    rings = [r for f in _json.loads(geo.payload)["features"] for p in f["polygons"] for r in p]
+    assert '"coordinates"' not in script and not any(r in script for r in rings if len(r) > 12)
     spec = _json.loads(re.search(r"var spec = (\{.*?\});\n", script).group(1))
     # One colour index per feature, in the file's order; the darkest class holds the largest ward.
     assert len(spec["index"]) == len(geo.codes) == 55
@@ -137,17 +139,3 @@ def test_live_layer_sends_text_where_a_column_is_not_plain_numbers(wards):
     assert _travelling(km, pd.Series([1.26, np.nan, 1234.55])) == [1.3, None, 1234.6]
     assert len(geo.codes) == 55
 
-
-def test_outline_file_holds_only_codes_names_and_rounded_outlines(wards):
-    import json as _json
-
-    from gapmap.geometry_cache import display_geometry
-
-    geo = display_geometry(wards)
-    data = _json.loads(geo.payload)
-    assert {k for f in data["features"] for k in f["properties"]} == {"code", "name"}
-    coords = re.findall(r"-?\d+\.\d+", geo.payload.decode())
-    assert coords and max(len(c.split(".")[1]) for c in coords) <= 5  # about 1 m
-    # Content-hashed: the same outlines give the same name; a change gives another.
-    assert display_geometry(wards).name == geo.name
-    assert display_geometry(wards.iloc[:-1]).name != geo.name
