@@ -40,6 +40,10 @@ from gapmap.schema import KIND_LABELS
 
 LEAFLET_DIR = PACKAGE_ROOT / "static" / "vendor" / "leaflet-1.9.4"
 STREAMLIT_ASSET_URL = "/app/static/vendor/leaflet-1.9.4"
+SCRIPT_DIR = PACKAGE_ROOT / "static" / "gapmap"
+"""gapmap's own browser code (served by Streamlit as ``/app/static/gapmap/``)."""
+STREAMLIT_SCRIPT_URL = "/app/static/gapmap"
+AREA_VALUES_JS = "area-values.js"
 """Where Streamlit serves the vendored Leaflet (``server.enableStaticServing``)."""
 
 
@@ -162,6 +166,7 @@ def base_map(
     *,
     basemap: bool = False,
     asset_url: str = STREAMLIT_ASSET_URL,
+    script_url: str = STREAMLIT_SCRIPT_URL,
     canvas: bool = True,
 ) -> folium.Map:
     """An empty map fitted to ``bounds_wgs84`` (minx, miny, maxx, maxy) using local Leaflet.
@@ -174,6 +179,8 @@ def base_map(
         Add OpenStreetMap tiles (needs internet access); off means a plain background.
     asset_url
         URL folder holding the vendored ``leaflet.js`` and ``leaflet.css``.
+    script_url
+        URL folder holding gapmap's own map script (``static/gapmap/``; used by :func:`area_layer`).
     canvas
         Draw polygons and markers on one canvas rather than as one SVG element each (much
         faster with thousands of areas; hover and click work the same).
@@ -187,7 +194,7 @@ def base_map(
         prefer_canvas=canvas,
     )
     # Instance attributes shadow folium's CDN lists: only the vendored Leaflet is loaded.
-    m.default_js = [("leaflet", f"{asset_url}/leaflet.js")]
+    m.default_js = [("leaflet", f"{asset_url}/leaflet.js"), ("gapmap_areas", f"{script_url}/{AREA_VALUES_JS}")]
     m.default_css = [("leaflet_css", f"{asset_url}/leaflet.css")]
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
@@ -414,109 +421,16 @@ class _Markers(MacroElement):
 
 
 class _AreaValues(MacroElement):
-    """Colours, tooltips and legend for outlines fetched from a URL (see :func:`area_layer`)."""
+    """Colours, tooltips and legend for outlines fetched from a URL (see :func:`area_layer`).
+
+    The code that draws them is ``static/gapmap/area-values.js``, which :func:`base_map` loads
+    once per map; each change of setting sends only this call and its figures.
+    """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        (function () {
-          var group = {{ this._parent.get_name() }};
-          var spec = {{ this.spec|tojson }};
-          var cache = window.__gapmapGeometry = window.__gapmapGeometry || {};
-          // The outlines file (gapmap.geometry_cache): rings as Google encoded polylines at
-          // 1e-5 degree, without their closing point. Decoded once per file into GeoJSON.
-          function ring(text) {
-            var points = [], i = 0, lat = 0, lon = 0;
-            while (i < text.length) {
-              var pair = [0, 0];
-              for (var c = 0; c < 2; c++) {
-                var b, shift = 0, value = 0;
-                do { b = text.charCodeAt(i++) - 63; value |= (b & 31) << shift; shift += 5; } while (b >= 32);
-                pair[c] = (value & 1) ? ~(value >> 1) : (value >> 1);
-              }
-              lat += pair[0]; lon += pair[1];
-              points.push([lon / 1e5, lat / 1e5]);
-            }
-            if (points.length) { points.push(points[0]); }
-            return points;
-          }
-          function toGeoJSON(doc) {
-            if (doc.format !== "gapmap-outlines") { throw new Error("area outlines: unknown format"); }
-            // Every feature, in file order (spec.index follows it), even one left with no polygon.
-            return {type: "FeatureCollection", features: doc.features.map(function (f) {
-              var parts = f.polygons.map(function (rings) { return rings.map(ring); });
-              return {type: "Feature", properties: {code: f.code, name: f.name},
-                      geometry: parts.length === 1 ? {type: "Polygon", coordinates: parts[0]}
-                                                   : {type: "MultiPolygon", coordinates: parts}};
-            })};
-          }
-          if (!cache[spec.url]) {
-            cache[spec.url] = fetch(spec.url).then(function (r) {
-              if (!r.ok) { throw new Error("area outlines: HTTP " + r.status); }
-              return r.json();
-            }).then(toGeoJSON);
-          }
-          function esc(s) {
-            return String(s).replace(/[&<>"']/g, function (c) {
-              return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
-            });
-          }
-          // Numeric columns travel as numbers with their decimals (spec.digits[c]); text as text.
-          var formats = spec.digits.map(function (d) {
-            if (d === null) { return null; }
-            return new Intl.NumberFormat("en-GB", {minimumFractionDigits: d, maximumFractionDigits: d});
-          });
-          function show(c, v) {
-            if (formats[c] === null || typeof v === "string") { return v; }
-            return v === null ? "\u2013" : formats[c].format(v);
-          }
-          function cell(c, k) {  // a text column with few distinct values travels as codes into its labels
-            var col = spec.values[c];
-            return Array.isArray(col) ? col[k] : col.labels[col.codes[k]];
-          }
-          if (spec.css && !document.getElementById("gapmap-live-css")) {
-            var css = document.createElement("style");
-            css.id = "gapmap-live-css";
-            css.textContent = spec.css;
-            document.head.appendChild(css);
-          }
-          var Box = L.Layer.extend({
-            onAdd: function (map) {
-              this._div = L.DomUtil.create("div", "", map.getContainer());
-              this._div.innerHTML = spec.legend;
-              L.DomEvent.disableClickPropagation(this._div);
-            },
-            onRemove: function () { L.DomUtil.remove(this._div); }
-          });
-          if (spec.legend) { group.addLayer(new Box()); }
-          cache[spec.url].then(function (geo) {
-            var at = {};
-            geo.features.forEach(function (f, k) { at[f.properties.code] = k; });
-            var style = function (f) {
-              var k = spec.index[at[f.properties.code]];
-              return {fillColor: k === undefined ? spec.palette[spec.palette.length - 1] : spec.palette[k],
-                      color: "#555555", weight: 0.6, fillOpacity: 0.78};
-            };
-            var layer = L.geoJSON(geo, {
-              style: style,
-              onEachFeature: function (f, l) {
-                l.bindTooltip(function () {
-                  var k = at[f.properties.code];
-                  var rows = "<tr><th>Area</th><td>" + esc(f.properties.name) + "</td></tr>"
-                    + "<tr><th>Code</th><td>" + esc(f.properties.code) + "</td></tr>";
-                  spec.labels.forEach(function (label, c) {
-                    rows += "<tr><th>" + esc(label) + "</th><td>" + esc(show(c, cell(c, k))) + "</td></tr>";
-                  });
-                  return "<table>" + rows + "</table>";
-                }, {sticky: true});
-                l.on("mouseover", function () { l.setStyle({weight: 2.5, color: "#000000"}); });
-                l.on("mouseout", function () { layer.resetStyle(l); });
-              }
-            });
-            group.addLayer(layer);
-            layer.bringToBack();
-          });
-        })();
+        gapmapAreaValues({{ this._parent.get_name() }}, {{ this.spec|tojson }});
         {% endmacro %}
         """
     )
@@ -676,6 +590,12 @@ def standalone_html(m: folium.Map, *, leaflet_dir: Path = LEAFLET_DIR) -> str:
     page = re.sub(
         r'<link rel="stylesheet" href="[^"]*/leaflet\.css"/>',
         lambda _: f"<style>{css}</style>",
+        page,
+    )
+    own = (SCRIPT_DIR / AREA_VALUES_JS).read_text(encoding="utf-8")
+    page = re.sub(
+        rf'<script src="[^"]*/{re.escape(AREA_VALUES_JS)}"></script>',
+        lambda _: f"<script>{own}</script>",
         page,
     )
     return page

@@ -108,7 +108,7 @@ def test_live_layer_sends_values_not_geometry(wards):
     # The outlines come from the URL: no coordinates, and none of the file's encoded rings.
     rings = [r for f in _json.loads(geo.payload)["features"] for p in f["polygons"] for r in p]
     assert '"coordinates"' not in script and not any(r in script for r in rings if len(r) > 12)
-    spec = _json.loads(re.search(r"var spec = (\{.*?\});\n", script).group(1))
+    spec = _json.loads(re.search(r"gapmapAreaValues\(\w+, (\{.*?\})\);\n", script).group(1))
     # One colour index per feature, in the file's order; the darkest class holds the largest ward.
     assert len(spec["index"]) == len(geo.codes) == 55
     top = geo.codes.index(wards.sort_values("pop_65plus").area_code.iloc[-1])

@@ -1,0 +1,115 @@
+/* gapmap: the app's values-only area layer (gapmap.maps.area_layer).
+ *
+ * Loaded once per map (the map is never remounted); each change of setting then sends only
+ * gapmapAreaValues(group, spec): a colour index and the figures per area, over outlines the
+ * browser fetched once from spec.url (gapmap.geometry_cache) and keeps.
+ */
+(function (root) {
+  "use strict";
+
+  // The outlines file: rings as Google encoded polylines at 1e-5 degree, without their
+  // closing point. Decoded once per file into GeoJSON.
+  function ring(text) {
+    var points = [], i = 0, lat = 0, lon = 0;
+    while (i < text.length) {
+      var pair = [0, 0];
+      for (var c = 0; c < 2; c++) {
+        var b, shift = 0, value = 0;
+        do { b = text.charCodeAt(i++) - 63; value |= (b & 31) << shift; shift += 5; } while (b >= 32);
+        pair[c] = (value & 1) ? ~(value >> 1) : (value >> 1);
+      }
+      lat += pair[0]; lon += pair[1];
+      points.push([lon / 1e5, lat / 1e5]);
+    }
+    if (points.length) { points.push(points[0]); }
+    return points;
+  }
+
+  function toGeoJSON(doc) {
+    if (doc.format !== "gapmap-outlines") { throw new Error("area outlines: unknown format"); }
+    // Every feature, in file order (spec.index follows it), even one left with no polygon.
+    return {type: "FeatureCollection", features: doc.features.map(function (f) {
+      var parts = f.polygons.map(function (rings) { return rings.map(ring); });
+      return {type: "Feature", properties: {code: f.code, name: f.name},
+              geometry: parts.length === 1 ? {type: "Polygon", coordinates: parts[0]}
+                                           : {type: "MultiPolygon", coordinates: parts}};
+    })};
+  }
+
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
+    });
+  }
+
+  function areaValues(group, spec) {
+    var L = root.L;
+    var cache = root.__gapmapGeometry = root.__gapmapGeometry || {};
+    if (!cache[spec.url]) {
+      cache[spec.url] = fetch(spec.url).then(function (r) {
+        if (!r.ok) { throw new Error("area outlines: HTTP " + r.status); }
+        return r.json();
+      }).then(toGeoJSON);
+    }
+    // Numeric columns travel as numbers with their decimals (spec.digits[c]); text as text.
+    var formats = spec.digits.map(function (d) {
+      if (d === null) { return null; }
+      return new Intl.NumberFormat("en-GB", {minimumFractionDigits: d, maximumFractionDigits: d});
+    });
+    function show(c, v) {
+      if (formats[c] === null || typeof v === "string") { return v; }
+      return v === null ? "\u2013" : formats[c].format(v);
+    }
+    function cell(c, k) {  // a text column with few distinct values travels as codes into its labels
+      var col = spec.values[c];
+      return Array.isArray(col) ? col[k] : col.labels[col.codes[k]];
+    }
+    if (spec.css && !document.getElementById("gapmap-live-css")) {
+      var css = document.createElement("style");
+      css.id = "gapmap-live-css";
+      css.textContent = spec.css;
+      document.head.appendChild(css);
+    }
+    var Box = L.Layer.extend({
+      onAdd: function (map) {
+        this._div = L.DomUtil.create("div", "", map.getContainer());
+        this._div.innerHTML = spec.legend;
+        L.DomEvent.disableClickPropagation(this._div);
+      },
+      onRemove: function () { L.DomUtil.remove(this._div); }
+    });
+    if (spec.legend) { group.addLayer(new Box()); }
+    cache[spec.url].then(function (geo) {
+      var at = {};
+      geo.features.forEach(function (f, k) { at[f.properties.code] = k; });
+      var style = function (f) {
+        var k = spec.index[at[f.properties.code]];
+        return {fillColor: k === undefined ? spec.palette[spec.palette.length - 1] : spec.palette[k],
+                color: "#555555", weight: 0.6, fillOpacity: 0.78};
+      };
+      var layer = L.geoJSON(geo, {
+        style: style,
+        onEachFeature: function (f, l) {
+          l.bindTooltip(function () {
+            var k = at[f.properties.code];
+            var rows = "<tr><th>Area</th><td>" + esc(f.properties.name) + "</td></tr>"
+              + "<tr><th>Code</th><td>" + esc(f.properties.code) + "</td></tr>";
+            spec.labels.forEach(function (label, c) {
+              rows += "<tr><th>" + esc(label) + "</th><td>" + esc(show(c, cell(c, k))) + "</td></tr>";
+            });
+            return "<table>" + rows + "</table>";
+          }, {sticky: true});
+          l.on("mouseover", function () { l.setStyle({weight: 2.5, color: "#000000"}); });
+          l.on("mouseout", function () { layer.resetStyle(l); });
+        }
+      });
+      group.addLayer(layer);
+      layer.bringToBack();
+    });
+  }
+
+  root.gapmapAreaValues = areaValues;
+  if (typeof module !== "undefined" && module.exports) {  // node, for the decoder's test
+    module.exports = {ring: ring, toGeoJSON: toGeoJSON};
+  }
+})(typeof window !== "undefined" ? window : globalThis);
