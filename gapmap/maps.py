@@ -43,7 +43,7 @@ STREAMLIT_ASSET_URL = "/app/static/vendor/leaflet-1.9.4"
 SCRIPT_DIR = PACKAGE_ROOT / "static" / "gapmap"
 """gapmap's own browser code (served by Streamlit as ``/app/static/gapmap/``)."""
 STREAMLIT_SCRIPT_URL = "/app/static/gapmap"
-AREA_VALUES_JS = "area-values.js"
+MAP_SCRIPT = "map-layers.js"
 """Where Streamlit serves the vendored Leaflet (``server.enableStaticServing``)."""
 
 
@@ -194,7 +194,7 @@ def base_map(
         prefer_canvas=canvas,
     )
     # Instance attributes shadow folium's CDN lists: only the vendored Leaflet is loaded.
-    m.default_js = [("leaflet", f"{asset_url}/leaflet.js"), ("gapmap_areas", f"{script_url}/{AREA_VALUES_JS}")]
+    m.default_js = [("leaflet", f"{asset_url}/leaflet.js"), ("gapmap_areas", f"{script_url}/{MAP_SCRIPT}")]
     m.default_css = [("leaflet_css", f"{asset_url}/leaflet.css")]
     m.fit_bounds([[miny, minx], [maxy, maxx]])
     return m
@@ -378,38 +378,15 @@ def add_outline(
 
 
 class _Markers(MacroElement):
-    """Circle markers from coordinate arrays (a few bytes per provider, not a GeoJSON feature)."""
+    """Circle markers from coordinate arrays (a few bytes per provider, not a GeoJSON feature).
+
+    Drawn by ``gapmapMarkers`` in ``static/gapmap/map-layers.js`` (loaded by :func:`base_map`).
+    """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        (function () {
-          var parent = {{ this._parent.get_name() }};
-          var spec = {{ this.spec|tojson }};
-          function esc(s) {
-            return String(s).replace(/[&<>"']/g, function (c) {
-              return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}[c];
-            });
-          }
-          var group = L.featureGroup();
-          spec.lat.forEach(function (lat, i) {
-            var colour = spec.closed ? spec.closedColour : spec.colours[spec.kind[i]];
-            var m = L.circleMarker([lat, spec.lon[i]], {
-              radius: spec.closed ? 6 : 4, color: colour, weight: spec.closed ? 2 : 1,
-              fillColor: spec.closed ? "#ffffff" : colour, fillOpacity: spec.closed ? 0.2 : 0.85
-            });
-            m.bindTooltip(function () {
-              var rows = "";
-              spec.labels.forEach(function (label, c) {
-                var v = Array.isArray(spec.values[c]) ? spec.values[c][i] : spec.values[c];
-                rows += "<tr><th>" + esc(label) + "</th><td>" + esc(v) + "</td></tr>";
-              });
-              return "<table>" + rows + "</table>";
-            });
-            group.addLayer(m);
-          });
-          parent.addLayer(group);
-        })();
+        gapmapMarkers({{ this._parent.get_name() }}, {{ this.spec|tojson }});
         {% endmacro %}
         """
     )
@@ -423,7 +400,7 @@ class _Markers(MacroElement):
 class _AreaValues(MacroElement):
     """Colours, tooltips and legend for outlines fetched from a URL (see :func:`area_layer`).
 
-    The code that draws them is ``static/gapmap/area-values.js``, which :func:`base_map` loads
+    The code that draws them is ``static/gapmap/map-layers.js``, which :func:`base_map` loads
     once per map; each change of setting sends only this call and its figures.
     """
 
@@ -592,9 +569,9 @@ def standalone_html(m: folium.Map, *, leaflet_dir: Path = LEAFLET_DIR) -> str:
         lambda _: f"<style>{css}</style>",
         page,
     )
-    own = (SCRIPT_DIR / AREA_VALUES_JS).read_text(encoding="utf-8")
+    own = (SCRIPT_DIR / MAP_SCRIPT).read_text(encoding="utf-8")
     page = re.sub(
-        rf'<script src="[^"]*/{re.escape(AREA_VALUES_JS)}"></script>',
+        rf'<script src="[^"]*/{re.escape(MAP_SCRIPT)}"></script>',
         lambda _: f"<script>{own}</script>",
         page,
     )

@@ -13,7 +13,7 @@ import shapely
 from gapmap.config import BNG, WGS84, DataPaths
 from gapmap.errors import AreaFileError, CrsError
 from gapmap.geometry_cache import decode_outlines, display_geometry, publish
-from gapmap.maps import AREA_VALUES_JS, SCRIPT_DIR
+from gapmap.maps import MAP_SCRIPT, SCRIPT_DIR
 from gapmap.population import population_by_area
 
 MB = 1_000_000
@@ -112,9 +112,9 @@ def test_the_browsers_decoder_gives_what_python_decodes(holes_and_islands, somer
     wards = population_by_area(somerset, "ward")[["area_code", "area_name", "geometry"]]
     for frame in (holes_and_islands, wards):
         geo = display_geometry(frame)
-        # The decoder as the page ships it (static/gapmap/area-values.js), run on the file.
+        # The decoder as the page ships it (static/gapmap/map-layers.js), run on the file.
         program = (
-            f"const {{toGeoJSON}} = require({json.dumps(str(SCRIPT_DIR / AREA_VALUES_JS))});"
+            f"const {{toGeoJSON}} = require({json.dumps(str(SCRIPT_DIR / MAP_SCRIPT))});"
             "process.stdout.write(JSON.stringify(toGeoJSON(JSON.parse(require('fs').readFileSync(0, 'utf8')))));"
         )
         out = subprocess.run(["node", "-e", program], input=geo.payload, capture_output=True, check=True, timeout=60)

@@ -1,8 +1,9 @@
-/* gapmap: the app's values-only area layer (gapmap.maps.area_layer).
+/* gapmap's map layers, loaded once per map (gapmap.maps.base_map; inlined in offline hand-outs).
  *
- * Loaded once per map (the map is never remounted); each change of setting then sends only
- * gapmapAreaValues(group, spec): a colour index and the figures per area, over outlines the
- * browser fetched once from spec.url (gapmap.geometry_cache) and keeps.
+ * gapmapAreaValues(group, spec): the values-only area layer (gapmap.maps.area_layer). The map
+ *   is never remounted; each change of setting sends only a colour index and the figures per
+ *   area, over outlines the browser fetched once from spec.url (gapmap.geometry_cache).
+ * gapmapMarkers(parent, spec): provider markers from coordinate arrays (gapmap.maps.add_providers).
  */
 (function (root) {
   "use strict";
@@ -108,7 +109,30 @@
     });
   }
 
+  function markers(parent, spec) {
+    var L = root.L;
+    var group = L.featureGroup();
+    spec.lat.forEach(function (lat, i) {
+      var colour = spec.closed ? spec.closedColour : spec.colours[spec.kind[i]];
+      var m = L.circleMarker([lat, spec.lon[i]], {
+        radius: spec.closed ? 6 : 4, color: colour, weight: spec.closed ? 2 : 1,
+        fillColor: spec.closed ? "#ffffff" : colour, fillOpacity: spec.closed ? 0.2 : 0.85
+      });
+      m.bindTooltip(function () {
+        var rows = "";
+        spec.labels.forEach(function (label, c) {
+          var v = Array.isArray(spec.values[c]) ? spec.values[c][i] : spec.values[c];
+          rows += "<tr><th>" + esc(label) + "</th><td>" + esc(v) + "</td></tr>";
+        });
+        return "<table>" + rows + "</table>";
+      });
+      group.addLayer(m);
+    });
+    parent.addLayer(group);
+  }
+
   root.gapmapAreaValues = areaValues;
+  root.gapmapMarkers = markers;
   if (typeof module !== "undefined" && module.exports) {  // node, for the decoder's test
     module.exports = {ring: ring, toGeoJSON: toGeoJSON};
   }
