@@ -196,3 +196,10 @@ def test_closures_png_is_made_on_click_wide_and_not_blank(app, monkeypatch):
     pixels = np.asarray(img)
     assert (pixels < 250).any(axis=2).mean() > 0.05  # two maps in class colours, not a white page
     assert len(np.unique(pixels.reshape(-1, 3), axis=0)) > 20
+
+
+def test_plan_headline_is_shown_once(app):
+    app.switch_page("pages/plan.py").run()
+    assert not app.exception
+    shown = [str(e.value) for kind in ("success", "markdown", "info") for e in getattr(app, kind)]
+    assert sum("would bring" in text for text in shown) == 1, shown
