@@ -230,7 +230,7 @@ def handouts(
             help="A print-quality picture (2,000 px wide) with legend, scale, north arrow and sources.",
         )
     if build_inputs is None:
-        c1.caption("Slides and report: import provider records on the Provider records page first.")
+        c1.caption("Slides and report need this council's provider records (imported by an editor).")
         return
     state = f"{view}|{state}"
     for col, fmt, label, mime, build in (
