@@ -155,6 +155,17 @@ _HEADERS = {
     "start_date": "Opened",
     "end_date": "Closed",
     "postcode": "Postcode",
+    "easting": "Easting (m)",
+    "northing": "Northing (m)",
+    "council_code": "Council code",
+    "source_file": "File",
+    "imported_by": "Imported by",
+    "imported_at": "Imported (UTC)",
+    "updated_by": "Last changed by",
+    "updated_at": "Last changed (UTC)",
+    "mode": "Replace or update",
+    "accepted": "Rows accepted",
+    "rejected": "Rows rejected",
     "rank": "Order",
     "people_reached": "People reached",
     "people_reached_cumulative": "People reached (running total)",
@@ -220,6 +231,8 @@ PEOPLE_COLUMNS = frozenset(
         "gap_score",
         "gap_rank",
         "rank",
+        "accepted",
+        "rejected",
     }
 )
 """Columns counted in people or things: shown as whole numbers."""
@@ -232,8 +245,11 @@ SHARE_COLUMNS = frozenset(
 KM_COLUMNS = frozenset({"nearest_km", "area_km2"})
 """Distances and areas: one decimal."""
 
-DATE_COLUMNS = frozenset({"start_date", "end_date", "as_at", "last_changed", "imported_at"})
+DATE_COLUMNS = frozenset({"start_date", "end_date", "as_at", "last_changed"})
 """Date columns: ``DD Mon YYYY`` or blank."""
+
+TIME_COLUMNS = frozenset({"imported_at", "updated_at"})
+"""Moments: ``DD Mon YYYY, HH:MM`` (:func:`moment`) or blank; the registry stores them in UTC."""
 
 GLOSSARY = {
     "Neighbourhood (LSOA)": "A Lower layer Super Output Area: the smallest area with published Census "
@@ -323,6 +339,23 @@ def day(value: object) -> str:
     return value.strftime("%d %b %Y")
 
 
+def moment(value: object) -> str:
+    """A date and time as ``DD Mon YYYY, HH:MM`` (no seconds), blank when missing.
+
+    Examples
+    --------
+    >>> moment("2026-11-23T14:05:31.123456"), moment(pd.Timestamp("2026-11-23 09:00")), moment(None)
+    ('23 Nov 2026, 14:05', '23 Nov 2026, 09:00', '')
+    """
+    if _missing(value):
+        return ""
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return stamp.strftime("%d %b %Y, %H:%M")
+
+
 def money(value: object) -> str:
     """Pounds for a sentence: ``£16.9 million`` from a million up, else whole pounds; blank when missing.
 
@@ -375,6 +408,8 @@ def one_in(part: float, whole: float) -> str:
 
 def format_value(column: str, value: object) -> str:
     """One cell as shown to a person, by the kind of its column."""
+    if column in TIME_COLUMNS:
+        return moment(value)
     if column in DATE_COLUMNS:
         return day(value)
     if _missing(value):
@@ -424,7 +459,9 @@ def readable_table(
     headers = dict(headers or {})
     for col in columns:
         s = frame[col]
-        if col in DATE_COLUMNS or pd.api.types.is_datetime64_any_dtype(s):
+        if col in TIME_COLUMNS:
+            values = pd.Series([moment(v) for v in s], index=frame.index, dtype=object)
+        elif col in DATE_COLUMNS or pd.api.types.is_datetime64_any_dtype(s):
             values = pd.Series([day(v) for v in s], index=frame.index, dtype=object)
         elif col in PEOPLE_COLUMNS and pd.api.types.is_numeric_dtype(s):
             values = s.astype("Float64").round(0).astype("Int64")

@@ -183,24 +183,56 @@ def glossary() -> None:
         st.markdown("\n".join(f"- **{term}**: {text}" for term, text in GLOSSARY.items()))
 
 
-def handouts(build_inputs: Callable[[], ReportInputs], *, stem: str, view: str, state: str) -> None:
-    """Slides, PDF and this view's map as PNG, each made only when asked for.
+def handouts(
+    build_inputs: Callable[[], ReportInputs] | None,
+    *,
+    stem: str,
+    view: str,
+    state: str,
+    png: Callable[[], bytes] | None = None,
+) -> None:
+    """Slides, PDF and this view's picture as PNG, each made only when asked for.
 
     The PNG is built when its download button is clicked. The deck and the PDF take several
     seconds, so a first click makes them with a progress bar and a second downloads them; the
-    made file is kept for the same view state (``state``) only.
+    made file is kept for the same view and view state (``state``) only, so a file made for
+    other settings (or on another page) is never offered.
+
+    Parameters
+    ----------
+    build_inputs
+        Builds the deck's inputs (called only on a click); ``None`` when the page has no
+        provider records to build a deck from (only the PNG is offered).
+    stem
+        File name stem.
+    view
+        The story view (:data:`gapmap.story.STORY`).
+    state
+        Changes whenever anything that shapes the files changes.
+    png
+        This view's picture; default: the view's map in the deck (:data:`MAP_VIEWS`).
     """
     c1, c2, c3 = st.columns(3)
-    if view in MAP_VIEWS:
+    if png is None and view in MAP_VIEWS and build_inputs is not None:
+        make_inputs = build_inputs
+
+        def png() -> bytes:
+            return view_png(make_inputs(), MAP_VIEWS[view])
+
+    if png is not None:
         c3.download_button(
             "Download map (PNG)",
-            data=lambda: view_png(build_inputs(), MAP_VIEWS[view]),
+            data=png,
             file_name=f"{stem}-{view}.png",
             mime="image/png",
             key=f"png-{view}",
             on_click="ignore",
             help="A print-quality picture (2,000 px wide) with legend, scale, north arrow and sources.",
         )
+    if build_inputs is None:
+        c1.caption("Slides and report need this council's provider records (imported by an editor).")
+        return
+    state = f"{view}|{state}"
     for col, fmt, label, mime, build in (
         (c1, "pptx", "slides (PowerPoint)", PPTX_MIME, build_pptx),
         (c2, "pdf", "report (PDF)", "application/pdf", build_pdf),

@@ -21,7 +21,7 @@ from gapmap.privacy import displace, public_layer
 from gapmap.projection import reproject
 from gapmap.providers import KIND_LABELS, KINDS
 from gapmap.replay import animation_gif, frame_map, slider_html
-from gapmap.story import Closures, ReportInputs, closures_view
+from gapmap.story import Closures, ReportInputs, closures_view, economy_for
 from gapmap.timeline import STEPS, outlook, timeline_table
 from pages import _present, _shared
 
@@ -166,7 +166,14 @@ if view == VIEWS[0]:
             st.error(str(exc))
             st.stop()
         s = impact.summary
-        words = closures_view(ReportInputs(before, closures=Closures(before, after, s, (before_date, after_date))))
+        # The deck's other views read the later date's analysis; its closures view both dates.
+        deck_inputs = ReportInputs(
+            after,
+            illustrative=source.illustrative,
+            closures=Closures(before, after, s, (before_date, after_date)),
+            economy=economy_for(after),
+        )
+        words = closures_view(deck_inputs)
         _present.header(words.title, words.takeaway, illustrative=source.illustrative)
         st.markdown(
             f"**{len(s['providers_closed'])} closed and {len(s['providers_opened'])} opened** between "
@@ -216,6 +223,15 @@ if view == VIEWS[0]:
         st.subheader("Hardest hit")
         hardest_hit(impact)
         impact_downloads(impact, f"gapmap-change-{code}-{before_date}-{after_date}")
+        # Slides, report and the before/after picture, made only when asked for (day centres and
+        # venues drawn, micro-providers only counted, whatever the privacy setting).
+        _present.handouts(
+            lambda: deck_inputs,
+            stem=f"gapmap-closures-{code}-{band}-{before_date}-{after_date}"
+            + ("-ILLUSTRATIVE" if source.illustrative else ""),
+            view="closures",
+            state=f"{source.key}|{base!r}|{before_date}|{after_date}",
+        )
         if pd.notna(earliest):
             st.caption(f"Records start {earliest:%b %Y}. Closed providers are drawn as rings with their closure date.")
 

@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from gapmap import auth
+from gapmap.analysis import AnalysisRequest
 from gapmap.economy import (
     ECONOMY_KEYS,
     PARAMETER_SOURCES,
@@ -35,10 +36,12 @@ from gapmap.economy import (
 )
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
+from gapmap.figures import MapLayer, map_figure, to_png
 from gapmap.maps import Field, choropleth
 from gapmap.population import LEVEL_LABELS, LEVELS
 from gapmap.privacy import suppress_small_areas
 from gapmap.schema import KIND_LABELS, KINDS
+from gapmap.story import Plan, ReportInputs, economy_for
 from pages import _present, _shared
 
 _shared.ensure_router()
@@ -343,6 +346,51 @@ d[4].download_button(
 )
 d[5].download_button("Assumptions (TOML)", params_to_toml(params).encode("utf-8"), "economy-params.toml", "text/plain")
 
+# Slides, report and the map as a picture, made only when asked for. The deck's other views need a
+# gap analysis: the recruitment plan's age band and radius when there is a plan, else the defaults.
+deck_plan, plan_reach = None, {}
+if plan is not None and plan_sites.attrs.get("council") == code:
+    before_plan, after_plan = plan_sites.attrs["covered_before"], plan_sites.attrs["covered_after"]
+    deck_plan = Plan(
+        plan_sites,
+        {"people_within_before": before_plan, "people_within_after": after_plan, "gain": after_plan - before_plan},
+    )
+    plan_reach = {"band": plan_sites.attrs["band"], "radius_km": float(plan_sites.attrs["radius_km"])}
+deck_request = AnalysisRequest(as_at=as_at, level=level, hex_size_m=float(hex_size), **plan_reach)
+
+
+def deck_inputs() -> ReportInputs:
+    """The deck's inputs (the analysis is computed only when a deck or report is asked for)."""
+    analysis = _shared.analysis(code, source.key, deck_request, areas_digest, source.providers, areas_gdf)
+    return ReportInputs(
+        analysis, illustrative=source.illustrative, plan=deck_plan, economy=economy_for(analysis, params)
+    )
+
+
+def economy_png() -> bytes:
+    """The page's map (what viewers see: small areas hidden) as a print-quality picture."""
+    layer = MAP_MEASURES[measure]
+    return to_png(
+        map_figure(
+            by_area,
+            MapLayer(layer.column, layer.label, layer.fmt),
+            title=f"Local economy — {data.council.name}",
+            takeaway=headline(summary, kinds),
+            outline=data.outline(),
+            illustrative=source.illustrative,
+            note=note,
+        )
+    )
+
+
+plan_key = _shared.digest(plan_sites.to_csv().encode()) if deck_plan is not None else "no plan"
+_present.handouts(
+    deck_inputs,
+    stem=stem,
+    view="economy",
+    state=f"{source.key}|{deck_request!r}|{areas_digest}|{params!r}|{plan_key}",
+    png=economy_png,
+)
 with st.expander("How the figures are worked out"):
     st.markdown(
         f"""

@@ -22,6 +22,7 @@ from gapmap.records import load_providers
 from gapmap.schema import KIND_LABELS, KINDS, SITE_COLUMNS
 from gapmap.siting import MAX_SITES, PEOPLE_PER_SITE, SitePlan, plan_sites, plan_table, what_if, with_user_areas
 from gapmap.siting_map import add_sites, site_legend
+from gapmap.story import Plan, ReportInputs, economy_for
 from pages import _present, _shared
 
 _shared.ensure_router()
@@ -184,17 +185,20 @@ who = f"people {BAND_LABELS[band].lower()}"
 without = after.band_population - after.covered_before
 share = after.gain / without if without > 0 else 0.0
 n = len(sites)
-st.success(
-    f"**These {n} recruit{'s' if n != 1 else ''} would bring {after.gain:,.0f} {who} within {radius:g} km of "
-    f"support ({share:.0%} of the {without:,.0f} now without support).**"
-    + (f" The {len(state['added'])} you added are included." if state["added"] else ""),
-    icon=":material/person_add:",
-)
-_present.header(  # presentation mode: the view's title and takeaway
-    "Recruitment plan",
-    f"These {n} recruit{'s' if n != 1 else ''} would bring {after.gain:,.0f} {who} within {radius:g} km of support.",
-    illustrative=source.illustrative,
-)
+if _present.presenting():  # the view's title and takeaway, large
+    _present.header(
+        "Recruitment plan",
+        f"These {n} recruit{'s' if n != 1 else ''} would bring {after.gain:,.0f} {who} within {radius:g} km of "
+        "support.",
+        illustrative=source.illustrative,
+    )
+else:  # the headline once, with the share and the user's own sites
+    st.success(
+        f"**These {n} recruit{'s' if n != 1 else ''} would bring {after.gain:,.0f} {who} within {radius:g} km of "
+        f"support ({share:.0%} of the {without:,.0f} now without support).**"
+        + (f" The {len(state['added'])} you added are included." if state["added"] else ""),
+        icon=":material/person_add:",
+    )
 m1, m2, m3, m4 = st.columns(4)
 m1.metric(f"Within reach now ({who})", f"{after.covered_before:,.0f}")
 m2.metric("With these recruits", f"{after.covered_after:,.0f}", f"+{after.gain:,.0f}")
@@ -331,6 +335,19 @@ stem = f"gapmap-plan-{code}-{band}-{k}" + ("-ILLUSTRATIVE" if source.illustrativ
 d1, d2 = st.columns(2)
 d1.download_button("Download the plan (CSV)", to_csv_bytes(download), f"{stem}.csv", "text/csv")
 d2.download_button("Download the plan (GeoJSON)", to_geojson_bytes(download), f"{stem}.geojson", "application/geo+json")
+# Slides, report and map picture of this plan (as changed on the map), made only when asked for.
+# Like every hand-out they draw day centres and venues only: micro-providers are counted, never placed.
+deck_plan = Plan(
+    kept_plan,
+    {"people_within_before": after.covered_before, "people_within_after": after.covered_after, "gain": after.gain},
+)
+_present.handouts(
+    lambda: ReportInputs(base, illustrative=source.illustrative, plan=deck_plan, economy=economy_for(base)),
+    stem=stem,
+    view="plan",
+    state=f"{source.key}|{request!r}|{k}|{capacity_aware}|{people_per_site:g}|{candidates_key}|"
+    f"{sorted(state['removed'])}|{state['added']}",
+)
 with st.expander("How the sites are chosen"):
     st.markdown(
         f"""

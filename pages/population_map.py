@@ -3,14 +3,15 @@
 import streamlit as st
 from streamlit_folium import st_folium
 
+from gapmap.analysis import AnalysisRequest
 from gapmap.areas import OUTSIDE_CODE
 from gapmap.errors import GapmapError
 from gapmap.export import population_table, to_csv_bytes, to_geojson_bytes
 from gapmap.figures import MapLayer, map_figure, to_png
-from gapmap.labels import readable_table
+from gapmap.labels import BAND_PEOPLE, readable_table
 from gapmap.maps import Field, area_layer, area_legend_html, base_map, choropleth, standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS, MEASURE_LABELS, measure
-from gapmap.story import population_words
+from gapmap.story import ReportInputs, economy_for, population_words
 from pages import _present, _shared
 
 _shared.ensure_router()
@@ -112,12 +113,11 @@ st.html(area_legend_html(mapped, **map_spec))  # below the map, never over it
 
 st.subheader("Areas")
 table = population_table(areas)
-# Highest first on the mapped measure (same index as the areas).
 # Highest first on the mapped measure (same index as the areas); readable headers, whole people.
 show = readable_table(table.drop(columns=table.geometry.name).loc[values.sort_values(ascending=False).index])
 st.dataframe(show, hide_index=True, width="stretch", height=420)
 stem = f"gapmap-{council.code}-{level}"
-d1, d2, d3, d4 = st.columns(4)
+d1, d2, d3 = st.columns(3)
 d1.download_button(
     "Download table (CSV)",
     to_csv_bytes(readable_table(table)),
@@ -134,9 +134,11 @@ d3.download_button(
     on_click="ignore",
     help="A single file with the map and its legend, for hand-outs and slides. Made when you click.",
 )
-d4.download_button(
-    "Download map (PNG)",
-    data=lambda: to_png(
+
+
+def population_png() -> bytes:
+    """This map as a print-quality picture (Census figures only: no providers on it)."""
+    return to_png(
         map_figure(
             areas,
             MapLayer(values.name, field.label, fmt),
@@ -145,12 +147,29 @@ d4.download_button(
             outline=data.outline(),
             note=f"{council.name} · {LEVEL_LABELS[level]} · Census 2021.",
         )
-    ),
-    file_name=f"{stem}-map.png",
-    mime="image/png",
-    on_click="ignore",
-    help="Print quality (2,000 px wide), legend beside the map, scale bar, north arrow and sources. "
-    "Made when you click.",
+    )
+
+
+# Slides and report: the whole story (it needs the council's providers for the later views);
+# the deck's population slide uses this page's areas and age band (65+ when all ages are shown).
+source = _shared.provider_source(code)
+deck_request = AnalysisRequest(band=band if band in BAND_PEOPLE else "65plus", level=level, hex_size_m=float(hex_size))
+build_inputs = None
+if source is not None:
+    deck_source = source
+
+    def build_inputs() -> ReportInputs:
+        """The deck's inputs (the analysis is computed only when a deck or report is asked for)."""
+        analysis = _shared.analysis(code, deck_source.key, deck_request, areas_digest, deck_source.providers, areas_gdf)
+        return ReportInputs(analysis, illustrative=deck_source.illustrative, economy=economy_for(analysis))
+
+
+_present.handouts(
+    build_inputs,
+    stem=stem,
+    view="population",
+    state=f"{source.key if source else None}|{deck_request!r}|{areas_digest}",
+    png=population_png,
 )
 _present.glossary()
 _present.footer("population")

@@ -11,11 +11,11 @@ from gapmap import io, registry
 from gapmap.config import PACKAGE_ROOT
 from gapmap.errors import GapmapError
 from gapmap.export import neutralise_formulas, to_csv_bytes, to_geojson_bytes
-from gapmap.labels import readable_table
+from gapmap.labels import column_header, moment, readable_table
 from gapmap.maps import add_outline, add_providers, base_map
 from gapmap.privacy import for_display
 from gapmap.records import RECORD_KINDS, check_table, postcodes_for
-from gapmap.schema import FIELDS, KINDS, map_columns
+from gapmap.schema import FIELDS, KIND_LABELS, KINDS, map_columns
 from pages import _shared
 
 _shared.ensure_router()
@@ -46,7 +46,7 @@ if len(mine) and mine.illustrative.any():
 elif len(mine):
     last = log[log.council_code == code].tail(1)
     when = (
-        f", last import {_shared.plain(last.imported_at.iloc[0])} by {_shared.plain(last.imported_by.iloc[0])}"
+        f", last import {moment(last.imported_at.iloc[0])} (UTC) by {_shared.plain(last.imported_by.iloc[0])}"
         if len(last)
         else ""
     )
@@ -283,11 +283,16 @@ edited = st.data_editor(
     hide_index=True,
     width="stretch",
     key=editor_key,
-    column_config={
-        "kind": st.column_config.SelectboxColumn("kind", options=list(KINDS), required=True),
-        "capacity": st.column_config.NumberColumn("capacity", min_value=0, step=1),
-        "start_date": st.column_config.DateColumn("start_date", format="DD/MM/YYYY"),
-        "end_date": st.column_config.DateColumn("end_date", format="DD/MM/YYYY", help="Closure date; empty = open"),
+    column_config={  # readable headings; the columns keep their codes for saving
+        **{c: column_header(c) for c in editable.columns},
+        "kind": st.column_config.SelectboxColumn(
+            column_header("kind"), options=list(KINDS), format_func=KIND_LABELS.get, required=True
+        ),
+        "capacity": st.column_config.NumberColumn(column_header("capacity"), min_value=0, step=1),
+        "start_date": st.column_config.DateColumn(column_header("start_date"), format="DD/MM/YYYY"),
+        "end_date": st.column_config.DateColumn(
+            column_header("end_date"), format="DD/MM/YYYY", help="Closure date; empty = open"
+        ),
     },
 )
 e1, e2 = st.columns([1, 3])
@@ -331,6 +336,8 @@ with tempfile.TemporaryDirectory() as tmp:
     export.to_file(gpkg, layer="providers", engine="pyogrio")
     x3.download_button("GeoPackage", gpkg.read_bytes(), f"gapmap-records-{code}.gpkg", "application/geopackage+sqlite3")
 with st.expander("Import history"):
-    st.dataframe(log[log.council_code == code], hide_index=True, width="stretch")
+    st.dataframe(
+        readable_table(log[log.council_code == code].drop(columns="council_code")), hide_index=True, width="stretch"
+    )
 
 earlier_versions()

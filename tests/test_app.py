@@ -114,6 +114,7 @@ def test_gaps_page_as_at_date_changes_supply():
 
 def test_records_page_with_saved_records_edits_and_exports(tmp_path, monkeypatch):
     import json
+    import re
 
     from gapmap.cli import main
 
@@ -124,6 +125,16 @@ def test_records_page_with_saved_records_edits_and_exports(tmp_path, monkeypatch
     assert not at.exception
     assert "Using **your council's records**: 4 providers" in at.success[0].value
     assert at.button(key="save_edits").label == "Save changes"  # the editor is offered
+    # Readable headings on the editor (its columns keep their codes) and minutes, not ISO, in the log.
+    editor, history = at.dataframe[0], at.dataframe[-1]
+    headings = {k: v.get("label") for k, v in json.loads(editor.proto.columns).items() if k != "_index"}
+    assert set(headings) >= {"id", "kind", "capacity", "start_date", "easting", "postcode"}
+    assert all(label and "_" not in label and label != code for code, label in headings.items())
+    assert headings["start_date"] == "Opened" and headings["easting"] == "Easting (m)"
+    assert list(history.value.columns)[:3] == ["File", "Imported by", "Imported (UTC)"]
+    when = history.value["Imported (UTC)"].iloc[-1]
+    assert re.fullmatch(r"\d\d [A-Z][a-z]{2} \d{4}, \d\d:\d\d", when), when
+    assert when in at.success[0].value  # the headline's "last import" reads the same way
     # The gaps page now uses them, unlabelled: they are the council's own.
     at.switch_page("pages/gaps.py").run()
     assert not at.exception and not at.warning

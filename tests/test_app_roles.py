@@ -282,3 +282,30 @@ def test_users_page_for_admins_only(home):
         at = signed_in(user)
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page("pages/users.py")
+
+
+@pytest.mark.slow  # about 15 s: a whole deck and report
+def test_viewer_handouts_hold_nothing_personal(home):
+    """A viewer's slides and report (built from the analysis of the exact records) name no one and
+    give no home postcode: hand-outs draw day centres and venues only and count micro-providers."""
+    import io
+
+    from pptx import Presentation
+    from pypdf import PdfReader
+
+    at = signed_in("vera", privacy="displaced")
+    at.switch_page("pages/plan.py").run()
+    assert not at.exception
+    at.button(key="make-pptx-plan").click().run()
+    at.button(key="make-pdf-plan").click().run()
+    assert not at.exception
+    deck = Presentation(io.BytesIO(at.session_state["handout-pptx"][1]))
+    deck_text = " ".join(
+        " ".join(sh.text_frame.text for sh in s.shapes if sh.has_text_frame) + s.notes_slide.notes_text_frame.text
+        for s in deck.slides
+    )
+    pdf_text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(at.session_state["handout-pdf"][1])).pages)
+    assert "Recruitment plan" in deck_text and "Recruitment plan" in pdf_text
+    for word in [*PERSONAL, "Hollowmere", str(home)]:
+        assert word not in deck_text, word
+        assert word not in pdf_text, word
