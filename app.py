@@ -22,7 +22,8 @@ if auth.can(who.role, "users") and who.method != "local":
     pages.append(st.Page("pages/users.py", title="Users", icon=":material/manage_accounts:"))
 pages.append(st.Page("pages/sources.py", title="Data and sources", icon=":material/info:"))
 nav = st.navigation(pages)
-if first_run:  # a fresh server starts in legacy pages/ mode; st.navigation has ended it: rerun
+# A fresh server starts in legacy pages/ mode, which st.navigation has just ended: rerun, once.
+if first_run and not _shared.navigation_was_set():
     st.rerun()
 with st.sidebar:
     st.markdown("### gapmap")

@@ -58,6 +58,25 @@ def unmark_router() -> None:
 _REROUTED = "_gapmap_rerouted"
 
 
+@st.cache_resource(show_spinner=False)
+def _server() -> dict[str, bool]:
+    """Facts about this server process (one dict shared by every session)."""
+    return {}
+
+
+def navigation_was_set() -> bool:
+    """Called by app.py after ``st.navigation``: had any session of this server set it before?
+
+    Only a freshly started server is in Streamlit's legacy ``pages/`` mode, so only the first
+    session's first run needs app.py's extra rerun; later sessions start through the router
+    and skip it (their first map comes one script run sooner).
+    """
+    server = _server()
+    before = server.get("navigation", False)
+    server["navigation"] = True
+    return before
+
+
 def ensure_router() -> None:
     """Send a run that skipped app.py back through the router (public API only).
 
