@@ -217,6 +217,8 @@ def area_gaps(
     codes: pd.Series,
     per_point: pd.DataFrame,
     params: GapParams,
+    *,
+    positions: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
     """Aggregate point metrics to areas, add unmet need and the ranked gap score.
 
@@ -230,6 +232,10 @@ def area_gaps(
         Output of :func:`point_gaps`.
     params
         Analysis settings.
+    positions
+        Optional: the row of ``areas`` each point falls in (``-1`` for none), i.e.
+        :func:`area_positions` of ``areas`` and ``codes``; pass it when you call this
+        repeatedly for the same areas (:attr:`gapmap.analysis.Zones.positions` caches it).
 
     Returns
     -------
@@ -240,34 +246,45 @@ def area_gaps(
     """
     if not codes.index.equals(per_point.index):
         raise ValueError("codes must be aligned to the point metrics")
-    d = per_point.demand.to_numpy()
-    frame = pd.DataFrame(
-        {
-            "w": d,
-            "nearest_km": per_point.nearest_km.to_numpy() * d,
-            "pop_beyond_radius": np.where(per_point.beyond_radius, d, 0.0),
-            "providers_within": per_point.providers_within.to_numpy() * d,
-            "capacity_within": per_point.capacity_within.to_numpy() * d,
-            "access_2sfca": per_point.access_2sfca.to_numpy() * d,
-            "access_e2sfca": per_point.access_e2sfca.to_numpy() * d,
-            "allocated": per_point.allocated.to_numpy(),
-        }
-    )
-    sums = frame.groupby(codes.to_numpy()).sum().reindex(areas.area_code.to_numpy()).fillna(0.0)
-    w = sums.w.where(sums.w > 0)
+    if positions is None:
+        positions = area_positions(areas, codes)
+    elif len(positions) != len(codes):
+        raise ValueError("positions must give one area row per demand point")
+    n = len(areas)
+    inside = positions >= 0
+    pos = positions[inside]
+    d = per_point["demand"].to_numpy(dtype=float)[inside]
+
+    def total(values: np.ndarray) -> np.ndarray:
+        # Sums per area; a missing value counts as nothing (as pandas' sum skips NaN).
+        return np.bincount(pos, weights=np.where(np.isnan(values), 0.0, values), minlength=n)
+
+    band_pop = total(d)
+    w = np.where(band_pop > 0, band_pop, np.nan)
     # New columns are gathered and joined once (adding them one by one copies the frame each time).
     new: dict[str, object] = {}
     for col in ("nearest_km", "providers_within", "capacity_within", "access_2sfca", "access_e2sfca"):
-        new[col] = (sums[col] / w).to_numpy()
-    new["pop_beyond_radius"] = sums.pop_beyond_radius.to_numpy()
-    new["allocated"] = sums.allocated.to_numpy()
-    band_pop = sums.w.to_numpy()
+        new[col] = total(per_point[col].to_numpy(dtype=float)[inside] * d) / w
+    new["pop_beyond_radius"] = total(np.where(per_point["beyond_radius"].to_numpy()[inside], d, 0.0))
+    new["allocated"] = total(per_point["allocated"].to_numpy(dtype=float)[inside])
     new["target_places"] = band_pop * params.target / 1000.0
     new["unmet_need"] = np.maximum(0.0, new["target_places"] - new["allocated"])
     context = {c: areas[c].to_numpy(dtype=float) for c in ("older_income_deprived_rate", "rural_share")}
     new.update(_score(pd.DataFrame({**new, **context}, index=areas.index), band_pop > 0, params))
-    base = areas.drop(columns=[c for c in new if c in areas.columns])
+    present = set(areas.columns)
+    base = areas.drop(columns=[c for c in new if c in present])
     return pd.concat([base, pd.DataFrame(new, index=areas.index)], axis=1)
+
+
+def area_positions(areas: pd.DataFrame, codes: pd.Series) -> np.ndarray:
+    """The row of ``areas`` (by ``area_code``) each point's code names; ``-1`` for none.
+
+    Examples
+    --------
+    >>> area_positions(pd.DataFrame({"area_code": ["b", "a"]}), pd.Series(["a", "a", "x", "b"])).tolist()
+    [1, 1, -1, 0]
+    """
+    return pd.Index(areas["area_code"]).get_indexer(codes.to_numpy()).astype(np.intp, copy=False)
 
 
 def _rank01(values: pd.Series) -> pd.Series:
