@@ -21,13 +21,17 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from gapmap import io
 from gapmap.analysis import AnalysisRequest, analyse
 from gapmap.config import DataPaths
+from gapmap.costs import euclidean_costs
 from gapmap.errors import GapmapError
 from gapmap.export import gaps_table
+from gapmap.gaps import supply_at
 from gapmap.population import load_council
 
 Progress = Callable[[str], None]
@@ -64,11 +68,43 @@ def council_gaps(
     """
     paths = DataPaths(Path(root)) if root else DataPaths()
     data = load_council(code, paths=paths)
-    near = providers[providers.geometry.dwithin(data.outline(), request.radius_km * 1000.0)]
-    table = gaps_table(analyse(data, near, request).areas)
+    near = providers_near(providers, data.boundaries["wards"].geometry.values, request.radius_km * 1000.0)
+    # The cost table at exactly the radius, in the order it is built (by origin): no table at a
+    # larger radius to serve other radii, and no sort by cost (nothing here cuts it again).
+    supply = supply_at(near, request.params)
+    costs = euclidean_costs(data.points, supply, max_km=request.radius_km, circuity=request.circuity)
+    table = gaps_table(analyse(data, near, request, costs=costs).areas)
     table.insert(0, "council_name", data.council.name)
     table.insert(0, "council_code", data.council.code)
     return table
+
+
+def providers_near(providers: gpd.GeoDataFrame, polygons: np.ndarray, distance_m: float) -> gpd.GeoDataFrame:
+    """The providers within ``distance_m`` of any of ``polygons`` (e.g. a council's wards).
+
+    The same set as those within ``distance_m`` of the polygons' union (the distance to a
+    union is the least distance to its parts), found without building the union: a box
+    around the polygons first, then a spatial index over the polygons.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> prov = gpd.GeoDataFrame(geometry=gpd.points_from_xy([5, 30, 500], [5, 5, 5]), crs=27700)
+    >>> providers_near(prov, np.array([shapely.box(0, 0, 10, 10)]), 25.0).index.tolist()
+    [0, 1]
+    """
+    if len(providers) == 0 or len(polygons) == 0:
+        return providers.iloc[:0]
+    x0, y0, x1, y1 = shapely.total_bounds(polygons)
+    xy = shapely.get_coordinates(providers.geometry.values)
+    box = np.flatnonzero(
+        (xy[:, 0] >= x0 - distance_m)
+        & (xy[:, 0] <= x1 + distance_m)
+        & (xy[:, 1] >= y0 - distance_m)
+        & (xy[:, 1] <= y1 + distance_m)
+    )
+    hit, _ = shapely.STRtree(polygons).query(providers.geometry.values[box], predicate="dwithin", distance=distance_m)
+    return providers.iloc[box[np.unique(hit)]]
 
 
 def _combine(parts: Iterable[gpd.GeoDataFrame], order: Sequence[str]) -> gpd.GeoDataFrame:
