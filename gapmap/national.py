@@ -32,7 +32,7 @@ from gapmap.costs import euclidean_costs
 from gapmap.errors import GapmapError
 from gapmap.export import gaps_table
 from gapmap.gaps import supply_at
-from gapmap.population import load_council
+from gapmap.population import boundary_layers, load_council
 
 Progress = Callable[[str], None]
 
@@ -67,7 +67,7 @@ def council_gaps(
         :func:`gapmap.export.gaps_table` with ``council_code`` and ``council_name`` first.
     """
     paths = DataPaths(Path(root)) if root else DataPaths()
-    data = load_council(code, paths=paths)
+    data = load_council(code, paths=paths, layers=boundary_layers(request.level))
     near = providers_near(providers, data.boundaries["wards"].geometry.values, request.radius_km * 1000.0)
     # The cost table at exactly the radius, in the order it is built (by origin): no table at a
     # larger radius to serve other radii, and no sort by cost (nothing here cuts it again).
@@ -115,6 +115,17 @@ def _combine(parts: Iterable[gpd.GeoDataFrame], order: Sequence[str]) -> gpd.Geo
     return gpd.GeoDataFrame(pd.concat(ordered, ignore_index=True), crs=ordered[0].crs)
 
 
+CHUNK_PER_WORKER = 40
+"""Councils per worker process before it is replaced by a fresh one (see :func:`run_local`)."""
+
+
+def largest_first(codes: Sequence[str], paths: DataPaths) -> list[str]:
+    """``codes`` ordered by population, largest first (unknown codes last, in their order)."""
+    size = io.read_councils(paths).set_index("code").pop_total
+    known = size.reindex(list(codes)).fillna(-1).to_numpy()
+    return [codes[i] for i in sorted(range(len(codes)), key=lambda i: -known[i])]
+
+
 def run_local(
     codes: Sequence[str],
     providers: gpd.GeoDataFrame,
@@ -126,9 +137,12 @@ def run_local(
 ) -> gpd.GeoDataFrame:
     """Run :func:`council_gaps` for every code in local worker processes.
 
-    At most ``workers`` councils are in memory at once (each worker holds one). Councils go
-    in chunks, each to fresh worker processes, so memory a worker gathered is returned to the
-    system between chunks (a pool's own ``max_tasks_per_child`` can hang on Python 3.11).
+    At most ``workers`` councils are in memory at once (each worker holds one). The largest
+    councils (by population) go first, so no worker is left with a big one at the end while
+    the others idle. Councils go in chunks, each to fresh worker processes, so memory a
+    worker gathered is returned to the system between chunks (a pool's own
+    ``max_tasks_per_child`` can hang on Python 3.11); chunks are large, as starting a worker
+    (a new Python importing the libraries) costs about a second.
 
     Returns
     -------
@@ -137,10 +151,11 @@ def run_local(
     """
     done: list[gpd.GeoDataFrame] = []
     workers = max(1, workers)
-    size = workers * 8
+    size = workers * CHUNK_PER_WORKER
     context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
-    for start in range(0, len(codes), size):
-        chunk = codes[start : start + size]
+    ordered = largest_first(codes, DataPaths(Path(root)) if root else DataPaths())
+    for start in range(0, len(ordered), size):
+        chunk = ordered[start : start + size]
         with ProcessPoolExecutor(max_workers=min(workers, len(chunk)), mp_context=context) as pool:
             futures = {pool.submit(council_gaps, code, providers, request, root=root): code for code in chunk}
             for future in as_completed(futures):

@@ -119,3 +119,28 @@ def test_providers_near_the_wards_are_those_near_the_outline():
         assert 0 < len(near) < len(prov)
         assert near.index.tolist() == expected.tolist()
     assert providers_near(prov.iloc[:0], data.boundaries["wards"].geometry.values, 500.0).empty
+
+
+def test_largest_councils_go_first_and_none_is_lost():
+    from gapmap.config import DataPaths
+    from gapmap.national import largest_first
+
+    codes = [SCILLY, "E10000016", CITY, "E06000066"]  # Kent is the most populous upper-tier council
+    ordered = largest_first(codes, DataPaths())
+    assert ordered[0] == "E10000016"
+    assert sorted(ordered) == sorted(codes)
+    assert ordered.index("E06000066") < ordered.index(CITY)
+    assert largest_first(["unknown", SCILLY], DataPaths()) == [SCILLY, "unknown"]
+
+
+def test_a_task_reads_only_the_boundaries_its_level_needs():
+    from gapmap.errors import LevelError
+    from gapmap.population import boundary_layers
+
+    data = load_council(SCILLY, layers=boundary_layers("lsoa"))
+    assert set(data.boundaries) == {"wards", "lsoa"}
+    full = load_council(SCILLY)
+    pd.testing.assert_frame_equal(data.boundaries["lsoa"], full.boundaries["lsoa"])
+    assert set(load_council(SCILLY, layers=()).boundaries) == {"wards"}
+    with pytest.raises(LevelError):
+        load_council(SCILLY, layers=("parishes",))
