@@ -359,14 +359,10 @@ def providers_per_area(
         return pd.DataFrame(columns=[*cols, "capacity_in_area"], dtype=float)
     if level == "hex":
         codes, _ = hex_grid(providers, hex_size_m)
-        codes = codes.where(codes.isin(polygons.area_code))
+        area_pos = pd.Index(polygons.area_code).get_indexer(codes.to_numpy())
     else:
-        pos, _ = locate_points(providers.geometry.values, polygons.geometry.values, nearest=False)
-        codes = pd.Series(
-            np.where(pos >= 0, polygons.area_code.to_numpy()[np.maximum(pos, 0)], None), index=providers.index
-        )
+        area_pos, _ = locate_points(providers.geometry.values, polygons.geometry.values, nearest=False)
     # Counting with bincount on positions: the same table as a crosstab, without its overhead.
-    area_pos = pd.Index(polygons.area_code).get_indexer(codes.to_numpy())
     kind_pos = pd.Index(KINDS).get_indexer(providers.kind.to_numpy())
     keep = area_pos >= 0
     n = len(polygons)
