@@ -30,6 +30,7 @@ from datetime import date
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
 from gapmap.access import point_metrics
 from gapmap.areas import hex_grid, locate_points
@@ -270,7 +271,7 @@ def area_gaps(
     new["target_places"] = band_pop * params.target / 1000.0
     new["unmet_need"] = np.maximum(0.0, new["target_places"] - new["allocated"])
     context = {c: areas[c].to_numpy(dtype=float) for c in ("older_income_deprived_rate", "rural_share")}
-    new.update(_score(pd.DataFrame({**new, **context}, index=areas.index), band_pop > 0, params))
+    new.update(_score({**new, **context}, band_pop > 0, params))
     present = set(areas.columns)
     base = areas.drop(columns=[c for c in new if c in present])
     return pd.concat([base, pd.DataFrame(new, index=areas.index)], axis=1)
@@ -287,37 +288,50 @@ def area_positions(areas: pd.DataFrame, codes: pd.Series) -> np.ndarray:
     return pd.Index(areas["area_code"]).get_indexer(codes.to_numpy()).astype(np.intp, copy=False)
 
 
-def _rank01(values: pd.Series) -> pd.Series:
-    """Rank scaled to 0 (lowest) … 1 (highest); ties share their mean rank."""
-    n = values.notna().sum()
+def _rank01(values: np.ndarray) -> np.ndarray:
+    """Rank scaled to 0 (lowest) … 1 (highest); ties share their mean rank; NaN stays NaN."""
+    n = int(np.count_nonzero(~np.isnan(values)))
     if n <= 1:
         return values * 0.0
-    return (values.rank(method="average") - 1) / (n - 1)
+    return (rankdata(values, method="average", nan_policy="omit") - 1) / (n - 1)
 
 
-def _score(out: pd.DataFrame, has_people: np.ndarray, params: GapParams) -> dict[str, object]:
-    """The score columns (parts, score, rank, reasons) for the areas in ``out``."""
+def _score(out: dict[str, np.ndarray], has_people: np.ndarray, params: GapParams) -> dict[str, object]:
+    """The score columns (parts, score, rank, reasons) for the areas in ``out`` (arrays, one per column).
+
+    Plain arrays, not a frame: a recompute scores a few hundred areas, where pandas'
+    per-call overhead was most of the time.
+    """
     weights = params.weights.normalised()
-    scored = out[has_people]
-    need = scored.unmet_need.where(scored.unmet_need >= 0.5)  # under half a person: target met
+    scored = {c: np.asarray(v, dtype=float)[has_people] for c, v in out.items()}
+    unmet = scored["unmet_need"]
+    need = np.where(unmet >= 0.5, unmet, np.nan)  # under half a person: target met
     parts = {
         # No unmet need scores nothing; otherwise rank among the areas short of the target.
-        "need": (need.rank(method="average") / max(need.notna().sum(), 1)).fillna(0.0),
-        "access": 1.0 - _rank01(scored.access_e2sfca),
-        "deprivation": _rank01(scored.older_income_deprived_rate.fillna(0.0)),
-        "rurality": scored.rural_share.fillna(0.0),
+        "need": np.nan_to_num(
+            rankdata(need, method="average", nan_policy="omit") / max(int(np.count_nonzero(~np.isnan(need))), 1),
+            nan=0.0,
+        ),
+        "access": 1.0 - _rank01(scored["access_e2sfca"]),
+        "deprivation": _rank01(np.nan_to_num(scored["older_income_deprived_rate"], nan=0.0)),
+        "rurality": np.nan_to_num(scored["rural_share"], nan=0.0),
     }
     new: dict[str, object] = {}
-    total = pd.Series(0.0, index=scored.index)
+    total = np.zeros(len(unmet))
+    n = len(has_people)
     for name, value in parts.items():
         points_ = 100.0 * weights[name] * value
-        new[f"gap_{name}"] = points_.reindex(out.index).to_numpy()
+        full = np.full(n, np.nan)
+        full[has_people] = points_
+        new[f"gap_{name}"] = full
         total = total + points_
-    score = total.reindex(out.index)
-    new["gap_score"] = score.to_numpy()
-    new["gap_rank"] = score.rank(ascending=False, method="min").astype("Int64").to_numpy()
+    score = np.full(n, np.nan)
+    score[has_people] = total
+    new["gap_score"] = score
+    rank = rankdata(-score, method="min", nan_policy="omit") if n else score
+    new["gap_rank"] = pd.Series(rank).astype("Int64").to_numpy()
     cols = ["unmet_need", "pop_beyond_radius", "access_e2sfca", "older_income_deprived_rate", "rural_share"]
-    plain = pd.DataFrame({"gap_score": new["gap_score"], **{c: out[c].to_numpy(dtype=float) for c in cols}})
+    plain = pd.DataFrame({"gap_score": score, **{c: np.asarray(out[c], dtype=float) for c in cols}})
     new["gap_reasons"] = [_reasons(row, params) for row in plain.itertuples(index=False)]
     return new
 
