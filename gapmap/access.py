@@ -87,15 +87,16 @@ def _prepare(
 def _sorted_prefix(c: np.ndarray, radius: float) -> slice | None:
     """``slice(0, k)`` when exactly the first ``k`` costs are within ``radius``, else ``None``.
 
-    True of a table sorted by cost; checked on the prefix (sorted) and the rest (all beyond
-    the radius) only, which is cheaper than checking the whole table is sorted.
+    True of a table sorted by cost; checked without checking that the whole table is sorted.
     """
     if len(c) == 0:
         return slice(0, 0)
     k = int(np.searchsorted(c, radius, side="right"))
-    if k > 1 and not bool((c[1:k] >= c[: k - 1]).all()):
+    # Exactly the pairs within the radius are first: all of them at most it, the rest beyond
+    # ("not" also catches NaN). True of any table sorted by cost, checked in one read.
+    if k > 0 and not c[:k].max() <= radius:
         return None
-    if k < len(c) and not c[k:].min() > radius:  # "not >" also catches NaN
+    if k < len(c) and not c[k:].min() > radius:
         return None
     return slice(0, k)
 
@@ -195,6 +196,9 @@ def point_metrics(
         people of the band), ``allocated`` (2SFCA share of capacity: :math:`D_i A_i`).
     """
     oi, dj, c = _prepare(costs, demand, capacity, radius)
+    # Indexing and bincount work on platform integers: convert (often int32) positions once.
+    oi = oi.astype(np.intp, copy=False)
+    dj = dj.astype(np.intp, copy=False)
     cap = capacity.to_numpy(dtype=float)
     d = demand.to_numpy(dtype=float)
     n = len(d)

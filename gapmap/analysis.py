@@ -296,9 +296,20 @@ def _assemble(
     per_point = supply_gaps(data.points, supply, params, costs=costs)
     table = area_gaps(zones.population, zones.codes, per_point, params, positions=zones.positions)
     counts = providers_per_area(supply, zones.polygons, request.level, hex_size_m=request.hex_size_m)
-    counts = counts.reindex(table.area_code.to_numpy()).fillna(0.0)
-    table = pd.concat([table.drop(columns=[c for c in counts.columns if c in table.columns]),
-                       pd.DataFrame({c: counts[c].to_numpy() for c in counts.columns}, index=table.index)], axis=1)
+    rows = pd.Index(counts.index).get_indexer(table.area_code.to_numpy())
+    found = rows >= 0
+    added = {}
+    for c in counts.columns:
+        column = counts[c].to_numpy()
+        if found.all():
+            added[c] = column[rows]  # integer counts stay integers, as a reindex keeps them
+        else:
+            values = np.zeros(len(table))
+            values[found] = column[rows[found]]
+            added[c] = values
+    table = pd.concat(
+        [table.drop(columns=[c for c in added if c in table.columns]), pd.DataFrame(added, index=table.index)], axis=1
+    )
     return Analysis(
         request=request,
         data=data,

@@ -209,8 +209,10 @@ def supply_gaps(
     metrics = point_metrics(
         costs, demand, supply.capacity.astype(float), radius=params.radius_km, sigma=params.sigma_km
     )
-    near = nearest_cost(costs, points.index).replace(np.inf, np.nan)
-    return pd.concat([demand.rename("demand"), near, metrics], axis=1)
+    near = nearest_cost(costs, points.index).to_numpy()
+    columns = {"demand": demand.to_numpy(), "nearest_km": np.where(np.isinf(near), np.nan, near)}
+    columns.update({c: metrics[c].to_numpy() for c in metrics.columns})
+    return pd.DataFrame(columns, index=points.index)
 
 
 def area_gaps(
