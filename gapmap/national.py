@@ -1,8 +1,9 @@
 """A national run: the gap analysis for many councils, one independent task each.
 
-Each task (:func:`council_gaps`) loads one council, keeps the providers within the catchment
-radius of its boundary (so a provider just over the border still serves the council's
-people), runs :func:`gapmap.analysis.analyse` and returns the council's areas. Tasks share
+Each task (:func:`council_gaps`) loads one council (only the boundary layers its level
+needs), keeps the providers within the catchment radius of its boundary (so a provider just
+over the border still serves the council's people), builds the cost table at exactly that
+radius, runs :func:`gapmap.analysis.analyse` and returns the council's areas. Tasks share
 nothing, so they run in parallel: in local worker processes, a few at a time so memory stays
 bounded (:func:`run_local`; one council at a time per worker — Kent, the largest, needs a few
 hundred MB), or on a Dask cluster for users who outgrow one machine (:func:`run_dask`).
