@@ -13,6 +13,7 @@ from gapmap.areas import aggregate, assign_user_areas
 from gapmap.cli import main
 from gapmap.config import BNG
 from gapmap.gaps import DEFAULT_TARGET_PER_1000, GapParams, ScoreWeights, area_gaps, area_positions, point_gaps
+from gapmap.population import load_council
 from gapmap.records import load_providers
 from tests.conftest import SOMERSET, make_points
 
@@ -243,3 +244,13 @@ def test_area_gaps_with_cached_positions_equals_matching_codes():
     assert np.isnan(cached.set_index("area_code").loc["c", "providers_within"])
     with pytest.raises(ValueError):
         area_gaps(areas, codes, per_point, params, positions=positions[:2])
+
+
+def test_zones_work_out_each_points_area_row_once():
+    data = load_council("E06000053")
+    zones = zones_for(data, "ward")
+    first = zones.positions
+    assert zones.positions is first  # cached on the zones object the caller keeps
+    codes = zones.population.area_code.to_numpy()
+    assert (first >= 0).all()
+    assert (codes[first] == zones.codes.to_numpy()).all()
