@@ -43,7 +43,14 @@ def gaussian(sigma: float) -> WeightFn:
     """
     if sigma <= 0:
         raise ValueError("sigma must be positive")
-    return lambda c: np.exp(-(c * c) / (2.0 * sigma * sigma))
+    scale = -0.5 / (sigma * sigma)
+
+    def weight(c: np.ndarray) -> np.ndarray:
+        w = np.multiply(c, c, dtype=float)
+        w *= scale
+        return np.exp(w, out=w)  # in place: one temporary array, not four
+
+    return weight
 
 
 def _labels_to_positions(index: pd.Index, labels: np.ndarray) -> np.ndarray:
@@ -65,9 +72,8 @@ def _prepare(
     binary search, and its columns are used without copies; any other order is filtered.
     """
     c = costs["cost"].to_numpy(dtype=float)
-    if len(c) > 1 and bool((c[1:] >= c[:-1]).all()):
-        keep = slice(0, int(np.searchsorted(c, radius, side="right")))
-    else:
+    keep = _sorted_prefix(c, radius)
+    if keep is None:
         keep = c <= radius
     oi = _labels_to_positions(demand.index, costs["origin"].to_numpy()[keep])
     dj = _labels_to_positions(supply.index, costs["dest"].to_numpy()[keep])
@@ -78,9 +84,38 @@ def _prepare(
     return oi, dj, c[keep]
 
 
-def _fca(oi: np.ndarray, dj: np.ndarray, w: np.ndarray | None, d: np.ndarray, s: np.ndarray) -> np.ndarray:
-    """The two steps on position arrays: R_j = S_j / sum_i D_i W_ij; A_i = sum_j R_j W_ij."""
-    dw = d[oi] if w is None else d[oi] * w
+def _sorted_prefix(c: np.ndarray, radius: float) -> slice | None:
+    """``slice(0, k)`` when exactly the first ``k`` costs are within ``radius``, else ``None``.
+
+    True of a table sorted by cost; checked without checking that the whole table is sorted.
+    """
+    if len(c) == 0:
+        return slice(0, 0)
+    k = int(np.searchsorted(c, radius, side="right"))
+    # Exactly the pairs within the radius are first: all of them at most it, the rest beyond
+    # ("not" also catches NaN). True of any table sorted by cost, checked in one read.
+    if k > 0 and not c[:k].max() <= radius:
+        return None
+    if k < len(c) and not c[k:].min() > radius:
+        return None
+    return slice(0, k)
+
+
+def _fca(
+    oi: np.ndarray,
+    dj: np.ndarray,
+    w: np.ndarray | None,
+    d: np.ndarray,
+    s: np.ndarray,
+    d_oi: np.ndarray | None = None,
+) -> np.ndarray:
+    """The two steps on position arrays: R_j = S_j / sum_i D_i W_ij; A_i = sum_j R_j W_ij.
+
+    ``d_oi`` is ``d[oi]`` when the caller already has it (point_metrics runs both variants).
+    """
+    if d_oi is None:
+        d_oi = d[oi]
+    dw = d_oi if w is None else d_oi * w
     reach = np.bincount(dj, weights=dw, minlength=len(s))
     ratio = np.divide(s, reach, out=np.zeros_like(s), where=reach > 0)
     rw = ratio[dj] if w is None else ratio[dj] * w
@@ -161,12 +196,16 @@ def point_metrics(
         people of the band), ``allocated`` (2SFCA share of capacity: :math:`D_i A_i`).
     """
     oi, dj, c = _prepare(costs, demand, capacity, radius)
+    # Indexing and bincount work on platform integers: convert (often int32) positions once.
+    oi = oi.astype(np.intp, copy=False)
+    dj = dj.astype(np.intp, copy=False)
     cap = capacity.to_numpy(dtype=float)
     d = demand.to_numpy(dtype=float)
     n = len(d)
     count = np.bincount(oi, minlength=n)
-    a2 = _fca(oi, dj, None, d, cap)
-    ae = _fca(oi, dj, gaussian(sigma or radius / 2)(c), d, cap)
+    d_oi = d[oi]
+    a2 = _fca(oi, dj, None, d, cap, d_oi)
+    ae = _fca(oi, dj, gaussian(sigma or radius / 2)(c), d, cap, d_oi)
     return pd.DataFrame(
         {
             "providers_within": count.astype(float),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 import geopandas as gpd
 import numpy as np
@@ -30,7 +31,15 @@ import pandas as pd
 from gapmap.areas import aggregate
 from gapmap.costs import euclidean_costs
 from gapmap.errors import LevelError
-from gapmap.gaps import GapParams, ScoreWeights, area_gaps, providers_per_area, supply_at, supply_gaps
+from gapmap.gaps import (
+    GapParams,
+    ScoreWeights,
+    area_gaps,
+    area_positions,
+    providers_per_area,
+    supply_at,
+    supply_gaps,
+)
 from gapmap.population import LEVELS, CouncilData, area_codes
 from gapmap.schema import KINDS
 
@@ -119,6 +128,15 @@ class Zones:
     codes: pd.Series
     polygons: gpd.GeoDataFrame
     population: gpd.GeoDataFrame
+
+    @cached_property
+    def positions(self) -> np.ndarray:
+        """Row of ``population`` per demand point (``-1`` for none), worked out once per zones.
+
+        Kept on this (cached) object so each recompute aggregates by integer position
+        instead of matching area codes again.
+        """
+        return area_positions(self.population, self.codes)
 
 
 def zones_for(
@@ -276,11 +294,22 @@ def _assemble(
 ) -> Analysis:
     params = request.params
     per_point = supply_gaps(data.points, supply, params, costs=costs)
-    table = area_gaps(zones.population, zones.codes, per_point, params)
+    table = area_gaps(zones.population, zones.codes, per_point, params, positions=zones.positions)
     counts = providers_per_area(supply, zones.polygons, request.level, hex_size_m=request.hex_size_m)
-    counts = counts.reindex(table.area_code.to_numpy()).fillna(0.0)
-    table = pd.concat([table.drop(columns=[c for c in counts.columns if c in table.columns]),
-                       pd.DataFrame({c: counts[c].to_numpy() for c in counts.columns}, index=table.index)], axis=1)
+    rows = pd.Index(counts.index).get_indexer(table.area_code.to_numpy())
+    found = rows >= 0
+    added = {}
+    for c in counts.columns:
+        column = counts[c].to_numpy()
+        if found.all():
+            added[c] = column[rows]  # integer counts stay integers, as a reindex keeps them
+        else:
+            values = np.zeros(len(table))
+            values[found] = column[rows[found]]
+            added[c] = values
+    table = pd.concat(
+        [table.drop(columns=[c for c in added if c in table.columns]), pd.DataFrame(added, index=table.index)], axis=1
+    )
     return Analysis(
         request=request,
         data=data,

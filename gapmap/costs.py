@@ -131,6 +131,12 @@ def _chunk_pairs(
     return i[order], j[order], v[order]
 
 
+def _ascending(values: np.ndarray) -> bool:
+    """Whether ``values`` never decrease; a table in another order usually fails in its first rows."""
+    head = values[:4096]
+    return bool((head[1:] >= head[:-1]).all()) and bool((values[1:] >= values[:-1]).all())
+
+
 def _is_default_range(index: pd.Index) -> bool:
     return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
 
@@ -169,7 +175,7 @@ def nearest_cost(costs: pd.DataFrame, origins: pd.Index) -> pd.Series:
         ok = (pos >= 0) & (pos < len(origins))
         if not ok.all():
             pos, cost = pos[ok], cost[ok]
-        if len(pos) and (pos[1:] >= pos[:-1]).all():
+        if len(pos) and _ascending(pos):
             # Sorted by origin (as built): one minimum per run of equal origins.
             starts = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]])
             out[pos[starts]] = np.minimum.reduceat(cost, starts)

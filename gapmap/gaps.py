@@ -30,6 +30,7 @@ from datetime import date
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
 from gapmap.access import point_metrics
 from gapmap.areas import hex_grid, locate_points
@@ -208,8 +209,10 @@ def supply_gaps(
     metrics = point_metrics(
         costs, demand, supply.capacity.astype(float), radius=params.radius_km, sigma=params.sigma_km
     )
-    near = nearest_cost(costs, points.index).replace(np.inf, np.nan)
-    return pd.concat([demand.rename("demand"), near, metrics], axis=1)
+    near = nearest_cost(costs, points.index).to_numpy()
+    columns = {"demand": demand.to_numpy(), "nearest_km": np.where(np.isinf(near), np.nan, near)}
+    columns.update({c: metrics[c].to_numpy() for c in metrics.columns})
+    return pd.DataFrame(columns, index=points.index)
 
 
 def area_gaps(
@@ -217,6 +220,8 @@ def area_gaps(
     codes: pd.Series,
     per_point: pd.DataFrame,
     params: GapParams,
+    *,
+    positions: np.ndarray | None = None,
 ) -> gpd.GeoDataFrame:
     """Aggregate point metrics to areas, add unmet need and the ranked gap score.
 
@@ -230,6 +235,10 @@ def area_gaps(
         Output of :func:`point_gaps`.
     params
         Analysis settings.
+    positions
+        Optional: the row of ``areas`` each point falls in (``-1`` for none), i.e.
+        :func:`area_positions` of ``areas`` and ``codes``; pass it when you call this
+        repeatedly for the same areas (:attr:`gapmap.analysis.Zones.positions` caches it).
 
     Returns
     -------
@@ -240,67 +249,91 @@ def area_gaps(
     """
     if not codes.index.equals(per_point.index):
         raise ValueError("codes must be aligned to the point metrics")
-    d = per_point.demand.to_numpy()
-    frame = pd.DataFrame(
-        {
-            "w": d,
-            "nearest_km": per_point.nearest_km.to_numpy() * d,
-            "pop_beyond_radius": np.where(per_point.beyond_radius, d, 0.0),
-            "providers_within": per_point.providers_within.to_numpy() * d,
-            "capacity_within": per_point.capacity_within.to_numpy() * d,
-            "access_2sfca": per_point.access_2sfca.to_numpy() * d,
-            "access_e2sfca": per_point.access_e2sfca.to_numpy() * d,
-            "allocated": per_point.allocated.to_numpy(),
-        }
-    )
-    sums = frame.groupby(codes.to_numpy()).sum().reindex(areas.area_code.to_numpy()).fillna(0.0)
-    w = sums.w.where(sums.w > 0)
+    if positions is None:
+        positions = area_positions(areas, codes)
+    elif len(positions) != len(codes):
+        raise ValueError("positions must give one area row per demand point")
+    n = len(areas)
+    inside = positions >= 0
+    pos = positions[inside]
+    d = per_point["demand"].to_numpy(dtype=float)[inside]
+
+    def total(values: np.ndarray) -> np.ndarray:
+        # Sums per area; a missing value counts as nothing (as pandas' sum skips NaN).
+        return np.bincount(pos, weights=np.where(np.isnan(values), 0.0, values), minlength=n)
+
+    band_pop = total(d)
+    w = np.where(band_pop > 0, band_pop, np.nan)
     # New columns are gathered and joined once (adding them one by one copies the frame each time).
     new: dict[str, object] = {}
     for col in ("nearest_km", "providers_within", "capacity_within", "access_2sfca", "access_e2sfca"):
-        new[col] = (sums[col] / w).to_numpy()
-    new["pop_beyond_radius"] = sums.pop_beyond_radius.to_numpy()
-    new["allocated"] = sums.allocated.to_numpy()
-    band_pop = sums.w.to_numpy()
+        new[col] = total(per_point[col].to_numpy(dtype=float)[inside] * d) / w
+    new["pop_beyond_radius"] = total(np.where(per_point["beyond_radius"].to_numpy()[inside], d, 0.0))
+    new["allocated"] = total(per_point["allocated"].to_numpy(dtype=float)[inside])
     new["target_places"] = band_pop * params.target / 1000.0
     new["unmet_need"] = np.maximum(0.0, new["target_places"] - new["allocated"])
     context = {c: areas[c].to_numpy(dtype=float) for c in ("older_income_deprived_rate", "rural_share")}
-    new.update(_score(pd.DataFrame({**new, **context}, index=areas.index), band_pop > 0, params))
-    base = areas.drop(columns=[c for c in new if c in areas.columns])
+    new.update(_score({**new, **context}, band_pop > 0, params))
+    present = set(areas.columns)
+    base = areas.drop(columns=[c for c in new if c in present])
     return pd.concat([base, pd.DataFrame(new, index=areas.index)], axis=1)
 
 
-def _rank01(values: pd.Series) -> pd.Series:
-    """Rank scaled to 0 (lowest) … 1 (highest); ties share their mean rank."""
-    n = values.notna().sum()
+def area_positions(areas: pd.DataFrame, codes: pd.Series) -> np.ndarray:
+    """The row of ``areas`` (by ``area_code``) each point's code names; ``-1`` for none.
+
+    Examples
+    --------
+    >>> area_positions(pd.DataFrame({"area_code": ["b", "a"]}), pd.Series(["a", "a", "x", "b"])).tolist()
+    [1, 1, -1, 0]
+    """
+    return pd.Index(areas["area_code"]).get_indexer(codes.to_numpy()).astype(np.intp, copy=False)
+
+
+def _rank01(values: np.ndarray) -> np.ndarray:
+    """Rank scaled to 0 (lowest) … 1 (highest); ties share their mean rank; NaN stays NaN."""
+    n = int(np.count_nonzero(~np.isnan(values)))
     if n <= 1:
         return values * 0.0
-    return (values.rank(method="average") - 1) / (n - 1)
+    return (rankdata(values, method="average", nan_policy="omit") - 1) / (n - 1)
 
 
-def _score(out: pd.DataFrame, has_people: np.ndarray, params: GapParams) -> dict[str, object]:
-    """The score columns (parts, score, rank, reasons) for the areas in ``out``."""
+def _score(out: dict[str, np.ndarray], has_people: np.ndarray, params: GapParams) -> dict[str, object]:
+    """The score columns (parts, score, rank, reasons) for the areas in ``out`` (arrays, one per column).
+
+    Plain arrays, not a frame: a recompute scores a few hundred areas, where pandas'
+    per-call overhead was most of the time.
+    """
     weights = params.weights.normalised()
-    scored = out[has_people]
-    need = scored.unmet_need.where(scored.unmet_need >= 0.5)  # under half a person: target met
+    scored = {c: np.asarray(v, dtype=float)[has_people] for c, v in out.items()}
+    unmet = scored["unmet_need"]
+    need = np.where(unmet >= 0.5, unmet, np.nan)  # under half a person: target met
     parts = {
         # No unmet need scores nothing; otherwise rank among the areas short of the target.
-        "need": (need.rank(method="average") / max(need.notna().sum(), 1)).fillna(0.0),
-        "access": 1.0 - _rank01(scored.access_e2sfca),
-        "deprivation": _rank01(scored.older_income_deprived_rate.fillna(0.0)),
-        "rurality": scored.rural_share.fillna(0.0),
+        "need": np.nan_to_num(
+            rankdata(need, method="average", nan_policy="omit") / max(int(np.count_nonzero(~np.isnan(need))), 1),
+            nan=0.0,
+        ),
+        "access": 1.0 - _rank01(scored["access_e2sfca"]),
+        "deprivation": _rank01(np.nan_to_num(scored["older_income_deprived_rate"], nan=0.0)),
+        "rurality": np.nan_to_num(scored["rural_share"], nan=0.0),
     }
     new: dict[str, object] = {}
-    total = pd.Series(0.0, index=scored.index)
+    total = np.zeros(len(unmet))
+    n = len(has_people)
     for name, value in parts.items():
         points_ = 100.0 * weights[name] * value
-        new[f"gap_{name}"] = points_.reindex(out.index).to_numpy()
+        full = np.full(n, np.nan)
+        full[has_people] = points_
+        new[f"gap_{name}"] = full
         total = total + points_
-    score = total.reindex(out.index)
-    new["gap_score"] = score.to_numpy()
-    new["gap_rank"] = score.rank(ascending=False, method="min").astype("Int64").to_numpy()
+    score = np.full(n, np.nan)
+    score[has_people] = total
+    new["gap_score"] = score
+    rank = rankdata(-score, method="min", nan_policy="omit") if n else score
+    new["gap_rank"] = pd.Series(rank).astype("Int64").to_numpy()
     cols = ["unmet_need", "pop_beyond_radius", "access_e2sfca", "older_income_deprived_rate", "rural_share"]
-    plain = pd.DataFrame({"gap_score": new["gap_score"], **{c: out[c].to_numpy(dtype=float) for c in cols}})
+    plain = pd.DataFrame({"gap_score": score, **{c: np.asarray(out[c], dtype=float) for c in cols}})
     new["gap_reasons"] = [_reasons(row, params) for row in plain.itertuples(index=False)]
     return new
 
@@ -342,14 +375,10 @@ def providers_per_area(
         return pd.DataFrame(columns=[*cols, "capacity_in_area"], dtype=float)
     if level == "hex":
         codes, _ = hex_grid(providers, hex_size_m)
-        codes = codes.where(codes.isin(polygons.area_code))
+        area_pos = pd.Index(polygons.area_code).get_indexer(codes.to_numpy())
     else:
-        pos, _ = locate_points(providers.geometry.values, polygons.geometry.values, nearest=False)
-        codes = pd.Series(
-            np.where(pos >= 0, polygons.area_code.to_numpy()[np.maximum(pos, 0)], None), index=providers.index
-        )
+        area_pos, _ = locate_points(providers.geometry.values, polygons.geometry.values, nearest=False)
     # Counting with bincount on positions: the same table as a crosstab, without its overhead.
-    area_pos = pd.Index(polygons.area_code).get_indexer(codes.to_numpy())
     kind_pos = pd.Index(KINDS).get_indexer(providers.kind.to_numpy())
     keep = area_pos >= 0
     n = len(polygons)

@@ -1,8 +1,9 @@
 """A national run: the gap analysis for many councils, one independent task each.
 
-Each task (:func:`council_gaps`) loads one council, keeps the providers within the catchment
-radius of its boundary (so a provider just over the border still serves the council's
-people), runs :func:`gapmap.analysis.analyse` and returns the council's areas. Tasks share
+Each task (:func:`council_gaps`) loads one council (only the boundary layers its level
+needs), keeps the providers within the catchment radius of its boundary (so a provider just
+over the border still serves the council's people), builds the cost table at exactly that
+radius, runs :func:`gapmap.analysis.analyse` and returns the council's areas. Tasks share
 nothing, so they run in parallel: in local worker processes, a few at a time so memory stays
 bounded (:func:`run_local`; one council at a time per worker — Kent, the largest, needs a few
 hundred MB), or on a Dask cluster for users who outgrow one machine (:func:`run_dask`).
@@ -21,14 +22,18 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from gapmap import io
 from gapmap.analysis import AnalysisRequest, analyse
 from gapmap.config import DataPaths
+from gapmap.costs import euclidean_costs
 from gapmap.errors import GapmapError
 from gapmap.export import gaps_table
-from gapmap.population import load_council
+from gapmap.gaps import supply_at
+from gapmap.population import boundary_layers, load_council
 
 Progress = Callable[[str], None]
 
@@ -63,12 +68,44 @@ def council_gaps(
         :func:`gapmap.export.gaps_table` with ``council_code`` and ``council_name`` first.
     """
     paths = DataPaths(Path(root)) if root else DataPaths()
-    data = load_council(code, paths=paths)
-    near = providers[providers.geometry.dwithin(data.outline(), request.radius_km * 1000.0)]
-    table = gaps_table(analyse(data, near, request).areas)
+    data = load_council(code, paths=paths, layers=boundary_layers(request.level))
+    near = providers_near(providers, data.boundaries["wards"].geometry.values, request.radius_km * 1000.0)
+    # The cost table at exactly the radius, in the order it is built (by origin): no table at a
+    # larger radius to serve other radii, and no sort by cost (nothing here cuts it again).
+    supply = supply_at(near, request.params)
+    costs = euclidean_costs(data.points, supply, max_km=request.radius_km, circuity=request.circuity)
+    table = gaps_table(analyse(data, near, request, costs=costs).areas)
     table.insert(0, "council_name", data.council.name)
     table.insert(0, "council_code", data.council.code)
     return table
+
+
+def providers_near(providers: gpd.GeoDataFrame, polygons: np.ndarray, distance_m: float) -> gpd.GeoDataFrame:
+    """The providers within ``distance_m`` of any of ``polygons`` (e.g. a council's wards).
+
+    The same set as those within ``distance_m`` of the polygons' union (the distance to a
+    union is the least distance to its parts), found without building the union: a box
+    around the polygons first, then a spatial index over the polygons.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> prov = gpd.GeoDataFrame(geometry=gpd.points_from_xy([5, 30, 500], [5, 5, 5]), crs=27700)
+    >>> providers_near(prov, np.array([shapely.box(0, 0, 10, 10)]), 25.0).index.tolist()
+    [0, 1]
+    """
+    if len(providers) == 0 or len(polygons) == 0:
+        return providers.iloc[:0]
+    x0, y0, x1, y1 = shapely.total_bounds(polygons)
+    xy = shapely.get_coordinates(providers.geometry.values)
+    box = np.flatnonzero(
+        (xy[:, 0] >= x0 - distance_m)
+        & (xy[:, 0] <= x1 + distance_m)
+        & (xy[:, 1] >= y0 - distance_m)
+        & (xy[:, 1] <= y1 + distance_m)
+    )
+    hit, _ = shapely.STRtree(polygons).query(providers.geometry.values[box], predicate="dwithin", distance=distance_m)
+    return providers.iloc[box[np.unique(hit)]]
 
 
 def _combine(parts: Iterable[gpd.GeoDataFrame], order: Sequence[str]) -> gpd.GeoDataFrame:
@@ -77,6 +114,17 @@ def _combine(parts: Iterable[gpd.GeoDataFrame], order: Sequence[str]) -> gpd.Geo
     if not ordered:
         raise GapmapError("no council produced any areas")
     return gpd.GeoDataFrame(pd.concat(ordered, ignore_index=True), crs=ordered[0].crs)
+
+
+CHUNK_PER_WORKER = 40
+"""Councils per worker process before it is replaced by a fresh one (see :func:`run_local`)."""
+
+
+def largest_first(codes: Sequence[str], paths: DataPaths) -> list[str]:
+    """``codes`` ordered by population, largest first (unknown codes last, in their order)."""
+    size = io.read_councils(paths).set_index("code").pop_total
+    known = size.reindex(list(codes)).fillna(-1).to_numpy()
+    return [codes[i] for i in sorted(range(len(codes)), key=lambda i: -known[i])]
 
 
 def run_local(
@@ -90,9 +138,12 @@ def run_local(
 ) -> gpd.GeoDataFrame:
     """Run :func:`council_gaps` for every code in local worker processes.
 
-    At most ``workers`` councils are in memory at once (each worker holds one). Councils go
-    in chunks, each to fresh worker processes, so memory a worker gathered is returned to the
-    system between chunks (a pool's own ``max_tasks_per_child`` can hang on Python 3.11).
+    At most ``workers`` councils are in memory at once (each worker holds one). The largest
+    councils (by population) go first, so no worker is left with a big one at the end while
+    the others idle. Councils go in chunks, each to fresh worker processes, so memory a
+    worker gathered is returned to the system between chunks (a pool's own
+    ``max_tasks_per_child`` can hang on Python 3.11); chunks are large, as starting a worker
+    (a new Python importing the libraries) costs about a second.
 
     Returns
     -------
@@ -101,10 +152,11 @@ def run_local(
     """
     done: list[gpd.GeoDataFrame] = []
     workers = max(1, workers)
-    size = workers * 8
+    size = workers * CHUNK_PER_WORKER
     context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
-    for start in range(0, len(codes), size):
-        chunk = codes[start : start + size]
+    ordered = largest_first(codes, DataPaths(Path(root)) if root else DataPaths())
+    for start in range(0, len(ordered), size):
+        chunk = ordered[start : start + size]
         with ProcessPoolExecutor(max_workers=min(workers, len(chunk)), mp_context=context) as pool:
             futures = {pool.submit(council_gaps, code, providers, request, root=root): code for code in chunk}
             for future in as_completed(futures):

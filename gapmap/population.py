@@ -54,7 +54,9 @@ class CouncilData:
         return shapely.make_valid(shapely.union_all(shapely.make_valid(self.boundaries["wards"].geometry.values)))
 
 
-def load_council(query: str, *, paths: DataPaths | None = None) -> CouncilData:
+def load_council(
+    query: str, *, paths: DataPaths | None = None, layers: tuple[str, ...] = ("wards", "lsoa", "msoa")
+) -> CouncilData:
     """Load one council's demand points and boundaries from the shipped data.
 
     Parameters
@@ -63,6 +65,9 @@ def load_council(query: str, *, paths: DataPaths | None = None) -> CouncilData:
         Council code or name (see :func:`gapmap.councils.resolve_council`).
     paths
         Data location; the shipped ``data/`` folder by default.
+    layers
+        Boundary layers to read (``wards`` always: the outline and hexes use it); a caller
+        that needs one level, like a national run, reads only that (:func:`boundary_layers`).
 
     Raises
     ------
@@ -70,7 +75,13 @@ def load_council(query: str, *, paths: DataPaths | None = None) -> CouncilData:
         When the council is not in the list.
     DataMissingError
         When the data files are missing.
+    LevelError
+        When ``layers`` names an unknown layer.
     """
+    unknown = set(layers) - set(_BOUNDARY_LAYER.values())
+    if unknown:
+        raise LevelError(f"unknown boundary layers {sorted(unknown)}; choose from wards, lsoa, msoa")
+    layers = ("wards", *(layer for layer in layers if layer != "wards"))
     paths = paths or DataPaths()
     council = resolve_council(query, io.read_councils(paths))
     lsoa = io.read_lsoa_table(paths, council.tier, council.code)
@@ -79,9 +90,21 @@ def load_council(query: str, *, paths: DataPaths | None = None) -> CouncilData:
     msoa_of = lsoa.set_index("lsoa_code").msoa_code
     points["msoa_code"] = msoa_of.reindex(points.lsoa_code.to_numpy()).to_numpy()
     boundaries = {
-        layer: io.read_boundaries(paths, layer, council.tier, council.code) for layer in ("wards", "lsoa", "msoa")
+        layer: io.read_boundaries(paths, layer, council.tier, council.code) for layer in layers
     }
     return CouncilData(council=council, points=points, boundaries=boundaries)
+
+
+def boundary_layers(level: str) -> tuple[str, ...]:
+    """The boundary layers :func:`area_codes` reads for ``level`` (for :func:`load_council`).
+
+    Examples
+    --------
+    >>> boundary_layers("lsoa"), boundary_layers("hex")
+    (('wards', 'lsoa'), ('wards',))
+    """
+    layer = _BOUNDARY_LAYER.get(level, "wards")
+    return ("wards",) if layer == "wards" else ("wards", layer)
 
 
 def area_codes(

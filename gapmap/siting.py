@@ -879,7 +879,7 @@ def _with_sites(analysis: Analysis, supply: gpd.GeoDataFrame, new: gpd.GeoDataFr
     params = request.params
     zones = analysis.zones
     per_point = supply_gaps(analysis.data.points, supply, params, costs=costs)
-    table = area_gaps(zones.population, zones.codes, per_point, params)
+    table = area_gaps(zones.population, zones.codes, per_point, params, positions=zones.positions)
     old = analysis.areas.set_index("area_code")
     added = providers_per_area(new, zones.polygons, request.level, hex_size_m=request.hex_size_m)
     codes = table.area_code.to_numpy()

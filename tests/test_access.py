@@ -179,3 +179,28 @@ def test_cutting_a_wide_table_equals_building_at_the_radius(seed, radius, circui
     wide = euclidean_costs(demand, providers, max_km=20, circuity=circuity)
     direct = euclidean_costs(demand, providers, max_km=radius, circuity=circuity)
     pd.testing.assert_frame_equal(within(wide, radius), direct, check_dtype=False)
+
+
+def test_metrics_are_the_same_for_a_table_in_any_row_order():
+    """A table sorted by cost is cut by binary search; any other order is filtered, same result."""
+    rng = np.random.default_rng(3)
+    n_pts, n_prov = 60, 8
+    pairs = pd.DataFrame(
+        {
+            "origin": np.repeat(np.arange(n_pts), n_prov),
+            "dest": np.tile(np.arange(n_prov), n_pts),
+            "cost": rng.uniform(0, 10, n_pts * n_prov),
+        }
+    )
+    demand = pd.Series(rng.uniform(1, 20, n_pts))
+    capacity = pd.Series(rng.uniform(1, 5, n_prov))
+    by_cost = pairs.sort_values("cost", kind="stable").reset_index(drop=True)
+    shuffled = pairs.sample(frac=1.0, random_state=1).reset_index(drop=True)
+    # Sorted except one row beyond the radius placed early: a binary search alone would be wrong.
+    nearly = pd.concat([by_cost.iloc[[-1]], by_cost.iloc[:-1]], ignore_index=True)
+    for radius in (2.5, 6.0):
+        expected = point_metrics(pairs, demand, capacity, radius=radius)
+        for table in (by_cost, shuffled, nearly):
+            got = point_metrics(table, demand, capacity, radius=radius)
+            pd.testing.assert_frame_equal(got, expected, rtol=1e-12)
+        assert expected.providers_within.sum() == (pairs.cost <= radius).sum()

@@ -12,7 +12,8 @@ from gapmap.analysis import AnalysisRequest, analyse, zones_for
 from gapmap.areas import aggregate, assign_user_areas
 from gapmap.cli import main
 from gapmap.config import BNG
-from gapmap.gaps import DEFAULT_TARGET_PER_1000, GapParams, ScoreWeights, area_gaps, point_gaps
+from gapmap.gaps import DEFAULT_TARGET_PER_1000, GapParams, ScoreWeights, area_gaps, area_positions, point_gaps
+from gapmap.population import load_council
 from gapmap.records import load_providers
 from tests.conftest import SOMERSET, make_points
 
@@ -210,3 +211,46 @@ def test_gaps_cli_reports_rejected_rows(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "rejected: row 3, postcode" in err and "1 rows rejected, 1 accepted" in err
     assert out.exists()
+
+
+def test_area_gaps_with_cached_positions_equals_matching_codes():
+    """Passing the point→area rows (as Zones caches them) gives the same table as matching codes."""
+    per_point = pd.DataFrame(
+        {
+            "demand": [10.0, 5.0, 7.0, 3.0],
+            "nearest_km": [1.0, np.nan, 2.0, 4.0],
+            "providers_within": [1.0, 0.0, 2.0, 1.0],
+            "capacity_within": [3.0, 0.0, 6.0, 2.0],
+            "beyond_radius": [False, True, False, False],
+            "access_2sfca": [100.0, 0.0, 50.0, 20.0],
+            "access_e2sfca": [90.0, 0.0, 40.0, 10.0],
+            "allocated": [1.0, 0.0, 0.35, 0.06],
+        }
+    )
+    codes = pd.Series(["b", "a", "b", "elsewhere"])
+    areas = pd.DataFrame(
+        {"area_code": ["a", "b", "c"], "older_income_deprived_rate": [0.1, 0.2, 0.3], "rural_share": [0.0, 1.0, 0.5]}
+    )
+    positions = area_positions(areas, codes)
+    assert positions.tolist() == [1, 0, 1, -1]
+    params = GapParams(band="65plus", radius_km=5.0)
+    cached = area_gaps(areas, codes, per_point, params, positions=positions)
+    pd.testing.assert_frame_equal(cached, area_gaps(areas, codes, per_point, params))
+    b = cached.set_index("area_code").loc["b"]
+    assert b.nearest_km == pytest.approx((10 * 1.0 + 7 * 2.0) / 17)
+    assert b.allocated == pytest.approx(1.35)
+    # A missing nearest distance counts as nothing, as before; an empty area has no people.
+    assert cached.set_index("area_code").loc["a", "nearest_km"] == 0.0
+    assert np.isnan(cached.set_index("area_code").loc["c", "providers_within"])
+    with pytest.raises(ValueError):
+        area_gaps(areas, codes, per_point, params, positions=positions[:2])
+
+
+def test_zones_work_out_each_points_area_row_once():
+    data = load_council("E06000053")
+    zones = zones_for(data, "ward")
+    first = zones.positions
+    assert zones.positions is first  # cached on the zones object the caller keeps
+    codes = zones.population.area_code.to_numpy()
+    assert (first >= 0).all()
+    assert (codes[first] == zones.codes.to_numpy()).all()

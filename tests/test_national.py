@@ -11,7 +11,7 @@ import shapely
 from gapmap.analysis import AnalysisRequest, analyse
 from gapmap.config import BNG
 from gapmap.export import gaps_table
-from gapmap.national import council_codes, council_gaps, run_dask
+from gapmap.national import council_codes, council_gaps, providers_near, run_dask
 from gapmap.population import load_council
 
 CITY, SCILLY = "E09000001", "E06000053"  # the two smallest upper-tier councils
@@ -103,3 +103,44 @@ def test_local_processes_give_one_table_in_council_order(providers):
     np.testing.assert_allclose(
         scilly.gap_score.to_numpy(float), council_gaps(SCILLY, providers, REQUEST).gap_score.to_numpy(float)
     )
+
+
+def test_providers_near_the_wards_are_those_near_the_outline():
+    """The task keeps providers within the radius of any ward: the same set as of the union."""
+    data = load_council("E06000066")
+    rng = np.random.default_rng(7)
+    x0, y0, x1, y1 = data.boundaries["wards"].total_bounds
+    xy = rng.uniform([x0 - 8000, y0 - 8000], [x1 + 8000, y1 + 8000], size=(3000, 2))
+    prov = _providers([tuple(p) for p in xy])
+    outline = data.outline()
+    for radius in (500.0, 5000.0):
+        expected = prov.index[prov.geometry.dwithin(outline, radius)]
+        near = providers_near(prov, data.boundaries["wards"].geometry.values, radius)
+        assert 0 < len(near) < len(prov)
+        assert near.index.tolist() == expected.tolist()
+    assert providers_near(prov.iloc[:0], data.boundaries["wards"].geometry.values, 500.0).empty
+
+
+def test_largest_councils_go_first_and_none_is_lost():
+    from gapmap.config import DataPaths
+    from gapmap.national import largest_first
+
+    codes = [SCILLY, "E10000016", CITY, "E06000066"]  # Kent is the most populous upper-tier council
+    ordered = largest_first(codes, DataPaths())
+    assert ordered[0] == "E10000016"
+    assert sorted(ordered) == sorted(codes)
+    assert ordered.index("E06000066") < ordered.index(CITY)
+    assert largest_first(["unknown", SCILLY], DataPaths()) == [SCILLY, "unknown"]
+
+
+def test_a_task_reads_only_the_boundaries_its_level_needs():
+    from gapmap.errors import LevelError
+    from gapmap.population import boundary_layers
+
+    data = load_council(SCILLY, layers=boundary_layers("lsoa"))
+    assert set(data.boundaries) == {"wards", "lsoa"}
+    full = load_council(SCILLY)
+    pd.testing.assert_frame_equal(data.boundaries["lsoa"], full.boundaries["lsoa"])
+    assert set(load_council(SCILLY, layers=()).boundaries) == {"wards"}
+    with pytest.raises(LevelError):
+        load_council(SCILLY, layers=("parishes",))
