@@ -87,10 +87,13 @@ def _prepare(
 def _sorted_prefix(c: np.ndarray, radius: float) -> slice | None:
     """``slice(0, k)`` when exactly the first ``k`` costs are within ``radius``, else ``None``.
 
-    True of a table sorted by cost; checked without checking that the whole table is sorted.
+    True of a table sorted by cost, and of any table whose costs are all within ``radius``;
+    checked without checking that the whole table is sorted.
     """
     if len(c) == 0:
         return slice(0, 0)
+    if c.max() <= radius:  # every pair is within (a table built at this radius), in any order; False for NaN
+        return slice(0, len(c))
     k = int(np.searchsorted(c, radius, side="right"))
     # Exactly the pairs within the radius are first: all of them at most it, the rest beyond
     # ("not" also catches NaN). True of any table sorted by cost, checked in one read.
