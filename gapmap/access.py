@@ -68,13 +68,12 @@ def _prepare(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Positions of the pairs within ``radius``, and their costs.
 
-    A table sorted by cost (as :func:`gapmap.analysis.build_costs` makes it) is cut with a
-    binary search, and its columns are used without copies; any other order is filtered.
+    When the pairs within ``radius`` come first (a table sorted by cost, as
+    :func:`gapmap.analysis.build_costs` makes it, or one built at the radius) the columns are
+    used without copies; any other order is filtered.
     """
     c = costs["cost"].to_numpy(dtype=float)
     keep = _sorted_prefix(c, radius)
-    if keep is None:
-        keep = c <= radius
     oi = _labels_to_positions(demand.index, costs["origin"].to_numpy()[keep])
     dj = _labels_to_positions(supply.index, costs["dest"].to_numpy()[keep])
     if (oi < 0).any():
@@ -84,24 +83,18 @@ def _prepare(
     return oi, dj, c[keep]
 
 
-def _sorted_prefix(c: np.ndarray, radius: float) -> slice | None:
-    """``slice(0, k)`` when exactly the first ``k`` costs are within ``radius``, else ``None``.
+def _sorted_prefix(c: np.ndarray, radius: float) -> slice | np.ndarray:
+    """The rows within ``radius``: ``slice(0, k)`` when they are exactly the first ``k``, else a mask.
 
-    True of a table sorted by cost, and of any table whose costs are all within ``radius``;
-    checked without checking that the whole table is sorted.
+    A table sorted by cost, or one whose rows beyond the radius all come last (as
+    :func:`gapmap.costs.euclidean_costs` appends each far postcode's nearest provider), is cut
+    without copying its columns. NaN costs are never within.
     """
-    if len(c) == 0:
-        return slice(0, 0)
-    if c.max() <= radius:  # every pair is within (a table built at this radius), in any order; False for NaN
-        return slice(0, len(c))
-    k = int(np.searchsorted(c, radius, side="right"))
-    # Exactly the pairs within the radius are first: all of them at most it, the rest beyond
-    # ("not" also catches NaN). True of any table sorted by cost, checked in one read.
-    if k > 0 and not c[:k].max() <= radius:
-        return None
-    if k < len(c) and not c[k:].min() > radius:
-        return None
-    return slice(0, k)
+    within = c <= radius
+    k = int(np.count_nonzero(within))
+    if within[:k].all():
+        return slice(0, k)
+    return within
 
 
 def _fca(
