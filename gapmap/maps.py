@@ -343,7 +343,7 @@ def add_providers(
             "labels": list(labels),
             "values": list(labels.values()),
         }
-        _Markers(spec).add_to(m)
+        _LayerCall("gapmapMarkers", spec).add_to(m)
 
     layer(providers, False)
     if closed is not None:
@@ -377,44 +377,27 @@ def add_outline(
     return m
 
 
-class _Markers(MacroElement):
-    """Circle markers from coordinate arrays (a few bytes per provider, not a GeoJSON feature).
+class _LayerCall(MacroElement):
+    """One call into ``static/gapmap/map-layers.js`` (loaded once per map by :func:`base_map`).
 
-    Drawn by ``gapmapMarkers`` in ``static/gapmap/map-layers.js`` (loaded by :func:`base_map`).
+    ``gapmapMarkers`` draws provider markers from coordinate arrays (a few bytes per provider,
+    not a GeoJSON feature); ``gapmapAreaValues`` colours the outlines fetched from a URL and
+    gives their tooltips and legend (:func:`area_layer`). Each change of setting sends only
+    this call and its figures, not the drawing code.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        gapmapMarkers({{ this._parent.get_name() }}, {{ this.spec|tojson }});
+        {{ this.function }}({{ this._parent.get_name() }}, {{ this.spec|tojson }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, spec: dict) -> None:
+    def __init__(self, function: str, spec: dict) -> None:
         super().__init__()
-        self._name = "Markers"
-        self.spec = spec
-
-
-class _AreaValues(MacroElement):
-    """Colours, tooltips and legend for outlines fetched from a URL (see :func:`area_layer`).
-
-    The code that draws them is ``static/gapmap/map-layers.js``, which :func:`base_map` loads
-    once per map; each change of setting sends only this call and its figures.
-    """
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        gapmapAreaValues({{ this._parent.get_name() }}, {{ this.spec|tojson }});
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, spec: dict) -> None:
-        super().__init__()
-        self._name = "AreaValues"
+        self._name = function
+        self.function = function
         self.spec = spec
 
 
@@ -480,7 +463,7 @@ def area_layer(
         "css": LIVE_LEGEND_CSS if legend else "",
     }
     group = folium.FeatureGroup(name=field.label)
-    _AreaValues(spec).add_to(group)
+    _LayerCall("gapmapAreaValues", spec).add_to(group)
     return group
 
 
