@@ -173,6 +173,25 @@ def _point_of(page, frame, kind: str, index: int) -> tuple[float, float]:
     return box["x"] + xy[0], box["y"] + xy[1]
 
 
+
+def _hover(page, frame, kind: str, index: int):
+    """Hover a drawn area or marker until its tooltip shows; returns the tooltip locator.
+
+    The map may still be settling (fitting its bounds, the frame taking its height) when first
+    hovered, so the point is worked out again on each try, as a user would move the mouse again.
+    """
+    tip = frame.locator(".leaflet-tooltip")
+    for _ in range(10):
+        page.mouse.move(0, 0)
+        page.mouse.move(*_point_of(page, frame, kind, index))
+        try:
+            tip.wait_for(timeout=3_000)
+            return tip
+        except Exception:
+            time.sleep(1)
+    raise AssertionError(f"no tooltip on {kind} {index}")
+
+
 def test_somerset_wards_render_offline(app_url, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     outside = []
@@ -188,9 +207,7 @@ def test_somerset_wards_render_offline(app_url, browser, tmp_path):
     assert legend.inner_text().strip().startswith("Aged 65+: number of people")
     assert frame.locator(".gapmap-legend").count() == 0
     # Hovering a ward shows its name and figures.
-    page.mouse.move(*_point_of(page, frame, "area", 10))
-    tip = frame.locator(".leaflet-tooltip")
-    tip.wait_for(timeout=10_000)
+    tip = _hover(page, frame, "area", 10)
     assert "Aged 85+" in tip.inner_text()
     page.screenshot(path=str(tmp_path / "somerset-wards.png"))
     # Nothing outside this machine was needed: no tiles, no CDN.
@@ -280,9 +297,7 @@ def test_gaps_page_click_shows_area_detail(app_url, browser):
     assert legend.bounding_box()["y"] >= map_box["y"] + map_box["height"] - 1
     assert frame.locator(".gapmap-legend").count() == 0
     # Hovering shows the area's figures, formatted in the browser as the tables format them.
-    page.mouse.move(*_point_of(page, frame, "area", 3))
-    tip = frame.locator(".leaflet-tooltip")
-    tip.wait_for(timeout=10_000)
+    tip = _hover(page, frame, "area", 3)
     text = tip.inner_text()
     assert re.search(r"\nAged 65\+\t\d{1,3}(,\d{3})*\n", text), text
     assert re.search(r"\s\d+\.\d\n", text), text  # access and distance to one decimal
@@ -384,15 +399,7 @@ def test_provider_names_are_text_not_html(app_url, browser, tmp_path):
         if _drawn(frame, timeout=1)[1]:
             break
         time.sleep(0.5)
-    tip = frame.locator(".leaflet-tooltip")
-    for _ in range(10):  # the map may still be settling (fitting bounds) when first hovered
-        page.mouse.move(0, 0)
-        page.mouse.move(*_point_of(page, frame, "marker", 0))
-        try:
-            tip.wait_for(timeout=3_000)
-            break
-        except Exception:
-            time.sleep(1)
+    tip = _hover(page, frame, "marker", 0)
     assert "<img src=x onerror=alert(1)>" in tip.inner_text()  # shown as the literal text
     assert frame.locator("img[src='x']").count() == 0 and page.locator("img[src='x']").count() == 0
     assert dialogs == []
