@@ -204,3 +204,62 @@ def test_metrics_are_the_same_for_a_table_in_any_row_order():
             got = point_metrics(table, demand, capacity, radius=radius)
             pd.testing.assert_frame_equal(got, expected, rtol=1e-12)
         assert expected.providers_within.sum() == (pairs.cost <= radius).sum()
+
+
+def dense_fca(pairs: pd.DataFrame, d: np.ndarray, s: np.ndarray, radius: float, weight=None) -> np.ndarray:
+    """The module formulas on a dense matrix, written out with no sparse shortcuts."""
+    w = np.zeros((len(d), len(s)))
+    for o, j, c in pairs.itertuples(index=False):
+        if c <= radius:
+            w[o, j] += 1.0 if weight is None else float(weight(np.array([c]))[0])
+    reach = w.T @ d
+    ratio = np.where(reach > 0, s / np.where(reach > 0, reach, 1.0), 0.0)
+    return w @ ratio
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n=st.integers(1, 40),
+    m=st.integers(1, 6),
+    share=st.floats(0.0, 1.0),
+    radius=st.floats(0.5, 9.5),
+    order=st.sampled_from(["origin", "cost", "shuffled"]),
+)
+def test_sparse_steps_equal_the_dense_formulas(seed, n, m, share, radius, order):
+    """Points with no pairs (first, last, between), repeated pairs, NaN costs, any row order."""
+    rng = np.random.default_rng(seed)
+    k = int(share * n * m) + 1
+    pairs = pd.DataFrame(
+        {
+            "origin": rng.integers(0, n, k).astype(np.int32),
+            "dest": rng.integers(0, m, k).astype(np.int32),
+            "cost": np.where(rng.random(k) < 0.05, np.nan, rng.uniform(0, 10, k)),
+        }
+    )
+    if order == "origin":
+        pairs = pairs.sort_values("origin", kind="stable")
+    elif order == "cost":
+        pairs = pairs.sort_values("cost", kind="stable")
+    pairs = pairs.reset_index(drop=True)
+    d = rng.uniform(1, 20, n)
+    s = rng.uniform(1, 5, m)
+    for weight in (None, gaussian(radius / 2)):
+        got = floating_catchment(pairs, pd.Series(d), pd.Series(s), radius=radius, weight=weight)
+        np.testing.assert_allclose(got.to_numpy(), dense_fca(pairs, d, s, radius, weight), rtol=1e-12, atol=1e-15)
+    metrics = point_metrics(pairs, pd.Series(d), pd.Series(s), radius=radius)
+    inside = pairs[pairs.cost <= radius]
+    np.testing.assert_array_equal(metrics.providers_within, np.bincount(inside.origin, minlength=n))
+    np.testing.assert_allclose(metrics.capacity_within, np.bincount(inside.origin, s[inside.dest], minlength=n))
+
+
+def test_unknown_labels_only_matter_within_the_radius():
+    """A row beyond the radius may name a point or provider the caller left out; one within may not."""
+    demand = pd.Series([10.0, 20.0])
+    supply = pd.Series([4.0])
+    table = pd.DataFrame({"origin": [0, 0, 1, 7], "dest": [0, 9, 0, 0], "cost": [1.0, 8.0, 2.0, 9.0]})
+    got = floating_catchment(table, demand, supply, radius=5)
+    np.testing.assert_allclose(got, [4.0 / 30.0, 4.0 / 30.0])
+    table.loc[3, "cost"] = 3.0
+    with pytest.raises(ValueError, match="origins"):
+        floating_catchment(table, demand, supply, radius=5)
