@@ -43,9 +43,9 @@ from bench_gaps import providers_on  # noqa: E402
 
 from gapmap.analysis import MAX_RADIUS_KM, AnalysisRequest, analyse, build_costs, zones_for  # noqa: E402
 from gapmap.config import DataPaths  # noqa: E402
-from gapmap.gap_map import gap_layer, gap_map_parts  # noqa: E402
+from gapmap.gap_map import gap_layers, gap_map_parts  # noqa: E402
 from gapmap.geometry_cache import display_geometry  # noqa: E402
-from gapmap.maps import Field, area_layer, base_map  # noqa: E402
+from gapmap.maps import Field, area_values  # noqa: E402
 from gapmap.population import load_council  # noqa: E402
 
 
@@ -67,11 +67,9 @@ def row(label: str, value: str, target: str) -> None:
     print(f"  {label:<52} {value:>12}   target {target}")
 
 
-def layer_script(group, bounds) -> str:
-    """The script st_folium sends for a layer (what each interaction costs to render)."""
-    from streamlit_folium import _get_feature_group_string
-
-    return _get_feature_group_string(group, base_map(bounds))
+def layer_data(calls, bounds) -> str:
+    """The data the live map receives for its layers on each interaction (pages/_live_map.py)."""
+    return json.dumps({"bounds": list(bounds), "layers": [list(c) for c in calls]})
 
 
 def recompute() -> None:
@@ -98,7 +96,7 @@ def interaction(code: str, level: str, hex_size: float, n_providers: int) -> tup
         request = AnalysisRequest(radius_km=next(radii), level=level, hex_size_m=hex_size)
         result = analyse(data, prov, request, costs=costs, zones=zones)
         parts = gap_map_parts(result, "gap_score", privacy="displaced", secret=b"k" * 32, illustrative=False)
-        return layer_script(gap_layer(parts, "/app/static/cache/x.polylines.json", geo.codes), bounds)
+        return layer_data(gap_layers(parts, "/app/static/cache/x.polylines.json", geo.codes), bounds)
 
     return timed(step, repeat=5), len(step().encode("utf-8"))
 
@@ -125,8 +123,8 @@ def payloads() -> None:
         geo = display_geometry(group[["area_code", "area_name", "geometry"]])
         build[utla] = time.process_time() - t
         fake = group[["area_code"]].assign(v=np.linspace(0, 1, len(group)))
-        layer = area_layer("/app/static/cache/x.polylines.json", geo.codes, fake, Field("v", "Value", ".2f"))
-        values = len(layer_script(layer, geo.bounds).encode("utf-8"))
+        layer = area_values("/app/static/cache/x.polylines.json", geo.codes, fake, Field("v", "Value", ".2f"))
+        values = len(layer_data([layer], geo.bounds).encode("utf-8"))
         sizes.append((len(geo.payload), values, utla, len(group)))
     sizes.sort(reverse=True)
     big = sizes[0]
@@ -230,20 +228,23 @@ def browser() -> None:
 
 
 def _wait_for_map(page):
-    page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", timeout=180_000)
-    for _ in range(600):
-        for frame in page.frames:
-            if "streamlit_folium" in frame.url and frame.locator(".leaflet-container").count():
-                return frame
-        time.sleep(0.05)
-    raise RuntimeError("no map")
+    """The page's live map (pages/_live_map.py: drawn in the page itself, no iframe)."""
+    page.wait_for_selector(".gapmap-live-map.leaflet-container", timeout=180_000)
+    return page
 
 
-def _wait_drawn(frame, n: int) -> None:
-    js = "() => { let a = 0; window.map.eachLayer(l => { if (l instanceof L.Polygon && l.feature) a++; }); return a; }"
+def _wait_drawn(page, n: int) -> None:
+    """Poll until the live map shows ``n`` areas (polling is cheap: one evaluate every 20 ms)."""
+    js = """() => {
+      const el = document.querySelector('.gapmap-live-map');
+      if (!el || !el.gapmapMap) return -1;
+      let a = 0;
+      el.gapmapMap.eachLayer(l => { if (l instanceof L.Polygon && l.feature) a++; });
+      return a;
+    }"""
     for _ in range(3000):
         try:
-            if frame.evaluate(js) == n:
+            if page.evaluate(js) == n:
                 return
         except Exception:
             pass

@@ -2,7 +2,7 @@
 
 One description (:func:`gap_map_parts`) read by two builders, so the app's map and the hand-out
 (``python -m gapmap gaps --out map.html`` and the app's *Download map*) cannot drift apart:
-:func:`gap_layer` draws it over outlines the browser already has (only values travel), and
+:func:`gap_layers` draws it over outlines the browser already has (only values travel), and
 :func:`handout_html` writes it as one self-contained HTML file that opens offline.
 """
 
@@ -19,7 +19,16 @@ from gapmap.analysis import Analysis
 from gapmap.gaps import GAP_METRICS
 from gapmap.labels import metric_label
 from gapmap.legend import provider_legend
-from gapmap.maps import Field, add_providers, area_layer, area_legend_html, choropleth, standalone_html
+from gapmap.maps import (
+    Field,
+    LayerCall,
+    add_providers,
+    area_legend_html,
+    area_values,
+    choropleth,
+    provider_layers,
+    standalone_html,
+)
 from gapmap.population import BAND_LABELS, LEVEL_LABELS
 from gapmap.privacy import check_mode, public_layer, suppress_counts
 
@@ -131,15 +140,13 @@ def gap_map_parts(
     )
 
 
-def gap_layer(
-    parts: GapMapParts, url: str, codes: Sequence[str], *, legend_below: bool = False
-) -> folium.FeatureGroup:
-    """The app's layer: values and colours over the outlines at ``url``, with provider markers.
+def gap_layers(parts: GapMapParts, url: str, codes: Sequence[str]) -> list[LayerCall]:
+    """The app's live layers: values and colours over the outlines at ``url``, then the markers.
 
-    With ``legend_below`` the legend is left out of the map (show :func:`gap_legend_html` under it).
+    The legend is left out of the map (the page shows :func:`gap_legend_html` under it).
     """
-    group = area_layer(url, codes, parts.areas, legend_below=legend_below, **_legend_args(parts))
-    return add_providers(group, parts.providers, closed=parts.closed, show_names=parts.show_names)
+    areas = area_values(url, codes, parts.areas, legend_below=True, **_legend_args(parts))
+    return [areas, *provider_layers(parts.providers, closed=parts.closed, show_names=parts.show_names)]
 
 
 def gap_legend_html(parts: GapMapParts) -> str:

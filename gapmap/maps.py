@@ -291,20 +291,25 @@ def choropleth(
     return m
 
 
-def add_providers(
-    m: folium.Map | folium.FeatureGroup,
+LayerCall = tuple[str, dict]
+"""One call into ``static/gapmap/map-layers.js``: its function name and its spec (plain JSON).
+
+The app's live map (``pages/_live_map.py``) runs these calls on a map it keeps; folium maps
+run them through :class:`_LayerCall`. Both draw with the same script.
+"""
+
+
+def provider_layers(
     providers: gpd.GeoDataFrame,
     *,
     closed: gpd.GeoDataFrame | None = None,
     show_names: bool = True,
     label: str = "Providers",
-) -> folium.Map:
-    """Draw providers as circle markers coloured by kind, and closed day centres as rings.
+) -> list[LayerCall]:
+    """Provider markers coloured by kind, and closed day centres as rings, as layer calls.
 
     Parameters
     ----------
-    m
-        The map (or layer group) to draw on.
     providers
         Active providers (any CRS) with ``kind``, and ``capacity`` and ``name`` if they may be shown.
     closed
@@ -313,11 +318,15 @@ def add_providers(
         Show names in tooltips; off for privacy (sole traders' homes).
     label
         Layer name.
+
+    Returns
+    -------
+    list of LayerCall
+        ``("gapmapMarkers", spec)`` for the open providers and for the closed ones (each only
+        when there are any): coordinates and tooltip figures, a few bytes per provider.
     """
 
-    def layer(frame: gpd.GeoDataFrame, closed_layer: bool) -> None:
-        if frame.empty:
-            return
+    def layer(frame: gpd.GeoDataFrame, closed_layer: bool) -> LayerCall:
         wgs = reproject(frame, WGS84)
         kinds = list(KIND_COLOURS)
         # A column that is the same for every marker travels once (a string, not a list).
@@ -343,11 +352,25 @@ def add_providers(
             "labels": list(labels),
             "values": list(labels.values()),
         }
-        _LayerCall("gapmapMarkers", spec).add_to(m)
+        return ("gapmapMarkers", spec)
 
-    layer(providers, False)
-    if closed is not None:
-        layer(closed, True)
+    calls = [layer(providers, False)] if not providers.empty else []
+    if closed is not None and not closed.empty:
+        calls.append(layer(closed, True))
+    return calls
+
+
+def add_providers(
+    m: folium.Map | folium.FeatureGroup,
+    providers: gpd.GeoDataFrame,
+    *,
+    closed: gpd.GeoDataFrame | None = None,
+    show_names: bool = True,
+    label: str = "Providers",
+) -> folium.Map:
+    """Draw :func:`provider_layers` on a folium map (or layer group); the arguments are the same."""
+    for function, spec in provider_layers(providers, closed=closed, show_names=show_names, label=label):
+        _LayerCall(function, spec).add_to(m)
     return m
 
 
@@ -401,7 +424,7 @@ class _LayerCall(MacroElement):
         self.spec = spec
 
 
-def area_layer(
+def area_values(
     url: str,
     codes: Sequence[str],
     areas: pd.DataFrame,
@@ -414,13 +437,13 @@ def area_layer(
     reverse: bool = False,
     extra_legend: Sequence[tuple[str, str]] = (),
     legend_below: bool = False,
-) -> folium.FeatureGroup:
+) -> LayerCall:
     """A choropleth whose outlines the browser fetches from ``url``; only values travel.
 
     The same classes, colours, tooltip figures and legend as :func:`choropleth`, but the
     polygons come from a file written once per council and level (:mod:`gapmap.geometry_cache`;
     decoded to GeoJSON in the browser), so a change of setting sends a colour index and the
-    formatted figures per area — not the geometry. Drawn on the map's canvas.
+    figures per area — not the geometry. Drawn on the map's canvas.
 
     Parameters
     ----------
@@ -439,9 +462,8 @@ def area_layer(
 
     Returns
     -------
-    folium.FeatureGroup
-        Add it to a :func:`base_map` (or hand it to ``st_folium(feature_group_to_add=...)``
-        so the map is not rebuilt); add provider markers to it with :func:`add_providers`.
+    LayerCall
+        ``("gapmapAreaValues", spec)``: for the app's live map, or :func:`area_layer` for folium.
     """
     table = pd.DataFrame(areas).set_index("area_code").reindex(list(codes))
     values = table[field.column].astype(float)
@@ -462,8 +484,20 @@ def area_layer(
         "legend": legend,
         "css": LIVE_LEGEND_CSS if legend else "",
     }
+    return ("gapmapAreaValues", spec)
+
+
+def area_layer(
+    url: str, codes: Sequence[str], areas: pd.DataFrame, field: Field, **options: object
+) -> folium.FeatureGroup:
+    """:func:`area_values` as a folium layer group (same arguments).
+
+    Add it to a :func:`base_map` (or hand it to ``st_folium(feature_group_to_add=...)`` so the
+    map is not rebuilt); add provider markers to it with :func:`add_providers`.
+    """
+    function, spec = area_values(url, codes, areas, field, **options)  # type: ignore[arg-type]
     group = folium.FeatureGroup(name=field.label)
-    _LayerCall("gapmapAreaValues", spec).add_to(group)
+    _LayerCall(function, spec).add_to(group)
     return group
 
 

@@ -1,27 +1,23 @@
 """Where care is short: access, unmet need and ranked priority areas."""
 
-import html
 from datetime import date
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from gapmap.analysis import AnalysisRequest
 from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import for_display, gaps_table, to_csv_bytes, to_geojson_bytes
-from gapmap.gap_map import gap_layer, gap_legend_html, gap_map_parts, handout_map
+from gapmap.gap_map import gap_layers, gap_legend_html, gap_map_parts, handout_map
 from gapmap.gaps import DEFAULT_TARGET_PER_1000, GAP_METRICS, ScoreWeights
 from gapmap.labels import column_header, metric_label, readable_table
-from gapmap.maps import (
-    base_map,
-    standalone_html,
-)
+from gapmap.maps import standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
 from gapmap.schema import KIND_LABELS, KINDS
 from gapmap.story import ReportInputs, economy_for, gaps_view, priority_view
 from pages import _present, _shared
+from pages._live_map import live_map
 
 _shared.ensure_router()
 
@@ -182,17 +178,16 @@ parts = gap_map_parts(
 )
 areas = parts.areas
 
-# The map itself is fixed per council and basemap (no remount; pan and zoom cause no rerun);
-# each setting sends only the layer: a colour and figures per area over outlines the browser
-# fetched once (a content-hashed file under static/cache/), the legend and the markers.
+# The map is kept per council (no remount; pan and zoom cause no rerun); each setting sends
+# only the layers: a colour and figures per area over outlines the browser fetched once (a
+# content-hashed file under static/cache/), and the markers.
 outlines = _shared.area_outlines(code, level, float(hex_size), areas_digest, areas_gdf)
-clicked = st_folium(
-    base_map(_shared.council_bounds(code), basemap=basemap),
-    feature_group_to_add=gap_layer(parts, outlines.url, outlines.codes, legend_below=True),
-    height=_present.map_height(620),
-    use_container_width=True,
-    returned_objects=["last_active_drawing"],
+picked = live_map(
+    _shared.council_bounds(code),
+    gap_layers(parts, outlines.url, outlines.codes),
     key=f"gapmap-{code}",
+    height=_present.map_height(620),
+    basemap=basemap,
 )
 st.html(gap_legend_html(parts))  # below the map, never over it
 if privacy != "exact":
@@ -203,8 +198,6 @@ if privacy != "exact":
     )
 
 # Detail of the clicked area.
-feature = (clicked or {}).get("last_active_drawing") or {}
-picked = html.unescape(feature.get("properties", {}).get("code", "")) if feature else ""
 if picked and picked in set(areas.area_code):
     row = areas.set_index("area_code").loc[picked]
     st.subheader(f"{row.area_name}")

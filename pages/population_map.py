@@ -1,7 +1,6 @@
 """Older population by area: choropleth, headline figures, table and downloads."""
 
 import streamlit as st
-from streamlit_folium import st_folium
 
 from gapmap.analysis import AnalysisRequest
 from gapmap.areas import OUTSIDE_CODE
@@ -9,10 +8,11 @@ from gapmap.errors import GapmapError
 from gapmap.export import population_table, to_csv_bytes, to_geojson_bytes
 from gapmap.figures import MapLayer, map_figure, to_png
 from gapmap.labels import BAND_PEOPLE, readable_table
-from gapmap.maps import Field, area_layer, area_legend_html, base_map, choropleth, standalone_html
+from gapmap.maps import Field, area_legend_html, area_values, choropleth, standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS, MEASURE_LABELS, measure
 from gapmap.story import ReportInputs, economy_for, population_words
 from pages import _present, _shared
+from pages._live_map import live_map
 
 _shared.ensure_router()
 
@@ -97,17 +97,16 @@ map_spec = {
 }
 words = population_words(areas, band=band, level=level, council=council.name)
 _present.header(words.title, words.takeaway)
-# As on the gaps page: the map is fixed per council and basemap, the outlines are a file the
-# browser fetched once, and a change of level, band or measure sends only values.
+# As on the gaps page: the map is kept per council, the outlines are a file the browser
+# fetched once, and a change of level, band or measure sends only values.
 outlines = _shared.area_outlines(code, level, float(hex_size), areas_digest, areas_gdf)
 mapped = areas[areas.area_code.isin(outlines.codes)]  # not the row of residents outside your areas
-st_folium(
-    base_map(_shared.council_bounds(code), basemap=basemap),
-    feature_group_to_add=area_layer(outlines.url, outlines.codes, mapped, **map_spec, legend_below=True),
-    height=_present.map_height(620),
-    use_container_width=True,
-    returned_objects=[],
+live_map(
+    _shared.council_bounds(code),
+    [area_values(outlines.url, outlines.codes, mapped, **map_spec, legend_below=True)],
     key=f"popmap-{code}",
+    height=_present.map_height(620),
+    basemap=basemap,
 )
 st.html(area_legend_html(mapped, **map_spec))  # below the map, never over it
 

@@ -119,12 +119,39 @@ def test_deep_link_on_a_fresh_server_goes_through_the_router(tmp_path, browser):
             page.close()
 
 
-def _map_frame(page):
-    page.wait_for_selector("iframe[title='streamlit_folium.st_folium']", timeout=60_000)
+class _Map:
+    """A map on the page: the live map (pages/_live_map.py, drawn in the page itself) or a
+    folium map in streamlit-folium's iframe. ``MAP`` in a script stands for its ``L.Map``."""
+
+    def __init__(self, page, frame, get: str, iframe: bool):
+        self.page, self.frame, self.get, self.iframe = page, frame, get, iframe
+
+    def evaluate(self, js: str, arg=None):
+        return self.frame.evaluate(js.replace("MAP", self.get), arg)
+
+    def inside(self, selector: str):
+        """Elements inside the map (its tooltips, a legend drawn over it)."""
+        return self.frame.locator(selector if self.iframe else f".gapmap-live-map {selector}")
+
+    def box(self) -> dict:
+        """The map's box on the page."""
+        if self.iframe:
+            return self.page.locator("iframe[title='streamlit_folium.st_folium']").bounding_box()
+        return self.page.locator(".gapmap-live-map").first.bounding_box()
+
+
+_LIVE = ".gapmap-live-map.leaflet-container"
+_FOLIUM = "iframe[title='streamlit_folium.st_folium']"
+
+
+def _map_frame(page) -> _Map:
+    page.wait_for_selector(f"{_LIVE}, {_FOLIUM}", timeout=60_000)
+    if page.locator(_LIVE).count():
+        return _Map(page, page.main_frame, "document.querySelector('.gapmap-live-map').gapmapMap", iframe=False)
     for _ in range(120):
         for frame in page.frames:
             if "streamlit_folium" in frame.url and frame.locator(".leaflet-container").count():
-                return frame
+                return _Map(page, frame, "window.map", iframe=True)
         time.sleep(0.5)
     raise AssertionError("map iframe did not load Leaflet")
 
@@ -132,7 +159,7 @@ def _map_frame(page):
 # Maps draw on a canvas (one element for all areas), so tests ask Leaflet what it drew.
 _DRAWN = """() => {
   let areas = 0, markers = 0;
-  window.map.eachLayer(l => {
+  MAP.eachLayer(l => {
     if (l instanceof L.CircleMarker) markers++;
     else if (l instanceof L.Polygon && l.feature) areas++;
   });
@@ -140,7 +167,7 @@ _DRAWN = """() => {
 }"""
 
 
-def _drawn(frame, areas: int | None = None, timeout: float = 60.0) -> tuple[int, int]:
+def _drawn(frame: _Map, areas: int | None = None, timeout: float = 60.0) -> tuple[int, int]:
     """(areas, markers) on the map, waiting until ``areas`` are drawn when given."""
     end = time.time() + timeout
     while True:
@@ -153,34 +180,35 @@ def _drawn(frame, areas: int | None = None, timeout: float = 60.0) -> tuple[int,
         time.sleep(0.3)
 
 
-def _point_of(page, frame, kind: str, index: int) -> tuple[float, float]:
+def _point_of(page, frame: _Map, kind: str, index: int) -> tuple[float, float]:
     """Page coordinates of a drawn area (inside its polygon) or marker."""
     xy = frame.evaluate(
         """([kind, index]) => {
           const found = [];
-          window.map.eachLayer(l => {
+          MAP.eachLayer(l => {
             if (kind === 'marker' ? l instanceof L.CircleMarker : (l instanceof L.Polygon && l.feature)) found.push(l);
           });
           const l = found[index];
           let ll = kind === 'marker' ? l.getLatLng() : l.getCenter();
-          const p = window.map.latLngToContainerPoint(ll);
-          const r = window.map.getContainer().getBoundingClientRect();
+          const p = MAP.latLngToContainerPoint(ll);
+          const r = MAP.getContainer().getBoundingClientRect();
           return [r.left + p.x, r.top + p.y];
         }""",
         [kind, index],
     )
-    box = page.locator("iframe[title='streamlit_folium.st_folium']").bounding_box()
+    if not frame.iframe:
+        return xy[0], xy[1]
+    box = frame.box()
     return box["x"] + xy[0], box["y"] + xy[1]
 
 
-
-def _hover(page, frame, kind: str, index: int):
+def _hover(page, frame: _Map, kind: str, index: int):
     """Hover a drawn area or marker until its tooltip shows; returns the tooltip locator.
 
     The map may still be settling (fitting its bounds, the frame taking its height) when first
     hovered, so the point is worked out again on each try, as a user would move the mouse again.
     """
-    tip = frame.locator(".leaflet-tooltip")
+    tip = frame.inside(".leaflet-tooltip")
     for _ in range(10):
         page.mouse.move(0, 0)
         page.mouse.move(*_point_of(page, frame, kind, index))
@@ -205,7 +233,7 @@ def test_somerset_wards_render_offline(app_url, browser, tmp_path):
     # The outlines came as a file of encoded polylines; the legend is below the map, not over it.
     legend = page.locator(".gapmap-legend").first
     assert legend.inner_text().strip().startswith("Aged 65+: number of people")
-    assert frame.locator(".gapmap-legend").count() == 0
+    assert frame.inside(".gapmap-legend").count() == 0
     # Hovering a ward shows its name and figures.
     tip = _hover(page, frame, "area", 10)
     assert "Aged 85+" in tip.inner_text()
@@ -270,7 +298,7 @@ def test_a_band_change_on_the_population_map_sends_values_not_geometry(app_url, 
     _drawn(frame, 55)
     assert len(fetched) == 1 and fetched[0].endswith(".polylines.json")  # the outlines, once
     _settle(sizes, quiet=4.0)
-    frame.evaluate("() => { window.__kept = true; }")
+    frame.evaluate("() => { MAP.__kept = true; }")
     before = len(sizes)
     page.locator('[data-testid="stSelectbox"]').filter(has_text="Age band").locator("input").click()
     page.get_by_role("option", name=BAND_LABELS["85plus"]).click()
@@ -278,7 +306,7 @@ def test_a_band_change_on_the_population_map_sends_values_not_geometry(app_url, 
     _settle(sizes, quiet=4.0)
     sent = sum(sizes[before:])
     assert 0 < sent <= 60_000, f"{sent:,} bytes for a change of age band"
-    assert frame.evaluate("() => window.__kept === true")  # not remounted
+    assert frame.evaluate("() => MAP.__kept === true")  # not remounted
     assert _drawn(frame, 55)[0] == 55 and len(fetched) == 1  # same outlines, not fetched again
     page.close()
 
@@ -290,12 +318,12 @@ def test_gaps_page_click_shows_area_detail(app_url, browser):
     areas, markers = _drawn(frame, 55)
     assert areas == 55 and markers > 0  # 55 wards plus the provider markers
     assert page.get_by_text("Illustrative sample — not real providers").first.is_visible()
-    # The legend is drawn below the map's frame, never over the map.
+    # The legend is drawn below the map, never over it.
     legend = page.locator(".gapmap-legend").first
     assert legend.is_visible() and "Illustrative sample" in legend.inner_text()
-    map_box = page.locator("iframe").first.bounding_box()
+    map_box = frame.box()
     assert legend.bounding_box()["y"] >= map_box["y"] + map_box["height"] - 1
-    assert frame.locator(".gapmap-legend").count() == 0
+    assert frame.inside(".gapmap-legend").count() == 0
     # Hovering shows the area's figures, formatted in the browser as the tables format them.
     tip = _hover(page, frame, "area", 3)
     text = tip.inner_text()
@@ -340,7 +368,7 @@ def test_a_radius_change_sends_values_not_geometry(app_url, browser, level):
     # so a slow machine cannot carry the level change's frames into the radius step.
     page.get_by_text(f"All {n_areas:,} areas").wait_for(timeout=120_000)
     _settle(sizes, quiet=4.0)
-    frame.evaluate("() => { window.__kept = true; }")
+    frame.evaluate("() => { MAP.__kept = true; }")
     slider = page.get_by_role("slider").first
     before = len(sizes)
     slider.focus()
@@ -349,7 +377,7 @@ def test_a_radius_change_sends_values_not_geometry(app_url, browser, level):
     _settle(sizes, quiet=4.0)
     sent = sum(sizes[before:])
     assert 0 < sent <= 100_000, f"{sent:,} bytes for one radius step at {level} level: {sorted(sizes[before:])[-6:]}"
-    assert frame.evaluate("() => window.__kept === true")  # not remounted
+    assert frame.evaluate("() => MAP.__kept === true")  # not remounted
     page.close()
 
 
@@ -401,7 +429,7 @@ def test_provider_names_are_text_not_html(app_url, browser, tmp_path):
         time.sleep(0.5)
     tip = _hover(page, frame, "marker", 0)
     assert "<img src=x onerror=alert(1)>" in tip.inner_text()  # shown as the literal text
-    assert frame.locator("img[src='x']").count() == 0 and page.locator("img[src='x']").count() == 0
+    assert frame.inside("img[src='x']").count() == 0 and page.locator("img[src='x']").count() == 0
     assert dialogs == []
     page.close()
 

@@ -1,6 +1,6 @@
 /* gapmap's map layers, loaded once per map (gapmap.maps.base_map; inlined in offline hand-outs).
  *
- * gapmapAreaValues(group, spec): the values-only area layer (gapmap.maps.area_layer). The map
+ * gapmapAreaValues(group, spec): the values-only area layer (gapmap.maps.area_values). The map
  *   is never remounted; each change of setting sends only a colour index and the figures per
  *   area, over outlines the browser fetched once from spec.url (gapmap.geometry_cache).
  * gapmapMarkers(parent, spec): provider markers from coordinate arrays (gapmap.maps.add_providers).
@@ -80,7 +80,7 @@
       onRemove: function () { L.DomUtil.remove(this._div); }
     });
     if (spec.legend) { group.addLayer(new Box()); }
-    cache[spec.url].then(function (geo) {
+    return cache[spec.url].then(function (geo) {  // settles once drawn (the live map waits for it)
       var at = {};
       geo.features.forEach(function (f, k) { at[f.properties.code] = k; });
       var style = function (f) {
