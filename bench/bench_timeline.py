@@ -18,6 +18,7 @@ since on a shared machine the wall clock includes waiting for a core.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -34,7 +35,7 @@ from gapmap.analysis import AnalysisRequest, analyse, zones_for  # noqa: E402
 from gapmap.closures import closure_impact  # noqa: E402
 from gapmap.population import load_council  # noqa: E402
 from gapmap.records import load_providers  # noqa: E402
-from gapmap.replay import frame_map  # noqa: E402
+from gapmap.replay import frame_layers  # noqa: E402
 from gapmap.timeline import build_timeline  # noqa: E402
 
 SAMPLE = ROOT / "data" / "sample" / "somerset_providers_illustrative.csv"
@@ -80,9 +81,10 @@ def main() -> int:
 
     def slider_step():
         timeline.frame(k)
-        return frame_map(timeline, k, outline, note="bench", privacy="displaced", secret=secret).get_root().render()
+        layers, legend = frame_layers(timeline, k, outline, note="bench", privacy="displaced", secret=secret)
+        return json.dumps([list(c) for c in layers]) + legend
 
-    line("one slider step (figures, providers, map HTML)", best_of(slider_step), cpu_of(slider_step), 0.3)
+    line("one slider step (figures, providers, map layers)", best_of(slider_step), cpu_of(slider_step), 0.3)
 
     for kinds, label in ((("day_centre",), "day centres"), (("micro_enterprise", "day_centre", "other"), "all kinds")):
         request = AnalysisRequest(band="75plus", radius_km=5, kinds=kinds, as_at=date(2024, 6, 30))

@@ -87,7 +87,7 @@ def change_breaks(values: pd.Series, n_classes: int = 5) -> list[float] | None:
 
 
 LEGEND_NAME = "gapmap_legend"
-"""Name of the legend element on a choropleth's page (see :func:`legend_html`)."""
+"""Name of the legend element on a choropleth's page."""
 
 _LEGEND_CSS = """
 .gapmap-legend { position: static; flex: 0 0 auto; background: #ffffff;
@@ -105,8 +105,7 @@ class _Legend(MacroElement):
     """A plain-HTML legend placed below the map, never over it (no JS dependencies).
 
     It is added to the page (the folium ``Figure``), not to the map pane: in a standalone
-    hand-out the page is a column (map, then legend); in Streamlit the component appends it
-    under the map and sizes its frame to fit.
+    hand-out the page is a column (map, then legend).
     """
 
     _template = Template(
@@ -115,9 +114,6 @@ class _Legend(MacroElement):
         <style>
           html, body { height: 100%; display: flex; flex-direction: column; }
           .folium-map { flex: 1 1 auto; min-height: 320px; height: auto !important; }
-          /* In Streamlit (streamlit-folium's frame, which has a #root) the page shows the legend
-             below the frame instead (see legend_html), so this copy is hidden. */
-          #root ~ div > .gapmap-legend { display: none; }
           {{ this.css }}
           .leaflet-tooltip { font: 12px/1.3 system-ui, sans-serif; }
           .leaflet-tooltip table { margin: 0; font-size: 12px; }
@@ -148,19 +144,6 @@ class _Legend(MacroElement):
         self.css = _LEGEND_CSS
 
 
-def legend_html(m: folium.Map) -> str:
-    """The legend of a :func:`choropleth` as a self-contained HTML block, for showing below the map.
-
-    In Streamlit the map sits in a fixed-height frame, so the page draws this block under the
-    frame (``st.html``); in a standalone hand-out the legend is already below the map. Empty
-    when the map has no legend.
-    """
-    legend = m.get_root()._children.get(LEGEND_NAME)  # folium keeps named children in this dict
-    if legend is None:
-        return ""
-    return f"<style>{_LEGEND_CSS}</style>" + legend._template.module.html(legend, {})
-
-
 def base_map(
     bounds_wgs84: Sequence[float],
     *,
@@ -180,7 +163,7 @@ def base_map(
     asset_url
         URL folder holding the vendored ``leaflet.js`` and ``leaflet.css``.
     script_url
-        URL folder holding gapmap's own map script (``static/gapmap/``; used by :func:`area_layer`).
+        URL folder holding gapmap's own map script (``static/gapmap/``; runs the layer calls).
     canvas
         Draw polygons and markers on one canvas rather than as one SVG element each (much
         faster with thousands of areas; hover and click work the same).
@@ -374,39 +357,44 @@ def add_providers(
     return m
 
 
-def add_outline(
-    m: folium.Map, outline: shapely.Geometry, *, crs: str = "EPSG:27700", label: str = "Council boundary"
-) -> folium.Map:
-    """Draw a council boundary (a line, no fill) so points can be seen inside or outside it.
+def outline_layer(
+    outline: shapely.Geometry,
+    *,
+    crs: str = "EPSG:27700",
+    fill: str | None = None,
+    simplify_m: float = 20.0,
+    label: str = "Council boundary",
+) -> LayerCall:
+    """A council boundary as a layer call: a line (and a light fill, if given), not clickable.
 
     Parameters
     ----------
-    m
-        The map to draw on.
     outline
         The council's area, in ``crs`` (British National Grid by default).
     crs
         CRS of ``outline``.
+    fill
+        Fill colour; ``None`` draws the line only (points inside and outside stay visible).
+    simplify_m
+        Simplify to this many metres first (in ``crs`` units; a display line, not a boundary to
+        measure with), then round to about 1 m.
     label
         Layer name.
     """
-    wgs = reproject(gpd.GeoSeries([outline], crs=crs), WGS84)
-    folium.GeoJson(
-        gpd.GeoDataFrame(geometry=shapely.set_precision(wgs.values, 1e-5), crs=WGS84).to_json(drop_id=True),
-        name=label,
-        style_function=lambda _: {"color": "#222222", "weight": 2, "fill": False},
-        interactive=False,
-    ).add_to(m)
-    return m
+    shape = shapely.simplify(outline, simplify_m) if simplify_m > 0 else outline
+    wgs = reproject(gpd.GeoSeries([shape], crs=crs), WGS84)
+    geometry = shapely.set_precision(wgs.values, 1e-5)[0]
+    style = {"color": "#222222", "weight": 2, "fill": False}
+    if fill is not None:
+        style = {"color": "#555555", "weight": 1.2, "fill": True, "fillColor": fill, "fillOpacity": 0.4}
+    return ("gapmapShape", {"name": label, "geometry": shapely.geometry.mapping(geometry), "style": style})
 
 
 class _LayerCall(MacroElement):
     """One call into ``static/gapmap/map-layers.js`` (loaded once per map by :func:`base_map`).
 
-    ``gapmapMarkers`` draws provider markers from coordinate arrays (a few bytes per provider,
-    not a GeoJSON feature); ``gapmapAreaValues`` colours the outlines fetched from a URL and
-    gives their tooltips and legend (:func:`area_layer`). Each change of setting sends only
-    this call and its figures, not the drawing code.
+    Folium maps (the offline hand-outs) draw provider markers this way: ``gapmapMarkers``
+    takes coordinate arrays, a few bytes per provider, not a GeoJSON feature each.
     """
 
     _template = Template(
@@ -437,6 +425,7 @@ def area_values(
     reverse: bool = False,
     extra_legend: Sequence[tuple[str, str]] = (),
     legend_below: bool = False,
+    breaks: Sequence[float] | None = None,
 ) -> LayerCall:
     """A choropleth whose outlines the browser fetches from ``url``; only values travel.
 
@@ -454,7 +443,7 @@ def area_values(
     areas
         One row per area with ``area_code`` and the columns in ``field`` and ``tooltip``;
         areas missing from it show as no data.
-    field, tooltip, title, note, n_classes, reverse, extra_legend
+    field, tooltip, title, note, n_classes, reverse, extra_legend, breaks
         As :func:`choropleth`.
     legend_below
         Leave the legend out of the map; show :func:`area_legend_html` below it instead (the
@@ -463,11 +452,11 @@ def area_values(
     Returns
     -------
     LayerCall
-        ``("gapmapAreaValues", spec)``: for the app's live map, or :func:`area_layer` for folium.
+        ``("gapmapAreaValues", spec)``, for the app's live map (``pages/_live_map.py``).
     """
     table = pd.DataFrame(areas).set_index("area_code").reindex(list(codes))
     values = table[field.column].astype(float)
-    classes = classify(values, n_classes, reverse=reverse)
+    classes = classify(values, n_classes, reverse=reverse, breaks=list(breaks) if breaks is not None else None)
     legend = live_legend_html(title or field.label, [*classes.legend(field.fmt), *extra_legend], note)
     if legend_below:
         legend = ""  # the page shows area_legend_html() under the map, never over it
@@ -485,20 +474,6 @@ def area_values(
         "css": LIVE_LEGEND_CSS if legend else "",
     }
     return ("gapmapAreaValues", spec)
-
-
-def area_layer(
-    url: str, codes: Sequence[str], areas: pd.DataFrame, field: Field, **options: object
-) -> folium.FeatureGroup:
-    """:func:`area_values` as a folium layer group (same arguments).
-
-    Add it to a :func:`base_map` (or hand it to ``st_folium(feature_group_to_add=...)`` so the
-    map is not rebuilt); add provider markers to it with :func:`add_providers`.
-    """
-    function, spec = area_values(url, codes, areas, field, **options)  # type: ignore[arg-type]
-    group = folium.FeatureGroup(name=field.label)
-    _LayerCall(function, spec).add_to(group)
-    return group
 
 
 _PLAIN_NUMBER = re.compile(r",\.(\d)f")
@@ -543,15 +518,26 @@ def area_legend_html(
     n_classes: int = 6,
     reverse: bool = False,
     extra_legend: Sequence[tuple[str, str]] = (),
+    breaks: Sequence[float] | None = None,
 ) -> str:
-    """The legend of :func:`area_layer` as a block to show under the map (same classes).
+    """The legend of :func:`area_values` as a block to show under the map (same classes).
 
-    Takes the same arguments as :func:`area_layer` (``tooltip`` is accepted and ignored), so a
+    Takes the same arguments as :func:`area_values` (``tooltip`` is accepted and ignored), so a
     page can pass one description to both.
     """
     del tooltip
-    classes = classify(pd.DataFrame(areas)[field.column].astype(float), n_classes, reverse=reverse)
-    box = live_legend_html(title or field.label, [*classes.legend(field.fmt), *extra_legend], note)
+    classes = classify(
+        pd.DataFrame(areas)[field.column].astype(float),
+        n_classes,
+        reverse=reverse,
+        breaks=list(breaks) if breaks is not None else None,
+    )
+    return legend_below_html(title or field.label, [*classes.legend(field.fmt), *extra_legend], note)
+
+
+def legend_below_html(title: str, rows: Sequence[tuple[str, str]], note: str = "") -> str:
+    """A legend of ``(colour, text)`` rows as a block to show under a live map."""
+    box = live_legend_html(title, list(rows), note)
     return f'<style>{LIVE_LEGEND_CSS}{_BELOW_CSS}</style><div class="gapmap-below">{box}</div>'
 
 

@@ -14,24 +14,21 @@ import html
 import io
 import json
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from gapmap.config import BNG, WGS84
 from gapmap.maps import (
     KIND_COLOURS,
-    LEGEND_NAME,
     MAP_SOURCES,
-    _Legend,
-    add_providers,
-    base_map,
+    LayerCall,
+    legend_below_html,
+    outline_layer,
+    provider_layers,
     provider_legend,
 )
 from gapmap.privacy import PERSONAL_KINDS, SAFE_MODES, displace, public_layer
-from gapmap.projection import reproject
 from gapmap.providers import KIND_LABELS
 from gapmap.timeline import Timeline
 
@@ -58,7 +55,7 @@ def handout_providers(
     return displace(minimal, secret), keep
 
 
-def frame_map(
+def frame_layers(
     timeline: Timeline,
     k: int,
     outline: shapely.Geometry,
@@ -66,23 +63,20 @@ def frame_map(
     secret: bytes,
     note: str = "",
     privacy: str = "counts",
-) -> folium.Map:
-    """A light map of frame ``k`` for the app's slider.
+) -> tuple[list[LayerCall], str]:
+    """A light map of frame ``k`` for the app's slider: its layer calls and its legend.
 
     The council outline, the providers open on that date and the day centres closed by then
     (rings). Under ``counts`` or ``displaced`` the points are the public layer
     (:func:`gapmap.privacy.public_layer`); ``exact`` (editors) shows the records as they are,
-    names included, and closures of every kind. No area layer, so a slider step redraws little
+    names included, and closures of every kind. No area layer, so a slider step sends little
     (see ``bench/bench_timeline.py``).
+
+    Returns
+    -------
+    tuple
+        The layer calls (for ``pages/_live_map.py``) and the legend as HTML for under the map.
     """
-    edge = reproject(gpd.GeoSeries([shapely.simplify(outline, 100)], crs=BNG), WGS84)
-    edge = gpd.GeoSeries(shapely.set_precision(edge.values, 1e-5), crs=WGS84)  # ~1 m, as the other layers
-    m = base_map(edge.total_bounds)
-    folium.GeoJson(
-        edge.to_json(drop_id=True),
-        name="Council",
-        style_function=lambda _: {"color": "#555555", "weight": 1.2, "fillColor": "#f2f2f2", "fillOpacity": 0.4},
-    ).add_to(m)
     when = timeline.dates[k]
     if privacy == "exact":
         provs = timeline.providers
@@ -91,11 +85,12 @@ def frame_map(
     else:
         layer = public_layer(timeline.providers, mode=privacy, secret=secret, as_at=when, kinds=timeline.kinds)
         shown, gone = layer[layer.status == "open"], layer[layer.status == "closed"]
-    add_providers(m, shown, closed=gone, show_names=privacy == "exact")
+    layers = [
+        outline_layer(outline, fill="#f2f2f2", simplify_m=100.0, label="Council"),
+        *provider_layers(shown, closed=gone, show_names=privacy == "exact"),
+    ]
     kinds = [kind for kind in timeline.kinds if privacy != "counts" or kind != "micro_enterprise"]
-    legend = _Legend(f"{when:%B %Y}", provider_legend(kinds, closed=not gone.empty), note)
-    m.get_root().add_child(legend, name=LEGEND_NAME)
-    return m
+    return layers, legend_below_html(f"{when:%B %Y}", provider_legend(kinds, closed=not gone.empty), note)
 
 
 def _caption(timeline: Timeline, k: int) -> str:

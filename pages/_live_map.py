@@ -2,14 +2,15 @@
 
 The map is created once per ``key`` and kept: each rerun sends only its layer calls
 (:data:`gapmap.maps.LayerCall`: colour indexes and figures per area over outlines the browser
-fetched once, and provider markers), so a change of setting never remounts it and pan and zoom
-cause no rerun. Leaflet and gapmap's layer script (``static/gapmap/map-layers.js``, the same
-one folium maps and the offline hand-outs use) load from the app's own static folder.
+fetched once, provider markers, plan sites), so a change of setting never remounts it and pan
+and zoom cause no rerun. Leaflet and gapmap's layer script (``static/gapmap/map-layers.js``,
+the same one the offline hand-outs use) load from the app's own static folder.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -21,6 +22,27 @@ _JS = (PACKAGE_ROOT / "static" / "gapmap" / "live-map.js").read_text(encoding="u
 _component = st.components.v2.component("gapmap_live_map", js=_JS, html="", isolate_styles=False)
 
 
+@dataclass(frozen=True)
+class Click:
+    """A click on the map, in WGS84: a marker's own position when a marker was clicked."""
+
+    lat: float
+    lng: float
+    marker: bool
+    n: int
+    """Grows with each click: two clicks on the same spot differ."""
+
+
+@dataclass(frozen=True)
+class MapEvents:
+    """What the user last did on a live map."""
+
+    area: str | None = None
+    """Code of the area last clicked (maps without ``clicks``)."""
+    click: Click | None = None
+    """The last click (maps with ``clicks``)."""
+
+
 def live_map(
     bounds: Sequence[float],
     layers: Sequence[LayerCall],
@@ -28,8 +50,9 @@ def live_map(
     key: str,
     height: int,
     basemap: bool = False,
-) -> str | None:
-    """Draw ``layers`` on the map kept under ``key``; return the code of the area last clicked.
+    clicks: bool = False,
+) -> MapEvents:
+    """Draw ``layers`` on the map kept under ``key``; return what was last clicked.
 
     Parameters
     ----------
@@ -37,13 +60,16 @@ def live_map(
         WGS84 (minx, miny, maxx, maxy) the map fits when first drawn or when they change.
     layers
         Calls into ``map-layers.js`` (:func:`gapmap.maps.area_values`,
-        :func:`gapmap.maps.provider_layers`).
+        :func:`gapmap.maps.provider_layers`, :func:`gapmap.siting_map.site_layer`).
     key
         One map per key (e.g. per page and council).
     height
         In pixels.
     basemap
         OpenStreetMap tiles under the areas (needs internet access).
+    clicks
+        Report every click with its position (for placing or picking on the map); otherwise
+        only which area was clicked.
     """
     result = _component(
         key=key,
@@ -53,10 +79,29 @@ def live_map(
             "basemap": bool(basemap),
             "height": int(height),
             "layers": [list(call) for call in layers],
+            "clicks": bool(clicks),
         },
-        default={"selected": None},
+        default={"selected": None, "clicked": None},
         on_selected_change=lambda: None,
+        on_clicked_change=lambda: None,
         height=int(height),
     )
-    selected = result.get("selected") if result is not None else None
-    return selected if isinstance(selected, str) else None
+    return _events(result)
+
+
+def _events(result: object) -> MapEvents:
+    """Read the component's state defensively: it comes from the browser."""
+    get = getattr(result, "get", None)
+    if get is None:
+        return MapEvents()
+    area = get("selected")
+    raw = get("clicked")
+    click = None
+    if isinstance(raw, dict):
+        try:
+            click = Click(float(raw["lat"]), float(raw["lng"]), bool(raw.get("marker")), int(raw.get("n", 0)))
+        except (KeyError, TypeError, ValueError):
+            click = None
+        if click is not None and not (-90 <= click.lat <= 90 and -180 <= click.lng <= 180):
+            click = None
+    return MapEvents(area=area if isinstance(area, str) else None, click=click)

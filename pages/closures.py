@@ -6,7 +6,6 @@ from datetime import date
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from gapmap.analysis import AnalysisRequest
 from gapmap.closures import closure_impact, costs_for_subset
@@ -15,15 +14,24 @@ from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes
 from gapmap.gaps import GAP_METRICS
-from gapmap.maps import Field, add_providers, change_breaks, choropleth, class_breaks, legend_html, provider_legend
+from gapmap.maps import (
+    Field,
+    area_legend_html,
+    area_values,
+    change_breaks,
+    class_breaks,
+    provider_layers,
+    provider_legend,
+)
 from gapmap.population import BAND_LABELS, LEVEL_LABELS
 from gapmap.privacy import displace, public_layer
 from gapmap.projection import reproject
 from gapmap.providers import KIND_LABELS, KINDS
-from gapmap.replay import animation_gif, frame_map, slider_html
+from gapmap.replay import animation_gif, frame_layers, slider_html
 from gapmap.story import Closures, ReportInputs, closures_view, economy_for
 from gapmap.timeline import STEPS, outlook, timeline_table
 from pages import _present, _shared
+from pages._live_map import live_map
 
 _shared.ensure_router()
 
@@ -125,6 +133,11 @@ def points_for(frame, when: date, closed=None):
     return layer[layer.status == "open"], layer[layer.status == "closed"]
 
 
+def level_outlines() -> _shared.Outlines:
+    """The chosen level's area outlines, as a file the browser fetches once."""
+    return _shared.area_outlines(code, level, base.hex_size_m, None)
+
+
 def note(text: str) -> str:
     return f"{_shared.ILLUSTRATIVE} · {text}" if source.illustrative else text
 
@@ -185,41 +198,55 @@ if view == VIEWS[0]:
         both = pd.concat([before.areas[metric], after.areas[metric]])
         breaks = class_breaks(both)
         closed = impact.closed.assign(end_date=impact.closed.end_date)
+        outlines = level_outlines()
         m1, m2 = st.columns(2)
         for col, res, when, title in ((m1, before, before_date, "Before"), (m2, after, after_date, "After")):
-            fmap = choropleth(
-                res.areas,
-                Field(metric, label, fmt),
-                tooltip=[Field("nearest_km", "Nearest (km)", ",.1f"), Field("pop_beyond_radius", "Beyond radius")],
-                note=note(f"{title}: open on {when:%d/%m/%Y}"),
-                reverse=low_bad,
-                breaks=breaks,
-                extra_legend=provider_legend(
+            spec = {
+                "field": Field(metric, label, fmt),
+                "tooltip": [Field("nearest_km", "Nearest (km)", ",.1f"), Field("pop_beyond_radius", "Beyond radius")],
+                "note": note(f"{title}: open on {when:%d/%m/%Y}"),
+                "reverse": low_bad,
+                "breaks": breaks,
+                "extra_legend": provider_legend(
                     [k for k in kinds if privacy != "counts" or k != "micro_enterprise"], closed=title == "After"
                 ),
-            )
+            }
             shown_open, shown_closed = points_for(res.supply, when, closed)
-            add_providers(
-                fmap, shown_open, closed=shown_closed if title == "After" else None, show_names=privacy == "exact"
-            )
+            mapped = res.areas[res.areas.area_code.isin(outlines.codes)]
             with col:
                 st.markdown(f"**{title}** — {when:%d %b %Y}: {len(res.supply):,} providers")
-                st_folium(fmap, height=520, use_container_width=True, returned_objects=[], key=f"ba-{title}-{code}")
-                st.html(legend_html(fmap))  # below the map, never over it
-        diff = after.areas[["area_code", "area_name", "geometry"]].copy()
+                live_map(
+                    _shared.council_bounds(code),
+                    [
+                        area_values(outlines.url, outlines.codes, mapped, **spec, legend_below=True),
+                        *provider_layers(
+                            shown_open,
+                            closed=shown_closed if title == "After" else None,
+                            show_names=privacy == "exact",
+                        ),
+                    ],
+                    key=f"ba-{title}-{code}",
+                    height=520,
+                )
+                st.html(area_legend_html(mapped, **spec))  # below the map, never over it
+        diff = after.areas[["area_code", "area_name"]].copy()
         diff["change"] = after.areas[metric].to_numpy() - before.areas[metric].to_numpy()
+        diff = diff[diff.area_code.isin(outlines.codes)]
         st.markdown(f"**Difference** (after − before): {label.lower()}")
         # Unchanged areas get a class of their own, so a few changes are not lost among zeros.
-        diff_breaks = change_breaks(diff.change)
-        dmap = choropleth(
-            diff,
-            Field("change", f"Change in {label.lower()}", "+,.1f"),
-            note=note("after − before"),
-            reverse=low_bad,
-            breaks=diff_breaks,
+        diff_spec = {
+            "field": Field("change", f"Change in {label.lower()}", "+,.1f"),
+            "note": note("after − before"),
+            "reverse": low_bad,
+            "breaks": change_breaks(diff.change),
+        }
+        live_map(
+            _shared.council_bounds(code),
+            [area_values(outlines.url, outlines.codes, diff, **diff_spec, legend_below=True)],
+            key=f"ba-diff-{code}",
+            height=420,
         )
-        st_folium(dmap, height=420, use_container_width=True, returned_objects=[], key=f"ba-diff-{code}")
-        st.html(legend_html(dmap))
+        st.html(area_legend_html(diff, **diff_spec))
         st.subheader("Hardest hit")
         hardest_hit(impact)
         impact_downloads(impact, f"gapmap-change-{code}-{before_date}-{after_date}")
@@ -277,28 +304,35 @@ if view == VIEWS[1]:
                 st.info("No day centre or other venue is open on that date. What-ifs on micro-providers need "
                         "exact mode (editors).")  # fmt: skip
                 st.stop()
-        pick_map = choropleth(
-            now.areas,
-            Field("nearest_km", "Nearest provider (km)", ",.1f"),
-            note=note(f"open on {as_at:%d/%m/%Y} · click a provider"),
-            extra_legend=provider_legend(
+        outlines = level_outlines()
+        pick_spec = {
+            "field": Field("nearest_km", "Nearest provider (km)", ",.1f"),
+            "note": note(f"open on {as_at:%d/%m/%Y} · click a provider"),
+            "extra_legend": provider_legend(
                 [k for k in kinds if privacy != "counts" or k != "micro_enterprise"], closed=False
             ),
+        }
+        mapped = now.areas[now.areas.area_code.isin(outlines.codes)]
+        events = live_map(
+            _shared.council_bounds(code),
+            [
+                area_values(outlines.url, outlines.codes, mapped, **pick_spec, legend_below=True),
+                *provider_layers(points_for(supply, as_at)[0], show_names=privacy == "exact"),
+            ],
+            key=f"what-{code}",
+            height=440,
+            clicks=True,
         )
-        add_providers(pick_map, points_for(supply, as_at)[0], show_names=privacy == "exact")
+        st.html(area_legend_html(mapped, **pick_spec))
         # Clicks are matched on the server to the points as drawn (moved the same way as the
         # public layer); the browser never gets ids.
         shown = supply if privacy == "exact" else displace(supply[["kind", supply.geometry.name]], secret)
-        clicked = st_folium(
-            pick_map, height=440, use_container_width=True, returned_objects=["last_object_clicked"], key=f"what-{code}"
-        )
-        st.html(legend_html(pick_map))
-        spot = (clicked or {}).get("last_object_clicked")
+        spot = events.click
         # Act on a new click only: the map keeps reporting its last click, which must not undo a
         # later choice from the list.
-        if spot and not shown.empty and spot != st.session_state.get("what_click"):
-            st.session_state["what_click"] = spot
-            at = reproject(gpd.GeoSeries(gpd.points_from_xy([spot["lng"]], [spot["lat"]]), crs=WGS84), shown.crs)
+        if spot is not None and spot.marker and not shown.empty and spot.n != st.session_state.get("what_click"):
+            st.session_state["what_click"] = spot.n
+            at = reproject(gpd.GeoSeries(gpd.points_from_xy([spot.lng], [spot.lat]), crs=WGS84), shown.crs)
             dist = shown.geometry.distance(at.iloc[0])
             if dist.min() < 200:
                 st.session_state["what_pick"] = dist.idxmin()
@@ -320,26 +354,31 @@ if view == VIEWS[1]:
             impact = closure_impact(now, after_supply, after_costs=after_costs)
             st.markdown(f"**If {option_label(picked)} closes** (people {band_word[band]}, {radius:g} km):")
             tiles(impact.summary)
-            hit = impact.by_area.merge(now.areas[["area_code", "geometry"]], on="area_code")
-            hit = gpd.GeoDataFrame(hit, geometry="geometry", crs=now.areas.crs)
-            imap = choropleth(
-                hit,
-                Field("people_displaced", "People displaced", ",.0f"),
-                tooltip=[Field("extra_km_mean", "Extra km (mean)", ",.1f")],
-                note=note("what-if closure"),
-                breaks=change_breaks(hit.people_displaced),
-            )
+            hit = impact.by_area[impact.by_area.area_code.isin(outlines.codes)]
+            hit_spec = {
+                "field": Field("people_displaced", "People displaced", ",.0f"),
+                "tooltip": [Field("extra_km_mean", "Extra km (mean)", ",.1f")],
+                "note": note("what-if closure"),
+                "breaks": change_breaks(hit.people_displaced),
+            }
             remaining = providers.drop(index=[picked])
             if privacy == "exact":
-                add_providers(imap, after_supply, show_names=True)
+                points = provider_layers(after_supply, show_names=True)
             else:
                 layer = public_layer(remaining, mode=privacy, secret=secret, as_at=as_at, kinds=tuple(kinds))
-                add_providers(imap, layer[layer.status == "open"], show_names=False)
+                points = provider_layers(layer[layer.status == "open"], show_names=False)
             closing = supply.loc[[picked]].assign(end_date=pd.Timestamp(as_at))
             if privacy == "exact" or closing.kind.iloc[0] != "micro_enterprise":
-                add_providers(imap, closing.iloc[:0], closed=closing, show_names=privacy == "exact", label="Closing")
-            st_folium(imap, height=420, use_container_width=True, returned_objects=[], key=f"what-impact-{code}")
-            st.html(legend_html(imap))
+                points += provider_layers(
+                    closing.iloc[:0], closed=closing, show_names=privacy == "exact", label="Closing"
+                )
+            live_map(
+                _shared.council_bounds(code),
+                [area_values(outlines.url, outlines.codes, hit, **hit_spec, legend_below=True), *points],
+                key=f"what-impact-{code}",
+                height=420,
+            )
+            st.html(area_legend_html(hit, **hit_spec))
             hardest_hit(impact)
             impact_downloads(impact, f"gapmap-whatif-{code}-{as_at}")
 
@@ -406,7 +445,7 @@ if view == VIEWS[2]:
     beyond = frame["people_beyond_reach"]
     f4.metric(f"Beyond {radius:g} km", "no projection" if beyond != beyond else f"{beyond:,.0f}")
     st.caption(f"Population: {frame['population_basis']}.")
-    tmap = frame_map(
+    time_layers, time_legend = frame_layers(
         timeline,
         k,
         data.outline(),
@@ -414,8 +453,8 @@ if view == VIEWS[2]:
         privacy=privacy,
         secret=secret,
     )
-    st_folium(tmap, height=460, use_container_width=True, returned_objects=[], key=f"time-map-{code}")
-    st.html(legend_html(tmap))
+    live_map(_shared.council_bounds(code), time_layers, key=f"time-map-{code}", height=460)
+    st.html(time_legend)
 
     st.subheader("Growth and closures")
     counts = timeline.counts.assign(kind=timeline.counts.kind.map(KIND_LABELS))

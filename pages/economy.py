@@ -5,7 +5,6 @@ from datetime import date
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from gapmap import auth
 from gapmap.analysis import AnalysisRequest
@@ -37,12 +36,13 @@ from gapmap.economy import (
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.figures import MapLayer, map_figure, to_png
-from gapmap.maps import Field, choropleth
+from gapmap.maps import Field, area_legend_html, area_values
 from gapmap.population import LEVEL_LABELS, LEVELS
 from gapmap.privacy import suppress_small_areas
 from gapmap.schema import KIND_LABELS, KINDS
 from gapmap.story import Plan, ReportInputs, economy_for
 from pages import _present, _shared
+from pages._live_map import live_map
 
 _shared.ensure_router()
 
@@ -219,19 +219,27 @@ measure = m1.selectbox("Map shows", list(MAP_MEASURES), format_func=lambda m: MA
 note = f"{data.council.name} · {LEVEL_LABELS[level]} · providers open {as_at:%d/%m/%Y}"
 if source.illustrative:
     note = f"{_shared.ILLUSTRATIVE} · {note}"
-fmap = choropleth(
-    by_area,
-    MAP_MEASURES[measure],
-    tooltip=[
+econ_spec = {
+    "field": MAP_MEASURES[measure],
+    "tooltip": [
         Field("providers", "Providers"),
         Field("people_supported", "People supported"),
         Field("hours_per_week", "Hours a week"),
         Field("jobs_fte", "Jobs (FTE)", ",.1f"),
         Field("pop_65plus", "People aged 65+"),
     ],
-    note=note,
+    "note": note,
+}
+# The live map, kept per council: a change of measure or assumption sends only values.
+outlines = _shared.area_outlines(code, level, float(hex_size), areas_digest, areas_gdf)
+mapped = by_area[by_area.area_code.isin(outlines.codes)]
+live_map(
+    _shared.council_bounds(code),
+    [area_values(outlines.url, outlines.codes, mapped, **econ_spec, legend_below=True)],
+    key=f"econmap-{code}",
+    height=560,
 )
-st_folium(fmap, height=560, use_container_width=True, returned_objects=[], key=f"econmap-{code}-{level}")
+st.html(area_legend_html(mapped, **econ_spec))  # below the map, never over it
 m2.caption(
     "Each provider counts in the area it is in; the few just beyond the generalised coastline count in the "
     'nearest area, and with your own areas those outside them count under "Outside the supplied areas", '

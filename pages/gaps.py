@@ -188,7 +188,7 @@ picked = live_map(
     key=f"gapmap-{code}",
     height=_present.map_height(620),
     basemap=basemap,
-)
+).area
 st.html(gap_legend_html(parts))  # below the map, never over it
 if privacy != "exact":
     st.caption(

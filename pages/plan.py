@@ -7,23 +7,23 @@ from pathlib import Path
 import numpy as np
 import shapely
 import streamlit as st
-from streamlit_folium import st_folium
 
 from gapmap.analysis import AnalysisRequest
 from gapmap.config import BNG, WGS84
 from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
-from gapmap.maps import Field, add_providers, choropleth, legend_html, provider_legend
+from gapmap.maps import Field, area_legend_html, area_values, provider_layers, provider_legend
 from gapmap.population import BAND_LABELS
 from gapmap.privacy import public_layer
 from gapmap.projection import transformer
 from gapmap.records import load_providers
 from gapmap.schema import KIND_LABELS, KINDS, SITE_COLUMNS
 from gapmap.siting import MAX_SITES, PEOPLE_PER_SITE, SitePlan, plan_sites, plan_table, what_if, with_user_areas
-from gapmap.siting_map import add_sites, site_legend
+from gapmap.siting_map import site_layer, site_legend
 from gapmap.story import Plan, ReportInputs, economy_for
 from pages import _present, _shared
+from pages._live_map import live_map
 
 _shared.ensure_router()
 
@@ -168,7 +168,7 @@ except GapmapError as exc:
 plan_key = (code, source.key, request, k, capacity_aware, people_per_site, candidates_key)
 state = st.session_state.get("plan_whatif")
 if not state or state.get("key") != plan_key:
-    state = {"key": plan_key, "removed": [], "added": [], "seen": None}
+    state = {"key": plan_key, "removed": [], "added": []}
     st.session_state["plan_whatif"] = state
 
 suggested = plan.sites
@@ -228,31 +228,35 @@ else:  # the public layer, as on the gaps page and in every hand-out (the one pr
 note = f"{data.council.name} · providers open {as_at:%d/%m/%Y} · radius {radius:g} km · with the plan"
 if source.illustrative:
     note = f"{_shared.ILLUSTRATIVE} · {note}"
-fmap = choropleth(
-    after.analysis.areas,
-    Field(shading, label, fmt),
-    tooltip=[
+map_spec = {
+    "field": Field(shading, label, fmt),
+    "tooltip": [
         Field(f"pop_{band}", BAND_LABELS[band]),
         Field("pop_beyond_radius", "Beyond the radius (with plan)"),
         Field("unmet_need", "Unmet need (with plan)"),
     ],
-    note=note,
-    reverse=low_is_bad,
-    extra_legend=[
+    "note": note,
+    "reverse": low_is_bad,
+    "extra_legend": [
         *provider_legend([kd for kd in kinds if privacy != "counts" or kd != "micro_enterprise"], closed=False),
         *site_legend(hypothetical=bool(state["added"])),
     ],
-)
-add_providers(fmap, shown, show_names=privacy == "exact", label="Existing providers")
-add_sites(fmap, sites, radius_km=radius, circuity=circuity, hypothetical=mine, band_label=who)
-clicked = st_folium(
-    fmap,
-    height=600,
-    use_container_width=True,
-    returned_objects=["last_clicked", "last_object_clicked"],
+}
+# The live map, kept per council: each click sends back only the new areas' colours and the sites.
+outlines = _shared.area_outlines(code, request.level, float(request.hex_size_m), None)
+mapped = after.analysis.areas[after.analysis.areas.area_code.isin(outlines.codes)]
+events = live_map(
+    _shared.council_bounds(code),
+    [
+        area_values(outlines.url, outlines.codes, mapped, **map_spec, legend_below=True),
+        *provider_layers(shown, show_names=privacy == "exact", label="Existing providers"),
+        site_layer(sites, radius_km=radius, circuity=circuity, hypothetical=mine, band_label=who),
+    ],
     key=f"plan-map-{code}",
+    height=600,
+    clicks=True,
 )
-st.html(legend_html(fmap))  # below the map, never over it
+st.html(area_legend_html(mapped, **map_spec))  # below the map, never over it
 st.caption(
     "Click the map to add a hypothetical provider there; click a numbered site to remove it. "
     + ("Existing micro-providers are moved a random 250 m to 2 km, with no names" if privacy == "displaced" else "")
@@ -260,12 +264,13 @@ st.caption(
     + (" (privacy setting in the sidebar)." if privacy != "exact" else "")
 )
 
-# Handle a new click once: near a site removes it, elsewhere adds a provider.
-click = (clicked or {}).get("last_object_clicked") or (clicked or {}).get("last_clicked")
-seen = ((clicked or {}).get("last_object_clicked"), (clicked or {}).get("last_clicked"))
-if click and seen != state["seen"]:
-    state["seen"] = seen
-    x, y = transformer(WGS84, BNG).transform(click["lng"], click["lat"])
+# Handle a new click once: near a site removes it, elsewhere adds a provider. The map keeps
+# reporting its last click, so the click seen is kept apart from the plan (a new plan must not
+# take an old click again).
+click = events.click
+if click is not None and click.n != st.session_state.get("plan_click_seen"):
+    st.session_state["plan_click_seen"] = click.n
+    x, y = transformer(WGS84, BNG).transform(click.lng, click.lat)
     dist = np.hypot(xy[:, 0] - x, xy[:, 1] - y) if len(xy) else np.array([])
     if len(dist) and dist.min() <= CLICK_REMOVE_M:
         i = int(dist.argmin())

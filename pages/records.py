@@ -5,18 +5,18 @@ from pathlib import Path
 
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
 
 from gapmap import io, registry
 from gapmap.config import PACKAGE_ROOT
 from gapmap.errors import GapmapError
 from gapmap.export import neutralise_formulas, to_csv_bytes, to_geojson_bytes
 from gapmap.labels import column_header, moment, readable_table
-from gapmap.maps import add_outline, add_providers, base_map
+from gapmap.maps import outline_layer, provider_layers
 from gapmap.privacy import for_display
 from gapmap.records import RECORD_KINDS, check_table, postcodes_for
 from gapmap.schema import FIELDS, KIND_LABELS, KINDS, map_columns
 from pages import _shared
+from pages._live_map import live_map
 
 _shared.ensure_router()
 who = _shared.require("import")  # editors and admins only: this page holds names and addresses
@@ -159,19 +159,19 @@ if upload is not None:
     if a:
         accepted = result.accepted
         privacy = _shared.privacy_setting()
-        preview = base_map(data.boundaries["wards"].to_crs(4326).total_bounds)
-        add_outline(preview, data.outline(), label=f"{council.name} boundary")
-        add_providers(
-            preview,
-            for_display(accepted, privacy, secret=_shared.install_secret()),
-            show_names=privacy == "exact",
-            label="Accepted rows",
-        )
+        preview = [
+            outline_layer(data.outline(), label=f"{council.name} boundary"),
+            *provider_layers(
+                for_display(accepted, privacy, secret=_shared.install_secret()),
+                show_names=privacy == "exact",
+                label="Accepted rows",
+            ),
+        ]
         st.caption(
             f"Accepted rows on the map ({', '.join(k for k in KINDS if (accepted.kind == k).any())}). "
             + ("Micro-providers moved or hidden for privacy." if privacy != "exact" else "")
         )
-        st_folium(preview, height=420, use_container_width=True, returned_objects=[], key="preview_map")
+        live_map(_shared.council_bounds(code), preview, key="preview_map", height=420)
         s1, s2 = st.columns([2.2, 1])
         mode = s1.radio(
             "When saving",

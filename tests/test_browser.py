@@ -120,40 +120,29 @@ def test_deep_link_on_a_fresh_server_goes_through_the_router(tmp_path, browser):
 
 
 class _Map:
-    """A map on the page: the live map (pages/_live_map.py, drawn in the page itself) or a
-    folium map in streamlit-folium's iframe. ``MAP`` in a script stands for its ``L.Map``."""
+    """The live map on the page (pages/_live_map.py: Leaflet drawn in the page, no iframe).
+    ``MAP`` in a script stands for its ``L.Map``."""
 
-    def __init__(self, page, frame, get: str, iframe: bool):
-        self.page, self.frame, self.get, self.iframe = page, frame, get, iframe
+    get = "document.querySelector('.gapmap-live-map').gapmapMap"
+
+    def __init__(self, page):
+        self.page = page
 
     def evaluate(self, js: str, arg=None):
-        return self.frame.evaluate(js.replace("MAP", self.get), arg)
+        return self.page.evaluate(js.replace("MAP", self.get), arg)
 
     def inside(self, selector: str):
         """Elements inside the map (its tooltips, a legend drawn over it)."""
-        return self.frame.locator(selector if self.iframe else f".gapmap-live-map {selector}")
+        return self.page.locator(f".gapmap-live-map {selector}")
 
     def box(self) -> dict:
         """The map's box on the page."""
-        if self.iframe:
-            return self.page.locator("iframe[title='streamlit_folium.st_folium']").bounding_box()
         return self.page.locator(".gapmap-live-map").first.bounding_box()
 
 
-_LIVE = ".gapmap-live-map.leaflet-container"
-_FOLIUM = "iframe[title='streamlit_folium.st_folium']"
-
-
 def _map_frame(page) -> _Map:
-    page.wait_for_selector(f"{_LIVE}, {_FOLIUM}", timeout=60_000)
-    if page.locator(_LIVE).count():
-        return _Map(page, page.main_frame, "document.querySelector('.gapmap-live-map').gapmapMap", iframe=False)
-    for _ in range(120):
-        for frame in page.frames:
-            if "streamlit_folium" in frame.url and frame.locator(".leaflet-container").count():
-                return _Map(page, frame, "window.map", iframe=True)
-        time.sleep(0.5)
-    raise AssertionError("map iframe did not load Leaflet")
+    page.wait_for_selector(".gapmap-live-map.leaflet-container", timeout=60_000)
+    return _Map(page)
 
 
 # Maps draw on a canvas (one element for all areas), so tests ask Leaflet what it drew.
@@ -196,16 +185,13 @@ def _point_of(page, frame: _Map, kind: str, index: int) -> tuple[float, float]:
         }""",
         [kind, index],
     )
-    if not frame.iframe:
-        return xy[0], xy[1]
-    box = frame.box()
-    return box["x"] + xy[0], box["y"] + xy[1]
+    return xy[0], xy[1]
 
 
 def _hover(page, frame: _Map, kind: str, index: int):
     """Hover a drawn area or marker until its tooltip shows; returns the tooltip locator.
 
-    The map may still be settling (fitting its bounds, the frame taking its height) when first
+    The map may still be settling (fitting its bounds, the page growing around it) when first
     hovered, so the point is worked out again on each try, as a user would move the mouse again.
     """
     tip = frame.inside(".leaflet-tooltip")
@@ -450,4 +436,118 @@ def test_gaps_page_makes_slides_and_a_png_on_request(app_url, browser):
     with page.expect_download(timeout=120_000) as png:
         page.get_by_text("Download map (PNG)").first.click()
     assert Path(png.value.path()).read_bytes()[:4] == b"\x89PNG"
+    page.close()
+
+
+def _sites(frame: _Map) -> list[tuple[int, float, float]]:
+    """(rank, x, y) on the page of each numbered site badge of a plan."""
+    return [
+        (int(r), x, y)
+        for r, x, y in frame.evaluate(
+            """() => {
+              const out = [], r = MAP.getContainer().getBoundingClientRect();
+              MAP.eachLayer(l => {
+                if (l instanceof L.Marker && l.options.icon.options.className === 'gapmap-site') {
+                  const p = MAP.latLngToContainerPoint(l.getLatLng());
+                  out.push([l.getElement().textContent, r.left + p.x, r.top + p.y]);
+                }
+              });
+              return out;
+            }"""
+        )
+    ]
+
+
+def test_plan_map_click_adds_a_provider_and_a_site_click_removes_it(app_url, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page.goto(f"{app_url}/plan?council=E06000066")
+    page.get_by_text("These 10 recruits").first.wait_for(timeout=120_000)
+    frame = _map_frame(page)
+    assert _drawn(frame, 55)[0] == 55
+    for _ in range(60):
+        if len(_sites(frame)) == 10:
+            break
+        time.sleep(0.5)
+    assert sorted(r for r, _, _ in _sites(frame)) == list(range(1, 11))
+    # A ward centre well away from every site (and inside the council): a click there adds one.
+    spot = frame.evaluate(
+        """() => {
+          const sites = [], r = MAP.getContainer().getBoundingClientRect();
+          MAP.eachLayer(l => { if (l instanceof L.Marker) sites.push(l.getLatLng()); });
+          let best = null;
+          MAP.eachLayer(l => {
+            if (!(l instanceof L.Polygon && l.feature) || best) return;
+            const c = l.getCenter();
+            if (l.getBounds().contains(c) && sites.every(s => MAP.distance(s, c) > 4000)) {
+              const p = MAP.latLngToContainerPoint(c);
+              best = [r.left + p.x, r.top + p.y];
+            }
+          });
+          return best;
+        }"""
+    )
+    page.mouse.click(*spot)
+    page.get_by_text("These 11 recruits").first.wait_for(timeout=60_000)
+    assert page.get_by_text("The 1 you added are included").count() == 1
+    assert frame.evaluate("() => { MAP.__kept = true; return true; }")
+    for _ in range(60):
+        if len(_sites(frame)) == 11:
+            break
+        time.sleep(0.5)
+    # Clicking the badge of site 1 removes it; the map stays mounted.
+    rank, x, y = min(_sites(frame))
+    assert rank == 1
+    page.mouse.click(x, y)
+    page.get_by_text("These 10 recruits").first.wait_for(timeout=60_000)
+    assert page.get_by_text("The 1 you added are included").count() == 1
+    assert page.get_by_text("Back to the suggested plan").count() == 1
+    assert frame.evaluate("() => MAP.__kept === true")
+    page.close()
+
+
+def test_closures_what_if_picks_the_clicked_day_centre(app_url, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page.goto(f"{app_url}/closures?council=E06000066")
+    page.get_by_text("What if this closes?").first.click()
+    page.get_by_text("click a provider").first.wait_for(timeout=120_000)
+    frame = _map_frame(page)
+    areas, markers = _drawn(frame, 55)
+    assert areas == 55 and markers > 1
+    choice = page.locator('[data-testid="stSelectbox"]').filter(has_text="Provider").locator("input")
+    first = choice.input_value()
+    changed = False
+    for i in range(markers):  # one of the markers is not the provider chosen first
+        page.mouse.click(*_point_of(page, frame, "marker", i))
+        for _ in range(20):
+            if choice.input_value() != first:
+                changed = True
+                break
+            time.sleep(0.25)
+        if changed:
+            break
+    assert changed, "no marker click chose a provider"
+    assert choice.input_value().startswith("Day centre in ")  # no names outside exact mode
+    page.close()
+
+
+def test_economy_and_timeline_maps_draw_in_the_page(app_url, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1400})
+    page.goto(f"{app_url}/economy?council=E06000066")
+    frame = _map_frame(page)
+    assert _drawn(frame, 55)[0] == 55
+    assert page.locator(".gapmap-below .gapmap-live-legend").count() == 1  # the legend under the map
+    page.goto(f"{app_url}/closures?council=E06000066")
+    page.get_by_text("Over time").first.click()
+    page.get_by_text("Growth and closures").first.wait_for(timeout=120_000)
+    frame = _map_frame(page)
+    for _ in range(60):
+        shapes, markers = frame.evaluate(
+            """() => { let s = 0, m = 0;
+              MAP.eachLayer(l => { if (l instanceof L.CircleMarker) m++; else if (l instanceof L.Polygon) s++; });
+              return [s, m]; }"""
+        )
+        if shapes and markers:
+            break
+        time.sleep(0.5)
+    assert shapes >= 1 and markers > 0  # the council outline and the providers open on the date
     page.close()

@@ -98,17 +98,16 @@ def test_live_layer_sends_values_not_geometry(wards):
     import json as _json
 
     from gapmap.geometry_cache import display_geometry
-    from gapmap.maps import area_layer, base_map
+    from gapmap.maps import area_values
 
     geo = display_geometry(wards)
-    layer = area_layer("/app/static/cache/x.polylines.json", geo.codes, wards, Field("pop_65plus", "Aged 65+"))
-    m = base_map(geo.bounds)
-    layer.add_to(m)
-    script = m.get_root().render()
+    url = "/app/static/cache/x.polylines.json"
+    function, spec = area_values(url, geo.codes, wards, Field("pop_65plus", "Aged 65+"))
+    sent = _json.dumps([function, spec])  # what the live map receives
+    assert function == "gapmapAreaValues" and spec["url"] == url
     # The outlines come from the URL: no coordinates, and none of the file's encoded rings.
     rings = [r for f in _json.loads(geo.payload)["features"] for p in f["polygons"] for r in p]
-    assert '"coordinates"' not in script and not any(r in script for r in rings if len(r) > 12)
-    spec = _json.loads(re.search(r"gapmapAreaValues\(\w+, (\{.*?\})\);\n", script).group(1))
+    assert '"coordinates"' not in sent and not any(r in sent for r in rings if len(r) > 12)
     # One colour index per feature, in the file's order; the darkest class holds the largest ward.
     assert len(spec["index"]) == len(geo.codes) == 55
     top = geo.codes.index(wards.sort_values("pop_65plus").area_code.iloc[-1])

@@ -3,10 +3,14 @@
  * the outlines stay in the browser's cache and only values, colours and markers travel.
  *
  * data: {assets: {leaflet, script}, bounds: [minx, miny, maxx, maxy], basemap, height,
- *        layers: [[function, spec], ...]}
- * state: {selected: area code of the last area clicked}
+ *        layers: [[function, spec], ...],
+ *        clicks: report every click (else only which area was clicked)}
+ * state: {selected: area code of the last area clicked (without clicks),
+ *         clicked: {lat, lng, marker, n} of the last click (with clicks): a marker's own
+ *                  position when a marker was clicked (marker: true), else where the map was
+ *                  clicked; n grows with each click, so a second click on the same spot is a new click}
  */
-const CALLS = ["gapmapAreaValues", "gapmapMarkers"];
+const CALLS = ["gapmapShape", "gapmapAreaValues", "gapmapMarkers", "gapmapSites"];
 
 function load(tag, attrs) {
   return new Promise((resolve, reject) => {
@@ -29,6 +33,14 @@ function assets(where) {
     ]);
   }
   return window.__gapmapLiveAssets;
+}
+
+function report(state, e, at, marker) {
+  // A click on a marker reaches the marker's layer and, on a canvas, the map as well: one report.
+  if (!state.clicks || (e.originalEvent && e.originalEvent === state.lastClick)) { return; }
+  state.lastClick = e.originalEvent;
+  state.n = Math.max((state.n || 0) + 1, Date.now());  // new on every click, even after a remount
+  state.report("clicked", {lat: at.lat, lng: at.lng, marker: marker, n: state.n});
 }
 
 function draw(state, root, data, setStateValue) {
@@ -69,12 +81,20 @@ function draw(state, root, data, setStateValue) {
   const drawn = data.layers
     .filter(([fn]) => CALLS.includes(fn))
     .map(([fn, spec]) => window[fn](group, spec));
+  state.report = setStateValue;
+  state.clicks = Boolean(data.clicks);
   group.on("click", (e) => {
-    const feature = (e.propagatedFrom || e.layer || {}).feature;
-    if (feature && feature.properties && feature.properties.code) {
-      setStateValue("selected", feature.properties.code);
+    const layer = e.propagatedFrom || e.layer || {};
+    if (layer.getLatLng) {
+      report(state, e, layer.getLatLng(), true);
+    } else if (!state.clicks && layer.feature && layer.feature.properties && layer.feature.properties.code) {
+      setStateValue("selected", layer.feature.properties.code);
     }
   });
+  if (!state.listening) {  // one listener per map: it reads the latest settings from state
+    state.listening = true;
+    map.on("click", (e) => report(state, e, e.latlng, false));
+  }
   group.addTo(map);
   const previous = state.group;
   state.group = group;

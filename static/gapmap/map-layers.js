@@ -3,7 +3,10 @@
  * gapmapAreaValues(group, spec): the values-only area layer (gapmap.maps.area_values). The map
  *   is never remounted; each change of setting sends only a colour index and the figures per
  *   area, over outlines the browser fetched once from spec.url (gapmap.geometry_cache).
- * gapmapMarkers(parent, spec): provider markers from coordinate arrays (gapmap.maps.add_providers).
+ * gapmapMarkers(parent, spec): provider markers from coordinate arrays (gapmap.maps.provider_layers).
+ * gapmapSites(parent, spec): numbered sites of a recruitment plan and their catchments
+ *   (gapmap.siting_map.site_layer).
+ * gapmapShape(parent, spec): a council boundary (gapmap.maps.outline_layer).
  */
 (function (root) {
   "use strict";
@@ -131,8 +134,42 @@
     parent.addLayer(group);
   }
 
+  // Suggested (and the user's own) provider sites: a numbered badge and the catchment circle.
+  function sites(parent, spec) {
+    var L = root.L;
+    var group = L.featureGroup();
+    spec.lat.forEach(function (lat, i) {
+      var colour = spec.mine[i] ? spec.colours.mine : spec.colours.suggested;
+      var at = [lat, spec.lon[i]];
+      group.addLayer(L.circle(at, {
+        radius: spec.radiusM, color: colour, weight: 1.5, fill: true, fillOpacity: 0.06,
+        interactive: false  // clicks inside a catchment reach the map (add a provider there)
+      }));
+      var badge = L.marker(at, {icon: L.divIcon({
+        className: "gapmap-site",
+        html: '<div style="background:' + colour + ';color:#fff;border:2px solid #fff;border-radius:50%;'
+          + 'width:26px;height:26px;line-height:22px;text-align:center;font:bold 12px sans-serif;'
+          + 'box-shadow:0 0 3px #000">' + esc(spec.rank[i]) + "</div>",
+        iconSize: [26, 26], iconAnchor: [13, 13]
+      })});
+      badge.bindTooltip("<b>" + esc(spec.mine[i] ? "Your provider" : "Suggested site") + " " + esc(spec.rank[i])
+        + "</b> · " + esc(spec.postcode[i]) + "<br>" + esc(spec.reached[i]) + "<br>" + esc(spec.reason[i])
+        + "<br><i>Click to remove</i>");
+      group.addLayer(badge);
+    });
+    parent.addLayer(group);
+  }
+
+  // A plain shape (the council boundary): a line, or a light fill; never clickable.
+  function shape(parent, spec) {
+    var style = spec.style;
+    parent.addLayer(root.L.geoJSON(spec.geometry, {style: function () { return style; }, interactive: false}));
+  }
+
   root.gapmapAreaValues = areaValues;
+  root.gapmapShape = shape;
   root.gapmapMarkers = markers;
+  root.gapmapSites = sites;
   if (typeof module !== "undefined" && module.exports) {  // node, for the decoder's test
     module.exports = {ring: ring, toGeoJSON: toGeoJSON};
   }
