@@ -145,7 +145,13 @@ def note(text: str) -> str:
 # One view at a time (a segmented control rather than st.tabs): a map drawn in a hidden tab
 # gets no size and opens zoomed out to the whole world, and only the chosen view is computed.
 VIEWS = ("Before and after", "What if this closes?", "Over time")
-view = st.segmented_control("View", VIEWS, default=VIEWS[0], key="chg_view", label_visibility="collapsed") or VIEWS[0]
+# Required: clicking the chosen view again keeps it (it would otherwise show no view chosen).
+view = (
+    st.segmented_control(
+        "View", VIEWS, default=VIEWS[0], required=True, key="chg_view", label_visibility="collapsed"
+    )
+    or VIEWS[0]
+)
 
 # --- Before and after ---------------------------------------------------------------------
 if view == VIEWS[0]:

@@ -167,8 +167,9 @@ if upload is not None:
                 label="Accepted rows",
             ),
         ]
+        kinds_here = ", ".join(KIND_LABELS[k].lower() for k in KINDS if (accepted.kind == k).any())
         st.caption(
-            f"Accepted rows on the map ({', '.join(k for k in KINDS if (accepted.kind == k).any())}). "
+            f"Accepted rows on the map ({kinds_here}). "
             + ("Micro-providers moved or hidden for privacy." if privacy != "exact" else "")
         )
         live_map(_shared.council_bounds(code), preview, key="preview_map", height=420)
