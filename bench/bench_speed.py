@@ -6,12 +6,13 @@ Run from the repository root::
 
 - Somerset full recompute (cached cost table and zones; 450 providers, 10 km, wards).
 - Server time of one radius step, as the app does it: the analysis (cost table cached at
-  20 km and filtered; zones cached) plus the map layer (values, colours, legend, markers) and
-  the script string st_folium sends; Somerset wards and LSOAs, Kent 500 m hexes.
+  20 km and filtered; zones cached) plus the map's layer calls (values, colours, markers) as
+  the JSON the live map receives; Somerset wards and LSOAs, Kent 500 m hexes.
 - The LSOA map payload of every upper-tier council: the outlines file (sent once per council
   and level, then cached by the browser) and the values sent per interaction; the largest.
-- ``--browser``: starts the app, and in headless Chromium times the first map after a warm-up
-  and sums the websocket bytes of one radius step (Somerset wards and LSOAs).
+- ``--browser``: starts the app, and in headless Chromium times the first map (every ward
+  drawn) in a new tab after a warm-up and in a fresh profile, and sums the websocket bytes of
+  one radius step (Somerset wards and LSOAs).
 - England at 5 km: the national run (``gaps --council all``) in a child process, its time and
   peak memory (the run's own process tree).
 
@@ -102,7 +103,7 @@ def interaction(code: str, level: str, hex_size: float, n_providers: int) -> tup
 
 
 def interactions() -> None:
-    print("One radius step, server time: analysis + map layer + script (wall / CPU)")
+    print("One radius step, server time: analysis + map layer calls as JSON (wall / CPU)")
     for label, code, level, hex_size, n in (
         ("Somerset, wards", "E06000066", "ward", 1000.0, 450),
         ("Somerset, LSOAs", "E06000066", "lsoa", 1000.0, 450),
@@ -110,7 +111,7 @@ def interactions() -> None:
     ):
         (wall, cpu), size = interaction(code, level, hex_size, n)
         target = "<= 1 s" if level == "hex" else "<= 300 ms"
-        row(f"{label} ({size / 1000:,.0f} KB script)", f"{wall * 1000:.0f} / {cpu * 1000:.0f} ms", target)
+        row(f"{label} ({size / 1000:,.0f} KB of layers)", f"{wall * 1000:.0f} / {cpu * 1000:.0f} ms", target)
 
 
 def payloads() -> None:
