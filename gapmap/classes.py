@@ -21,6 +21,8 @@ PALETTE = ("#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#f03b20", "#bd0026", "#8
 """ColorBrewer YlOrRd (sequential), light to dark; 7 is the most classes drawn."""
 
 NO_DATA = "#d9d9d9"
+NO_DATA_TEXT = "no residents / no data"
+"""Legend text of the no-data colour, unless a map says why its areas have no value."""
 """Fill of areas with no value (no residents of the band)."""
 
 SCHEMES = {"quantiles": mapclassify.Quantiles, "natural_breaks": mapclassify.FisherJenks}
@@ -72,7 +74,7 @@ class Classes:
                 out.append(f"{fmt(lo)} – {fmt(hi)}")
         return out
 
-    def legend(self, fmt: str = ",.0f", *, missing: str = "no residents / no data") -> list[tuple[str, str]]:
+    def legend(self, fmt: str = ",.0f", *, missing: str = NO_DATA_TEXT) -> list[tuple[str, str]]:
         """``(colour, text)`` legend rows, with just enough decimals to tell the bounds apart."""
         spec = distinct_format(fmt, list(self.breaks))
         rows = list(zip(self.colours, self.labels(lambda v: format(v, spec)), strict=True))

@@ -24,7 +24,7 @@ from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
 from matplotlib_scalebar.scalebar import ScaleBar
 
-from gapmap.classes import Classes, classify
+from gapmap.classes import NO_DATA_TEXT, Classes, classify
 from gapmap.config import BNG
 from gapmap.errors import CrsError
 from gapmap.labels import ILLUSTRATIVE, SOURCES_LINE
@@ -51,12 +51,15 @@ class MapLayer:
         ``format`` spec of the class bounds (``",.0f"``, ``",.1f"``, ``".0%"``).
     reverse
         Darkest colour for the lowest values (low is bad, e.g. access).
+    missing
+        Legend text for areas without a value (e.g. hidden for privacy).
     """
 
     column: str
     legend_title: str
     fmt: str = ",.0f"
     reverse: bool = False
+    missing: str = NO_DATA_TEXT
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,8 @@ def draw_legend(
     ax: Axes, layer: MapLayer, classes: Classes, marks: Sequence[Marks] = (), *, fontsize: int = 11
 ) -> None:
     """The legend of a map in its own axes (beside the map, never over it)."""
-    handles = [Patch(facecolor=c, edgecolor="#777777", label=t) for c, t in classes.legend(layer.fmt)]
+    rows = classes.legend(layer.fmt, missing=layer.missing)
+    handles = [Patch(facecolor=c, edgecolor="#777777", label=t) for c, t in rows]
     seen: set[str] = set()
     for mark in marks:
         if mark.label in seen:

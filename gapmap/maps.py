@@ -23,7 +23,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 # NO_DATA, PALETTE and class_breaks are re-exported for callers that import them from here.
-from gapmap.classes import NO_DATA, PALETTE, class_breaks, classify  # noqa: F401
+from gapmap.classes import NO_DATA, NO_DATA_TEXT, PALETTE, class_breaks, classify  # noqa: F401
 from gapmap.config import PACKAGE_ROOT, WGS84
 from gapmap.errors import CrsError
 from gapmap.legend import (  # noqa: F401 - ATTRIBUTION, MAP_SOURCES, provider_legend re-exported
@@ -59,11 +59,14 @@ class Field:
         Human label.
     fmt
         ``format`` spec for numbers, e.g. ``",.0f"`` or ``".1%"``.
+    missing
+        Legend text for areas without a value, when mapped (e.g. hidden for privacy).
     """
 
     column: str
     label: str
     fmt: str = ",.0f"
+    missing: str = NO_DATA_TEXT
 
     def format(self, value: object) -> str:
         """Format one value for display (``–`` for missing)."""
@@ -269,7 +272,7 @@ def choropleth(
             sticky=True,
         ),
     ).add_to(m)
-    rows = classes.legend(field.fmt)
+    rows = classes.legend(field.fmt, missing=field.missing)
     m.get_root().add_child(_Legend(title or field.label, [*rows, *extra_legend], note), name=LEGEND_NAME)
     return m
 
@@ -457,7 +460,8 @@ def area_values(
     table = pd.DataFrame(areas).set_index("area_code").reindex(list(codes))
     values = table[field.column].astype(float)
     classes = classify(values, n_classes, reverse=reverse, breaks=list(breaks) if breaks is not None else None)
-    legend = live_legend_html(title or field.label, [*classes.legend(field.fmt), *extra_legend], note)
+    rows = [*classes.legend(field.fmt, missing=field.missing), *extra_legend]
+    legend = live_legend_html(title or field.label, rows, note)
     if legend_below:
         legend = ""  # the page shows area_legend_html() under the map, never over it
     palette = [*PALETTE, NO_DATA]
@@ -532,7 +536,8 @@ def area_legend_html(
         reverse=reverse,
         breaks=list(breaks) if breaks is not None else None,
     )
-    return legend_below_html(title or field.label, [*classes.legend(field.fmt), *extra_legend], note)
+    rows = [*classes.legend(field.fmt, missing=field.missing), *extra_legend]
+    return legend_below_html(title or field.label, rows, note)
 
 
 def legend_below_html(title: str, rows: Sequence[tuple[str, str]], note: str = "") -> str:

@@ -48,6 +48,8 @@ SMALL_COUNT = 3
 """Counts below this are not shown."""
 FEWER_THAN = f"fewer than {SMALL_COUNT}"
 NOT_SHOWN = "not shown"
+HIDDEN_OR_NO_DATA = "hidden for privacy (few providers), or no data"
+"""Legend text for areas whose figures :func:`suppress_small_areas` blanked."""
 PUBLIC_COLUMNS = ("kind", "status", "closed_on")
 """The only attributes of the public provider layer (besides the point)."""
 SECRET_BYTES = 32

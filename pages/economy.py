@@ -1,6 +1,7 @@
 """Local economy: jobs, hours of care, money and savings from community micro-enterprises."""
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -38,7 +39,7 @@ from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.figures import MapLayer, map_figure, to_png
 from gapmap.maps import Field, area_legend_html, area_values
 from gapmap.population import LEVEL_LABELS, LEVELS
-from gapmap.privacy import suppress_small_areas
+from gapmap.privacy import HIDDEN_OR_NO_DATA, suppress_small_areas
 from gapmap.schema import KIND_LABELS, KINDS
 from gapmap.story import Plan, ReportInputs, economy_for
 from pages import _present, _shared
@@ -210,7 +211,8 @@ except GapmapError as exc:
     st.error(str(exc))
     st.stop()
 by_area = economy_by_area(supply, z.polygons, z.population, params)
-if _shared.privacy_setting() != "exact":  # viewers and hand-outs: no figures that come from one or two sole traders
+hidden = _shared.privacy_setting() != "exact"
+if hidden:  # viewers and hand-outs: no figures that come from one or two sole traders
     of_few = [c for c in (*ECONOMY_KEYS, "jobs_fte_per_1000", "hours_per_1000") if c in by_area]
     of_few = tuple(c for c in of_few if c not in ("providers", "lm3"))
     by_area = suppress_small_areas(by_area, count="providers", derived=of_few)
@@ -219,8 +221,10 @@ measure = m1.selectbox("Map shows", list(MAP_MEASURES), format_func=lambda m: MA
 note = f"{data.council.name} · {LEVEL_LABELS[level]} · providers open {as_at:%d/%m/%Y}"
 if source.illustrative:
     note = f"{_shared.ILLUSTRATIVE} · {note}"
+# Areas whose figures are hidden say so in the legend (not "no data").
+mapped_field = replace(MAP_MEASURES[measure], missing=HIDDEN_OR_NO_DATA) if hidden else MAP_MEASURES[measure]
 econ_spec = {
-    "field": MAP_MEASURES[measure],
+    "field": mapped_field,
     "tooltip": [
         Field("providers", "Providers"),
         Field("people_supported", "People supported"),
@@ -377,11 +381,11 @@ def deck_inputs() -> ReportInputs:
 
 def economy_png() -> bytes:
     """The page's map (what viewers see: small areas hidden) as a print-quality picture."""
-    layer = MAP_MEASURES[measure]
+    layer = mapped_field
     return to_png(
         map_figure(
             by_area,
-            MapLayer(layer.column, layer.label, layer.fmt),
+            MapLayer(layer.column, layer.label, layer.fmt, missing=layer.missing),
             title=f"Local economy — {data.council.name}",
             takeaway=headline(summary, kinds),
             outline=data.outline(),

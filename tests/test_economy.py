@@ -447,3 +447,18 @@ def test_economy_page_without_records_says_how_to_add_them(empty_home):
     assert not at.exception
     assert "No provider records for Kent" in at.info[0].value
     assert not at.metric  # no figures without records
+
+
+def test_economy_map_legend_says_areas_are_hidden_not_empty(empty_home):
+    """Under the default privacy, areas with one or two sole traders are blanked: the legend says why."""
+    from gapmap.privacy import HIDDEN_OR_NO_DATA
+    from tests.test_app_roles import everything_sent
+
+    at = run_page(econ_level="lsoa")
+    assert not at.exception
+    sent = everything_sent(at)
+    assert HIDDEN_OR_NO_DATA in sent  # some of Somerset's LSOAs hold only one or two
+    assert "no residents / no data" not in sent
+    at = run_page(econ_level="lsoa", privacy="exact")  # local mode: this computer's own user may choose it
+    assert not at.exception
+    assert HIDDEN_OR_NO_DATA not in everything_sent(at)
