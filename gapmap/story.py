@@ -8,7 +8,7 @@ and economy results given to :class:`ReportInputs`); nothing here computes a mea
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -384,7 +384,7 @@ def economy_view(inputs: ReportInputs) -> View | None:
     if e is None:
         return None
     takeaway = (
-        f"{people(e.get('providers'))} micro-providers support {people(e.get('people_supported'))} people with "
+        f"{people(e.get('providers'))} {_counted(e)} support {people(e.get('people_supported'))} people with "
         f"{people(e.get('hours_per_week'))} hours of care a week and bring {money(e.get('annual_income_gbp'))} "
         "a year to local businesses."
     )
@@ -399,7 +399,7 @@ def economy_view(inputs: ReportInputs) -> View | None:
 def economy_table(economy: Mapping[str, object]) -> pd.DataFrame:
     """The economy figures and the assumptions behind them, as readable rows."""
     names = {
-        "providers": "Micro-providers",
+        "providers": _counted(economy).capitalize(),
         "people_supported": "People supported",
         "hours_per_week": "Hours of care a week",
         "annual_income_gbp": "Income a year (£)",
@@ -453,18 +453,28 @@ def supply_for_display(analysis: Analysis) -> gpd.GeoDataFrame:
     return public_layer(analysis.providers, mode="counts", secret=key, as_at=req.date, kinds=tuple(req.kinds))
 
 
-def economy_for(analysis: Analysis, params: EconomyParams | None = None) -> dict[str, object]:
-    """The local-economy figures of the micro-providers open on the analysis date (gapmap.economy).
+def economy_for(
+    analysis: Analysis, params: EconomyParams | None = None, kinds: Sequence[str] = ("micro_enterprise",)
+) -> dict[str, object]:
+    """The local-economy figures of the providers of ``kinds`` open on the analysis date (gapmap.economy).
 
     Returns
     -------
     dict
-        :func:`gapmap.economy.economy_report`'s document; ``lm3`` and ``local_value_gbp`` are
-        ``None`` when no local multiplier is estimated (no local spend share given).
+        :func:`gapmap.economy.economy_report`'s document, with the ``kinds`` counted; ``lm3`` and
+        ``local_value_gbp`` are ``None`` when no local multiplier is estimated (no local spend
+        share given).
     """
     params = params or EconomyParams()
-    micro = supply_of(analysis.providers, analysis.request.date, kinds=("micro_enterprise",))
-    doc = economy_report(economy_summary(micro, params), params)
+    chosen = supply_of(analysis.providers, analysis.request.date, kinds=tuple(kinds))
+    doc = economy_report(economy_summary(chosen, params), params)
+    doc["kinds"] = list(kinds)
     if not multiplier_estimated(params):
         doc["lm3"] = doc["local_value_gbp"] = None
     return doc
+
+
+def _counted(economy: Mapping[str, object]) -> str:
+    """Who the economy figures count: "micro-providers", or "providers" when other kinds count too."""
+    kinds = economy.get("kinds") or ["micro_enterprise"]
+    return "micro-providers" if set(kinds) == {"micro_enterprise"} else "providers"

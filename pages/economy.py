@@ -375,7 +375,7 @@ def deck_inputs() -> ReportInputs:
     """The deck's inputs (the analysis is computed only when a deck or report is asked for)."""
     analysis = _shared.analysis(code, source.key, deck_request, areas_digest, source.providers, areas_gdf)
     return ReportInputs(
-        analysis, illustrative=source.illustrative, plan=deck_plan, economy=economy_for(analysis, params)
+        analysis, illustrative=source.illustrative, plan=deck_plan, economy=economy_for(analysis, params, kinds)
     )
 
 

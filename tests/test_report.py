@@ -404,3 +404,27 @@ def test_cli_deck_with_sites_and_closures(tmp_path, capsys):
     plan = prs.slides[5]
     assert "3 new micro-providers at these places would bring" in slide_text(plan)
     assert any(s.shape_type == MSO_SHAPE_TYPE.PICTURE for s in plan.shapes)
+
+
+def test_economy_figures_count_the_kinds_the_page_counts(inputs):
+    """The deck's economy slide counts what the Local economy page counted, and says who."""
+    from gapmap.economy import supply_of
+    from gapmap.story import economy_table, economy_view
+
+    analysis = inputs.analysis
+    micro = economy_for(analysis)
+    both = economy_for(analysis, kinds=("micro_enterprise", "day_centre"))
+    open_on = analysis.request.date
+    assert micro["providers"] == len(supply_of(analysis.providers, open_on, kinds=("micro_enterprise",)))
+    assert both["providers"] == len(supply_of(analysis.providers, open_on, kinds=("micro_enterprise", "day_centre")))
+    assert both["providers"] > micro["providers"]
+    assert " micro-providers support " in economy_view(replace_economy(inputs, micro)).takeaway
+    words = economy_view(replace_economy(inputs, both)).takeaway
+    assert " providers support " in words and "micro-providers" not in words
+    assert economy_table(both).Figure.iloc[0] == "Providers"
+
+
+def replace_economy(inputs: ReportInputs, economy: dict) -> ReportInputs:
+    from dataclasses import replace
+
+    return replace(inputs, economy=economy)
