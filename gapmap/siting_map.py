@@ -12,7 +12,7 @@ import pandas as pd
 from gapmap.maps import LayerCall
 
 SUGGESTED_COLOUR = "#d7301f"
-HYPOTHETICAL_COLOUR = "#6a51a3"
+HYPOTHETICAL_COLOUR = "#c51b7d"  # magenta: apart from the "other provider" purple and the suggested red
 
 
 def site_legend(*, hypothetical: bool) -> list[tuple[str, str]]:
