@@ -38,3 +38,4 @@ finally:  # the marker is for this run only (a run without app.py must not find 
     _shared.unmark_router()
 with st.sidebar:
     _shared.show_attribution()
+_shared.freeze_long_lived()  # once per server: libraries and the first council, out of the GC's way

@@ -168,3 +168,21 @@ def test_records_page_offers_earlier_versions_behind_a_confirmation(tmp_path, mo
     assert at.button(key="restore_go").disabled  # asks for confirmation first
     at.checkbox(key=f"restore_sure_{version}").check().run()
     assert not at.button(key="restore_go").disabled
+
+
+def test_the_first_full_run_freezes_what_is_loaded_once_per_server():
+    """After a run, the loaded libraries and council are out of the collector's sight, once."""
+    import gc
+
+    from pages import _shared
+
+    gc.unfreeze()
+    _shared._server().pop("frozen", None)
+    assert gc.get_freeze_count() == 0
+    at = run_app(page=None)
+    assert not at.exception
+    frozen = gc.get_freeze_count()
+    assert frozen > 10_000  # at least the imported libraries
+    gc.unfreeze()
+    at.run()  # a later run does not freeze again
+    assert gc.get_freeze_count() == 0
