@@ -145,7 +145,7 @@ def gap_layers(parts: GapMapParts, url: str, codes: Sequence[str]) -> list[Layer
 
     The legend is left out of the map (the page shows :func:`gap_legend_html` under it).
     """
-    areas = area_values(url, codes, parts.areas, legend_below=True, **_legend_args(parts))
+    areas = area_values(url, codes, parts.areas, **_legend_args(parts))
     return [areas, *provider_layers(parts.providers, closed=parts.closed, show_names=parts.show_names)]
 
 

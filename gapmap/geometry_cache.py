@@ -4,7 +4,7 @@ The app's map draws the same polygons on every interaction; only their colours a
 change. So the outlines of one council at one level go to a file named by a hash of its
 content (``areas-<hash>.polylines.json``) in a folder the web server serves; the browser
 fetches it once, caches it, and turns it back into GeoJSON features for Leaflet (the decoder
-is in :mod:`gapmap.maps`); each interaction sends only values (:func:`gapmap.maps.area_layer`).
+is in :mod:`gapmap.maps`); each interaction sends only values (:func:`gapmap.maps.area_values`).
 
 The files hold area polygons and their code and name only — never providers or anything
 personal. Coordinates are WGS84 rounded to 5 decimals (about 1 m). Polygons that form a

@@ -427,15 +427,15 @@ def area_values(
     n_classes: int = 6,
     reverse: bool = False,
     extra_legend: Sequence[tuple[str, str]] = (),
-    legend_below: bool = False,
     breaks: Sequence[float] | None = None,
 ) -> LayerCall:
     """A choropleth whose outlines the browser fetches from ``url``; only values travel.
 
-    The same classes, colours, tooltip figures and legend as :func:`choropleth`, but the
-    polygons come from a file written once per council and level (:mod:`gapmap.geometry_cache`;
-    decoded to GeoJSON in the browser), so a change of setting sends a colour index and the
-    figures per area — not the geometry. Drawn on the map's canvas.
+    The same classes, colours and tooltip figures as :func:`choropleth`, but the polygons come
+    from a file written once per council and level (:mod:`gapmap.geometry_cache`; decoded to
+    GeoJSON in the browser), so a change of setting sends a colour index and the figures per
+    area — not the geometry. Drawn on the map's canvas. The legend is not drawn on the map: the
+    page shows :func:`area_legend_html` (same arguments) under it, never over an area.
 
     Parameters
     ----------
@@ -446,11 +446,10 @@ def area_values(
     areas
         One row per area with ``area_code`` and the columns in ``field`` and ``tooltip``;
         areas missing from it show as no data.
-    field, tooltip, title, note, n_classes, reverse, extra_legend, breaks
+    field, tooltip, n_classes, reverse, breaks
         As :func:`choropleth`.
-    legend_below
-        Leave the legend out of the map; show :func:`area_legend_html` below it instead (the
-        app does, so the legend never covers an area).
+    title, note, extra_legend
+        Accepted so that one description serves :func:`area_legend_html` too; not used here.
 
     Returns
     -------
@@ -459,11 +458,8 @@ def area_values(
     """
     table = pd.DataFrame(areas).set_index("area_code").reindex(list(codes))
     values = table[field.column].astype(float)
+    del title, note, extra_legend  # the legend is drawn under the map (area_legend_html)
     classes = classify(values, n_classes, reverse=reverse, breaks=list(breaks) if breaks is not None else None)
-    rows = [*classes.legend(field.fmt, missing=field.missing), *extra_legend]
-    legend = live_legend_html(title or field.label, rows, note)
-    if legend_below:
-        legend = ""  # the page shows area_legend_html() under the map, never over it
     palette = [*PALETTE, NO_DATA]
     index = [palette.index(c) for c in classes.colours_of(values)]
     fields = [field, *[f for f in tooltip if f.column != field.column]]
@@ -474,8 +470,6 @@ def area_values(
         "labels": [f.label for f in fields],
         "digits": [_digits(f, table[f.column]) for f in fields],
         "values": [_travelling(f, table[f.column]) for f in fields],
-        "legend": legend,
-        "css": LIVE_LEGEND_CSS if legend else "",
     }
     return ("gapmapAreaValues", spec)
 

@@ -224,7 +224,7 @@ if view == VIEWS[0]:
                 live_map(
                     _shared.council_bounds(code),
                     [
-                        area_values(outlines.url, outlines.codes, mapped, **spec, legend_below=True),
+                        area_values(outlines.url, outlines.codes, mapped, **spec),
                         *provider_layers(
                             shown_open,
                             closed=shown_closed if title == "After" else None,
@@ -248,7 +248,7 @@ if view == VIEWS[0]:
         }
         live_map(
             _shared.council_bounds(code),
-            [area_values(outlines.url, outlines.codes, diff, **diff_spec, legend_below=True)],
+            [area_values(outlines.url, outlines.codes, diff, **diff_spec)],
             key=f"ba-diff-{code}",
             height=420,
         )
@@ -322,7 +322,7 @@ if view == VIEWS[1]:
         events = live_map(
             _shared.council_bounds(code),
             [
-                area_values(outlines.url, outlines.codes, mapped, **pick_spec, legend_below=True),
+                area_values(outlines.url, outlines.codes, mapped, **pick_spec),
                 *provider_layers(points_for(supply, as_at)[0], show_names=privacy == "exact"),
             ],
             key=f"what-{code}",
@@ -380,7 +380,7 @@ if view == VIEWS[1]:
                 )
             live_map(
                 _shared.council_bounds(code),
-                [area_values(outlines.url, outlines.codes, hit, **hit_spec, legend_below=True), *points],
+                [area_values(outlines.url, outlines.codes, hit, **hit_spec), *points],
                 key=f"what-impact-{code}",
                 height=420,
             )

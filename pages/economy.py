@@ -239,7 +239,7 @@ outlines = _shared.area_outlines(code, level, float(hex_size), areas_digest, are
 mapped = by_area[by_area.area_code.isin(outlines.codes)]
 live_map(
     _shared.council_bounds(code),
-    [area_values(outlines.url, outlines.codes, mapped, **econ_spec, legend_below=True)],
+    [area_values(outlines.url, outlines.codes, mapped, **econ_spec)],
     key=f"econmap-{code}",
     height=560,
 )

@@ -248,7 +248,7 @@ mapped = after.analysis.areas[after.analysis.areas.area_code.isin(outlines.codes
 events = live_map(
     _shared.council_bounds(code),
     [
-        area_values(outlines.url, outlines.codes, mapped, **map_spec, legend_below=True),
+        area_values(outlines.url, outlines.codes, mapped, **map_spec),
         *provider_layers(shown, show_names=privacy == "exact", label="Existing providers"),
         site_layer(sites, radius_km=radius, circuity=circuity, hypothetical=mine, band_label=who),
     ],

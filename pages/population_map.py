@@ -103,7 +103,7 @@ outlines = _shared.area_outlines(code, level, float(hex_size), areas_digest, are
 mapped = areas[areas.area_code.isin(outlines.codes)]  # not the row of residents outside your areas
 live_map(
     _shared.council_bounds(code),
-    [area_values(outlines.url, outlines.codes, mapped, **map_spec, legend_below=True)],
+    [area_values(outlines.url, outlines.codes, mapped, **map_spec)],
     key=f"popmap-{code}",
     height=_present.map_height(620),
     basemap=basemap,

@@ -2,7 +2,8 @@
  *
  * gapmapAreaValues(group, spec): the values-only area layer (gapmap.maps.area_values). The map
  *   is never remounted; each change of setting sends only a colour index and the figures per
- *   area, over outlines the browser fetched once from spec.url (gapmap.geometry_cache).
+ *   area, over outlines the browser fetched once from spec.url (gapmap.geometry_cache). The
+ *   legend is drawn by the page, under the map.
  * gapmapMarkers(parent, spec): provider markers from coordinate arrays (gapmap.maps.provider_layers).
  * gapmapSites(parent, spec): numbered sites of a recruitment plan and their catchments
  *   (gapmap.siting_map.site_layer).
@@ -68,21 +69,6 @@
       var col = spec.values[c];
       return Array.isArray(col) ? col[k] : col.labels[col.codes[k]];
     }
-    if (spec.css && !document.getElementById("gapmap-live-css")) {
-      var css = document.createElement("style");
-      css.id = "gapmap-live-css";
-      css.textContent = spec.css;
-      document.head.appendChild(css);
-    }
-    var Box = L.Layer.extend({
-      onAdd: function (map) {
-        this._div = L.DomUtil.create("div", "", map.getContainer());
-        this._div.innerHTML = spec.legend;
-        L.DomEvent.disableClickPropagation(this._div);
-      },
-      onRemove: function () { L.DomUtil.remove(this._div); }
-    });
-    if (spec.legend) { group.addLayer(new Box()); }
     return cache[spec.url].then(function (geo) {  // settles once drawn (the live map waits for it)
       var at = {};
       geo.features.forEach(function (f, k) { at[f.properties.code] = k; });
