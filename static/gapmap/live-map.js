@@ -30,7 +30,10 @@ function assets(where) {
       window.L ? null : load("script", {src: where.leaflet + "/leaflet.js"}),
       window.gapmapAreaValues ? null : load("script", {src: where.script}),
       load("link", {rel: "stylesheet", href: where.leaflet + "/leaflet.css"}),
-    ]);
+    ]).catch((err) => {
+      window.__gapmapLiveAssets = null;  // the next rerun tries again
+      throw err;
+    });
   }
   return window.__gapmapLiveAssets;
 }
