@@ -9,13 +9,15 @@ the same one the offline hand-outs use) load from the app's own static folder.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import pandas as pd
 import streamlit as st
 
 from gapmap.config import PACKAGE_ROOT
-from gapmap.maps import MAP_SCRIPT, STREAMLIT_ASSET_URL, STREAMLIT_SCRIPT_URL, LayerCall
+from gapmap.maps import MAP_SCRIPT, STREAMLIT_ASSET_URL, STREAMLIT_SCRIPT_URL, LayerCall, area_legend_html, area_values
+from pages._shared import Outlines
 
 _JS = (PACKAGE_ROOT / "static" / "gapmap" / "live-map.js").read_text(encoding="utf-8")
 
@@ -87,6 +89,39 @@ def live_map(
         height=int(height),
     )
     return _events(result)
+
+
+def area_map(
+    bounds: Sequence[float],
+    outlines: Outlines,
+    areas: pd.DataFrame,
+    spec: Mapping[str, object],
+    *,
+    key: str,
+    height: int,
+    layers: Sequence[LayerCall] = (),
+    basemap: bool = False,
+    clicks: bool = False,
+) -> MapEvents:
+    """An area map: ``areas`` coloured over ``outlines``, then ``layers``; its legend under it.
+
+    ``outlines`` is a published outlines file (:func:`pages._shared.area_outlines`); rows of
+    ``areas`` it does not draw (the residents outside your own areas) are left out of
+    both map and legend. ``spec`` holds the arguments of :func:`gapmap.maps.area_values` and
+    :func:`gapmap.maps.area_legend_html` (field, tooltip, note, breaks, ...). The other
+    arguments are :func:`live_map`'s.
+    """
+    mapped = areas[areas.area_code.isin(outlines.codes)]
+    events = live_map(
+        bounds,
+        [area_values(outlines.url, outlines.codes, mapped, **spec), *layers],  # type: ignore[arg-type]
+        key=key,
+        height=height,
+        basemap=basemap,
+        clicks=clicks,
+    )
+    st.html(area_legend_html(mapped, **spec))  # type: ignore[arg-type]  # below the map, never over it
+    return events
 
 
 def _events(result: object) -> MapEvents:

@@ -16,8 +16,6 @@ from gapmap.export import to_csv_bytes
 from gapmap.gaps import GAP_METRICS
 from gapmap.maps import (
     Field,
-    area_legend_html,
-    area_values,
     change_breaks,
     class_breaks,
     provider_layers,
@@ -31,7 +29,7 @@ from gapmap.replay import animation_gif, frame_layers, slider_html
 from gapmap.story import Closures, ReportInputs, closures_view, economy_for
 from gapmap.timeline import STEPS, outlook, timeline_table
 from pages import _present, _shared
-from pages._live_map import live_map
+from pages._live_map import area_map, live_map
 
 _shared.ensure_router()
 
@@ -218,23 +216,19 @@ if view == VIEWS[0]:
                 ),
             }
             shown_open, shown_closed = points_for(res.supply, when, closed)
-            mapped = res.areas[res.areas.area_code.isin(outlines.codes)]
             with col:
                 st.markdown(f"**{title}** — {when:%d %b %Y}: {len(res.supply):,} providers")
-                live_map(
+                area_map(
                     _shared.council_bounds(code),
-                    [
-                        area_values(outlines.url, outlines.codes, mapped, **spec),
-                        *provider_layers(
-                            shown_open,
-                            closed=shown_closed if title == "After" else None,
-                            show_names=privacy == "exact",
-                        ),
-                    ],
+                    outlines,
+                    res.areas,
+                    spec,
+                    layers=provider_layers(
+                        shown_open, closed=shown_closed if title == "After" else None, show_names=privacy == "exact"
+                    ),
                     key=f"ba-{title}-{code}",
                     height=520,
                 )
-                st.html(area_legend_html(mapped, **spec))  # below the map, never over it
         diff = after.areas[["area_code", "area_name"]].copy()
         diff["change"] = after.areas[metric].to_numpy() - before.areas[metric].to_numpy()
         diff = diff[diff.area_code.isin(outlines.codes)]
@@ -246,13 +240,7 @@ if view == VIEWS[0]:
             "reverse": low_bad,
             "breaks": change_breaks(diff.change),
         }
-        live_map(
-            _shared.council_bounds(code),
-            [area_values(outlines.url, outlines.codes, diff, **diff_spec)],
-            key=f"ba-diff-{code}",
-            height=420,
-        )
-        st.html(area_legend_html(diff, **diff_spec))
+        area_map(_shared.council_bounds(code), outlines, diff, diff_spec, key=f"ba-diff-{code}", height=420)
         st.subheader("Hardest hit")
         hardest_hit(impact)
         impact_downloads(impact, f"gapmap-change-{code}-{before_date}-{after_date}")
@@ -318,18 +306,16 @@ if view == VIEWS[1]:
                 [k for k in kinds if privacy != "counts" or k != "micro_enterprise"], closed=False
             ),
         }
-        mapped = now.areas[now.areas.area_code.isin(outlines.codes)]
-        events = live_map(
+        events = area_map(
             _shared.council_bounds(code),
-            [
-                area_values(outlines.url, outlines.codes, mapped, **pick_spec),
-                *provider_layers(points_for(supply, as_at)[0], show_names=privacy == "exact"),
-            ],
+            outlines,
+            now.areas,
+            pick_spec,
+            layers=provider_layers(points_for(supply, as_at)[0], show_names=privacy == "exact"),
             key=f"what-{code}",
             height=440,
             clicks=True,
         )
-        st.html(area_legend_html(mapped, **pick_spec))
         # Clicks are matched on the server to the points as drawn (moved the same way as the
         # public layer); the browser never gets ids.
         shown = supply if privacy == "exact" else displace(supply[["kind", supply.geometry.name]], secret)
@@ -378,13 +364,15 @@ if view == VIEWS[1]:
                 points += provider_layers(
                     closing.iloc[:0], closed=closing, show_names=privacy == "exact", label="Closing"
                 )
-            live_map(
+            area_map(
                 _shared.council_bounds(code),
-                [area_values(outlines.url, outlines.codes, hit, **hit_spec), *points],
+                outlines,
+                hit,
+                hit_spec,
+                layers=points,
                 key=f"what-impact-{code}",
                 height=420,
             )
-            st.html(area_legend_html(hit, **hit_spec))
             hardest_hit(impact)
             impact_downloads(impact, f"gapmap-whatif-{code}-{as_at}")
 

@@ -37,13 +37,13 @@ from gapmap.economy import (
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.figures import MapLayer, map_figure, to_png
-from gapmap.maps import Field, area_legend_html, area_values
+from gapmap.maps import Field
 from gapmap.population import LEVEL_LABELS, LEVELS
 from gapmap.privacy import HIDDEN_OR_NO_DATA, suppress_small_areas
 from gapmap.schema import KIND_LABELS, KINDS
 from gapmap.story import Plan, ReportInputs, economy_for
 from pages import _present, _shared
-from pages._live_map import live_map
+from pages._live_map import area_map
 
 _shared.ensure_router()
 
@@ -236,14 +236,7 @@ econ_spec = {
 }
 # The live map, kept per council: a change of measure or assumption sends only values.
 outlines = _shared.area_outlines(code, level, float(hex_size), areas_digest, areas_gdf)
-mapped = by_area[by_area.area_code.isin(outlines.codes)]
-live_map(
-    _shared.council_bounds(code),
-    [area_values(outlines.url, outlines.codes, mapped, **econ_spec)],
-    key=f"econmap-{code}",
-    height=560,
-)
-st.html(area_legend_html(mapped, **econ_spec))  # below the map, never over it
+area_map(_shared.council_bounds(code), outlines, by_area, econ_spec, key=f"econmap-{code}", height=560)
 m2.caption(
     "Each provider counts in the area it is in; the few just beyond the generalised coastline count in the "
     'nearest area, and with your own areas those outside them count under "Outside the supplied areas", '

@@ -13,7 +13,7 @@ from gapmap.config import BNG, WGS84
 from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
-from gapmap.maps import Field, area_legend_html, area_values, provider_layers, provider_legend
+from gapmap.maps import Field, provider_layers, provider_legend
 from gapmap.population import BAND_LABELS
 from gapmap.privacy import public_layer
 from gapmap.projection import transformer
@@ -23,7 +23,7 @@ from gapmap.siting import MAX_SITES, PEOPLE_PER_SITE, SitePlan, plan_sites, plan
 from gapmap.siting_map import site_layer, site_legend
 from gapmap.story import Plan, ReportInputs, economy_for
 from pages import _present, _shared
-from pages._live_map import live_map
+from pages._live_map import area_map
 
 _shared.ensure_router()
 
@@ -244,11 +244,12 @@ map_spec = {
 }
 # The live map, kept per council: each click sends back only the new areas' colours and the sites.
 outlines = _shared.area_outlines(code, request.level, float(request.hex_size_m), None)
-mapped = after.analysis.areas[after.analysis.areas.area_code.isin(outlines.codes)]
-events = live_map(
+events = area_map(
     _shared.council_bounds(code),
-    [
-        area_values(outlines.url, outlines.codes, mapped, **map_spec),
+    outlines,
+    after.analysis.areas,
+    map_spec,
+    layers=[
         *provider_layers(shown, show_names=privacy == "exact", label="Existing providers"),
         site_layer(sites, radius_km=radius, circuity=circuity, hypothetical=mine, band_label=who),
     ],
@@ -256,7 +257,6 @@ events = live_map(
     height=600,
     clicks=True,
 )
-st.html(area_legend_html(mapped, **map_spec))  # below the map, never over it
 st.caption(
     "Click the map to add a hypothetical provider there; click a numbered site to remove it. "
     + ("Existing micro-providers are moved a random 250 m to 2 km, with no names" if privacy == "displaced" else "")

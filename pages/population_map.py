@@ -8,11 +8,11 @@ from gapmap.errors import GapmapError
 from gapmap.export import population_table, to_csv_bytes, to_geojson_bytes
 from gapmap.figures import MapLayer, map_figure, to_png
 from gapmap.labels import BAND_PEOPLE, readable_table
-from gapmap.maps import Field, area_legend_html, area_values, choropleth, standalone_html
+from gapmap.maps import Field, choropleth, standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS, MEASURE_LABELS, measure
 from gapmap.story import ReportInputs, economy_for, population_words
 from pages import _present, _shared
-from pages._live_map import live_map
+from pages._live_map import area_map
 
 _shared.ensure_router()
 
@@ -101,14 +101,15 @@ _present.header(words.title, words.takeaway)
 # fetched once, and a change of level, band or measure sends only values.
 outlines = _shared.area_outlines(code, level, float(hex_size), areas_digest, areas_gdf)
 mapped = areas[areas.area_code.isin(outlines.codes)]  # not the row of residents outside your areas
-live_map(
+area_map(
     _shared.council_bounds(code),
-    [area_values(outlines.url, outlines.codes, mapped, **map_spec)],
+    outlines,
+    areas,
+    map_spec,
     key=f"popmap-{code}",
     height=_present.map_height(620),
     basemap=basemap,
 )
-st.html(area_legend_html(mapped, **map_spec))  # below the map, never over it
 
 st.subheader("Areas")
 table = population_table(areas)

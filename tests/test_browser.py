@@ -242,17 +242,8 @@ def test_gaps_handout_file_draws_offline(tmp_path, browser, monkeypatch):
     elsewhere: list[str] = []
     page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith(("file:", "data:")) else None)
     page.goto(out.as_uri())
-    drawn = page.evaluate(
-        """() => {
-          const map = Object.values(window).find(v => v instanceof L.Map);
-          let areas = 0, markers = 0;
-          map.eachLayer(l => {
-            if (l instanceof L.CircleMarker) markers++;
-            else if (l instanceof L.Polygon && l.feature) areas++;
-          });
-          return [areas, markers];
-        }"""
-    )
+    # folium names the map after itself: find it among the window's globals.
+    drawn = page.evaluate(_DRAWN.replace("MAP", "Object.values(window).find(v => v instanceof L.Map)"))
     assert drawn[0] == 339 and drawn[1] > 0  # Somerset's LSOAs and the sample's providers
     assert "Illustrative sample" in page.locator(".gapmap-legend").inner_text()
     assert elsewhere == []  # Leaflet, outlines and values are all in the file
