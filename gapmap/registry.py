@@ -1,13 +1,17 @@
 """The provider registry: the councils' accepted records, kept between sessions.
 
-Two backends share one small interface (:class:`RegistryBackend`), chosen by
-:func:`open_registry` from ``GAPMAP_REGISTRY`` (a file path or a ``postgresql://`` URL):
+Four modules, each leaning only on the ones before it:
 
-- :class:`Registry` (the embedded default): one GeoPackage file in a private (0700) user data
-  folder, with a ``providers`` layer (EPSG:27700 points, one row per provider per council) and
-  an ``imports`` table recording who imported which file when;
-- :class:`gapmap.registry_postgres.PostgresRegistry`: the same tables in PostgreSQL + PostGIS,
-  for a team sharing one registry.
+- :mod:`gapmap.registry_schema`: the columns and their types, a kept :class:`Version`, the
+  :class:`Transaction` a change works on and the :class:`RegistryBackend` interface;
+- :mod:`gapmap.registry_gpkg`: :class:`Registry` (the embedded default), one GeoPackage file
+  in a private (0700) user data folder, with a ``providers`` layer (EPSG:27700 points, one row
+  per provider per council) and an ``imports`` table recording who imported which file when;
+- :mod:`gapmap.registry_postgres`: :class:`~gapmap.registry_postgres.PostgresRegistry`, the
+  same tables in PostgreSQL + PostGIS, for a team sharing one registry;
+- this module: the operations on top, for any backend, chosen by :func:`open_registry` from
+  ``GAPMAP_REGISTRY`` (a file path or a ``postgresql://`` URL). Every name above is importable
+  from here too.
 
 Every change is a read-modify-write inside :func:`transaction` (or :func:`update`): the
 backend takes its lock (a ``filelock`` lock file, or a PostgreSQL advisory lock), reads the
@@ -22,30 +26,38 @@ they take frames and return new frames.
 from __future__ import annotations
 
 import contextlib
-import getpass
-import json
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol, runtime_checkable
 
-import filelock
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 
-from gapmap import io
 from gapmap.config import BNG
-from gapmap.errors import GapmapError, RegistryConflictError, RegistryError, ReplaceRefusedError
-from gapmap.schema import ACCEPTED_COLUMNS, FIELDS
+from gapmap.errors import RegistryConflictError, RegistryError, ReplaceRefusedError
+from gapmap.registry_gpkg import Registry
+from gapmap.registry_schema import (
+    DEFAULT_KEEP,
+    EDITABLE,
+    IMPORT_COLUMNS,
+    LOCK_TIMEOUT_S,
+    REGISTRY_COLUMNS,
+    RegistryBackend,
+    Transaction,
+    Version,
+    council_records,
+    current_user,
+    empty_records,
+)
 from gapmap.validate import ValidationResult, validate_providers
 
 __all__ = [
+    "DEFAULT_KEEP",
     "EDITABLE",
     "IMPORT_COLUMNS",
+    "LOCK_TIMEOUT_S",
     "REGISTRY_COLUMNS",
     "Registry",
     "RegistryBackend",
@@ -71,354 +83,7 @@ __all__ = [
     "versions",
 ]
 
-REGISTRY_COLUMNS = (
-    "council_code",
-    *(c for c in ACCEPTED_COLUMNS if c != "row"),
-    "outside_council",
-    "illustrative",
-    "imported_by",
-    "imported_at",
-    "source_file",
-    "updated_by",
-    "updated_at",
-)
-"""Columns of the registry's ``providers`` layer: an accepted provider plus audit fields."""
-IMPORT_COLUMNS = ("council_code", "source_file", "imported_by", "imported_at", "mode", "accepted", "rejected")
-EDITABLE = tuple(f for f in FIELDS if f not in ("lat", "lon"))
-"""Columns the app's editor shows: the file fields, located by postcode or easting/northing."""
-DEFAULT_KEEP = 20
-"""Previous versions kept (each change keeps the state before it)."""
-LOCK_TIMEOUT_S = 60.0
-"""How long a change waits for another one to finish before giving up."""
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
-
-
-def current_user() -> str:
-    """The operating-system user name, for the audit columns."""
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
-
-
-def empty_records() -> gpd.GeoDataFrame:
-    """A registry with no providers, with the right columns and types."""
-    frame = pd.DataFrame({c: pd.Series(dtype="object") for c in REGISTRY_COLUMNS})
-    for c in ("capacity", "easting", "northing"):
-        frame[c] = frame[c].astype("float64")
-    for c in ("start_date", "end_date", "imported_at", "updated_at"):
-        frame[c] = pd.to_datetime(frame[c])
-    for c in ("capacity_assumed", "outside_council", "illustrative"):
-        frame[c] = frame[c].astype(bool)
-    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries([], crs=BNG), crs=BNG)
-
-
-def _typed(records: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    out = records.copy()
-    for c in ("start_date", "end_date", "imported_at", "updated_at"):
-        out[c] = pd.to_datetime(out[c])
-    for c in ("capacity_assumed", "outside_council", "illustrative"):
-        out[c] = out[c].fillna(False).astype(bool) if c in out else False
-    for c in ("capacity", "easting", "northing"):
-        out[c] = out[c].astype("float64")
-    for c in ("id", "name", "kind", "services", "client_groups", "postcode", "council_code"):
-        out[c] = out[c].fillna("").astype("str")
-    return out.set_crs(BNG, allow_override=True)
-
-
-def council_records(records: gpd.GeoDataFrame, council_code: str) -> gpd.GeoDataFrame:
-    """One council's providers, with a fresh 0…n index (as the gap engine expects)."""
-    return records[records.council_code == council_code].reset_index(drop=True)
-
-
-def _typed_log(log: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame(log, columns=list(IMPORT_COLUMNS))
-    for c in ("accepted", "rejected"):
-        out[c] = pd.to_numeric(out[c]).fillna(0).astype("int64")
-    for c in ("council_code", "source_file", "imported_by", "imported_at", "mode"):
-        out[c] = out[c].astype("str")
-    return out
-
-
-def _read_gpkg(path: Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-    try:
-        records = gpd.read_file(path, layer="providers", engine="pyogrio")
-        log = pyogrio.read_dataframe(path, layer="imports")
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise RegistryError(f"the registry {path} could not be read ({exc})") from exc
-    return _typed(records), _typed_log(log)
-
-
-def _registry_frame(records: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    return records[list(REGISTRY_COLUMNS) + [records.geometry.name]].copy()
-
-
-def _counts(records: pd.DataFrame) -> dict[str, int]:
-    return {str(k): int(v) for k, v in records.council_code.value_counts().sort_index().items()}
-
-
-def _write_layers(path: Path, records: gpd.GeoDataFrame, log: pd.DataFrame) -> None:
-    records.to_file(path, layer="providers", engine="pyogrio")
-    pyogrio.write_dataframe(_typed_log(log), path, layer="imports")
-
-
-@dataclass(frozen=True)
-class Version:
-    """One kept state of the registry: what it held before a change.
-
-    Attributes
-    ----------
-    id
-        Identifier to pass to :func:`restore`.
-    saved_at
-        When the change that replaced this state was made (UTC, naive).
-    by, note
-        Who made that change and what it was (e.g. ``"import replace E06000066 (list.csv)"``).
-    counts
-        Providers per council code in this state.
-    """
-
-    id: str
-    saved_at: pd.Timestamp
-    by: str
-    note: str
-    counts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        """Providers in this state, all councils."""
-        return sum(self.counts.values())
-
-
-class Transaction:
-    """The registry's contents during one locked change; assign ``records`` / ``log`` to change them.
-
-    Attributes
-    ----------
-    records, log
-        The current records and import log, read under the lock. Replace them with new
-        frames (never change them in place); nothing is written unless one was replaced.
-    by, note
-        Who is changing the registry and what the change is (kept with the previous version).
-    """
-
-    def __init__(self, records: gpd.GeoDataFrame, log: pd.DataFrame, *, by: str, note: str) -> None:
-        self.records = records
-        self.log = log
-        self.by = by
-        self.note = note
-        self._initial = (records, log)
-
-    @property
-    def changed(self) -> bool:
-        """Whether the records or the log were replaced."""
-        return self.records is not self._initial[0] or self.log is not self._initial[1]
-
-    @property
-    def previous(self) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-        """The contents read when the transaction started."""
-        return self._initial
-
-
-@runtime_checkable
-class RegistryBackend(Protocol):
-    """What every registry backend provides (GeoPackage file, PostgreSQL)."""
-
-    @property
-    def location(self) -> str:
-        """Where the registry is, for people (no password)."""
-        ...
-
-    def load(self) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-        """All records and the import log (empty ones before the first save)."""
-        ...
-
-    def token(self) -> str:
-        """A value that changes whenever the registry is written (for caches and conflict checks)."""
-        ...
-
-    def transaction(self, *, by: str, note: str) -> contextlib.AbstractContextManager[Transaction]:
-        """Lock, read, let the caller change the contents, keep the previous version, write."""
-        ...
-
-    def versions(self) -> list[Version]:
-        """Kept previous versions, newest first."""
-        ...
-
-    def read_version(self, version_id: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-        """The records and log of one kept version."""
-        ...
-
-
-@dataclass(frozen=True)
-class Registry:
-    """The GeoPackage registry file (the embedded default backend).
-
-    Attributes
-    ----------
-    path
-        The GeoPackage. Defaults to ``$GAPMAP_HOME/registry.gpkg``, where ``GAPMAP_HOME``
-        defaults to ``~/.local/share/gapmap``. Previous versions are kept in
-        ``versions/`` beside it, the lock in ``registry.gpkg.lock``; files are 0600.
-    keep
-        How many previous versions to keep.
-    timeout_s
-        How long to wait for another change to finish.
-    """
-
-    path: Path
-    keep: int = DEFAULT_KEEP
-    timeout_s: float = LOCK_TIMEOUT_S
-
-    @classmethod
-    def default(cls) -> Registry:
-        """The registry in the user data folder (``GAPMAP_HOME`` overrides the folder)."""
-        home = os.environ.get("GAPMAP_HOME") or Path.home() / ".local" / "share" / "gapmap"
-        return cls(Path(home) / "registry.gpkg")
-
-    @property
-    def location(self) -> str:
-        """The file's path."""
-        return str(self.path)
-
-    @property
-    def versions_dir(self) -> Path:
-        """Folder of kept previous versions."""
-        return self.path.parent / "versions"
-
-    def load(self) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-        """Read all records and the import log (empty ones if the file does not exist yet)."""
-        if not self.path.exists():
-            return empty_records(), _typed_log(pd.DataFrame(columns=list(IMPORT_COLUMNS)))
-        return _read_gpkg(self.path)
-
-    def token(self) -> str:
-        """The file's modification time and size (a rename always changes the first)."""
-        try:
-            st = self.path.stat()
-        except FileNotFoundError:
-            return "none"
-        return f"{st.st_mtime_ns}-{st.st_size}-{st.st_ino}"
-
-    @contextlib.contextmanager
-    def transaction(self, *, by: str, note: str) -> Iterator[Transaction]:
-        """Lock the file, read it, let the caller change it, keep the old file as a version, write.
-
-        Raises
-        ------
-        RegistryError
-            When the lock cannot be had within ``timeout_s``, or the file or its folder is
-            read-only, or writing fails (the previous registry is then left exactly as it was).
-        """
-        if self.path.exists() and not os.access(self.path, os.W_OK):
-            raise RegistryError(f"the registry {self.path} is read-only; nothing was changed")
-        try:
-            io.private_folder(self.path.parent)
-        except GapmapError as exc:
-            raise RegistryError(str(exc)) from exc
-        lock = filelock.FileLock(
-            self.path.with_name(self.path.name + ".lock"), timeout=self.timeout_s, mode=io.FILE_MODE, thread_local=False
-        )
-        try:
-            lock.acquire()
-        except filelock.Timeout:
-            raise RegistryError(
-                f"the registry {self.path} is busy (another change has held it for over {self.timeout_s:g} s); "
-                "try again in a moment"
-            ) from None
-        except OSError as exc:
-            raise RegistryError(
-                f"cannot lock the registry {self.path} ({exc.strerror or exc}); nothing was changed"
-            ) from exc
-        try:
-            io.remove_stale_temps(self.path.parent)
-            tx = Transaction(*self.load(), by=by, note=note)
-            yield tx
-            if tx.changed:
-                vid = self._keep_version(tx)
-                try:
-                    self._write(tx.records, tx.log)
-                except RegistryError:
-                    self._drop_version(vid)
-                    raise
-        finally:
-            lock.release()
-
-    def _write(self, records: gpd.GeoDataFrame, log: pd.DataFrame) -> None:
-        try:
-            with io.atomic_path(self.path) as tmp:
-                _write_layers(tmp, _registry_frame(records), log)
-        except RegistryError:
-            raise
-        except Exception as exc:
-            raise RegistryError(f"could not save the registry ({exc}); the previous copy is unchanged") from exc
-
-    def _drop_version(self, vid: str) -> None:
-        for suffix in (".gpkg", ".json"):
-            (self.versions_dir / f"{vid}{suffix}").unlink(missing_ok=True)
-
-    def _keep_version(self, tx: Transaction) -> str:
-        """Keep the state before ``tx`` as ``versions/registry-<UTC time>.gpkg`` with a JSON note."""
-        folder = io.private_folder(self.versions_dir)
-        stamp = datetime.now(UTC).replace(tzinfo=None)
-        vid = f"registry-{stamp:%Y%m%dT%H%M%S%f}"
-        target = folder / f"{vid}.gpkg"
-        records, log = tx.previous
-        try:
-            if self.path.exists():
-                # A hard link keeps the old file's bytes under a second name, with no copy; the
-                # new registry is a new file renamed over the old name, so the link is untouched.
-                try:
-                    os.link(self.path, target)
-                except OSError:
-                    with io.atomic_path(target) as tmp:
-                        tmp.write_bytes(self.path.read_bytes())
-            else:
-                with io.atomic_path(target) as tmp:
-                    _write_layers(tmp, _registry_frame(records), log)
-            meta = {"saved_at": stamp.isoformat(), "by": tx.by, "note": tx.note, "counts": _counts(records)}
-            io.write_atomic(folder / f"{vid}.json", json.dumps(meta).encode("utf-8"))
-        except (OSError, GapmapError) as exc:
-            raise RegistryError(f"could not keep the previous version ({exc}); nothing was changed") from exc
-        for old in self._version_ids()[self.keep :]:
-            self._drop_version(old)
-        return vid
-
-    def _version_ids(self) -> list[str]:
-        if not self.versions_dir.exists():
-            return []
-        return sorted((p.stem for p in self.versions_dir.glob("registry-*.json")), reverse=True)
-
-    def versions(self) -> list[Version]:
-        """Kept previous versions, newest first."""
-        out = []
-        for vid in self._version_ids():
-            try:
-                meta = json.loads((self.versions_dir / f"{vid}.json").read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
-            out.append(
-                Version(
-                    vid,
-                    pd.Timestamp(meta.get("saved_at")),
-                    str(meta.get("by", "")),
-                    str(meta.get("note", "")),
-                    {str(k): int(v) for k, v in meta.get("counts", {}).items()},
-                )
-            )
-        return out
-
-    def read_version(self, version_id: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
-        """The records and log of one kept version.
-
-        Raises
-        ------
-        RegistryError
-            When there is no such version.
-        """
-        if version_id not in self._version_ids():
-            raise RegistryError(f"no kept version {version_id!r}; see the list of versions")
-        return _read_gpkg(self.versions_dir / f"{version_id}.gpkg")
 
 
 def open_registry(target: str | os.PathLike[str] | None = None) -> RegistryBackend:

@@ -5,7 +5,7 @@ mirror the GeoPackage: ``gapmap_providers`` (the registry columns plus ``geom
 geometry(Point, 27700)``), ``gapmap_imports`` (the import log), and for kept versions
 ``gapmap_versions`` with ``gapmap_provider_versions`` / ``gapmap_import_versions`` (copies of
 the two tables tagged with a version id). Column types are derived from
-:func:`gapmap.registry.empty_records`, so the two backends cannot drift.
+:func:`gapmap.registry_schema.empty_records`, so the two backends cannot drift.
 
 Each change is one database transaction holding a transaction-level advisory lock, so two
 changes at once run one after the other and neither is lost; readers see a consistent
@@ -32,17 +32,18 @@ from psycopg import sql
 
 from gapmap.config import BNG
 from gapmap.errors import RegistryError
-from gapmap.registry import (
+from gapmap.registry_schema import (
     DEFAULT_KEEP,
     IMPORT_COLUMNS,
     LOCK_TIMEOUT_S,
     REGISTRY_COLUMNS,
     Transaction,
     Version,
-    _counts,
-    _typed,
-    _typed_log,
+    empty_log,
     empty_records,
+    typed_log,
+    typed_records,
+    version_counts,
 )
 
 LOCK_KEY = 0x6761706D6170  # "gapmap": one advisory lock for every change to the registry
@@ -99,7 +100,7 @@ class PostgresRegistry:
             conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
             with conn.transaction():
                 if not _exists(conn):
-                    return empty_records(), _typed_log(pd.DataFrame(columns=list(IMPORT_COLUMNS)))
+                    return empty_records(), empty_log()
                 return _read(conn, "gapmap_providers", "gapmap_imports")
 
     def token(self) -> str:
@@ -136,7 +137,7 @@ class PostgresRegistry:
 
     def _keep_version(self, conn: psycopg.Connection, tx: Transaction) -> None:
         stamp = datetime.now(UTC).replace(tzinfo=None)
-        counts = json.dumps(_counts(tx.previous[0]))
+        counts = json.dumps(version_counts(tx.previous[0]))
         vid = conn.execute(
             "INSERT INTO gapmap_versions (saved_at, saved_by, note, counts) VALUES (%s, %s, %s, %s) RETURNING id",
             [stamp, tx.by, tx.note, counts],
@@ -217,14 +218,14 @@ def _read(
     rows = conn.execute(query).fetchall()
     frame = pd.DataFrame([r[:-1] for r in rows], columns=names)
     geoms = shapely.from_wkb(np.array([r[-1] for r in rows], dtype=object)) if rows else []
-    records = _typed(gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=BNG), crs=BNG))
+    records = typed_records(gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(geoms, crs=BNG), crs=BNG))
     if not rows:
         records = empty_records()
     log_query = sql.SQL("SELECT {cols} FROM {table}{where} ORDER BY ord").format(
         cols=sql.SQL(", ").join(map(sql.Identifier, IMPORT_COLUMNS)), table=sql.Identifier(imports), where=where
     )
     log = pd.DataFrame(conn.execute(log_query).fetchall(), columns=list(IMPORT_COLUMNS))
-    return records, _typed_log(log)
+    return records, typed_log(log)
 
 
 def _py(value: object) -> object:
@@ -248,7 +249,7 @@ def _write(conn: psycopg.Connection, records: gpd.GeoDataFrame, log: pd.DataFram
     with conn.cursor().copy(f"COPY gapmap_providers ({cols}) FROM STDIN") as copy:
         for i, (row, g) in enumerate(zip(records[names].itertuples(index=False), wkb, strict=True)):
             copy.write_row([i, *(_py(v) for v in row), g])
-    typed = _typed_log(log)
+    typed = typed_log(log)
     with conn.cursor().copy(f"COPY gapmap_imports (ord, {', '.join(IMPORT_COLUMNS)}) FROM STDIN") as copy:
         for i, row in enumerate(typed[list(IMPORT_COLUMNS)].itertuples(index=False)):
             copy.write_row([i, *(_py(v) for v in row)])

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from gapmap import registry
+from gapmap import registry, registry_gpkg
 from gapmap.records import load_providers, postcodes_for
 from tests.test_records import MESSY
 
@@ -84,7 +84,7 @@ def test_a_crash_mid_save_leaves_the_previous_registry_intact(tmp_path, monkeypa
         records_.iloc[:1].to_file(path, layer="providers", engine="pyogrio")  # half written…
         raise OSError("disk full")  # …then the machine gives up
 
-    monkeypatch.setattr(registry, "_write_layers", crash)
+    monkeypatch.setattr(registry_gpkg, "_write_layers", crash)
     with pytest.raises(registry.RegistryError, match="previous copy is unchanged"):
         registry.save(reg, records.iloc[:0], log)
     assert reg.path.read_bytes() == before
