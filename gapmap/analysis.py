@@ -28,6 +28,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gapmap._validate import check_road_factor
 from gapmap.areas import aggregate
 from gapmap.costs import euclidean_costs
 from gapmap.errors import LevelError
@@ -83,9 +84,8 @@ class AnalysisRequest:
     weights: ScoreWeights = field(default_factory=ScoreWeights)
 
     def __post_init__(self) -> None:
-        self.params  # noqa: B018 - validates band, radius, kinds, target
-        if not math.isfinite(self.circuity) or self.circuity < 1:
-            raise LevelError(f"the road/straight-line factor must be at least 1, got {self.circuity!r}")
+        self.params  # noqa: B018 - validates band, radius, kinds, target (gapmap._validate)
+        check_road_factor(self.circuity)
         if self.level not in LEVELS:
             raise LevelError(f"unknown level {self.level!r}; choose one of {', '.join(LEVELS)}")
         if not math.isfinite(self.hex_size_m) or self.hex_size_m < 100:

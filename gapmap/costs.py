@@ -14,17 +14,13 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from gapmap.config import BNG
-from gapmap.errors import CostError, CrsError
+from gapmap._validate import check_radius, check_road_factor, require_bng
 
 COST_COLUMNS = ("origin", "dest", "cost")
 
 
 def _xy(gdf: gpd.GeoDataFrame, label: str) -> np.ndarray:
-    if gdf.crs is None:
-        raise CrsError(f"{label} have no CRS; expected British National Grid (EPSG:27700)")
-    if gdf.crs.to_epsg() != 27700:
-        raise CrsError(f"{label} are in {gdf.crs.to_string()}; reproject to {BNG} for distances")
+    require_bng(gdf, label)
     return np.column_stack([gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()])
 
 
@@ -74,13 +70,8 @@ def euclidean_costs(
     >>> euclidean_costs(pts, prov, max_km=5).to_dict("list")
     {'origin': [0, 1], 'dest': [0, 0], 'cost': [0.0, 3.0]}
     """
-    if not np.isfinite(max_km) or max_km <= 0:
-        raise CostError(f"the catchment radius must be a positive number of km, got {max_km!r}")
-    if not np.isfinite(circuity) or circuity < 1:
-        raise CostError(
-            f"the road/straight-line factor must be at least 1 (roads are never shorter than a straight line), "
-            f"got {circuity!r}"
-        )
+    check_radius(max_km)
+    check_road_factor(circuity)
     o = _xy(origins, "demand points")
     d = _xy(dests, "providers")
     if len(o) == 0 or len(d) == 0:
@@ -199,8 +190,7 @@ def within(costs: pd.DataFrame, max_km: float) -> pd.DataFrame:
     >>> within(costs, 1.8).values.tolist()
     [[0.0, 1.0, 1.5], [1.0, 1.0, 9.0]]
     """
-    if not np.isfinite(max_km) or max_km <= 0:
-        raise CostError(f"the catchment radius must be a positive number of km, got {max_km!r}")
+    check_radius(max_km)
     cost = costs["cost"].to_numpy(dtype=float)
     keep = cost <= max_km
     if keep.all():

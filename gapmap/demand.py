@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from gapmap.config import BNG
+from gapmap.errors import BandError
 
 FIVE_YEAR_BANDS = ("pop_65_69", "pop_70_74", "pop_75_79", "pop_80_84", "pop_85plus")
 BANDS: dict[str, tuple[str, ...]] = {
@@ -42,9 +43,15 @@ COUNT_COLUMNS = (
 
 
 def band_column(band: str) -> str:
-    """Column name holding the population of ``band`` (e.g. ``"75plus"`` → ``"pop_75plus"``)."""
+    """Column name holding the population of ``band`` (e.g. ``"75plus"`` → ``"pop_75plus"``).
+
+    Raises
+    ------
+    BandError
+        For a band not in :data:`BANDS` (the one check of a band; :func:`gapmap._validate.check_band`).
+    """
     if band not in BANDS:
-        raise ValueError(f"unknown age band {band!r}; choose one of {', '.join(BANDS)}")
+        raise BandError(f"unknown age band {band!r}; choose one of {', '.join(BANDS)}")
     return f"pop_{band}"
 
 

@@ -49,12 +49,6 @@ class CrsError(GapmapError, ValueError):
     """A GeoDataFrame without a CRS, or in the wrong one for distance work."""
 
 
-class CostError(GapmapError, ValueError):
-    """A cost-table setting that cannot be used (radius or road factor out of range)."""
-
-
-class LevelError(GapmapError, ValueError):
-    """An unknown aggregation level or an invalid level option."""
 
 
 class SitingError(GapmapError, ValueError):
@@ -101,7 +95,35 @@ class ReplaceRefusedError(RegistryError):
 
 
 class OptionError(GapmapError, ValueError):
-    """A command-line option or setting with an unusable value (not a number, out of range)."""
+    """A command-line option or setting with an unusable value (not a number, out of range).
+
+    The base of every error :mod:`gapmap._validate` raises for a setting; the subclasses name
+    which setting it is.
+    """
+
+
+class LevelError(OptionError):
+    """An unknown aggregation level or an invalid level option (hex width, boundary layers, measure)."""
+
+
+class CostError(OptionError):
+    """A cost-table setting that cannot be used: :class:`RadiusError` or :class:`RoadFactorError`."""
+
+
+class RadiusError(CostError):
+    """A catchment radius (or another distance setting) that is not a positive number of km."""
+
+
+class RoadFactorError(CostError):
+    """A road/straight-line factor below 1 or not a number (roads are never shorter than a straight line)."""
+
+
+class KindsError(OptionError):
+    """Provider kinds that cannot be used: none chosen, or a kind gapmap does not know."""
+
+
+class BandError(OptionError):
+    """An age band gapmap does not know (not ``65plus``, ``75plus`` or ``85plus``)."""
 
 
 class GapmapWarning(UserWarning):

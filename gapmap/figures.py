@@ -24,9 +24,9 @@ from matplotlib.patches import Patch
 from matplotlib.patheffects import withStroke
 from matplotlib_scalebar.scalebar import ScaleBar
 
+from gapmap._validate import require_crs
 from gapmap.classes import NO_DATA_TEXT, Classes, classify
 from gapmap.config import BNG
-from gapmap.errors import CrsError
 from gapmap.labels import ILLUSTRATIVE, SOURCES_LINE
 
 PAGE_SIZE_IN = (13.333, 7.5)
@@ -88,8 +88,7 @@ class Marks:
 
 
 def _check(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    if areas.crs is None:
-        raise CrsError("areas have no CRS; set one before mapping")
+    require_crs(areas, "areas")
     shown = areas[areas.geometry.notna() & ~areas.geometry.is_empty]
     return shown.to_crs(BNG) if shown.crs.to_epsg() != 27700 else shown
 

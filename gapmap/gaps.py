@@ -23,7 +23,6 @@ up to the score; ``gap_rank`` 1 is the highest priority.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -32,11 +31,12 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
+from gapmap._validate import check_band, check_kinds, check_non_negative, check_radius
 from gapmap.access import point_metrics
 from gapmap.areas import hex_grid, locate_points
 from gapmap.costs import euclidean_costs, nearest_cost
 from gapmap.demand import band_column
-from gapmap.errors import LevelError
+from gapmap.errors import OptionError
 from gapmap.labels import METRIC_NAMES
 from gapmap.schema import KINDS
 from gapmap.supply import supply_at as _supply_at
@@ -89,10 +89,10 @@ class ScoreWeights:
             "rurality": self.rurality,
         }
         if any(v < 0 for v in w.values()):
-            raise ValueError("score weights must not be negative")
+            raise OptionError("score weights must not be negative")
         total = sum(w.values())
         if total == 0:
-            raise ValueError("at least one score weight must be positive")
+            raise OptionError("at least one score weight must be positive")
         return {k: v / total for k, v in w.items()}
 
 
@@ -127,20 +127,13 @@ class GapParams:
     weights: ScoreWeights = field(default_factory=ScoreWeights)
 
     def __post_init__(self) -> None:
-        band_column(self.band)
-        if not math.isfinite(self.radius_km) or self.radius_km <= 0:
-            raise LevelError(f"the catchment radius must be a positive number of km, got {self.radius_km!r}")
-        if not self.kinds:
-            raise LevelError(f"choose at least one kind of provider: {', '.join(KINDS)}")
-        unknown = set(self.kinds) - set(KINDS)
-        if unknown:
-            raise LevelError(f"unknown provider kinds {sorted(unknown)}; choose from {', '.join(KINDS)}")
-        if self.target_per_1000 is not None and (
-            not math.isfinite(self.target_per_1000) or self.target_per_1000 < 0
-        ):
-            raise LevelError(f"the target per 1,000 must be zero or more, got {self.target_per_1000!r}")
-        if self.sigma_km is not None and (not math.isfinite(self.sigma_km) or self.sigma_km <= 0):
-            raise LevelError(f"the decay width must be a positive number of km, got {self.sigma_km!r}")
+        check_band(self.band)
+        check_radius(self.radius_km)
+        check_kinds(self.kinds)
+        if self.target_per_1000 is not None:
+            check_non_negative(self.target_per_1000, "the target per 1,000")
+        if self.sigma_km is not None:
+            check_radius(self.sigma_km, "the decay width")
 
     @property
     def date(self) -> date:

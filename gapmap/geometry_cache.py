@@ -32,8 +32,9 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from gapmap._validate import require_crs
 from gapmap.config import WGS84
-from gapmap.errors import AreaFileError, CrsError
+from gapmap.errors import AreaFileError
 from gapmap.io import write_atomic
 from gapmap.projection import reproject
 
@@ -105,8 +106,7 @@ def display_geometry(polygons: gpd.GeoDataFrame, *, simplify_m: float = 0.0) -> 
     >>> decode_outlines(d.payload)["features"][0]["geometry"]["coordinates"][0][:2]
     [[-2.00143, 52.59779], [-2.00143, 52.60678]]
     """
-    if polygons.crs is None:
-        raise CrsError("areas have no CRS; set one before mapping")
+    require_crs(polygons, "areas")
     shown = polygons[polygons.geometry.notna() & ~polygons.geometry.is_empty]
     geoms = shown.geometry.values
     if simplify_m > 0 and bool(shapely.coverage_is_valid(geoms)):

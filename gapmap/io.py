@@ -22,6 +22,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from gapmap._validate import check_declared_crs
 from gapmap.config import BNG, DataPaths
 from gapmap.errors import (
     AreaFileError,
@@ -345,35 +346,11 @@ def _first_line(exc: BaseException) -> str:
 
 
 def check_file_crs(gdf: gpd.GeoDataFrame, label: str, error: type[GapmapError]) -> None:
-    """The one check of a user file's coordinate reference system before it is reprojected.
+    """A user file's coordinate reference system, checked before it is reprojected.
 
-    Refuses a file without a CRS, and a file whose CRS says longitude/latitude while its
-    coordinates are far outside ±180/±90 (British National Grid metres in a GeoJSON, which
-    GDAL reads as WGS84 by definition): both would put every point in the wrong place.
-
-    Parameters
-    ----------
-    gdf
-        The file as read.
-    label
-        File name, for the message.
-    error
-        The error type to raise.
+    The check itself is :func:`gapmap._validate.check_declared_crs`.
     """
-    geoms = gdf.geometry[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
-    bounds = geoms.total_bounds if len(geoms) else None
-    looks_metres = bounds is not None and (abs(bounds[[0, 2]]).max() > 180 or abs(bounds[[1, 3]]).max() > 90)
-    if gdf.crs is None:
-        hint = " (its numbers look like British National Grid metres: EPSG:27700)" if looks_metres else ""
-        raise error(
-            f"{label}: the file has no coordinate reference system{hint}; save it with one "
-            "(British National Grid, EPSG:27700, or WGS84 longitude/latitude)"
-        )
-    if gdf.crs.is_geographic and looks_metres:
-        raise error(
-            f"{label}: the file says its coordinates are longitude/latitude ({gdf.crs.name}) but they are in the "
-            "hundreds of thousands, like British National Grid metres; save it with EPSG:27700 as its CRS"
-        )
+    check_declared_crs(gdf, label, error)
 
 
 def _pick(columns: list[str], pattern: re.Pattern[str] | None, names: tuple[str, ...]) -> str | None:

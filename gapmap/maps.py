@@ -22,10 +22,11 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+from gapmap._validate import require_crs
+
 # NO_DATA, PALETTE and class_breaks are re-exported for callers that import them from here.
 from gapmap.classes import NO_DATA, NO_DATA_TEXT, PALETTE, class_breaks, classify  # noqa: F401
 from gapmap.config import PACKAGE_ROOT, WGS84
-from gapmap.errors import CrsError
 from gapmap.legend import (  # noqa: F401 - ATTRIBUTION, MAP_SOURCES, provider_legend re-exported
     ATTRIBUTION,
     CLOSED_COLOUR,
@@ -236,8 +237,7 @@ def choropleth(
     CrsError
         If ``areas`` has no CRS.
     """
-    if areas.crs is None:
-        raise CrsError("areas have no CRS; set one before mapping")
+    require_crs(areas, "areas")
     shown = areas[areas.geometry.notna() & ~areas.geometry.is_empty]
     values = shown[field.column].astype(float)
     classes = classify(values, n_classes, reverse=reverse, breaks=list(breaks) if breaks is not None else None)

@@ -13,7 +13,7 @@ from gapmap.areas import aggregate, assign_user_areas, hex_grid
 from gapmap.config import DataPaths
 from gapmap.councils import Council, resolve_council
 from gapmap.demand import share_population
-from gapmap.errors import LevelError
+from gapmap.errors import BandError, LevelError
 from gapmap.labels import BAND_LABELS, LEVEL_LABELS, MEASURE_LABELS  # noqa: F401 - labels re-exported
 
 LEVELS = ("ward", "lsoa", "msoa", "hex", "parish")
@@ -192,7 +192,7 @@ def measure(areas: pd.DataFrame, band: str, kind: str) -> pd.Series:
         Named ``{column}``, ``share_{band}`` or ``{column}_per_km2``.
     """
     if band not in BAND_LABELS:
-        raise LevelError(f"unknown age band {band!r}; choose one of {', '.join(BAND_LABELS)}")
+        raise BandError(f"unknown age band {band!r}; choose one of {', '.join(BAND_LABELS)}")
     col = "pop_total" if band == "total" else f"pop_{band}"
     if kind == "count":
         return areas[col].rename(col)

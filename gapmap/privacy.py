@@ -29,6 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gapmap._validate import require_bng
 from gapmap.errors import GapmapError
 from gapmap.providers import KINDS, active_at
 
@@ -180,8 +181,7 @@ def offsets(
 
 
 def _check_bng(providers: gpd.GeoDataFrame) -> None:
-    if providers.crs is None or providers.crs.to_epsg() != 27700:
-        raise PrivacyError("providers must be in British National Grid (EPSG:27700)")
+    require_bng(providers, "providers", PrivacyError)
 
 
 def displace(providers: gpd.GeoDataFrame, secret: bytes) -> gpd.GeoDataFrame:

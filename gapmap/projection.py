@@ -22,6 +22,7 @@ import shapely
 from pyproj import CRS, Transformer
 from pyproj.transformer import TransformerGroup
 
+from gapmap._validate import require_crs
 from gapmap.config import BNG, WGS84
 from gapmap.errors import CrsError
 
@@ -77,8 +78,7 @@ def reproject(frame: Frame, target: str) -> Frame:
     >>> round(p.x, 4), round(p.y, 4)
     (-2.0014, 51.6987)
     """
-    if frame.crs is None:
-        raise CrsError("the geometry has no coordinate reference system")
+    require_crs(frame, "the geometries")
     source, wanted = _key(frame.crs), _key(target)
     if source is not None and source == wanted:
         return frame.copy()

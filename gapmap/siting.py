@@ -50,6 +50,7 @@ import pandas as pd
 from scipy import sparse
 from scipy.spatial import cKDTree
 
+from gapmap._validate import check_radius, require_bng
 from gapmap.analysis import Analysis
 from gapmap.areas import OUTSIDE_CODE, assign_user_areas
 from gapmap.config import BNG, WGS84
@@ -104,8 +105,7 @@ def coverage_matrix(
     >>> a.toarray().tolist()
     [[True, False]]
     """
-    if not math.isfinite(radius_km) or radius_km <= 0:
-        raise SitingError(f"the catchment radius must be a positive number of km, got {radius_km!r}")
+    check_radius(radius_km)
     n_d, n_c = len(demand_xy), len(candidate_xy)
     if n_d == 0 or n_c == 0:
         return sparse.csr_array((n_c, n_d), dtype=bool)
@@ -577,8 +577,8 @@ def plan_sites(
         raise SitingError("--exact solves the covering problem; it cannot be combined with --capacity-aware")
     if candidates is None:
         candidates = need_candidates(analysis) if capacity_aware else demand_candidates(analysis)
-    elif candidates.crs is None or candidates.crs.to_epsg() != 27700:
-        raise SitingError("candidate sites must be points in British National Grid (EPSG:27700)")
+    else:
+        require_bng(candidates, "candidate sites", SitingError)
     if k > len(candidates):
         raise SitingError(
             f"asked for {k} new sites but there are only {len(candidates)} candidate sites"

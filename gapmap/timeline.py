@@ -34,10 +34,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gapmap.analysis import Analysis
+from gapmap.analysis import Analysis, AnalysisRequest
 from gapmap.costs import euclidean_costs
 from gapmap.demand import band_column
-from gapmap.errors import LevelError, TimelineError
+from gapmap.errors import TimelineError
 from gapmap.population import CouncilData
 from gapmap.projections import Projections
 from gapmap.providers import KINDS
@@ -245,6 +245,7 @@ def build_timeline(
     circuity: float = 1.0,
     projections: Projections | None = None,
     today: date | None = None,
+    request: AnalysisRequest | None = None,
 ) -> Timeline:
     """Frames from ``start`` to ``end``: providers by kind and people within reach.
 
@@ -257,22 +258,28 @@ def build_timeline(
     start, end, step
         Frame dates (:func:`frame_dates`).
     band, kinds, radius_km, circuity
-        Whose reach, which providers, how far.
+        Whose reach, which providers, how far; checked as an :class:`AnalysisRequest` is.
     projections
         Projected band totals; used for frames after ``today``.
     today
         The date after which frames are projections (default: today).
+    request
+        The same typed request :func:`gapmap.analysis.analyse` takes; when given, its band,
+        kinds, radius and road factor are used instead of the four arguments above (its date
+        and level play no part: the frames have their own dates).
 
     Returns
     -------
     Timeline
+
+    Raises
+    ------
+    BandError, KindsError, RadiusError, RoadFactorError
+        For settings that cannot be used (:mod:`gapmap._validate`).
     """
-    band_column(band)
-    if not math.isfinite(radius_km) or radius_km <= 0:
-        raise LevelError(f"the catchment radius must be a positive number of km, got {radius_km!r}")
-    kinds = tuple(kinds)
-    if not kinds or set(kinds) - set(KINDS):
-        raise LevelError(f"choose provider kinds from {', '.join(KINDS)}")
+    if request is None:
+        request = AnalysisRequest(band=band, radius_km=radius_km, kinds=tuple(kinds), circuity=circuity)
+    band, kinds, radius_km, circuity = request.band, tuple(request.kinds), request.radius_km, request.circuity
     dates = frame_dates(start, end, step)
     today = today or date.today()
     chosen = providers[providers.kind.isin(kinds)]

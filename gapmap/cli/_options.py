@@ -1,7 +1,9 @@
 """Options shared by the subcommands, each checked where it is parsed.
 
 A bad value ends the command with exit status 2 and one line naming the option and the
-problem (argparse's own error path), never a traceback.
+problem (argparse's own error path), never a traceback. The checks of analysis settings
+(radius, kinds, road factor) are :mod:`gapmap._validate`'s, so the command line refuses a
+value in the same words as the library.
 """
 
 from __future__ import annotations
@@ -16,8 +18,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from gapmap._validate import check_kinds, check_radius, check_road_factor
 from gapmap.analysis import AnalysisRequest
 from gapmap.demand import BANDS
+from gapmap.errors import OptionError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.population import LEVELS
 from gapmap.schema import KINDS
@@ -58,12 +62,28 @@ def non_negative_number(text: str) -> float:
     return value
 
 
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def _checked(check: Callable[[object], object], value: object) -> object:
+    try:
+        return check(value)
+    except OptionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def radius(text: str) -> float:
+    """A catchment radius in km: a finite number above zero (:func:`gapmap._validate.check_radius`)."""
+    return _checked(check_radius, _number(text))
+
+
 def road_factor(text: str) -> float:
-    """The road/straight-line factor: a finite number, at least 1."""
-    value = positive_number(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1 (roads are never shorter than a straight line)")
-    return value
+    """The road/straight-line factor: a finite number, at least 1 (:func:`gapmap._validate.check_road_factor`)."""
+    return _checked(check_road_factor, _number(text))
 
 
 def iso_date(text: str) -> date:
@@ -76,13 +96,7 @@ def iso_date(text: str) -> date:
 
 def kinds_list(text: str) -> tuple[str, ...]:
     """Comma-separated provider kinds, at least one, each known."""
-    kinds = tuple(dict.fromkeys(k.strip() for k in text.split(",") if k.strip()))
-    if not kinds:
-        raise argparse.ArgumentTypeError(f"name at least one kind: {','.join(KINDS)}")
-    unknown = [k for k in kinds if k not in KINDS]
-    if unknown:
-        raise argparse.ArgumentTypeError(f"unknown kind {unknown[0]!r}; choose from {','.join(KINDS)}")
-    return kinds
+    return _checked(check_kinds, [k.strip() for k in text.split(",") if k.strip()])
 
 
 def out_file(*suffixes: str) -> Callable[[str], Path]:
@@ -132,7 +146,7 @@ def add_providers(p: argparse.ArgumentParser, *, required: bool = True) -> None:
 def add_analysis(p: argparse.ArgumentParser, *, level: bool = True, band_default: str = "65plus") -> None:
     """``--band --radius-km --kinds --as-at --circuity`` (and ``--level --hex-size --areas``)."""
     p.add_argument("--band", choices=list(BANDS), default=band_default, help=f"age band (default {band_default})")
-    p.add_argument("--radius-km", type=positive_number, default=5.0, help="catchment radius in km (default 5)")
+    p.add_argument("--radius-km", type=radius, default=5.0, help="catchment radius in km (default 5)")
     p.add_argument(
         "--kinds",
         type=kinds_list,

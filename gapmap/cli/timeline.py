@@ -14,7 +14,7 @@ from gapmap.cli._options import (
     iso_date,
     kinds_list,
     out_file,
-    positive_number,
+    radius,
     road_factor,
     say,
     write_bytes,
@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument(
         "--kinds", type=kinds_list, default=KINDS, help=f"provider kinds, comma-separated (default {','.join(KINDS)})"
     )
-    t.add_argument("--radius-km", type=positive_number, default=5.0, help="catchment radius in km (default 5)")
+    t.add_argument("--radius-km", type=radius, default=5.0, help="catchment radius in km (default 5)")
     t.add_argument("--circuity", type=road_factor, default=1.0, help="road/straight-line factor (default 1)")
     t.add_argument(
         "--projections",
