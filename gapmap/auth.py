@@ -14,7 +14,6 @@ that looks at the environment is :func:`home_from_environment`.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -23,7 +22,9 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from gapmap.errors import GapmapError
+from gapmap import io
+from gapmap.config import data_home
+from gapmap.errors import GapmapError, OutputError
 
 ROLES = ("viewer", "editor", "admin")
 ACTIONS = {
@@ -71,9 +72,8 @@ class User:
 
 
 def home_from_environment() -> Path:
-    """The gapmap data folder: ``$GAPMAP_HOME``, else ``~/.local/share/gapmap``."""
-    home = os.environ.get("GAPMAP_HOME")
-    return Path(home) if home else Path.home() / ".local" / "share" / "gapmap"
+    """The gapmap data folder: ``$GAPMAP_HOME``, else ``~/.local/share/gapmap`` (:func:`gapmap.config.data_home`)."""
+    return data_home()
 
 
 def users_path(home: Path) -> Path:
@@ -153,15 +153,9 @@ def write_users(path: Path, users: dict[str, User]) -> None:
     """Write the users file atomically, readable by its owner only (0600, folder 0700)."""
     path = Path(path)
     try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".part")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(_toml(users))
-        os.chmod(tmp, 0o600)
-        tmp.replace(path)
-    except OSError as exc:
-        raise AuthError(f"cannot write the users file {path}: {exc.strerror or exc}") from exc
+        io.write_atomic(path, _toml(users).encode("utf-8"))
+    except OutputError as exc:
+        raise AuthError(f"cannot write the users file {path}: {exc}") from exc
 
 
 def add_user(users: dict[str, User], name: str, role: str, password: str) -> dict[str, User]:

@@ -37,6 +37,7 @@ from gapmap.analysis import Analysis, AnalysisRequest, Zones, analyse, build_cos
 from gapmap.costs import euclidean_costs
 from gapmap.errors import ClosureError
 from gapmap.gaps import supply_at
+from gapmap.labels import band_ages
 from gapmap.population import CouncilData
 
 SUMMARY_KEYS = (
@@ -357,7 +358,7 @@ def _by_area(before: Analysis, after: Analysis, by_point: pd.DataFrame) -> pd.Da
 
 
 def _who(request: AnalysisRequest) -> tuple[str, str]:
-    band = request.band.replace("plus", "+")
+    band = band_ages(request.band)
     kinds = tuple(request.kinds)
     what = _KIND_WORDS[kinds[0]] if len(kinds) == 1 else "a provider"
     return f"aged {band}", what

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +13,15 @@ WGS84 = "EPSG:4326"
 """Longitude/latitude, used only to display maps."""
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_home() -> Path:
+    """The install's data folder (registry, users, secret key): ``$GAPMAP_HOME``, else ``~/.local/share/gapmap``.
+
+    Read from the environment at each call (never cached), so a test or a server can point it elsewhere.
+    """
+    home = os.environ.get("GAPMAP_HOME")
+    return Path(home) if home else Path.home() / ".local" / "share" / "gapmap"
 
 
 @dataclass(frozen=True)

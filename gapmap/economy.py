@@ -40,7 +40,7 @@ from gapmap.areas import OUTSIDE_CODE, locate_points
 from gapmap.errors import EconomyParamError, PlanFileError
 from gapmap.schema import KINDS
 from gapmap.schema import SITE_COLUMNS as PLAN_COLUMNS
-from gapmap.supply import supply_at
+from gapmap.supply import supply_at as supply_of  # the economy's old name for it
 
 WEEKS_PER_YEAR = 52
 
@@ -360,10 +360,6 @@ def _figures(n: float | np.ndarray, people: float | np.ndarray, params: EconomyP
         out["providers"] = int(n)
     return out
 
-
-def supply_of(providers: pd.DataFrame, when: date, kinds: Iterable[str] = KINDS) -> pd.DataFrame:
-    """The providers active on ``when`` of the chosen ``kinds`` (:func:`gapmap.supply.supply_at`)."""
-    return supply_at(providers, when, kinds=tuple(kinds))
 
 
 def economy_by_area(

@@ -10,7 +10,7 @@ import pandas as pd
 
 from gapmap.config import WGS84
 from gapmap.gaps import GAP_COLUMNS
-from gapmap.projection import reproject
+from gapmap.reproject import reproject
 
 POPULATION_COLUMNS = (
     "area_code",

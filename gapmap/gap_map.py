@@ -17,7 +17,7 @@ import pandas as pd
 
 from gapmap.analysis import Analysis
 from gapmap.gaps import GAP_METRICS
-from gapmap.labels import metric_label
+from gapmap.labels import ILLUSTRATIVE, metric_label
 from gapmap.legend import provider_legend
 from gapmap.maps import (
     Field,
@@ -31,8 +31,6 @@ from gapmap.maps import (
 )
 from gapmap.population import BAND_LABELS, LEVEL_LABELS
 from gapmap.privacy import check_mode, public_layer, suppress_counts
-
-ILLUSTRATIVE = "Illustrative sample — not real providers"
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from gapmap.areas import hex_grid, locate_points
 from gapmap.costs import euclidean_costs, nearest_cost
 from gapmap.demand import band_column
 from gapmap.errors import OptionError
-from gapmap.labels import METRIC_NAMES
+from gapmap.labels import METRIC_NAMES, band_ages
 from gapmap.schema import KINDS
 from gapmap.supply import supply_at as _supply_at
 
@@ -333,7 +333,7 @@ def _score(out: dict[str, np.ndarray], has_people: np.ndarray, params: GapParams
 
 def _reasons(row: object, params: GapParams) -> str:
     if np.isnan(row.gap_score):
-        return f"no residents aged {params.band.replace('plus', '+')}"
+        return f"no residents aged {band_ages(params.band)}"
     bits = []
     if row.unmet_need >= 0.5:
         bits.append(f"{row.unmet_need:,.0f} people short of the target of {params.target:g} per 1,000")

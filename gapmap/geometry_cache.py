@@ -36,7 +36,7 @@ from gapmap._validate import require_crs
 from gapmap.config import WGS84
 from gapmap.errors import AreaFileError
 from gapmap.io import write_atomic
-from gapmap.projection import reproject
+from gapmap.reproject import reproject
 
 PRECISION_DEG = 1e-5
 """Grid the display coordinates are rounded to (degrees; about 1.1 m north–south)."""

@@ -1,4 +1,11 @@
-"""Reading files: the only gapmap module that touches the disk.
+"""Files: reading the shipped data and people's own files, and the one way gapmap writes a file.
+
+Every file gapmap writes goes through :func:`atomic_path` (or :func:`write_atomic`,
+:func:`write_new`): all or nothing, flushed to disk, readable by its owner only. The shipped
+data and the files people bring (providers, areas, projections) are read here. A few small
+stores are read by the one module they belong to: the registry's GeoPackage
+(:mod:`gapmap.registry_gpkg`), the users file (:mod:`gapmap.auth`), the privacy key
+(:mod:`gapmap.privacy`) and the map scripts inlined in hand-outs (:mod:`gapmap.maps`).
 
 Shipped tables are read with Parquet row filters on the council code, so loading one council
 reads a small part of each England-wide file.
@@ -32,7 +39,7 @@ from gapmap.errors import (
     ProjectionError,
     ProviderFileError,
 )
-from gapmap.projections import PROJECTION_COLUMNS, SOURCE, Projections, snpp_totals
+from gapmap.population_projections import PROJECTION_COLUMNS, SOURCE, Projections, snpp_totals
 
 AREA_FILE_SUFFIXES = (".gpkg", ".geojson", ".json", ".zip", ".shp")
 MAX_AREA_FILE_BYTES = 200 * 1024 * 1024
@@ -140,6 +147,41 @@ def write_atomic(path: Path | str, payload: bytes, *, mode: int = FILE_MODE) -> 
     """
     with atomic_path(path, mode=mode) as tmp:
         tmp.write_bytes(payload)
+
+
+def write_new(path: Path | str, payload: bytes, *, mode: int = FILE_MODE) -> bool:
+    """Write ``payload`` to ``path`` only if no file is there yet, all or nothing; True if it was written.
+
+    Like :func:`write_atomic` (a private temporary file, fsynced), but the last step links the
+    file under its name instead of renaming over it, which fails when the name exists: two
+    writers at once therefore keep the first one's file, never a mix or an overwrite.
+
+    Raises
+    ------
+    OutputError
+        When the folder cannot be made or written to.
+    """
+    path = Path(path)
+    private_folder(path.parent)
+    try:
+        tmpdir = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=path.parent))
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc} (is the folder read-only?)") from exc
+    tmp = tmpdir / path.name
+    try:
+        tmp.write_bytes(payload)
+        os.chmod(tmp, mode)
+        _fsync(tmp)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        _fsync(path.parent)
+        return True
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def remove_stale_temps(folder: Path) -> int:
@@ -747,14 +789,14 @@ def read_projections(path: Path | str | None = None, *, paths: DataPaths | None 
     path
         A CSV either as ONS publishes SNPP tables (``AREA_CODE, AREA_NAME, COMPONENT, SEX,
         AGE_GROUP, 2022, 2023, …``; any councils, all ages or just 65+) or in the compact
-        layout of :data:`gapmap.projections.PROJECTION_COLUMNS`. ``None``: the shipped
+        layout of :data:`gapmap.population_projections.PROJECTION_COLUMNS`. ``None``: the shipped
         ``data/projections/snpp2022_65plus.csv`` (Somerset and Thurrock).
     paths
         Where the shipped data is.
 
     Returns
     -------
-    gapmap.projections.Projections
+    gapmap.population_projections.Projections
 
     Raises
     ------

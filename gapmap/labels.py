@@ -14,9 +14,12 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from gapmap.schema import KIND_LABELS  # noqa: F401 - provider kinds are named with their schema
+from gapmap.schema import (
+    ILLUSTRATIVE_MARK,
+    KIND_LABELS,  # noqa: F401 - provider kinds are named with their schema
+)
 
-ILLUSTRATIVE = "Illustrative sample — not real providers"
+ILLUSTRATIVE = f"{ILLUSTRATIVE_MARK} — not real providers"
 """The label every view, download, slide and CLI output that uses the sample carries."""
 
 LEVEL_LABELS = {
@@ -37,11 +40,25 @@ LEVEL_NOUNS = {
 }
 """One area of each level, for sentences ("the ward with …")."""
 
-BAND_LABELS = {"65plus": "Aged 65+", "75plus": "Aged 75+", "85plus": "Aged 85+", "total": "All ages"}
+BAND_AGES = {"65plus": "65+", "75plus": "75+", "85plus": "85+"}
+"""Age bands as ages ("75+"), the one wording the labels below and every sentence build on."""
+
+BAND_LABELS = {**{band: f"Aged {ages}" for band, ages in BAND_AGES.items()}, "total": "All ages"}
 """Age bands as column and axis labels."""
 
-BAND_PEOPLE = {"65plus": "people aged 65+", "75plus": "people aged 75+", "85plus": "people aged 85+"}
+BAND_PEOPLE = {band: f"people aged {ages}" for band, ages in BAND_AGES.items()}
 """Age bands for sentences."""
+
+
+def band_ages(band: str) -> str:
+    """An age band as ages, for sentences ("people aged 75+").
+
+    Examples
+    --------
+    >>> band_ages("75plus")
+    '75+'
+    """
+    return BAND_AGES.get(band, band)
 
 MEASURE_LABELS = {"count": "Number of people", "share": "Share of residents", "density": "People per km²"}
 """How the older population can be mapped."""

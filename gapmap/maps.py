@@ -36,7 +36,7 @@ from gapmap.legend import (  # noqa: F401 - ATTRIBUTION, MAP_SOURCES, provider_l
     live_legend_html,
     provider_legend,
 )
-from gapmap.projection import reproject
+from gapmap.reproject import reproject
 from gapmap.schema import KIND_LABELS
 
 LEAFLET_DIR = PACKAGE_ROOT / "static" / "vendor" / "leaflet-1.9.4"

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 from datetime import date
 from pathlib import Path
@@ -29,6 +28,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from gapmap import io
 from gapmap._validate import require_bng
 from gapmap.errors import GapmapError
 from gapmap.providers import KINDS, active_at
@@ -98,17 +98,10 @@ def load_or_create_secret(home: Path) -> bytes:
     path = Path(home) / "secret.key"
     try:
         if not path.exists():
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            # O_EXCL: two first runs at once keep one key, never overwrite each other.
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass
-            else:
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(secrets.token_bytes(SECRET_BYTES))
+            # Written whole or not at all, and never over a key: two first runs at once keep one key.
+            io.write_new(path, secrets.token_bytes(SECRET_BYTES))
         key = path.read_bytes()
-    except OSError as exc:
+    except (OSError, GapmapError) as exc:
         raise SecretError(f"cannot read or create the privacy key {path}: {exc.strerror or exc}") from exc
     if len(key) < 16:
         raise SecretError(f"the privacy key {path} is damaged (too short); restore it from a backup")

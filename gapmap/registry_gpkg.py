@@ -21,6 +21,7 @@ import pandas as pd
 import pyogrio
 
 from gapmap import io
+from gapmap.config import data_home
 from gapmap.errors import GapmapError, RegistryError
 from gapmap.registry_schema import (
     DEFAULT_KEEP,
@@ -75,8 +76,7 @@ class Registry:
     @classmethod
     def default(cls) -> Registry:
         """The registry in the user data folder (``GAPMAP_HOME`` overrides the folder)."""
-        home = os.environ.get("GAPMAP_HOME") or Path.home() / ".local" / "share" / "gapmap"
-        return cls(Path(home) / "registry.gpkg")
+        return cls(data_home() / "registry.gpkg")
 
     @property
     def location(self) -> str:

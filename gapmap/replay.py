@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from gapmap.labels import ILLUSTRATIVE, band_ages
 from gapmap.maps import (
     KIND_COLOURS,
     MAP_SOURCES,
@@ -96,7 +97,7 @@ def frame_layers(
 def _caption(timeline: Timeline, k: int) -> str:
     f = timeline.frame(k)
     kinds = ", ".join(f"{n:,} {KIND_LABELS[kind].lower()}{'s' if n != 1 else ''}" for kind, n in f["providers"].items())
-    band = timeline.band.replace("plus", "+")
+    band = band_ages(timeline.band)
     people = f["people_within_reach"]
     if np.isfinite(people):
         reach = (
@@ -174,7 +175,7 @@ def animation_gif(
         ax.scatter([], [], s=14 if kind == "micro_enterprise" else 40, c=KIND_COLOURS[kind], label=KIND_LABELS[kind])
     ax.scatter([], [], s=40, marker="x", c="#000000", linewidths=1.2, label="Closed day centre")
     ax.legend(loc="upper left", fontsize=8, frameon=False)
-    foot = "Illustrative sample — not real providers. " if illustrative else ""
+    foot = f"{ILLUSTRATIVE}. " if illustrative else ""
     foot += PRIVACY_NOTE["counts" if privacy == "counts" else "displaced"]
     fig.text(0.02, 0.095, foot, fontsize=8, color="#b00020" if illustrative else "#333333", weight="bold")
     fig.text(0.02, 0.02, _wrap(MAP_SOURCES, 130), fontsize=6.5, color="#444444", va="bottom")
@@ -260,7 +261,7 @@ def slider_html(
     legend = " ".join(
         f'<span style="color:{KIND_COLOURS[k]}">●</span> {html.escape(KIND_LABELS[k])}' for k in timeline.kinds
     )
-    warn = '<p class="warn">Illustrative sample — not real providers</p>' if illustrative else ""
+    warn = f'<p class="warn">{ILLUSTRATIVE}</p>' if illustrative else ""
     privacy_note = PRIVACY_NOTE["counts" if privacy == "counts" else "displaced"]
     n = len(timeline.dates)
     return f"""<!DOCTYPE html>

@@ -58,7 +58,8 @@ from gapmap.costs import euclidean_costs
 from gapmap.demand import band_column
 from gapmap.errors import SitingError
 from gapmap.gaps import area_gaps, providers_per_area, supply_gaps
-from gapmap.projection import transformer
+from gapmap.labels import band_ages
+from gapmap.reproject import transformer
 
 PEOPLE_PER_SITE = 7.0
 """People one new micro-provider supports: about 4,000 people across about 600 Somerset
@@ -485,7 +486,7 @@ class SitePlan:
 
     def summary(self) -> str:
         """One plain-English sentence on what the plan would change."""
-        band = self.band.replace("plus", "+")
+        band = band_ages(self.band)
         n = len(self.sites)
         share = self.gain / self.uncovered_before if self.uncovered_before > 0 else 0.0
         text = (
@@ -902,7 +903,7 @@ def _nearest_existing(analysis: Analysis, xy: np.ndarray) -> np.ndarray:
 
 
 def _reason(row: object, nearest_km: float, band: str, radius_km: float, places: float | None) -> str:
-    who = f"people aged {band.replace('plus', '+')}"
+    who = f"people aged {band_ages(band)}"
     # Whole km only: exact distances from several sites could locate a sole trader's home.
     near = "no provider at all yet" if not np.isfinite(nearest_km) else f"nearest is about {nearest_km:.0f} km away"
     if places is not None:

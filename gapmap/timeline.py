@@ -20,7 +20,7 @@ kinds (at the radius; sorted by provider, so each provider's pairs are one slice
 between; a frame costs the size of its changes, not a full recompute.
 
 **Population.** Past and present frames use the Census 2021 band population. Frames after
-``today`` scale it by the council's projected growth (:mod:`gapmap.projections`); without
+``today`` scale it by the council's projected growth (:mod:`gapmap.population_projections`); without
 projections for the council their people figures are left blank rather than extrapolated.
 """
 
@@ -39,8 +39,9 @@ from gapmap.costs import euclidean_costs
 from gapmap.demand import band_column
 from gapmap.errors import TimelineError
 from gapmap.population import CouncilData
-from gapmap.projections import Projections
+from gapmap.population_projections import Projections
 from gapmap.providers import KINDS
+from gapmap.supply import active_matrix
 
 STEPS = {"month": 1, "quarter": 3, "year": 12}
 """Frame steps, in months."""
@@ -152,15 +153,6 @@ class Timeline:
         return self.providers[self.active[k]]
 
 
-def _active_matrix(providers: pd.DataFrame, dates: list[date]) -> np.ndarray:
-    t = pd.to_datetime(pd.Series(dates)).to_numpy()[:, None]
-    start = providers.start_date.to_numpy()[None, :]
-    end = providers.end_date.to_numpy()[None, :]
-    started = pd.isna(start) | (start <= t)
-    running = pd.isna(end) | (end > t)
-    return started & running
-
-
 def _event_counts(providers: pd.DataFrame, dates: list[date], previous: date, kinds: tuple[str, ...]) -> pd.DataFrame:
     edges = pd.to_datetime(pd.Series([previous, *dates])).to_numpy()
     per_kind = {}
@@ -171,7 +163,7 @@ def _event_counts(providers: pd.DataFrame, dates: list[date], previous: date, ki
         # Events in (t_{k-1}, t_k]: counts at or before each edge, differenced.
         opened = np.diff(np.searchsorted(starts, edges, side="right"))
         closed = np.diff(np.searchsorted(ends, edges, side="right"))
-        per_kind[kind] = (_active_matrix(mine, dates).sum(axis=1), opened, closed)
+        per_kind[kind] = (active_matrix(mine, dates).sum(axis=1), opened, closed)
     rows = [
         (d, kind, int(per_kind[kind][0][k]), int(per_kind[kind][1][k]), int(per_kind[kind][2][k]))
         for k, d in enumerate(dates)
@@ -283,7 +275,7 @@ def build_timeline(
     dates = frame_dates(start, end, step)
     today = today or date.today()
     chosen = providers[providers.kind.isin(kinds)]
-    active = _active_matrix(chosen, dates)
+    active = active_matrix(chosen, dates)
     counts = _event_counts(chosen, dates, add_months(start, -STEPS[step]), kinds)
     demand = data.points[band_column(band)].to_numpy(dtype=float)
     within = reach_by_frame(data.points, chosen, active, demand, radius_km=radius_km, circuity=circuity)

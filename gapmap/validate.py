@@ -19,7 +19,7 @@ import shapely
 from gapmap.cells import HYPERLINK_RE, blank, normalise_postcode, number, parse_dates, vocab
 from gapmap.config import BNG, WGS84
 from gapmap.errors import ProviderFileError
-from gapmap.projection import transformer
+from gapmap.reproject import transformer
 from gapmap.schema import (
     ACCEPTED_COLUMNS,
     DEFAULT_CAPACITY,

@@ -22,12 +22,13 @@ from gapmap.costs import within
 from gapmap.errors import GapmapError
 from gapmap.gaps import supply_at
 from gapmap.geometry_cache import DisplayGeometry, display_geometry, publish
+from gapmap.labels import ILLUSTRATIVE
 from gapmap.maps import ATTRIBUTION
 from gapmap.population import CouncilData, load_council, population_by_area
+from gapmap.population_projections import Projections
 from gapmap.privacy import DEFAULT_PRIVACY, PRIVACY_MODES, SAFE_MODES
-from gapmap.projection import reproject
-from gapmap.projections import Projections
 from gapmap.records import load_providers
+from gapmap.reproject import reproject
 from gapmap.timeline import Timeline, build_timeline
 
 DEFAULT_COUNCIL = "E06000066"  # Somerset: the worked example in the README
@@ -201,7 +202,6 @@ def show_attribution() -> None:
 
 SAMPLE_COUNCIL = "E06000066"
 SAMPLE_PATH = PACKAGE_ROOT / "data" / "sample" / "somerset_providers_illustrative.csv"
-ILLUSTRATIVE = "Illustrative sample — not real providers"
 
 
 @dataclass(frozen=True)

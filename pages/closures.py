@@ -23,9 +23,9 @@ from gapmap.maps import (
 )
 from gapmap.population import BAND_LABELS, LEVEL_LABELS
 from gapmap.privacy import displace, public_layer
-from gapmap.projection import reproject
 from gapmap.providers import KIND_LABELS, KINDS
 from gapmap.replay import animation_gif, frame_layers, slider_html
+from gapmap.reproject import reproject
 from gapmap.story import Closures, ReportInputs, closures_view, economy_for
 from gapmap.timeline import STEPS, outlook, timeline_table
 from pages import _present, _shared

@@ -16,8 +16,8 @@ from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.maps import Field, provider_layers, provider_legend
 from gapmap.population import BAND_LABELS
 from gapmap.privacy import public_layer
-from gapmap.projection import transformer
 from gapmap.records import load_providers
+from gapmap.reproject import transformer
 from gapmap.schema import KIND_LABELS, KINDS, SITE_COLUMNS
 from gapmap.siting import MAX_SITES, PEOPLE_PER_SITE, SitePlan, plan_sites, plan_table, what_if, with_user_areas
 from gapmap.siting_map import site_layer, site_legend

@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from gapmap.areas import locate_points  # noqa: E402
 from gapmap.demand import fallback_points  # noqa: E402
 from gapmap.maps import ATTRIBUTION  # noqa: E402
-from gapmap.projections import snpp_totals  # noqa: E402
+from gapmap.population_projections import snpp_totals  # noqa: E402
 
 BNG = "EPSG:27700"
 

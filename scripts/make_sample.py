@@ -31,9 +31,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from gapmap.labels import ILLUSTRATIVE  # noqa: E402
 from gapmap.population import load_council  # noqa: E402
 
-NOTE = "Illustrative sample — not real providers"
+NOTE = ILLUSTRATIVE
 SERVICE_MIX = [
     ("home care; home help", 0.40),
     ("home care; personal care", 0.15),

@@ -9,6 +9,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from gapmap.labels import ILLUSTRATIVE
+
 GAPMAP = Path(__file__).resolve().parent.parent / "gapmap"
 
 
@@ -97,5 +99,50 @@ def test_the_library_never_imports_streamlit():
         name
         for name, path in modules.items()
         if any(m == "streamlit" or m.startswith("streamlit.") for m in _imports(path, name, set(modules)))
+    )
+    assert offenders == []
+
+
+def _strings(path: Path) -> list[str]:
+    """Every string constant in a module (f-string parts included), docstrings left out."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docs = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs
+    ]
+
+
+def _where(predicate) -> list[str]:
+    """gapmap modules (and pages) with a string constant that ``predicate`` accepts."""
+    files = [*GAPMAP.rglob("*.py"), *(GAPMAP.parent / "pages").glob("*.py")]
+    return sorted(str(p.relative_to(GAPMAP.parent)) for p in files if any(predicate(s) for s in _strings(p)))
+
+
+def test_each_wording_and_setting_is_written_once():
+    # The sample's label: labels.ILLUSTRATIVE, built on schema.ILLUSTRATIVE_MARK.
+    assert _where(lambda s: "Illustrative sample —" in s) == []  # labels.py builds it from schema.ILLUSTRATIVE_MARK
+    assert ILLUSTRATIVE == "Illustrative sample — not real providers"
+    # Where the install's data lives: config.data_home.
+    assert _where(lambda s: s == "GAPMAP_HOME") == ["gapmap/config.py"]
+
+
+def test_band_wording_comes_from_labels():
+    offenders = sorted(
+        str(p.relative_to(GAPMAP.parent))
+        for p in [*GAPMAP.rglob("*.py"), *(GAPMAP.parent / "pages").glob("*.py")]
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "replace"
+        and [a.value for a in node.args if isinstance(a, ast.Constant)] == ["plus", "+"]
     )
     assert offenders == []

@@ -96,3 +96,14 @@ def test_duplicate_codes_are_rejected(tmp_path, parishes):
 def test_missing_data_names_the_rebuild_command(tmp_path):
     with pytest.raises(DataMissingError, match="build_data.py"):
         io.read_councils(DataPaths(tmp_path))
+
+
+def test_write_new_never_replaces_a_file(tmp_path):
+    from gapmap.io import FILE_MODE, write_new
+
+    path = tmp_path / "home" / "secret.key"
+    assert write_new(path, b"first") is True
+    assert write_new(path, b"second") is False
+    assert path.read_bytes() == b"first"
+    assert path.stat().st_mode & 0o777 == FILE_MODE
+    assert sorted(p.name for p in path.parent.iterdir()) == ["secret.key"]  # no temporary left behind

@@ -17,8 +17,8 @@ from gapmap.errors import ProjectionError, TimelineError
 from gapmap.gaps import GapParams, point_gaps
 from gapmap.io import read_projections
 from gapmap.population import CouncilData
+from gapmap.population_projections import Projections, snpp_totals
 from gapmap.privacy import public_layer
-from gapmap.projections import Projections, snpp_totals
 from gapmap.providers import active_at
 from gapmap.records import load_providers
 from gapmap.replay import animation_gif, handout_providers, slider_html

@@ -23,10 +23,9 @@ from gapmap.analysis import AnalysisRequest
 from gapmap.demand import BANDS
 from gapmap.errors import OptionError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
+from gapmap.labels import ILLUSTRATIVE  # noqa: F401 - the CLI commands import it from here
 from gapmap.population import LEVELS
 from gapmap.schema import KINDS
-
-ILLUSTRATIVE = "Illustrative sample — not real providers"
 
 
 def positive_number(text: str) -> float:

@@ -23,6 +23,7 @@ from gapmap.cli.gaps import report_rejected
 from gapmap.closures import impact_between, impact_of_closing
 from gapmap.config import DataPaths
 from gapmap.errors import ClosureError
+from gapmap.labels import band_ages
 from gapmap.population import load_council
 from gapmap.records import load_providers
 
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         if result.illustrative:
             summary["data_note"] = ILLUSTRATIVE
         write_bytes(args.json, (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode())
-    band = request.band.replace("plus", "+")
+    band = band_ages(request.band)
     say(
         f"{data.council.name}: {len(s['providers_closed'])} closed, {len(s['providers_opened'])} opened; "
         f"{s['people_displaced']:,.0f} people aged {band} displaced, {s['extra_km_mean']:,.1f} km further on "

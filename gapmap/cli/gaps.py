@@ -24,6 +24,7 @@ from gapmap.errors import OutputError
 from gapmap.export import gaps_table
 from gapmap.gap_map import handout_html
 from gapmap.gaps import GAP_METRICS
+from gapmap.labels import band_ages
 from gapmap.population import load_council
 from gapmap.privacy import DEFAULT_PRIVACY, SAFE_MODES, load_or_create_secret
 from gapmap.records import load_providers
@@ -108,7 +109,7 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     say(
         f"{data.council.name}: {len(table)} areas, {len(analysis.supply)} active providers on "
         f"{request.date:%d %b %Y}, unmet need {table.unmet_need.sum():,.0f} people aged "
-        f"{args.band.replace('plus', '+')} -> {args.out}"
+        f"{band_ages(args.band)} -> {args.out}"
     )
     return 0
 

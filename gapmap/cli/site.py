@@ -21,6 +21,7 @@ from gapmap.cli._options import (
 )
 from gapmap.cli.gaps import report_rejected
 from gapmap.config import DataPaths
+from gapmap.labels import band_ages
 from gapmap.population import load_council
 from gapmap.records import load_providers
 from gapmap.siting import MAX_SITES, PEOPLE_PER_SITE, plan_sites, plan_table, with_user_areas
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     sites = plan.sites if areas is None else with_user_areas(plan.sites, areas)
     table = plan_table(sites, data_note=ILLUSTRATIVE if result.illustrative else None)
     write_table(table, args.out)
-    band = request.band.replace("plus", "+")
+    band = band_ages(request.band)
     say(
         f"{data.council.name}: {len(plan.sites)} new sites, radius {request.radius_km:g} km, "
         f"{len(analysis.supply)} providers open on {request.date:%d %b %Y} -> {args.out}"

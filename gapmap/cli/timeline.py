@@ -23,6 +23,7 @@ from gapmap.cli._options import (
 from gapmap.cli.gaps import report_rejected
 from gapmap.config import DataPaths
 from gapmap.demand import BANDS
+from gapmap.labels import band_ages
 from gapmap.population import load_council
 from gapmap.privacy import load_or_create_secret
 from gapmap.providers import KINDS
@@ -104,7 +105,7 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         page = slider_html(timeline, outline, **hand)
         write_bytes(args.html, page.encode("utf-8"))
     first, last = timeline.frame(0), timeline.frame(len(timeline.dates) - 1)
-    band = args.band.replace("plus", "+")
+    band = band_ages(args.band)
     say(
         f"{title}: {len(timeline.dates)} dates from {first['date']:%d %b %Y} to {last['date']:%d %b %Y}; providers "
         f"{sum(first['providers'].values())} -> {sum(last['providers'].values())}; people aged {band} within "

@@ -7,7 +7,7 @@ import shapely
 
 from gapmap.config import BNG, WGS84
 from gapmap.errors import CrsError
-from gapmap.projection import reproject, transformer
+from gapmap.reproject import reproject, transformer
 
 
 @pytest.fixture(scope="module")
