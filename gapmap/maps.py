@@ -1,9 +1,12 @@
-"""Folium map builders that work offline.
+"""Map layers for the app's live map, and folium hand-outs drawn with the same script.
 
-Folium points at CDN copies of Leaflet, jQuery and Bootstrap by default. These builders replace
-them with the Leaflet copy vendored in ``static/vendor`` (served by Streamlit's static file
-serving), and use only plain Leaflet layers, so a map renders with no internet access. Basemap
-tiles are optional. For a hand-out, :func:`standalone_html` inlines Leaflet into one HTML file.
+The layer calls (:data:`LayerCall`: :func:`area_values`, :func:`provider_layers`,
+:func:`outline_layer`) are what ``static/gapmap/map-layers.js`` draws, in the app's live map
+and in the offline hand-outs alike. Folium points at CDN copies of Leaflet, jQuery and
+Bootstrap by default; these builders replace them with the Leaflet copy vendored in
+``static/vendor``, so a map renders with no internet access. Basemap tiles are optional. For a
+hand-out, :func:`choropleth` embeds the encoded outlines (:mod:`gapmap.geometry_cache`) in the
+page and :func:`standalone_html` inlines Leaflet and the layer script into one HTML file.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from gapmap._validate import require_crs
 # NO_DATA, PALETTE and class_breaks are re-exported for callers that import them from here.
 from gapmap.classes import NO_DATA, NO_DATA_TEXT, PALETTE, class_breaks, classify  # noqa: F401
 from gapmap.config import PACKAGE_ROOT, WGS84
+from gapmap.geometry_cache import DisplayGeometry, display_geometry
 from gapmap.legend import (  # noqa: F401 - ATTRIBUTION, MAP_SOURCES, provider_legend re-exported
     ATTRIBUTION,
     CLOSED_COLOUR,
@@ -200,8 +204,14 @@ def choropleth(
     reverse: bool = False,
     extra_legend: Sequence[tuple[str, str]] = (),
     breaks: Sequence[float] | None = None,
+    geometry: DisplayGeometry | None = None,
 ) -> folium.Map:
-    """Choropleth of ``field`` over ``areas`` with tooltip and legend.
+    """Choropleth of ``field`` over ``areas`` with tooltip and legend, for a hand-out.
+
+    Drawn as the app's live map draws it: the outlines as encoded polylines
+    (:mod:`gapmap.geometry_cache`, embedded in the page instead of fetched) and one
+    :func:`area_values` call into ``static/gapmap/map-layers.js``; a fifth of the size of
+    the same outlines as GeoJSON.
 
     Parameters
     ----------
@@ -227,6 +237,9 @@ def choropleth(
     breaks
         Class breaks to use instead of the quantiles of ``field`` (e.g. from
         :func:`class_breaks` over two maps' values, so before and after share colours).
+    geometry
+        The outlines of ``areas`` from :func:`gapmap.geometry_cache.display_geometry` (the
+        app's own, where it has them); made here when not given.
 
     Returns
     -------
@@ -241,40 +254,43 @@ def choropleth(
     shown = areas[areas.geometry.notna() & ~areas.geometry.is_empty]
     values = shown[field.column].astype(float)
     classes = classify(values, n_classes, reverse=reverse, breaks=list(breaks) if breaks is not None else None)
-    wgs = reproject(shown, WGS84)
-    # Round to ~1 m: smaller HTML, no visible change.
-    geoms = shapely.set_precision(wgs.geometry.values, 1e-5)
-    props = pd.DataFrame(
-        {
-            "name": [html.escape(str(n)) for n in shown.area_name],
-            "code": [html.escape(str(c)) for c in shown.area_code],
-            "_fill": classes.colours_of(values),
-        }
-    )
-    fields = [field, *[f for f in tooltip if f.column != field.column]]
-    for i, f in enumerate(fields):
-        props[f"f{i}"] = [html.escape(f.format(v)) for v in shown[f.column]]
-    layer = gpd.GeoDataFrame(props, geometry=geoms, crs=WGS84)
-    m = base_map(wgs.total_bounds, basemap=basemap, asset_url=asset_url)
-    folium.GeoJson(
-        layer.to_json(drop_id=True),
-        name=field.label,
-        style_function=lambda feat: {
-            "fillColor": feat["properties"]["_fill"],
-            "color": "#555555",
-            "weight": 0.6,
-            "fillOpacity": 0.78,
-        },
-        highlight_function=lambda _: {"weight": 2.5, "color": "#000000"},
-        tooltip=folium.GeoJsonTooltip(
-            fields=["name", "code", *[f"f{i}" for i in range(len(fields))]],
-            aliases=["Area", "Code", *[f.label for f in fields]],
-            sticky=True,
-        ),
-    ).add_to(m)
+    geometry = geometry if geometry is not None else display_geometry(shown)
+    m = base_map(geometry.bounds, basemap=basemap, asset_url=asset_url)
+    outlines = _Outlines(geometry)
+    m.get_root().add_child(outlines)
+    options = {"tooltip": tooltip, "n_classes": n_classes, "reverse": reverse, "breaks": breaks}
+    _LayerCall(*area_values(f"#{outlines.element_id}", geometry.codes, shown, field, **options)).add_to(m)
     rows = classes.legend(field.fmt, missing=field.missing)
     m.get_root().add_child(_Legend(title or field.label, [*rows, *extra_legend], note), name=LEGEND_NAME)
     return m
+
+
+class _Outlines(MacroElement):
+    """An outlines file (:mod:`gapmap.geometry_cache`) embedded in a hand-out's page as JSON.
+
+    :func:`area_values` reads it when its ``url`` is ``#`` and this element's id, instead of
+    fetching a file: a hand-out opened from disk has no server to fetch from.
+    """
+
+    _template = Template(
+        """
+        {% macro html(this, kwargs) %}
+        <script type="application/json" id="{{ this.element_id }}">{{ this.payload }}</script>
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, geometry: DisplayGeometry) -> None:
+        super().__init__()
+        self._name = "Outlines"
+        self.element_id = geometry.name.split(".")[0]
+        # These characters occur only inside JSON strings, where an escape reads back the same:
+        # "<", ">", "&" so nothing closes the <script>; "%" so nothing closes the raw block that
+        # keeps folium's second pass through Jinja off the polylines (which may hold "{{" or "{#").
+        text = geometry.payload.decode("utf-8")
+        for char in "<>&%":
+            text = text.replace(char, f"\\u{ord(char):04x}")
+        self.payload = "{% raw %}" + text + "{% endraw %}"
 
 
 LayerCall = tuple[str, dict]

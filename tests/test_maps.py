@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -12,6 +13,7 @@ from gapmap.errors import CrsError
 from gapmap.maps import Field, choropleth, standalone_html
 from gapmap.population import population_by_area
 
+ROOT = Path(__file__).resolve().parent.parent
 CDN = re.compile(r"(cdn\.jsdelivr|cdnjs|code\.jquery|bootstrapcdn|unpkg|d3js\.org)")
 
 
@@ -29,17 +31,31 @@ def test_map_loads_only_local_leaflet(wards):
     assert "tile.openstreetmap.org" in with_tiles
 
 
+def embedded(html: str) -> tuple[dict, dict]:
+    """The outlines file a hand-out carries, and its one call into map-layers.js."""
+    import json
+
+    outlines = re.search(r'<script type="application/json" id="(areas-[0-9a-f]+)">(.*?)</script>', html, re.S)
+    call = re.search(r"gapmapAreaValues\(\w+, (\{.*?\})\);\n", html, re.S)
+    spec = json.loads(call.group(1))
+    assert spec["url"] == "#" + outlines.group(1)  # drawn from the embedded file, never fetched
+    return json.loads(outlines.group(2)), spec
+
+
 def test_map_has_every_ward_with_tooltip_and_legend(wards):
     html = (
         choropleth(wards, Field("pop_65plus", "Aged 65+"), tooltip=[Field("pop_total", "All residents")])
         .get_root()
         .render()
     )
-    assert html.count('"type": "Feature"') == 55
-    assert "Aged 65+" in html and "All residents" in html and "gapmap-legend" in html
-    # Tooltip values are pre-formatted with thousands separators.
+    outlines, spec = embedded(html)
+    assert len(outlines["features"]) == len(spec["index"]) == 55
+    assert outlines["format"] == "gapmap-outlines" and '"type": "Feature"' not in html  # no GeoJSON
+    assert spec["labels"] == ["Aged 65+", "All residents"] and "gapmap-legend" in html
+    # Tooltip figures travel as rounded numbers; the browser adds the thousands separators.
     top = wards.sort_values("pop_65plus").iloc[-1]
-    assert f"{top.pop_65plus:,.0f}" in html
+    k = [f["code"] for f in outlines["features"]].index(top.area_code)
+    assert spec["values"][0][k] == round(top.pop_65plus) and spec["digits"][0] == 0
 
 
 def test_names_are_escaped_in_tooltips():
@@ -50,8 +66,14 @@ def test_names_are_escaped_in_tooltips():
     )
     html = choropleth(areas, Field("v", "Value")).get_root().render()
     assert "<img src=x" not in html
-    # Folium writes "&" as \u0026 inside the embedded GeoJSON.
-    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in html
+    # Inside the embedded outlines "<" and ">" are JSON escapes; the browser escapes the name again
+    # when it writes the tooltip (map-layers.js esc()).
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in html
+    assert embedded(html)[0]["features"][0]["name"] == "<img src=x onerror=alert(1)>"
+    # Names (and encoded rings, whose characters include "{") pass folium's template pass untouched.
+    odd = "{{ 7*7 }} {% endraw %} {# 100% #}"
+    html = choropleth(areas.assign(area_name=odd), Field("v", "Value")).get_root().render()
+    assert embedded(html)[0]["features"][0]["name"] == odd
 
 
 def test_map_needs_a_crs():
@@ -138,3 +160,21 @@ def test_live_layer_sends_text_where_a_column_is_not_plain_numbers(wards):
     assert _travelling(km, pd.Series([1.26, np.nan, 1234.55])) == [1.3, None, 1234.6]
     assert len(geo.codes) == 55
 
+
+
+@pytest.mark.slow
+def test_kent_at_lsoa_level_hands_out_in_under_a_megabyte():
+    """The largest hand-out the CLI makes for one council: Kent's 938 LSOAs (1.6 MB as GeoJSON)."""
+    from gapmap.analysis import AnalysisRequest, analyse
+    from gapmap.gap_map import handout_html
+    from gapmap.population import load_council
+    from gapmap.records import load_providers
+
+    kent = load_council("E10000016")
+    sample = ROOT / "data" / "sample" / "somerset_providers_illustrative.csv"
+    providers = load_providers(sample).accepted.iloc[:0]  # the outlines and figures are what weigh
+    analysis = analyse(kent, providers, AnalysisRequest(level="lsoa"))
+    page = handout_html(analysis, privacy="displaced", secret=b"k" * 32, illustrative=False)
+    outlines, spec = embedded(page)
+    assert len(outlines["features"]) == len(spec["index"]) == 938
+    assert len(page.encode("utf-8")) <= 1_000_000

@@ -2,8 +2,9 @@
  *
  * gapmapAreaValues(group, spec): the values-only area layer (gapmap.maps.area_values). The map
  *   is never remounted; each change of setting sends only a colour index and the figures per
- *   area, over outlines the browser fetched once from spec.url (gapmap.geometry_cache). The
- *   legend is drawn by the page, under the map.
+ *   area, over outlines the browser fetched once from spec.url (gapmap.geometry_cache). A url
+ *   "#id" names the outlines embedded in the page instead (offline hand-outs, gapmap.maps.choropleth).
+ *   The legend is drawn by the page, under the map.
  * gapmapMarkers(parent, spec): provider markers from coordinate arrays (gapmap.maps.provider_layers).
  * gapmapSites(parent, spec): numbered sites of a recruitment plan and their catchments
  *   (gapmap.siting_map.site_layer).
@@ -50,6 +51,10 @@
   function areaValues(group, spec) {
     var L = root.L;
     var cache = root.__gapmapGeometry = root.__gapmapGeometry || {};
+    if (!cache[spec.url] && spec.url.charAt(0) === "#") {  // embedded in the page (a hand-out)
+      var embedded = root.document.getElementById(spec.url.slice(1));
+      cache[spec.url] = Promise.resolve(embedded.textContent).then(JSON.parse).then(toGeoJSON);
+    }
     if (!cache[spec.url]) {
       cache[spec.url] = fetch(spec.url).then(function (r) {
         if (!r.ok) { throw new Error("area outlines: HTTP " + r.status); }
