@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -31,6 +32,7 @@ import pandas as pd
 
 from gapmap.errors import GapmapError
 from gapmap.providers import KINDS, active_at
+from gapmap.schema import DEFAULT_CAPACITY
 
 PRIVACY_MODES = {
     "counts": "Micro-providers as counts per area (fewer than 3 not shown)",
@@ -53,6 +55,18 @@ HIDDEN_OR_NO_DATA = "hidden for privacy (few providers), or no data"
 PUBLIC_COLUMNS = ("kind", "status", "closed_on")
 """The only attributes of the public provider layer (besides the point)."""
 SECRET_BYTES = 32
+DISPLACED = "displaced"
+"""Column of :class:`PublicProviders` marking rows already moved (never moved twice)."""
+STANDARD_CAPACITY = {"micro_enterprise": DEFAULT_CAPACITY}
+"""Capacity a viewer's figures assume for each personal kind: one sole trader's own number of
+clients is personal, so every micro-provider counts as the typical one (10 people supported)."""
+PUBLIC_PROVIDER_COLUMNS = ("id", "kind", "capacity", "start_date", "end_date", DISPLACED)
+"""Columns of :attr:`PublicProviders.frame` besides the point (``id`` of venues only)."""
+CLOSED_SHOWN_KINDS = ("day_centre",)
+"""The one rule for closed providers on any map: day centres (public venues) closed by the date,
+drawn as rings with their closure date, in every mode. Closed micro-providers are never drawn."""
+INTERNAL_NOTE = "Internal: computed from exact locations of sole traders' homes. Do not share."
+"""Marks every figure an editor sees in "exact" mode."""
 
 
 class PrivacyError(GapmapError, ValueError):
@@ -187,7 +201,8 @@ def _check_bng(providers: gpd.GeoDataFrame) -> None:
 def displace(providers: gpd.GeoDataFrame, secret: bytes) -> gpd.GeoDataFrame:
     """Move each micro-provider by its keyed random offset (see :func:`offsets`).
 
-    Other kinds (day centres: public venues) stay where they are. Every other column is kept,
+    Other kinds (day centres: public venues) stay where they are, and so do rows already moved
+    (``displaced`` true, as in :class:`PublicProviders`). Every other column is kept,
     so this is **not** safe to publish on its own: use :func:`public_layer` for that.
 
     Parameters
@@ -206,6 +221,8 @@ def displace(providers: gpd.GeoDataFrame, secret: bytes) -> gpd.GeoDataFrame:
     out = providers.copy()
     x, y = out.geometry.x.to_numpy(), out.geometry.y.to_numpy()
     personal = out.kind.isin(PERSONAL_KINDS).to_numpy()
+    if DISPLACED in out:  # rows of PublicProviders are moved already: never twice
+        personal = personal & ~out[DISPLACED].fillna(False).astype(bool).to_numpy()
     dx, dy = offsets(x[personal], y[personal], secret)
     x, y = x.copy(), y.copy()
     x[personal] += dx
@@ -259,11 +276,11 @@ def public_layer(
     _check_bng(providers)
     when = pd.Timestamp(as_at)
     is_open = active_at(providers, when) & providers.kind.isin(kinds)
-    is_closed = (providers.kind == "day_centre") & providers.end_date.notna() & (providers.end_date <= when)
+    is_closed = providers.kind.isin(CLOSED_SHOWN_KINDS) & providers.end_date.notna() & (providers.end_date <= when)
     if mode == "counts":
         is_open &= ~providers.kind.isin(PERSONAL_KINDS)
     chosen = providers[is_open | is_closed]
-    kept = chosen[["kind", "end_date", chosen.geometry.name]]
+    kept = chosen[["kind", "end_date", *([DISPLACED] if DISPLACED in chosen else []), chosen.geometry.name]]
     # Counts mode holds no micro-provider, so nothing is moved and no install key is needed.
     moved = kept if mode == "counts" else displace(kept, secret)
     status = np.where(is_open[chosen.index], "open", "closed")
@@ -362,3 +379,157 @@ def suppress_small_areas(table: pd.DataFrame, *, count: str, derived: tuple[str,
     for col in derived:
         out[col] = out[col].astype(float).where(~hidden)
     return out
+
+
+# --- The one rule: what a viewer's figures and maps are made from -------------------------
+
+_MADE_HERE = object()
+
+
+@dataclass(frozen=True, eq=False)
+class PublicProviders:
+    """Providers as public information: the only input of anything a viewer receives.
+
+    Made only by :func:`public_providers`. Micro-providers are at their displaced points (the
+    same keyed displacement as :func:`public_layer`, so a map of these is the public layer),
+    with the standard capacity of their kind (:data:`STANDARD_CAPACITY`) and no id, name,
+    postcode or any other field. Day centres and other venues are public and keep their place,
+    capacity and id. Columns: :data:`PUBLIC_PROVIDER_COLUMNS` and the point (EPSG:27700);
+    rows in kind and place order, so the order says nothing of the upload.
+
+    Every analysis (:func:`gapmap.analysis.analyse`, the timeline, closures, the planner, the
+    economy) runs unchanged on :attr:`frame`; inverting any of its figures gives back, at best,
+    the displaced points.
+    """
+
+    frame: gpd.GeoDataFrame
+    _made_by: object = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self._made_by is not _MADE_HERE:
+            raise PrivacyError("PublicProviders are made by gapmap.privacy.public_providers only")
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def public_providers(providers: gpd.GeoDataFrame | PublicProviders, *, secret: bytes) -> PublicProviders:
+    """The public form of a provider list (see :class:`PublicProviders`); idempotent.
+
+    Parameters
+    ----------
+    providers
+        Records in EPSG:27700 with ``kind``, ``capacity``, ``start_date``, ``end_date``, or a
+        :class:`PublicProviders` (returned as it is).
+    secret
+        The install's key (:func:`load_or_create_secret`).
+
+    Returns
+    -------
+    PublicProviders
+    """
+    if isinstance(providers, PublicProviders):
+        return providers
+    _check_bng(providers)
+    personal = providers.kind.isin(PERSONAL_KINDS).to_numpy()
+    capacity = pd.to_numeric(providers.get("capacity", pd.Series(np.nan, index=providers.index)), errors="coerce")
+    standard = providers.kind.map(STANDARD_CAPACITY)
+    capacity = capacity.where(~personal, standard).fillna(DEFAULT_CAPACITY).astype(float)
+    ids = providers["id"].astype(str) if "id" in providers else pd.Series(providers.index.astype(str), providers.index)
+    frame = gpd.GeoDataFrame(
+        {
+            "id": ids.where(~personal, None).to_numpy(dtype=object),
+            "kind": providers.kind.to_numpy(),
+            "capacity": capacity.to_numpy(),
+            "start_date": pd.to_datetime(providers.start_date).to_numpy(),
+            "end_date": pd.to_datetime(providers.end_date).to_numpy(),
+            DISPLACED: np.zeros(len(providers), dtype=bool),
+        },
+        geometry=providers.geometry.to_numpy(),
+        crs=providers.crs,
+    )
+    frame = displace(frame, secret)
+    frame[DISPLACED] = personal
+    order = np.lexsort((frame.geometry.y.to_numpy(), frame.geometry.x.to_numpy(), frame.kind.to_numpy()))
+    frame = frame.iloc[order].reset_index(drop=True)
+    return PublicProviders(frame, _MADE_HERE)
+
+
+def providers_for(
+    providers: gpd.GeoDataFrame | PublicProviders, *, mode: str, secret: bytes
+) -> gpd.GeoDataFrame | PublicProviders:
+    """The one decision: what every figure, table, map and hand-out of a session is made from.
+
+    ``"exact"`` (editors only; callers enforce the role) gives the records themselves; the safe
+    modes (``"counts"``, ``"displaced"``) give :func:`public_providers`, whatever else differs
+    between them is only what is *drawn* (:func:`visible_providers`).
+
+    Raises
+    ------
+    PrivacyError
+        For an unknown mode, or exact records asked for from a public list.
+    """
+    if check_mode(mode) == "exact":
+        if isinstance(providers, PublicProviders):
+            raise PrivacyError("exact mode needs the records themselves, not their public form")
+        return providers
+    return public_providers(providers, secret=secret)
+
+
+def frame_of(providers: gpd.GeoDataFrame | PublicProviders) -> gpd.GeoDataFrame:
+    """The GeoDataFrame the analysis reads (:attr:`PublicProviders.frame`, or the records)."""
+    return providers.frame if isinstance(providers, PublicProviders) else providers
+
+
+def is_public(providers: gpd.GeoDataFrame | PublicProviders) -> bool:
+    """True for a :class:`PublicProviders` or its frame (or anything cut from it)."""
+    if isinstance(providers, PublicProviders):
+        return True
+    if DISPLACED not in providers.columns:
+        return False
+    unmoved = providers.kind.isin(PERSONAL_KINDS) & ~providers[DISPLACED].fillna(False).astype(bool)
+    return not unmoved.any()
+
+
+def shown_kinds(kinds, mode: str) -> list[str]:
+    """The kinds a map's legend lists under ``mode`` (micro-providers not drawn in ``counts``).
+
+    Examples
+    --------
+    >>> shown_kinds(("micro_enterprise", "day_centre"), "counts")
+    ['day_centre']
+    """
+    check_mode(mode)
+    return [k for k in kinds if mode != "counts" or k not in PERSONAL_KINDS]
+
+
+def visible_providers(
+    providers: gpd.GeoDataFrame | PublicProviders,
+    *,
+    mode: str,
+    secret: bytes,
+    as_at: date | pd.Timestamp,
+    kinds: tuple[str, ...] = KINDS,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The one rule for what a map draws: the open providers and the closed ones (rings).
+
+    Open: providers of ``kinds`` active on ``as_at``. Closed: day centres closed by then
+    (:data:`CLOSED_SHOWN_KINDS`), in every mode. Under ``counts`` or ``displaced`` this is the
+    public layer (:func:`public_layer`: micro-providers moved or left out, no names); under
+    ``"exact"`` (editors) the records themselves, names included.
+
+    Returns
+    -------
+    tuple of geopandas.GeoDataFrame
+        ``open``, ``closed``.
+    """
+    frame = frame_of(providers)
+    if check_mode(mode) == "exact":
+        if is_public(frame):
+            raise PrivacyError("exact mode needs the records themselves, not their public form")
+        when = pd.Timestamp(as_at)
+        opened = frame[active_at(frame, when) & frame.kind.isin(kinds)]
+        closed = frame[frame.kind.isin(CLOSED_SHOWN_KINDS) & frame.end_date.notna() & (frame.end_date <= when)]
+        return opened, closed
+    layer = public_layer(frame, mode=mode, secret=secret, as_at=as_at, kinds=tuple(kinds))
+    return layer[layer.status == "open"], layer[layer.status == "closed"]
