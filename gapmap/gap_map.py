@@ -15,6 +15,7 @@ import folium
 import geopandas as gpd
 
 from gapmap.analysis import Analysis
+from gapmap.downloads import viewer_areas
 from gapmap.gaps import GAP_METRICS
 from gapmap.labels import metric_label
 from gapmap.legend import provider_legend
@@ -29,7 +30,7 @@ from gapmap.maps import (
     standalone_html,
 )
 from gapmap.population import BAND_LABELS, LEVEL_LABELS
-from gapmap.privacy import shown_kinds, suppress_counts, visible_providers
+from gapmap.privacy import shown_kinds, visible_providers
 
 ILLUSTRATIVE = "Illustrative sample — not real providers"
 
@@ -107,8 +108,7 @@ def gap_map_parts(
     shown, closed = visible_providers(
         analysis.providers, mode=privacy, secret=secret, as_at=as_at, kinds=tuple(request.kinds)
     )
-    if privacy != "exact":
-        areas = areas.assign(n_micro_enterprise=suppress_counts(areas.n_micro_enterprise))
+    areas = viewer_areas(areas, privacy)
     note = (
         f"{analysis.data.council.name} · {LEVEL_LABELS[request.level]} · providers open {as_at:%d/%m/%Y} · "
         f"radius {request.radius_km:g} km"

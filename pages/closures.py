@@ -11,6 +11,7 @@ from gapmap.analysis import AnalysisRequest
 from gapmap.closures import closure_impact, costs_for_subset
 from gapmap.config import WGS84
 from gapmap.demand import BANDS
+from gapmap.downloads import closure_download, timeline_download
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes
 from gapmap.gaps import GAP_METRICS
@@ -27,7 +28,7 @@ from gapmap.projection import reproject
 from gapmap.providers import KIND_LABELS, KINDS
 from gapmap.replay import animation_gif, frame_layers, slider_html
 from gapmap.story import Closures, ReportInputs, closures_view, economy_for
-from gapmap.timeline import STEPS, outlook, timeline_table
+from gapmap.timeline import STEPS, outlook
 from pages import _present, _shared
 from pages._live_map import area_map, live_map
 
@@ -115,9 +116,8 @@ def hardest_hit(impact) -> None:
 
 def impact_downloads(impact, stem: str) -> None:
     """The impact table as CSV, labelled when the sample is used."""
-    table = impact.by_area.drop(columns="person_km")
+    table = closure_download(impact, illustrative=source.illustrative)  # = `closure --privacy`
     if source.illustrative:
-        table = table.assign(data_note=_shared.ILLUSTRATIVE)
         stem += "-ILLUSTRATIVE"
     st.download_button("Download impact per area (CSV)", to_csv_bytes(table), f"{stem}.csv", "text/csv")
 
@@ -486,9 +486,7 @@ if view == VIEWS[2]:
 
     st.subheader("Hand-outs")
     stem = f"gapmap-timeline-{code}-{band}" + ("-ILLUSTRATIVE" if source.illustrative else "")
-    table = timeline_table(timeline)
-    if source.illustrative:
-        table = table.assign(data_note=_shared.ILLUSTRATIVE)
+    table = timeline_download(timeline, illustrative=source.illustrative)  # = `timeline --privacy`
     hand_privacy = privacy if privacy == "counts" else "displaced"  # never exact homes in a hand-out
     h1, h2, h3 = st.columns(3)
     h1.download_button("Timeline table (CSV)", to_csv_bytes(table), f"{stem}.csv", "text/csv")

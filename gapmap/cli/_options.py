@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from gapmap import auth
 from gapmap.analysis import AnalysisRequest
 from gapmap.demand import BANDS
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.population import LEVELS
+from gapmap.privacy import PRIVACY_MODES, SAFE_MODES, load_or_create_secret, providers_for
 from gapmap.schema import KINDS
 
 ILLUSTRATIVE = "Illustrative sample — not real providers"
@@ -155,6 +157,35 @@ def add_analysis(p: argparse.ArgumentParser, *, level: bool = True, band_default
             "--hex-size", type=positive_number, default=1000.0, metavar="METRES", help="hex width for --level hex"
         )
         p.add_argument("--areas", type=in_file, help="boundary file of your own areas for --level parish")
+
+
+def add_privacy(p: argparse.ArgumentParser, *, handouts: str = "") -> None:
+    """``--privacy counts|displaced|exact`` (a contract: gaps, economy, closure, timeline, site, report)."""
+    p.add_argument(
+        "--privacy",
+        choices=list(PRIVACY_MODES),
+        default=None,
+        help="counts or displaced: write exactly what a viewer of the app downloads with the same settings "
+        "(every figure computed from the displaced micro-providers, small counts suppressed); exact, or not "
+        "given: tables from the exact records (internal)" + (f"; {handouts}" if handouts else ""),
+    )
+
+
+def providers_as(args: argparse.Namespace, records):
+    """The providers the command computes from.
+
+    With ``--privacy counts|displaced`` their public form, as in a viewer's app
+    (:func:`gapmap.privacy.providers_for`); else the records.
+    """
+    if getattr(args, "privacy", None) not in SAFE_MODES:
+        return records
+    secret = load_or_create_secret(auth.home_from_environment())
+    return providers_for(records, mode=args.privacy, secret=secret).frame
+
+
+def table_privacy(args: argparse.Namespace) -> str:
+    """The privacy mode the command's tables are written under (``exact`` unless given)."""
+    return getattr(args, "privacy", None) or "exact"
 
 
 def request_from(args: argparse.Namespace, **overrides: object) -> AnalysisRequest:
