@@ -298,12 +298,17 @@ def public_layer(
 
 
 def suppress_counts(counts: pd.Series) -> pd.Series:
-    """Counts as text for a viewer: 0, 1 and 2 all read "fewer than 3".
+    """Counts as text for a viewer: 0, 1 and 2 all read "fewer than 3", and no sum gives them away.
 
     Zero is suppressed too, so a reader cannot tell an empty area from one with a single
-    sole trader. If exactly one area falls below the threshold while the total is published,
-    total minus the shown counts would give its value away, so the smallest other count is
-    also withheld ("not shown").
+    sole trader. The council total is always published (and a table's rows, the "Outside the
+    supplied areas" row included, add up to it), so the hidden cells' sum is known: total minus
+    the shown counts. Hiding only the small cells would then pin them down (one small cell: its
+    value; two tiny areas and the outside row: their sum). So larger cells are also withheld
+    ("not shown") until the hidden sum cannot place any small cell: a reader knows each small
+    cell is 0–2 and each withheld larger cell at least 3, and every small cell can still be any
+    of 0, 1 or 2 when the withheld larger cells' surplus over 3 plus the small cells' sum is at
+    least 2. The smallest cells that achieve this are withheld (all, if none does).
 
     Parameters
     ----------
@@ -318,16 +323,39 @@ def suppress_counts(counts: pd.Series) -> pd.Series:
     Examples
     --------
     >>> suppress_counts(pd.Series([0, 1, 2, 3, 12])).tolist()
-    ['fewer than 3', 'fewer than 3', 'fewer than 3', '3', '12']
+    ['fewer than 3', 'fewer than 3', 'fewer than 3', 'not shown', '12']
     >>> suppress_counts(pd.Series([1, 4, 9])).tolist()
     ['fewer than 3', 'not shown', '9']
+    >>> suppress_counts(pd.Series([0, 3, 3, 7])).tolist()
+    ['fewer than 3', '3', '3', 'not shown']
     """
     values = counts.fillna(0).round().astype(int)
     small = values < SMALL_COUNT
     out = values.map(lambda v: f"{v:,}").where(~small, FEWER_THAN)
-    if small.sum() == 1 and (~small).any():
-        out[values[~small].idxmin()] = NOT_SHOWN
+    for label in secondary_cells(values):
+        out[label] = NOT_SHOWN
     return out.astype(object)
+
+
+def secondary_cells(values: pd.Series) -> list:
+    """Labels of the larger cells :func:`suppress_counts` withholds beside the small ones."""
+    small = values < SMALL_COUNT
+    if not small.any() or small.all():
+        return []
+    need = 2 - int(values[small].sum())  # surplus over 3 the withheld larger cells must bring
+    larger = values[~small].sort_values(kind="stable")
+    if need <= 0:
+        return [larger.index[0]]  # one larger cell: the small ones can no longer be told apart
+    one = larger[larger - SMALL_COUNT >= need]
+    if len(one):
+        return [one.index[0]]
+    chosen, surplus = [], 0
+    for label, v in larger.items():  # several together (or all, if the table holds no more)
+        chosen.append(label)
+        surplus += int(v) - SMALL_COUNT
+        if surplus >= need:
+            break
+    return chosen
 
 
 def for_display(providers: gpd.GeoDataFrame, mode: str, *, secret: bytes) -> gpd.GeoDataFrame:
@@ -533,3 +561,41 @@ def visible_providers(
         return opened, closed
     layer = public_layer(frame, mode=mode, secret=secret, as_at=as_at, kinds=tuple(kinds))
     return layer[layer.status == "open"], layer[layer.status == "closed"]
+
+
+# --- A viewer's own areas ----------------------------------------------------------------
+
+MIN_AREA_POSTCODES = 20
+"""Each of a viewer's own areas must hold at least this many postcodes (about 300 homes); smaller
+ones are counted under "Outside the supplied areas" (:func:`large_enough_areas`)."""
+
+
+def large_enough_areas(
+    points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, min_postcodes: int = MIN_AREA_POSTCODES
+) -> tuple[gpd.GeoDataFrame, int]:
+    """A viewer's own areas without those too small to show figures for.
+
+    A 4 m square round one postcode would report that postcode's figures alone; an area must
+    hold at least ``min_postcodes`` of the council's postcodes. Smaller ones are left out, so
+    their postcodes count under "Outside the supplied areas" with everything else outside.
+
+    Parameters
+    ----------
+    points
+        The council's postcode points (EPSG:27700).
+    areas
+        Polygons with ``area_code`` (:func:`gapmap.io.read_area_file`).
+    min_postcodes
+        The stated minimum.
+
+    Returns
+    -------
+    tuple
+        The areas kept (same columns) and how many were left out.
+    """
+    from gapmap.areas import assign_user_areas
+
+    codes = assign_user_areas(points, areas)
+    held = codes.value_counts()
+    keep = areas.area_code.map(held).fillna(0).to_numpy() >= min_postcodes
+    return areas[keep], int((~keep).sum())

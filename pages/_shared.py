@@ -648,10 +648,32 @@ def area_file_input(level: str) -> tuple[gpd.GeoDataFrame | None, str | None]:
     payload = upload.getvalue()
     key = digest(payload)
     try:
-        return user_areas(upload.name, key, payload), key
+        areas = user_areas(upload.name, key, payload)
     except GapmapError as exc:
-        st.error(f"Could not use **{upload.name}**: {exc}")
+        st.error(f"Could not use **{plain(upload.name)}**: {exc}")
         st.stop()
+    if privacy_setting() == "exact":
+        return areas, key
+    # Outside exact mode, no figure is shown for an area too small to protect anyone in it.
+    code = st.session_state.get("council", DEFAULT_COUNCIL)
+    kept, dropped = _viewer_areas(code, key, areas)
+    if dropped:
+        message = (
+            f"{dropped:,} of your {len(areas):,} areas hold fewer than {privacy.MIN_AREA_POSTCODES} postcodes "
+            "(about 300 homes): too small to show figures for without pointing at a household. Their "
+            'postcodes count under "Outside the supplied areas".'
+        )
+        if kept.empty:
+            st.error(message + " None of the areas is large enough: use larger areas, such as parishes or wards.")
+            st.stop()
+        st.info(message)
+    return kept, f"{key}:min{privacy.MIN_AREA_POSTCODES}"
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _viewer_areas(code: str, key: str, _areas: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
+    """:func:`gapmap.privacy.large_enough_areas` of one upload (keyed on its hash)."""
+    return privacy.large_enough_areas(council_data(code).points, _areas)
 
 
 # --- Change over time -------------------------------------------------------------------

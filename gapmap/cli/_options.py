@@ -19,9 +19,17 @@ import pandas as pd
 from gapmap import auth
 from gapmap.analysis import AnalysisRequest
 from gapmap.demand import BANDS
+from gapmap.errors import AreaFileError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.population import LEVELS
-from gapmap.privacy import PRIVACY_MODES, SAFE_MODES, load_or_create_secret, providers_for
+from gapmap.privacy import (
+    MIN_AREA_POSTCODES,
+    PRIVACY_MODES,
+    SAFE_MODES,
+    large_enough_areas,
+    load_or_create_secret,
+    providers_for,
+)
 from gapmap.schema import KINDS
 
 ILLUSTRATIVE = "Illustrative sample — not real providers"
@@ -181,6 +189,25 @@ def providers_as(args: argparse.Namespace, records):
         return records
     secret = load_or_create_secret(auth.home_from_environment())
     return providers_for(records, mode=args.privacy, secret=secret).frame
+
+
+def areas_as(args: argparse.Namespace, areas, points):
+    """A user's own areas as the command may use them.
+
+    With ``--privacy counts|displaced`` those too small to protect anyone are left out
+    (:func:`gapmap.privacy.large_enough_areas`), as in a viewer's app.
+    """
+    if areas is None or getattr(args, "privacy", None) not in SAFE_MODES:
+        return areas
+    kept, dropped = large_enough_areas(points, areas)
+    if dropped:
+        say(
+            f"note: {dropped} of your {len(areas)} areas hold fewer than {MIN_AREA_POSTCODES} postcodes; "
+            'their postcodes count under "Outside the supplied areas"'
+        )
+    if kept.empty:
+        raise AreaFileError(f"none of your areas holds {MIN_AREA_POSTCODES} postcodes or more: use larger areas")
+    return kept
 
 
 def table_privacy(args: argparse.Namespace) -> str:

@@ -13,6 +13,7 @@ from gapmap.cli._options import (
     add_council,
     add_privacy,
     add_providers,
+    areas_as,
     iso_date,
     out_file,
     providers_as,
@@ -77,8 +78,8 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     if dated and args.as_at is not None:
         raise ClosureError("--as-at goes with --close; with --before/--after the dates say when")
     request = request_from(args)
-    areas = io.read_area_file(args.areas) if args.areas else None
     data = load_council(args.council, paths=paths)
+    areas = areas_as(args, io.read_area_file(args.areas) if args.areas else None, data.points)
     result = load_providers(args.providers, outline=data.outline(), paths=paths)
     report_rejected(result)
     providers = providers_as(args, result.accepted)

@@ -12,6 +12,7 @@ from gapmap.cli._options import (
     add_council,
     add_privacy,
     add_providers,
+    areas_as,
     in_file,
     iso_date,
     kinds_list,
@@ -83,9 +84,10 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     params = params_from_toml(args.params, overrides)
     plan_sites = read_plan(args.plan) if args.plan else None
     plan = plan_economy(plan_sites, params) if plan_sites is not None else None
-    areas = io.read_area_file(args.areas) if args.areas else None
 
     data = load_council(args.council, paths=paths)
+
+    areas = areas_as(args, io.read_area_file(args.areas) if args.areas else None, data.points)
     result = load_providers(args.providers, outline=data.outline(), paths=paths)
     report_rejected(result)
     when = args.as_at or date.today()

@@ -12,6 +12,7 @@ from gapmap.cli._options import (
     add_council,
     add_privacy,
     add_providers,
+    areas_as,
     non_negative_number,
     out_file,
     positive_int,
@@ -88,8 +89,8 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     request = request_from(args)
     if args.council.strip().lower() == "all":
         return _run_national(args, paths, request)
-    areas = io.read_area_file(args.areas) if args.areas else None
     data = load_council(args.council, paths=paths)
+    areas = areas_as(args, io.read_area_file(args.areas) if args.areas else None, data.points)
     result = load_providers(args.providers, outline=data.outline(), paths=paths)
     report_rejected(result)
     analysis = analyse(data, providers_as(args, result.accepted), request, areas=areas)

@@ -15,6 +15,7 @@ from gapmap.cli._options import (
     add_council,
     add_privacy,
     add_providers,
+    areas_as,
     in_file,
     iso_date,
     positive_int,
@@ -86,10 +87,10 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         raise ReportError("--before must be earlier than --after")
     as_at = args.as_at or args.after
     request = request_from(args, as_at=as_at)
-    areas = io.read_area_file(args.areas) if args.areas else None
     bar = tqdm(total=100, desc="Reading data", file=sys.stderr, leave=False, bar_format=BAR)
     try:
         data = load_council(args.council, paths=paths)
+        areas = areas_as(args, io.read_area_file(args.areas) if args.areas else None, data.points)
         bar.update(10)
         result = load_providers(args.providers, outline=data.outline(), paths=paths)
         if result.illustrative:
