@@ -271,7 +271,8 @@ def _extra_stats(extra: np.ndarray, weights: np.ndarray) -> tuple[float, float, 
 
 
 def _ids(frame: gpd.GeoDataFrame) -> list[str]:
-    return [str(v) for v in frame.get("id", frame.index)]
+    # Public providers (gapmap.privacy.PublicProviders) have no id for micro-providers.
+    return [str(v) if pd.notna(v) else "micro-provider (no id: privacy)" for v in frame.get("id", frame.index)]
 
 
 def _summary(
@@ -406,7 +407,7 @@ def impact_of_closing(
         An id that is not in ``providers``, or none of them active on the date and of the
         chosen kinds (then nothing closes).
     """
-    ids = providers["id"].astype(str)
+    ids = providers["id"].dropna().astype(str)  # public providers: venues only (no micro-provider ids)
     wanted = list(dict.fromkeys(str(c).strip() for c in close if str(c).strip()))
     if not wanted:
         raise ClosureError("name at least one provider id to close")
@@ -414,7 +415,7 @@ def impact_of_closing(
     if unknown:
         raise ClosureError(f"unknown provider id{'s' if len(unknown) > 1 else ''}: {', '.join(unknown[:5])}")
     before = analyse(data, providers, request, costs=costs, zones=zones, areas=areas)
-    drop = before.supply.index[before.supply["id"].astype(str).isin(wanted)]
+    drop = before.supply.index[before.supply["id"].notna() & before.supply["id"].astype(str).isin(wanted)]
     if len(drop) == 0:
         raise ClosureError(
             f"none of {', '.join(wanted[:5])} is open on {request.date:%d %b %Y} among the chosen kinds "

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import folium
 import geopandas as gpd
-import pandas as pd
 
 from gapmap.analysis import Analysis
+from gapmap.downloads import viewer_areas
 from gapmap.gaps import GAP_METRICS
 from gapmap.labels import ILLUSTRATIVE, metric_label
 from gapmap.legend import provider_legend
@@ -30,7 +30,7 @@ from gapmap.maps import (
     standalone_html,
 )
 from gapmap.population import BAND_LABELS, LEVEL_LABELS
-from gapmap.privacy import check_mode, public_layer, suppress_counts
+from gapmap.privacy import shown_kinds, visible_providers
 
 
 @dataclass(frozen=True)
@@ -102,22 +102,18 @@ def gap_map_parts(
     as_at = request.date
     band = request.band
     areas = analysis.areas
-    if check_mode(privacy) == "exact":
-        shown = analysis.supply
-        provs = analysis.providers
-        closed = provs[provs.end_date.notna() & (provs.end_date <= pd.Timestamp(as_at))]
-        closed = closed[closed.kind == "day_centre"]
-    else:  # the public layer: the same code as `python -m gapmap public-layer`
-        layer = public_layer(analysis.providers, mode=privacy, secret=secret, as_at=as_at, kinds=request.kinds)
-        shown, closed = layer[layer.status == "open"], layer[layer.status == "closed"]
-        areas = areas.assign(n_micro_enterprise=suppress_counts(areas.n_micro_enterprise))
+    # The one rule (gapmap.privacy.visible_providers): the public layer unless "exact".
+    shown, closed = visible_providers(
+        analysis.providers, mode=privacy, secret=secret, as_at=as_at, kinds=tuple(request.kinds)
+    )
+    areas = viewer_areas(areas, privacy)
     note = (
         f"{analysis.data.council.name} · {LEVEL_LABELS[request.level]} · providers open {as_at:%d/%m/%Y} · "
         f"radius {request.radius_km:g} km"
     )
     if illustrative:
         note = f"{ILLUSTRATIVE} · {note}"
-    kinds = [k for k in request.kinds if privacy != "counts" or k != "micro_enterprise"]
+    kinds = shown_kinds(request.kinds, privacy)
     return GapMapParts(
         field=Field(metric, metric_label(metric, band, request.radius_km), fmt),
         tooltip=(

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from gapmap import io
 from gapmap._validate import require_bng
 from gapmap.errors import GapmapError
 from gapmap.providers import KINDS, active_at
+from gapmap.schema import DEFAULT_CAPACITY
 
 PRIVACY_MODES = {
     "counts": "Micro-providers as counts per area (fewer than 3 not shown)",
@@ -54,6 +56,18 @@ HIDDEN_OR_NO_DATA = "hidden for privacy (few providers), or no data"
 PUBLIC_COLUMNS = ("kind", "status", "closed_on")
 """The only attributes of the public provider layer (besides the point)."""
 SECRET_BYTES = 32
+DISPLACED = "displaced"
+"""Column of :class:`PublicProviders` marking rows already moved (never moved twice)."""
+STANDARD_CAPACITY = {"micro_enterprise": DEFAULT_CAPACITY}
+"""Capacity a viewer's figures assume for each personal kind: one sole trader's own number of
+clients is personal, so every micro-provider counts as the typical one (10 people supported)."""
+PUBLIC_PROVIDER_COLUMNS = ("id", "kind", "capacity", "start_date", "end_date", DISPLACED)
+"""Columns of :attr:`PublicProviders.frame` besides the point (``id`` of venues only)."""
+CLOSED_SHOWN_KINDS = ("day_centre",)
+"""The one rule for closed providers on any map: day centres (public venues) closed by the date,
+drawn as rings with their closure date, in every mode. Closed micro-providers are never drawn."""
+INTERNAL_NOTE = "Internal: computed from exact locations of sole traders' homes. Do not share."
+"""Marks every figure an editor sees in "exact" mode."""
 
 
 class PrivacyError(GapmapError, ValueError):
@@ -180,7 +194,8 @@ def _check_bng(providers: gpd.GeoDataFrame) -> None:
 def displace(providers: gpd.GeoDataFrame, secret: bytes) -> gpd.GeoDataFrame:
     """Move each micro-provider by its keyed random offset (see :func:`offsets`).
 
-    Other kinds (day centres: public venues) stay where they are. Every other column is kept,
+    Other kinds (day centres: public venues) stay where they are, and so do rows already moved
+    (``displaced`` true, as in :class:`PublicProviders`). Every other column is kept,
     so this is **not** safe to publish on its own: use :func:`public_layer` for that.
 
     Parameters
@@ -199,6 +214,8 @@ def displace(providers: gpd.GeoDataFrame, secret: bytes) -> gpd.GeoDataFrame:
     out = providers.copy()
     x, y = out.geometry.x.to_numpy(), out.geometry.y.to_numpy()
     personal = out.kind.isin(PERSONAL_KINDS).to_numpy()
+    if DISPLACED in out:  # rows of PublicProviders are moved already: never twice
+        personal = personal & ~out[DISPLACED].fillna(False).astype(bool).to_numpy()
     dx, dy = offsets(x[personal], y[personal], secret)
     x, y = x.copy(), y.copy()
     x[personal] += dx
@@ -252,11 +269,11 @@ def public_layer(
     _check_bng(providers)
     when = pd.Timestamp(as_at)
     is_open = active_at(providers, when) & providers.kind.isin(kinds)
-    is_closed = (providers.kind == "day_centre") & providers.end_date.notna() & (providers.end_date <= when)
+    is_closed = providers.kind.isin(CLOSED_SHOWN_KINDS) & providers.end_date.notna() & (providers.end_date <= when)
     if mode == "counts":
         is_open &= ~providers.kind.isin(PERSONAL_KINDS)
     chosen = providers[is_open | is_closed]
-    kept = chosen[["kind", "end_date", chosen.geometry.name]]
+    kept = chosen[["kind", "end_date", *([DISPLACED] if DISPLACED in chosen else []), chosen.geometry.name]]
     # Counts mode holds no micro-provider, so nothing is moved and no install key is needed.
     moved = kept if mode == "counts" else displace(kept, secret)
     status = np.where(is_open[chosen.index], "open", "closed")
@@ -274,12 +291,17 @@ def public_layer(
 
 
 def suppress_counts(counts: pd.Series) -> pd.Series:
-    """Counts as text for a viewer: 0, 1 and 2 all read "fewer than 3".
+    """Counts as text for a viewer: 0, 1 and 2 all read "fewer than 3", and no sum gives them away.
 
     Zero is suppressed too, so a reader cannot tell an empty area from one with a single
-    sole trader. If exactly one area falls below the threshold while the total is published,
-    total minus the shown counts would give its value away, so the smallest other count is
-    also withheld ("not shown").
+    sole trader. The council total is always published (and a table's rows, the "Outside the
+    supplied areas" row included, add up to it), so the hidden cells' sum is known: total minus
+    the shown counts. Hiding only the small cells would then pin them down (one small cell: its
+    value; two tiny areas and the outside row: their sum). So larger cells are also withheld
+    ("not shown") until the hidden sum cannot place any small cell: a reader knows each small
+    cell is 0–2 and each withheld larger cell at least 3, and every small cell can still be any
+    of 0, 1 or 2 when the withheld larger cells' surplus over 3 plus the small cells' sum is at
+    least 2. The smallest cells that achieve this are withheld (all, if none does).
 
     Parameters
     ----------
@@ -294,16 +316,39 @@ def suppress_counts(counts: pd.Series) -> pd.Series:
     Examples
     --------
     >>> suppress_counts(pd.Series([0, 1, 2, 3, 12])).tolist()
-    ['fewer than 3', 'fewer than 3', 'fewer than 3', '3', '12']
+    ['fewer than 3', 'fewer than 3', 'fewer than 3', 'not shown', '12']
     >>> suppress_counts(pd.Series([1, 4, 9])).tolist()
     ['fewer than 3', 'not shown', '9']
+    >>> suppress_counts(pd.Series([0, 3, 3, 7])).tolist()
+    ['fewer than 3', '3', '3', 'not shown']
     """
     values = counts.fillna(0).round().astype(int)
     small = values < SMALL_COUNT
     out = values.map(lambda v: f"{v:,}").where(~small, FEWER_THAN)
-    if small.sum() == 1 and (~small).any():
-        out[values[~small].idxmin()] = NOT_SHOWN
+    for label in secondary_cells(values):
+        out[label] = NOT_SHOWN
     return out.astype(object)
+
+
+def secondary_cells(values: pd.Series) -> list:
+    """Labels of the larger cells :func:`suppress_counts` withholds beside the small ones."""
+    small = values < SMALL_COUNT
+    if not small.any() or small.all():
+        return []
+    need = 2 - int(values[small].sum())  # surplus over 3 the withheld larger cells must bring
+    larger = values[~small].sort_values(kind="stable")
+    if need <= 0:
+        return [larger.index[0]]  # one larger cell: the small ones can no longer be told apart
+    one = larger[larger - SMALL_COUNT >= need]
+    if len(one):
+        return [one.index[0]]
+    chosen, surplus = [], 0
+    for label, v in larger.items():  # several together (or all, if the table holds no more)
+        chosen.append(label)
+        surplus += int(v) - SMALL_COUNT
+        if surplus >= need:
+            break
+    return chosen
 
 
 def for_display(providers: gpd.GeoDataFrame, mode: str, *, secret: bytes) -> gpd.GeoDataFrame:
@@ -355,3 +400,195 @@ def suppress_small_areas(table: pd.DataFrame, *, count: str, derived: tuple[str,
     for col in derived:
         out[col] = out[col].astype(float).where(~hidden)
     return out
+
+
+# --- The one rule: what a viewer's figures and maps are made from -------------------------
+
+_MADE_HERE = object()
+
+
+@dataclass(frozen=True, eq=False)
+class PublicProviders:
+    """Providers as public information: the only input of anything a viewer receives.
+
+    Made only by :func:`public_providers`. Micro-providers are at their displaced points (the
+    same keyed displacement as :func:`public_layer`, so a map of these is the public layer),
+    with the standard capacity of their kind (:data:`STANDARD_CAPACITY`) and no id, name,
+    postcode or any other field. Day centres and other venues are public and keep their place,
+    capacity and id. Columns: :data:`PUBLIC_PROVIDER_COLUMNS` and the point (EPSG:27700);
+    rows in kind and place order, so the order says nothing of the upload.
+
+    Every analysis (:func:`gapmap.analysis.analyse`, the timeline, closures, the planner, the
+    economy) runs unchanged on :attr:`frame`; inverting any of its figures gives back, at best,
+    the displaced points.
+    """
+
+    frame: gpd.GeoDataFrame
+    _made_by: object = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self._made_by is not _MADE_HERE:
+            raise PrivacyError("PublicProviders are made by gapmap.privacy.public_providers only")
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+
+def public_providers(providers: gpd.GeoDataFrame | PublicProviders, *, secret: bytes) -> PublicProviders:
+    """The public form of a provider list (see :class:`PublicProviders`); idempotent.
+
+    Parameters
+    ----------
+    providers
+        Records in EPSG:27700 with ``kind``, ``capacity``, ``start_date``, ``end_date``, or a
+        :class:`PublicProviders` (returned as it is).
+    secret
+        The install's key (:func:`load_or_create_secret`).
+
+    Returns
+    -------
+    PublicProviders
+    """
+    if isinstance(providers, PublicProviders):
+        return providers
+    _check_bng(providers)
+    personal = providers.kind.isin(PERSONAL_KINDS).to_numpy()
+    capacity = pd.to_numeric(providers.get("capacity", pd.Series(np.nan, index=providers.index)), errors="coerce")
+    standard = providers.kind.map(STANDARD_CAPACITY)
+    capacity = capacity.where(~personal, standard).fillna(DEFAULT_CAPACITY).astype(float)
+    ids = providers["id"].astype(str) if "id" in providers else pd.Series(providers.index.astype(str), providers.index)
+    frame = gpd.GeoDataFrame(
+        {
+            "id": ids.where(~personal, None).to_numpy(dtype=object),
+            "kind": providers.kind.to_numpy(),
+            "capacity": capacity.to_numpy(),
+            "start_date": pd.to_datetime(providers.start_date).to_numpy(),
+            "end_date": pd.to_datetime(providers.end_date).to_numpy(),
+            DISPLACED: np.zeros(len(providers), dtype=bool),
+        },
+        geometry=providers.geometry.to_numpy(),
+        crs=providers.crs,
+    )
+    frame = displace(frame, secret)
+    frame[DISPLACED] = personal
+    order = np.lexsort((frame.geometry.y.to_numpy(), frame.geometry.x.to_numpy(), frame.kind.to_numpy()))
+    frame = frame.iloc[order].reset_index(drop=True)
+    return PublicProviders(frame, _MADE_HERE)
+
+
+def providers_for(
+    providers: gpd.GeoDataFrame | PublicProviders, *, mode: str, secret: bytes
+) -> gpd.GeoDataFrame | PublicProviders:
+    """The one decision: what every figure, table, map and hand-out of a session is made from.
+
+    ``"exact"`` (editors only; callers enforce the role) gives the records themselves; the safe
+    modes (``"counts"``, ``"displaced"``) give :func:`public_providers`, whatever else differs
+    between them is only what is *drawn* (:func:`visible_providers`).
+
+    Raises
+    ------
+    PrivacyError
+        For an unknown mode, or exact records asked for from a public list.
+    """
+    if check_mode(mode) == "exact":
+        if isinstance(providers, PublicProviders):
+            raise PrivacyError("exact mode needs the records themselves, not their public form")
+        return providers
+    return public_providers(providers, secret=secret)
+
+
+def frame_of(providers: gpd.GeoDataFrame | PublicProviders) -> gpd.GeoDataFrame:
+    """The GeoDataFrame the analysis reads (:attr:`PublicProviders.frame`, or the records)."""
+    return providers.frame if isinstance(providers, PublicProviders) else providers
+
+
+def is_public(providers: gpd.GeoDataFrame | PublicProviders) -> bool:
+    """True for a :class:`PublicProviders` or its frame (or anything cut from it)."""
+    if isinstance(providers, PublicProviders):
+        return True
+    if DISPLACED not in providers.columns:
+        return False
+    unmoved = providers.kind.isin(PERSONAL_KINDS) & ~providers[DISPLACED].fillna(False).astype(bool)
+    return not unmoved.any()
+
+
+def shown_kinds(kinds, mode: str) -> list[str]:
+    """The kinds a map's legend lists under ``mode`` (micro-providers not drawn in ``counts``).
+
+    Examples
+    --------
+    >>> shown_kinds(("micro_enterprise", "day_centre"), "counts")
+    ['day_centre']
+    """
+    check_mode(mode)
+    return [k for k in kinds if mode != "counts" or k not in PERSONAL_KINDS]
+
+
+def visible_providers(
+    providers: gpd.GeoDataFrame | PublicProviders,
+    *,
+    mode: str,
+    secret: bytes,
+    as_at: date | pd.Timestamp,
+    kinds: tuple[str, ...] = KINDS,
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The one rule for what a map draws: the open providers and the closed ones (rings).
+
+    Open: providers of ``kinds`` active on ``as_at``. Closed: day centres closed by then
+    (:data:`CLOSED_SHOWN_KINDS`), in every mode. Under ``counts`` or ``displaced`` this is the
+    public layer (:func:`public_layer`: micro-providers moved or left out, no names); under
+    ``"exact"`` (editors) the records themselves, names included.
+
+    Returns
+    -------
+    tuple of geopandas.GeoDataFrame
+        ``open``, ``closed``.
+    """
+    frame = frame_of(providers)
+    if check_mode(mode) == "exact":
+        if is_public(frame):
+            raise PrivacyError("exact mode needs the records themselves, not their public form")
+        when = pd.Timestamp(as_at)
+        opened = frame[active_at(frame, when) & frame.kind.isin(kinds)]
+        closed = frame[frame.kind.isin(CLOSED_SHOWN_KINDS) & frame.end_date.notna() & (frame.end_date <= when)]
+        return opened, closed
+    layer = public_layer(frame, mode=mode, secret=secret, as_at=as_at, kinds=tuple(kinds))
+    return layer[layer.status == "open"], layer[layer.status == "closed"]
+
+
+# --- A viewer's own areas ----------------------------------------------------------------
+
+MIN_AREA_POSTCODES = 20
+"""Each of a viewer's own areas must hold at least this many postcodes (about 300 homes); smaller
+ones are counted under "Outside the supplied areas" (:func:`large_enough_areas`)."""
+
+
+def large_enough_areas(
+    points: gpd.GeoDataFrame, areas: gpd.GeoDataFrame, *, min_postcodes: int = MIN_AREA_POSTCODES
+) -> tuple[gpd.GeoDataFrame, int]:
+    """A viewer's own areas without those too small to show figures for.
+
+    A 4 m square round one postcode would report that postcode's figures alone; an area must
+    hold at least ``min_postcodes`` of the council's postcodes. Smaller ones are left out, so
+    their postcodes count under "Outside the supplied areas" with everything else outside.
+
+    Parameters
+    ----------
+    points
+        The council's postcode points (EPSG:27700).
+    areas
+        Polygons with ``area_code`` (:func:`gapmap.io.read_area_file`).
+    min_postcodes
+        The stated minimum.
+
+    Returns
+    -------
+    tuple
+        The areas kept (same columns) and how many were left out.
+    """
+    from gapmap.areas import assign_user_areas
+
+    codes = assign_user_areas(points, areas)
+    held = codes.value_counts()
+    keep = areas.area_code.map(held).fillna(0).to_numpy() >= min_postcodes
+    return areas[keep], int((~keep).sum())

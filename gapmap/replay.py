@@ -29,7 +29,7 @@ from gapmap.maps import (
     provider_layers,
     provider_legend,
 )
-from gapmap.privacy import PERSONAL_KINDS, SAFE_MODES, displace, public_layer
+from gapmap.privacy import DISPLACED, PERSONAL_KINDS, SAFE_MODES, displace, shown_kinds, visible_providers
 from gapmap.providers import KIND_LABELS
 from gapmap.timeline import Timeline
 
@@ -52,7 +52,9 @@ def handout_providers(
     mode = privacy if privacy in SAFE_MODES else "displaced"
     provs = timeline.providers
     keep = ~provs.kind.isin(PERSONAL_KINDS).to_numpy() if mode == "counts" else np.ones(len(provs), dtype=bool)
-    minimal = provs.loc[keep, ["kind", "end_date", provs.geometry.name]]
+    # A public timeline's points are moved already (its ``displaced`` flag keeps them from moving twice).
+    extra = [DISPLACED] if DISPLACED in provs else []
+    minimal = provs.loc[keep, ["kind", "end_date", *extra, provs.geometry.name]]
     return displace(minimal, secret), keep
 
 
@@ -68,10 +70,9 @@ def frame_layers(
     """A light map of frame ``k`` for the app's slider: its layer calls and its legend.
 
     The council outline, the providers open on that date and the day centres closed by then
-    (rings). Under ``counts`` or ``displaced`` the points are the public layer
-    (:func:`gapmap.privacy.public_layer`); ``exact`` (editors) shows the records as they are,
-    names included, and closures of every kind. No area layer, so a slider step sends little
-    (see ``bench/bench_timeline.py``).
+    (rings), by :func:`gapmap.privacy.visible_providers`: under ``counts`` or ``displaced`` the
+    public layer; ``exact`` (editors) the records as they are, names included. No area layer,
+    so a slider step sends little (see ``bench/bench_timeline.py``).
 
     Returns
     -------
@@ -79,18 +80,13 @@ def frame_layers(
         The layer calls (for ``pages/_live_map.py``) and the legend as HTML for under the map.
     """
     when = timeline.dates[k]
-    if privacy == "exact":
-        provs = timeline.providers
-        shown = timeline.active_providers(k)
-        gone = provs[provs.end_date.notna() & (provs.end_date.to_numpy() <= np.datetime64(when))]
-    else:
-        layer = public_layer(timeline.providers, mode=privacy, secret=secret, as_at=when, kinds=timeline.kinds)
-        shown, gone = layer[layer.status == "open"], layer[layer.status == "closed"]
+    # The one rule (gapmap.privacy.visible_providers), as on every other map.
+    shown, gone = visible_providers(timeline.providers, mode=privacy, secret=secret, as_at=when, kinds=timeline.kinds)
     layers = [
         outline_layer(outline, fill="#f2f2f2", simplify_m=100.0, label="Council"),
         *provider_layers(shown, closed=gone, show_names=privacy == "exact"),
     ]
-    kinds = [kind for kind in timeline.kinds if privacy != "counts" or kind != "micro_enterprise"]
+    kinds = shown_kinds(timeline.kinds, privacy)
     return layers, legend_below_html(f"{when:%B %Y}", provider_legend(kinds, closed=not gone.empty), note)
 
 

@@ -206,12 +206,28 @@ SAMPLE_PATH = PACKAGE_ROOT / "data" / "sample" / "somerset_providers_illustrativ
 
 @dataclass(frozen=True)
 class ProviderSource:
-    """Where the providers on a page come from."""
+    """Where the providers on a page come from, in the form this session may use.
+
+    ``given`` is the records themselves only in "exact" mode (editors); in every other mode it is
+    :class:`gapmap.privacy.PublicProviders` (micro-providers at their displaced points, standard
+    capacity, no ids or names), so every figure, table, map and hand-out a viewer gets is made
+    from public information (:func:`gapmap.privacy.providers_for`, the one decision).
+    """
 
     key: str
     label: str
     illustrative: bool
-    providers: gpd.GeoDataFrame
+    given: gpd.GeoDataFrame | privacy.PublicProviders
+
+    @property
+    def providers(self) -> gpd.GeoDataFrame:
+        """What the analysis reads: the public frame, or the records in exact mode."""
+        return privacy.frame_of(self.given)
+
+    @property
+    def public(self) -> bool:
+        """True unless the records themselves (exact mode)."""
+        return isinstance(self.given, privacy.PublicProviders)
 
 
 @st.cache_resource(show_spinner="Reading the illustrative sample…")
@@ -220,8 +236,11 @@ def sample_providers(code: str) -> gpd.GeoDataFrame:
     return load_providers(SAMPLE_PATH, outline=council_data(code).outline()).accepted
 
 
-def provider_source(code: str) -> ProviderSource | None:
-    """The council's providers: its own records if imported, else the sample (Somerset only)."""
+def provider_records(code: str) -> ProviderSource | None:
+    """The council's records (exact): its own if imported, else the sample (Somerset only).
+
+    Pages never call this: they call :func:`provider_source`, which applies the privacy rule.
+    """
     own = registry_providers(code)
     if own is not None and len(own):
         if own.illustrative.any():  # someone saved the sample itself: it stays labelled
@@ -230,6 +249,28 @@ def provider_source(code: str) -> ProviderSource | None:
     if code == SAMPLE_COUNCIL:
         return ProviderSource("sample", ILLUSTRATIVE, True, sample_providers(code))
     return None
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _session_input(source_key: str, mode: str, _records, _secret: bytes):
+    """:func:`gapmap.privacy.providers_for` of one source and mode (cached: it hashes every point)."""
+    return privacy.providers_for(_records, mode=mode, secret=_secret)
+
+
+def provider_source(code: str) -> ProviderSource | None:
+    """The providers every page computes and draws from, decided by the session's privacy mode.
+
+    "exact" (editors only, enforced from the role) gives the records; "counts" and "displaced"
+    give their public form (:func:`gapmap.privacy.providers_for`), under their own cache key,
+    so no figure cached for one is ever served to the other.
+    """
+    records = provider_records(code)
+    if records is None:
+        return None
+    mode = privacy_setting()
+    given = _session_input(records.key, mode, records.given, install_secret())
+    key = records.key if mode == "exact" else f"{records.key}|public"
+    return ProviderSource(key, records.label, records.illustrative, given)
 
 
 def registry_location() -> registry.RegistryBackend:
@@ -373,8 +414,11 @@ def privacy_picker() -> None:
         format_func=PRIVACY_MODES.get,
         key="privacy",
         help="Sole traders often work from home, so their locations are personal data. Counts per area "
-        "(fewer than 3 not shown) or points moved a random distance are safe to show and hand out.",
+        "(fewer than 3 not shown) or points moved a random distance are safe to show and hand out. Every "
+        "figure, table and hand-out is then computed from the moved points, never from homes.",
     )
+    if privacy_setting() == "exact":
+        st.warning(privacy.INTERNAL_NOTE, icon=":material/lock_open:")
 
 
 @st.cache_resource(show_spinner=False)
@@ -604,10 +648,32 @@ def area_file_input(level: str) -> tuple[gpd.GeoDataFrame | None, str | None]:
     payload = upload.getvalue()
     key = digest(payload)
     try:
-        return user_areas(upload.name, key, payload), key
+        areas = user_areas(upload.name, key, payload)
     except GapmapError as exc:
-        st.error(f"Could not use **{upload.name}**: {exc}")
+        st.error(f"Could not use **{plain(upload.name)}**: {exc}")
         st.stop()
+    if privacy_setting() == "exact":
+        return areas, key
+    # Outside exact mode, no figure is shown for an area too small to protect anyone in it.
+    code = st.session_state.get("council", DEFAULT_COUNCIL)
+    kept, dropped = _viewer_areas(code, key, areas)
+    if dropped:
+        message = (
+            f"{dropped:,} of your {len(areas):,} areas hold fewer than {privacy.MIN_AREA_POSTCODES} postcodes "
+            "(about 300 homes): too small to show figures for without pointing at a household. Their "
+            'postcodes count under "Outside the supplied areas".'
+        )
+        if kept.empty:
+            st.error(message + " None of the areas is large enough: use larger areas, such as parishes or wards.")
+            st.stop()
+        st.info(message)
+    return kept, f"{key}:min{privacy.MIN_AREA_POSTCODES}"
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _viewer_areas(code: str, key: str, _areas: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
+    """:func:`gapmap.privacy.large_enough_areas` of one upload (keyed on its hash)."""
+    return privacy.large_enough_areas(council_data(code).points, _areas)
 
 
 # --- Change over time -------------------------------------------------------------------

@@ -11,6 +11,7 @@ from gapmap.analysis import AnalysisRequest
 from gapmap.closures import closure_impact, costs_for_subset
 from gapmap.config import WGS84
 from gapmap.demand import BANDS
+from gapmap.downloads import closure_download, timeline_download
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes
 from gapmap.gaps import GAP_METRICS
@@ -22,12 +23,12 @@ from gapmap.maps import (
     provider_legend,
 )
 from gapmap.population import BAND_LABELS, LEVEL_LABELS
-from gapmap.privacy import displace, public_layer
+from gapmap.privacy import shown_kinds, visible_providers
 from gapmap.providers import KIND_LABELS, KINDS
 from gapmap.replay import animation_gif, frame_layers, slider_html
 from gapmap.reproject import reproject
 from gapmap.story import Closures, ReportInputs, closures_view, economy_for
-from gapmap.timeline import STEPS, outlook, timeline_table
+from gapmap.timeline import STEPS, outlook
 from pages import _present, _shared
 from pages._live_map import area_map, live_map
 
@@ -115,20 +116,16 @@ def hardest_hit(impact) -> None:
 
 def impact_downloads(impact, stem: str) -> None:
     """The impact table as CSV, labelled when the sample is used."""
-    table = impact.by_area.drop(columns="person_km")
+    table = closure_download(impact, illustrative=source.illustrative)  # = `closure --privacy`
     if source.illustrative:
-        table = table.assign(data_note=_shared.ILLUSTRATIVE)
         stem += "-ILLUSTRATIVE"
     st.download_button("Download impact per area (CSV)", to_csv_bytes(table), f"{stem}.csv", "text/csv")
 
 
-def points_for(frame, when: date, closed=None):
-    """The provider points this viewer may see: the records themselves in exact mode (editors),
-    else the public layer on ``when`` (micro-providers moved or left out; closed day centres only)."""
-    if privacy == "exact":
-        return frame, closed
-    layer = public_layer(providers, mode=privacy, secret=secret, as_at=when, kinds=tuple(kinds))
-    return layer[layer.status == "open"], layer[layer.status == "closed"]
+def points_for(given, when: date):
+    """The provider points (open, closed) this session may see on ``when``: the one rule,
+    :func:`gapmap.privacy.visible_providers` (the public layer unless exact mode)."""
+    return visible_providers(given, mode=privacy, secret=secret, as_at=when, kinds=tuple(kinds))
 
 
 def level_outlines() -> _shared.Outlines:
@@ -201,7 +198,6 @@ if view == VIEWS[0]:
         label, fmt, low_bad = GAP_METRICS[metric]
         both = pd.concat([before.areas[metric], after.areas[metric]])
         breaks = class_breaks(both)
-        closed = impact.closed.assign(end_date=impact.closed.end_date)
         outlines = level_outlines()
         m1, m2 = st.columns(2)
         for col, res, when, title in ((m1, before, before_date, "Before"), (m2, after, after_date, "After")):
@@ -211,11 +207,9 @@ if view == VIEWS[0]:
                 "note": note(f"{title}: open on {when:%d/%m/%Y}"),
                 "reverse": low_bad,
                 "breaks": breaks,
-                "extra_legend": provider_legend(
-                    [k for k in kinds if privacy != "counts" or k != "micro_enterprise"], closed=title == "After"
-                ),
+                "extra_legend": provider_legend(shown_kinds(kinds, privacy), closed=title == "After"),
             }
-            shown_open, shown_closed = points_for(res.supply, when, closed)
+            shown_open, shown_closed = points_for(source.given, when)
             with col:
                 st.markdown(f"**{title}** — {when:%d %b %Y}: {len(res.supply):,} providers")
                 area_map(
@@ -302,23 +296,21 @@ if view == VIEWS[1]:
         pick_spec = {
             "field": Field("nearest_km", "Nearest provider (km)", ",.1f"),
             "note": note(f"open on {as_at:%d/%m/%Y} · click a provider"),
-            "extra_legend": provider_legend(
-                [k for k in kinds if privacy != "counts" or k != "micro_enterprise"], closed=False
-            ),
+            "extra_legend": provider_legend(shown_kinds(kinds, privacy), closed=False),
         }
         events = area_map(
             _shared.council_bounds(code),
             outlines,
             now.areas,
             pick_spec,
-            layers=provider_layers(points_for(supply, as_at)[0], show_names=privacy == "exact"),
+            layers=provider_layers(points_for(source.given, as_at)[0], show_names=privacy == "exact"),
             key=f"what-{code}",
             height=440,
             clicks=True,
         )
-        # Clicks are matched on the server to the points as drawn (moved the same way as the
-        # public layer); the browser never gets ids.
-        shown = supply if privacy == "exact" else displace(supply[["kind", supply.geometry.name]], secret)
+        # Clicks are matched on the server to the points as drawn (outside exact mode the supply
+        # is the public form already: its points are the public layer's); the browser never gets ids.
+        shown = supply
         spot = events.click
         # Act on a new click only: the map keeps reporting its last click, which must not undo a
         # later choice from the list.
@@ -354,11 +346,7 @@ if view == VIEWS[1]:
                 "breaks": change_breaks(hit.people_displaced),
             }
             remaining = providers.drop(index=[picked])
-            if privacy == "exact":
-                points = provider_layers(after_supply, show_names=True)
-            else:
-                layer = public_layer(remaining, mode=privacy, secret=secret, as_at=as_at, kinds=tuple(kinds))
-                points = provider_layers(layer[layer.status == "open"], show_names=False)
+            points = provider_layers(points_for(remaining, as_at)[0], show_names=privacy == "exact")
             closing = supply.loc[[picked]].assign(end_date=pd.Timestamp(as_at))
             if privacy == "exact" or closing.kind.iloc[0] != "micro_enterprise":
                 points += provider_layers(
@@ -498,9 +486,7 @@ if view == VIEWS[2]:
 
     st.subheader("Hand-outs")
     stem = f"gapmap-timeline-{code}-{band}" + ("-ILLUSTRATIVE" if source.illustrative else "")
-    table = timeline_table(timeline)
-    if source.illustrative:
-        table = table.assign(data_note=_shared.ILLUSTRATIVE)
+    table = timeline_download(timeline, illustrative=source.illustrative)  # = `timeline --privacy`
     hand_privacy = privacy if privacy == "counts" else "displaced"  # never exact homes in a hand-out
     h1, h2, h3 = st.columns(3)
     h1.download_button("Timeline table (CSV)", to_csv_bytes(table), f"{stem}.csv", "text/csv")

@@ -1,6 +1,5 @@
 """Local economy: jobs, hours of care, money and savings from community micro-enterprises."""
 
-import json
 from dataclasses import replace
 from datetime import date
 
@@ -9,15 +8,14 @@ import streamlit as st
 
 from gapmap import auth
 from gapmap.analysis import AnalysisRequest
+from gapmap.downloads import economy_areas, economy_areas_download, economy_json_bytes
 from gapmap.economy import (
-    ECONOMY_KEYS,
     PARAMETER_SOURCES,
     PARAMETERS,
     PEOPLE_PER_NEW_PROVIDER,
     PEOPLE_PER_NEW_PROVIDER_SOURCE,
     SHARES,
     EconomyParams,
-    economy_by_area,
     economy_over_time,
     economy_report,
     economy_summary,
@@ -39,7 +37,7 @@ from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.figures import MapLayer, map_figure, to_png
 from gapmap.maps import Field
 from gapmap.population import LEVEL_LABELS, LEVELS
-from gapmap.privacy import HIDDEN_OR_NO_DATA, suppress_small_areas
+from gapmap.privacy import HIDDEN_OR_NO_DATA
 from gapmap.schema import KIND_LABELS, KINDS
 from gapmap.story import Plan, ReportInputs, economy_for
 from pages import _present, _shared
@@ -210,12 +208,9 @@ try:
 except GapmapError as exc:
     st.error(str(exc))
     st.stop()
-by_area = economy_by_area(supply, z.polygons, z.population, params)
 hidden = _shared.privacy_setting() != "exact"
-if hidden:  # viewers and hand-outs: no figures that come from one or two sole traders
-    of_few = [c for c in (*ECONOMY_KEYS, "jobs_fte_per_1000", "hours_per_1000") if c in by_area]
-    of_few = tuple(c for c in of_few if c not in ("providers", "lm3"))
-    by_area = suppress_small_areas(by_area, count="providers", derived=of_few)
+# Viewers and hand-outs: no figures that come from one or two providers (= `economy --privacy`).
+by_area = economy_areas(supply, z.polygons, z.population, params, privacy=_shared.privacy_setting())
 m1, m2 = st.columns([1.3, 1.7])
 measure = m1.selectbox("Map shows", list(MAP_MEASURES), format_func=lambda m: MAP_MEASURES[m].label, key="econ_measure")
 note = f"{data.council.name} · {LEVEL_LABELS[level]} · providers open {as_at:%d/%m/%Y}"
@@ -320,13 +315,12 @@ if source.illustrative:
     context["data_note"] = _shared.ILLUSTRATIVE
 report = economy_report(summary, params, plan=plan, context=context, notes=notes)
 figures = export_table(summary, params)
-areas_out = with_parameters(by_area, params)
+areas_out = economy_areas_download(by_area, params, illustrative=source.illustrative)
 if source.illustrative:
     figures = pd.concat(
         [pd.DataFrame([{"section": "note", "name": "data_note", "value": _shared.ILLUSTRATIVE}]), figures],
         ignore_index=True,
     )
-    areas_out["data_note"] = _shared.ILLUSTRATIVE
 stem = f"gapmap-economy-{code}-{as_at:%Y%m%d}" + ("-ILLUSTRATIVE" if source.illustrative else "")
 history_out = history.assign(date=history.date.dt.date)
 if source.illustrative:
@@ -336,7 +330,7 @@ d = [*st.columns(3), *st.columns(3)]
 d[0].download_button("Figures (CSV)", to_csv_bytes(figures), f"{stem}.csv", "text/csv")
 d[1].download_button(
     "Figures (JSON)",
-    json.dumps(report, indent=2, ensure_ascii=False).encode("utf-8"),
+    economy_json_bytes(report),
     f"{stem}.json",
     "application/json",
 )

@@ -7,8 +7,9 @@ import streamlit as st
 
 from gapmap.analysis import AnalysisRequest
 from gapmap.demand import BANDS
+from gapmap.downloads import gaps_download
 from gapmap.errors import GapmapError
-from gapmap.export import for_display, gaps_table, to_csv_bytes, to_geojson_bytes
+from gapmap.export import for_display, to_csv_bytes, to_geojson_bytes
 from gapmap.gap_map import gap_layers, gap_legend_html, gap_map_parts, handout_map
 from gapmap.gaps import DEFAULT_TARGET_PER_1000, GAP_METRICS, ScoreWeights
 from gapmap.labels import column_header, metric_label, readable_table
@@ -218,9 +219,8 @@ else:
     st.caption("Click an area on the map to see why it scores as it does.")
 
 st.subheader("Priority areas")
-table = gaps_table(areas)
+table = gaps_download(result.areas, privacy=privacy, illustrative=source.illustrative)  # = `gaps --privacy`
 if source.illustrative:
-    table = table.assign(data_note=_shared.ILLUSTRATIVE)
     st.caption(f"{_shared.ILLUSTRATIVE}: rankings show how the tool works, not real need.")
 shown_cols = ["gap_rank", "area_name", "gap_score", "unmet_need", f"pop_{band}", "access_e2sfca", "nearest_km"]
 st.dataframe(

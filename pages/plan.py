@@ -15,7 +15,7 @@ from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.maps import Field, provider_layers, provider_legend
 from gapmap.population import BAND_LABELS
-from gapmap.privacy import public_layer
+from gapmap.privacy import shown_kinds, visible_providers
 from gapmap.records import load_providers
 from gapmap.reproject import transformer
 from gapmap.schema import KIND_LABELS, KINDS, SITE_COLUMNS
@@ -220,11 +220,8 @@ if len(suggested) < k:
 # Map: areas after the plan, existing providers under the privacy setting, sites and catchments.
 label, fmt, low_is_bad = SHADING[shading]
 privacy = _shared.privacy_setting()  # enforced from the role
-if privacy == "exact":
-    shown = base.supply
-else:  # the public layer, as on the gaps page and in every hand-out (the one privacy call here)
-    layer = public_layer(source.providers, mode=privacy, secret=_shared.install_secret(), as_at=as_at, kinds=kinds)
-    shown = layer[layer.status == "open"]
+# The one rule (gapmap.privacy.visible_providers): the public layer unless exact (editors).
+shown, _ = visible_providers(source.given, mode=privacy, secret=_shared.install_secret(), as_at=as_at, kinds=kinds)
 note = f"{data.council.name} · providers open {as_at:%d/%m/%Y} · radius {radius:g} km · with the plan"
 if source.illustrative:
     note = f"{_shared.ILLUSTRATIVE} · {note}"
@@ -238,7 +235,7 @@ map_spec = {
     "note": note,
     "reverse": low_is_bad,
     "extra_legend": [
-        *provider_legend([kd for kd in kinds if privacy != "counts" or kd != "micro_enterprise"], closed=False),
+        *provider_legend(shown_kinds(kinds, privacy), closed=False),
         *site_legend(hypothetical=bool(state["added"])),
     ],
 }

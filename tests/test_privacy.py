@@ -172,13 +172,17 @@ def test_secret_where_a_file_blocks_the_folder(tmp_path):
 
 
 def test_suppress_counts_hand_worked():
+    # The total is published, so the small cells' sum (3) would be known: the smallest larger cell goes too.
     shown = suppress_counts(pd.Series([0, 1, 2, 3, 7, 12], index=list("abcdef")))
-    assert shown.to_dict() == {"a": FEWER_THAN, "b": FEWER_THAN, "c": FEWER_THAN, "d": "3", "e": "7", "f": "12"}
+    assert shown.to_dict() == {"a": FEWER_THAN, "b": FEWER_THAN, "c": FEWER_THAN, "d": "not shown", "e": "7", "f": "12"}
     # One small cell alone: total minus the rest would give it away, so the smallest other count goes too.
     lone = suppress_counts(pd.Series([2, 5, 4, 9]))
     assert lone.tolist() == [FEWER_THAN, "5", "not shown", "9"]
     assert suppress_counts(pd.Series([1, 1])).tolist() == [FEWER_THAN, FEWER_THAN]
-    assert suppress_counts(pd.Series([3.0, np.nan, 4.0, 0.0])).tolist() == ["3", FEWER_THAN, "4", FEWER_THAN]
+    # Withholding the 3 alone would say the small cells are empty (hidden sum 3, the 3 at least 3):
+    # 3 and 4 together still would not leave room for a 2, so every cell is withheld.
+    shown = suppress_counts(pd.Series([3.0, np.nan, 4.0, 0.0]))
+    assert shown.tolist() == ["not shown", FEWER_THAN, "not shown", FEWER_THAN]
 
 
 # --- The attack from the issue --------------------------------------------------------
@@ -274,7 +278,7 @@ def test_suppress_small_areas_blanks_what_follows_from_few_providers():
         index=[10, 11, 12, 13],
     )
     out = suppress_small_areas(table, count="providers", derived=("hours",))
-    assert out.providers.tolist() == [FEWER_THAN, FEWER_THAN, "5", "9"]
-    assert out.hours.isna().tolist() == [True, True, False, False]
+    assert out.providers.tolist() == [FEWER_THAN, FEWER_THAN, "not shown", "9"]  # the sum 2 would be known
+    assert out.hours.isna().tolist() == [True, True, True, False]
     assert out.area.tolist() == ["a", "b", "c", "d"] and out.index.tolist() == [10, 11, 12, 13]
     assert table.providers.tolist() == [0, 2, 5, 9]  # input untouched

@@ -18,13 +18,22 @@ from pathlib import Path
 
 import pandas as pd
 
+from gapmap import auth
 from gapmap._validate import check_kinds, check_radius, check_road_factor
 from gapmap.analysis import AnalysisRequest
 from gapmap.demand import BANDS
-from gapmap.errors import OptionError
+from gapmap.errors import AreaFileError, OptionError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.labels import ILLUSTRATIVE  # noqa: F401 - the CLI commands import it from here
 from gapmap.population import LEVELS
+from gapmap.privacy import (
+    MIN_AREA_POSTCODES,
+    PRIVACY_MODES,
+    SAFE_MODES,
+    large_enough_areas,
+    load_or_create_secret,
+    providers_for,
+)
 from gapmap.schema import KINDS
 
 
@@ -168,6 +177,54 @@ def add_analysis(p: argparse.ArgumentParser, *, level: bool = True, band_default
             "--hex-size", type=positive_number, default=1000.0, metavar="METRES", help="hex width for --level hex"
         )
         p.add_argument("--areas", type=in_file, help="boundary file of your own areas for --level parish")
+
+
+def add_privacy(p: argparse.ArgumentParser, *, handouts: str = "") -> None:
+    """``--privacy counts|displaced|exact`` (a contract: gaps, economy, closure, timeline, site, report)."""
+    p.add_argument(
+        "--privacy",
+        choices=list(PRIVACY_MODES),
+        default=None,
+        help="counts or displaced: write exactly what a viewer of the app downloads with the same settings "
+        "(every figure computed from the displaced micro-providers, small counts suppressed); exact, or not "
+        "given: tables from the exact records (internal)" + (f"; {handouts}" if handouts else ""),
+    )
+
+
+def providers_as(args: argparse.Namespace, records):
+    """The providers the command computes from.
+
+    With ``--privacy counts|displaced`` their public form, as in a viewer's app
+    (:func:`gapmap.privacy.providers_for`); else the records.
+    """
+    if getattr(args, "privacy", None) not in SAFE_MODES:
+        return records
+    secret = load_or_create_secret(auth.home_from_environment())
+    return providers_for(records, mode=args.privacy, secret=secret).frame
+
+
+def areas_as(args: argparse.Namespace, areas, points):
+    """A user's own areas as the command may use them.
+
+    With ``--privacy counts|displaced`` those too small to protect anyone are left out
+    (:func:`gapmap.privacy.large_enough_areas`), as in a viewer's app.
+    """
+    if areas is None or getattr(args, "privacy", None) not in SAFE_MODES:
+        return areas
+    kept, dropped = large_enough_areas(points, areas)
+    if dropped:
+        say(
+            f"note: {dropped} of your {len(areas)} areas hold fewer than {MIN_AREA_POSTCODES} postcodes; "
+            'their postcodes count under "Outside the supplied areas"'
+        )
+    if kept.empty:
+        raise AreaFileError(f"none of your areas holds {MIN_AREA_POSTCODES} postcodes or more: use larger areas")
+    return kept
+
+
+def table_privacy(args: argparse.Namespace) -> str:
+    """The privacy mode the command's tables are written under (``exact`` unless given)."""
+    return getattr(args, "privacy", None) or "exact"
 
 
 def request_from(args: argparse.Namespace, **overrides: object) -> AnalysisRequest:

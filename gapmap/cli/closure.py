@@ -11,9 +11,12 @@ from gapmap.cli._options import (
     ILLUSTRATIVE,
     add_analysis,
     add_council,
+    add_privacy,
     add_providers,
+    areas_as,
     iso_date,
     out_file,
+    providers_as,
     request_from,
     say,
     write_bytes,
@@ -22,6 +25,9 @@ from gapmap.cli._options import (
 from gapmap.cli.gaps import report_rejected
 from gapmap.closures import impact_between, impact_of_closing
 from gapmap.config import DataPaths
+from gapmap.downloads import (
+    closure_download,
+)
 from gapmap.errors import ClosureError
 from gapmap.labels import band_ages
 from gapmap.population import load_council
@@ -51,6 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--after", type=iso_date, metavar="YYYY-MM-DD", help="the 'after' date")
     c.add_argument("--out", type=out_file(".csv", ".geojson"), required=True, help="impact per area, .csv or .geojson")
     c.add_argument("--json", type=out_file(".json"), help="council summary as JSON")
+    add_privacy(c)
     c.set_defaults(run=run)
 
 
@@ -72,20 +79,19 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     if dated and args.as_at is not None:
         raise ClosureError("--as-at goes with --close; with --before/--after the dates say when")
     request = request_from(args)
-    areas = io.read_area_file(args.areas) if args.areas else None
     data = load_council(args.council, paths=paths)
+    areas = areas_as(args, io.read_area_file(args.areas) if args.areas else None, data.points)
     result = load_providers(args.providers, outline=data.outline(), paths=paths)
     report_rejected(result)
+    providers = providers_as(args, result.accepted)
     if args.close:
-        impact = impact_of_closing(data, result.accepted, request, args.close, areas=areas)
+        impact = impact_of_closing(data, providers, request, args.close, areas=areas)
     else:
-        impact = impact_between(data, result.accepted, request, args.before, args.after, areas=areas)
-    table = impact.by_area.drop(columns="person_km")
+        impact = impact_between(data, providers, request, args.before, args.after, areas=areas)
+    table = closure_download(impact, illustrative=result.illustrative)  # the closures page's download
     if args.out.suffix.lower() == ".geojson":
         polygons = impact.before.areas[["area_code", "geometry"]]
         table = polygons.merge(table, on="area_code", how="right")
-    if result.illustrative:
-        table["data_note"] = ILLUSTRATIVE
     write_table(table, args.out)
     s = impact.summary
     if args.json:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import date
 
 from gapmap import io
@@ -11,21 +10,29 @@ from gapmap.analysis import zones_for
 from gapmap.cli._options import (
     ILLUSTRATIVE,
     add_council,
+    add_privacy,
     add_providers,
+    areas_as,
     in_file,
     iso_date,
     kinds_list,
     out_file,
     positive_number,
+    providers_as,
     say,
+    table_privacy,
     write_bytes,
     write_table,
 )
 from gapmap.cli.gaps import report_rejected
 from gapmap.config import DataPaths
+from gapmap.downloads import (
+    economy_areas,
+    economy_areas_download,
+    economy_json_bytes,
+)
 from gapmap.economy import (
     PARAMETER_SOURCES,
-    economy_by_area,
     economy_report,
     economy_summary,
     headline,
@@ -33,7 +40,6 @@ from gapmap.economy import (
     plan_economy,
     read_plan,
     supply_of,
-    with_parameters,
 )
 from gapmap.errors import LevelError
 from gapmap.population import LEVELS, load_council
@@ -66,6 +72,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--areas", type=in_file, help="boundary file of your own areas for --level parish")
     e.add_argument("--areas-out", type=out_file(".csv", ".geojson"), help="per-area table (.csv or .geojson)")
     e.add_argument("--out", type=out_file(".json"), required=True, help="output .json")
+    add_privacy(e)
     e.set_defaults(run=run)
 
 
@@ -77,13 +84,14 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     params = params_from_toml(args.params, overrides)
     plan_sites = read_plan(args.plan) if args.plan else None
     plan = plan_economy(plan_sites, params) if plan_sites is not None else None
-    areas = io.read_area_file(args.areas) if args.areas else None
 
     data = load_council(args.council, paths=paths)
+
+    areas = areas_as(args, io.read_area_file(args.areas) if args.areas else None, data.points)
     result = load_providers(args.providers, outline=data.outline(), paths=paths)
     report_rejected(result)
     when = args.as_at or date.today()
-    supply = supply_of(result.accepted, when, args.kinds)
+    supply = supply_of(providers_as(args, result.accepted), when, args.kinds)
     summary = economy_summary(supply, params)
     notes = [ILLUSTRATIVE] if result.illustrative else []
     context = {
@@ -97,12 +105,11 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     doc = economy_report(summary, params, plan=plan, context=context, notes=notes)
     if args.level:
         zones = zones_for(data, args.level, hex_size_m=args.hex_size, areas=areas)
-        table = with_parameters(economy_by_area(supply, zones.polygons, zones.population, params), params)
-        if result.illustrative:
-            table["data_note"] = ILLUSTRATIVE
+        by_area = economy_areas(supply, zones.polygons, zones.population, params, privacy=table_privacy(args))
+        table = economy_areas_download(by_area, params, illustrative=result.illustrative)
         write_table(table, args.areas_out)
         say(f"{len(table)} areas -> {args.areas_out}")
-    write_bytes(args.out, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    write_bytes(args.out, economy_json_bytes(doc))
     say(
         f"{data.council.name} on {when:%d %b %Y}: {summary['providers']} providers, "
         f"{summary['people_supported']:,.0f} people, {summary['hours_per_week']:,.0f} hours a week, "

@@ -10,23 +10,27 @@ from gapmap.cli._options import (
     ILLUSTRATIVE,
     add_analysis,
     add_council,
+    add_privacy,
     add_providers,
+    areas_as,
     non_negative_number,
     out_file,
     positive_int,
+    providers_as,
     request_from,
     say,
+    table_privacy,
     write_bytes,
     write_table,
 )
 from gapmap.config import DataPaths
+from gapmap.downloads import gaps_download, viewer_areas
 from gapmap.errors import OutputError
-from gapmap.export import gaps_table
 from gapmap.gap_map import handout_html
 from gapmap.gaps import GAP_METRICS
 from gapmap.labels import band_ages
 from gapmap.population import load_council
-from gapmap.privacy import DEFAULT_PRIVACY, SAFE_MODES, load_or_create_secret
+from gapmap.privacy import DEFAULT_PRIVACY, load_or_create_secret
 from gapmap.records import load_providers
 from gapmap.validate import ValidationResult
 
@@ -55,12 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default="gap_score",
         help="measure the .html map shows (default gap_score)",
     )
-    g.add_argument(
-        "--privacy",
-        choices=list(SAFE_MODES),
-        default=DEFAULT_PRIVACY,
-        help=f"how micro-providers are drawn on the .html hand-out (default {DEFAULT_PRIVACY}; never exact)",
-    )
+    add_privacy(g, handouts=f"the .html hand-out draws micro-providers as {DEFAULT_PRIVACY} unless given")
     g.add_argument(
         "--workers",
         type=positive_int,
@@ -91,20 +90,19 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     request = request_from(args)
     if args.council.strip().lower() == "all":
         return _run_national(args, paths, request)
-    areas = io.read_area_file(args.areas) if args.areas else None
     data = load_council(args.council, paths=paths)
+    areas = areas_as(args, io.read_area_file(args.areas) if args.areas else None, data.points)
     result = load_providers(args.providers, outline=data.outline(), paths=paths)
     report_rejected(result)
-    analysis = analyse(data, result.accepted, request, areas=areas)
+    analysis = analyse(data, providers_as(args, result.accepted), request, areas=areas)
     if args.out.suffix.lower() == ".html":
         secret = load_or_create_secret(auth.home_from_environment())
-        page = handout_html(analysis, args.map, privacy=args.privacy, secret=secret, illustrative=result.illustrative)
+        mode = args.privacy or DEFAULT_PRIVACY
+        page = handout_html(analysis, args.map, privacy=mode, secret=secret, illustrative=result.illustrative)
         write_bytes(args.out, page.encode("utf-8"))
         say(f"{data.council.name}: map of {args.map} for {len(analysis.areas)} areas -> {args.out}")
         return 0
-    table = gaps_table(analysis.areas)
-    if result.illustrative:
-        table["data_note"] = ILLUSTRATIVE
+    table = gaps_download(analysis.areas, privacy=table_privacy(args), illustrative=result.illustrative)
     write_table(table, args.out)
     say(
         f"{data.council.name}: {len(table)} areas, {len(analysis.supply)} active providers on "
@@ -122,15 +120,17 @@ def _run_national(args: argparse.Namespace, paths: DataPaths, request: AnalysisR
         raise OutputError("--areas (your own polygons) is for one council, not --council all")
     result = load_providers(args.providers, paths=paths)
     report_rejected(result)
+    providers = providers_as(args, result.accepted)
     codes = national.council_codes(paths)
     say(f"{len(codes)} councils, {len(result.accepted):,} providers")
     if args.scheduler:
         from distributed import Client
 
         with Client(args.scheduler) as client:
-            table = national.run_dask(codes, result.accepted, request, client=client, root=paths.root, progress=say)
+            table = national.run_dask(codes, providers, request, client=client, root=paths.root, progress=say)
     else:
-        table = national.run_local(codes, result.accepted, request, root=paths.root, workers=args.workers, progress=say)
+        table = national.run_local(codes, providers, request, root=paths.root, workers=args.workers, progress=say)
+    table = viewer_areas(table, table_privacy(args)) if "n_micro_enterprise" in table else table
     if result.illustrative:
         table["data_note"] = ILLUSTRATIVE
     write_table(table, args.out)

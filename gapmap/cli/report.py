@@ -13,10 +13,13 @@ from gapmap.analysis import analyse
 from gapmap.cli._options import (
     add_analysis,
     add_council,
+    add_privacy,
     add_providers,
+    areas_as,
     in_file,
     iso_date,
     positive_int,
+    providers_as,
     request_from,
     say,
 )
@@ -60,6 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     r.add_argument("--format", choices=FORMATS, required=True, help="pptx (PowerPoint), pdf, or png (a folder)")
     r.add_argument("--out", type=Path, required=True, help="output .pptx or .pdf file, or a folder for png")
+    add_privacy(r, handouts="slides, PDF and pictures never draw micro-providers")
     r.set_defaults(run=run)
 
 
@@ -83,16 +87,16 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         raise ReportError("--before must be earlier than --after")
     as_at = args.as_at or args.after
     request = request_from(args, as_at=as_at)
-    areas = io.read_area_file(args.areas) if args.areas else None
     bar = tqdm(total=100, desc="Reading data", file=sys.stderr, leave=False, bar_format=BAR)
     try:
         data = load_council(args.council, paths=paths)
+        areas = areas_as(args, io.read_area_file(args.areas) if args.areas else None, data.points)
         bar.update(10)
         result = load_providers(args.providers, outline=data.outline(), paths=paths)
         if result.illustrative:
             say(f"warning: {ILLUSTRATIVE}; every page says so")
         bar.set_description("Analysing")
-        analysis = analyse(data, result.accepted, request, areas=areas)
+        analysis = analyse(data, providers_as(args, result.accepted), request, areas=areas)
         bar.update(15)
         closures = before_after(analysis, args.before, args.after) if args.before else None
         plan = None

@@ -10,11 +10,13 @@ from gapmap.cli._options import (
     ILLUSTRATIVE,
     add_analysis,
     add_council,
+    add_privacy,
     add_providers,
     in_file,
     out_file,
     positive_int,
     positive_number,
+    providers_as,
     request_from,
     say,
     write_table,
@@ -61,6 +63,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     s.add_argument("--exact", action="store_true", help="also solve to optimality (spopt MCLP, HiGHS) and compare")
     s.add_argument("--out", type=out_file(".csv", ".geojson"), required=True, help="output sites.csv or sites.geojson")
+    add_privacy(s)
     s.set_defaults(run=run)
 
 
@@ -77,7 +80,7 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         for p in cands.rejected:
             say(f"candidate rejected: row {p.row}, {p.field}: {p.problem}")
         candidates = cands.accepted
-    analysis = analyse(data, result.accepted, request)
+    analysis = analyse(data, providers_as(args, result.accepted), request)
     plan = plan_sites(
         analysis,
         args.new,

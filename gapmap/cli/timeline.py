@@ -7,13 +7,14 @@ from datetime import date
 
 from gapmap import auth, io
 from gapmap.cli._options import (
-    ILLUSTRATIVE,
     add_council,
+    add_privacy,
     add_providers,
     in_file,
     iso_date,
     kinds_list,
     out_file,
+    providers_as,
     radius,
     road_factor,
     say,
@@ -23,13 +24,16 @@ from gapmap.cli._options import (
 from gapmap.cli.gaps import report_rejected
 from gapmap.config import DataPaths
 from gapmap.demand import BANDS
+from gapmap.downloads import (
+    timeline_download,
+)
 from gapmap.labels import band_ages
 from gapmap.population import load_council
 from gapmap.privacy import load_or_create_secret
 from gapmap.providers import KINDS
 from gapmap.records import load_providers
 from gapmap.replay import animation_gif, slider_html
-from gapmap.timeline import STEPS, build_timeline, timeline_table
+from gapmap.timeline import STEPS, build_timeline
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -54,6 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--out", type=out_file(".csv"), required=True, help="output .csv")
     t.add_argument("--animation", type=out_file(".gif"), help="also write the replay as an animated GIF")
     t.add_argument("--html", type=out_file(".html"), help="also write the replay as an offline HTML page")
+    add_privacy(t, handouts="the replays move micro-providers (displaced) unless counts is given; never exact")
     t.set_defaults(run=run)
 
 
@@ -75,7 +80,7 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
             say(f"note: dates after today scale Census 2021 by projected growth ({projections.source})")
     timeline = build_timeline(
         data,
-        result.accepted,
+        providers_as(args, result.accepted),
         start=args.start,
         end=args.end,
         step=args.step,
@@ -86,9 +91,7 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         projections=projections,
         today=today,
     )
-    table = timeline_table(timeline)
-    if result.illustrative:
-        table["data_note"] = ILLUSTRATIVE
+    table = timeline_download(timeline, illustrative=result.illustrative)  # the Over time view's download
     write_table(table, args.out)
     title = data.council.name
     outline, illustrative = data.outline(), result.illustrative
@@ -98,6 +101,7 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
             "title": title,
             "illustrative": illustrative,
             "secret": load_or_create_secret(auth.home_from_environment()),
+            "privacy": "counts" if args.privacy == "counts" else "displaced",  # as the app's hand-outs
         }
     if args.animation:
         write_bytes(args.animation, animation_gif(timeline, outline, **hand))
