@@ -16,10 +16,9 @@ import pandas as pd
 from gapmap.closures import ClosureImpact
 from gapmap.economy import ECONOMY_KEYS, EconomyParams, economy_by_area, with_parameters
 from gapmap.export import gaps_table
+from gapmap.labels import ILLUSTRATIVE
 from gapmap.privacy import check_mode, suppress_counts, suppress_small_areas
 from gapmap.timeline import Timeline, timeline_table
-
-ILLUSTRATIVE = "Illustrative sample — not real providers"
 
 
 def _noted(table: pd.DataFrame, illustrative: bool) -> pd.DataFrame:
