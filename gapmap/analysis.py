@@ -41,6 +41,7 @@ from gapmap.gaps import (
     supply_gaps,
 )
 from gapmap.population import LEVELS, CouncilData, area_codes
+from gapmap.roads import ByRoad
 from gapmap.schema import KINDS
 
 MAX_RADIUS_KM = 20.0
@@ -81,9 +82,12 @@ class AnalysisRequest:
     target_per_1000: float | None = None
     sigma_km: float | None = None
     weights: ScoreWeights = field(default_factory=ScoreWeights)
+    roads: ByRoad | None = None
 
     def __post_init__(self) -> None:
         self.params  # noqa: B018 - validates band, radius, kinds, target
+        if self.roads is not None and self.circuity != 1:
+            raise LevelError("the road/straight-line factor is for straight lines; by road it must stay 1")
         if not math.isfinite(self.circuity) or self.circuity < 1:
             raise LevelError(f"the road/straight-line factor must be at least 1, got {self.circuity!r}")
         if self.level not in LEVELS:
@@ -102,7 +106,18 @@ class AnalysisRequest:
             sigma_km=self.sigma_km,
             target_per_1000=self.target_per_1000,
             weights=self.weights,
+            unit=self.unit,
         )
+
+    @property
+    def unit(self) -> str:
+        """``"minutes"`` by road, else ``"km"``: the unit of costs, ``radius_km`` and ``sigma_km``."""
+        return "km" if self.roads is None else "minutes"
+
+    @property
+    def radius_minutes(self) -> float | None:
+        """The catchment in minutes by road; ``None`` for the straight line."""
+        return None if self.roads is None else self.radius_km
 
     @property
     def date(self) -> date:
@@ -148,7 +163,12 @@ def zones_for(
 
 
 def build_costs(
-    data: CouncilData, supply: gpd.GeoDataFrame, *, circuity: float = 1.0, max_km: float = MAX_RADIUS_KM
+    data: CouncilData,
+    supply: gpd.GeoDataFrame,
+    *,
+    circuity: float = 1.0,
+    max_km: float = MAX_RADIUS_KM,
+    roads: ByRoad | None = None,
 ) -> pd.DataFrame:
     """The cost table from every demand point to every provider of ``supply``.
 
@@ -262,7 +282,7 @@ def analyse(
     """
     supply = supply_at(providers, request.params)
     if costs is None:
-        costs = build_costs(data, supply, circuity=request.circuity, max_km=request.radius_km)
+        costs = build_costs(data, supply, circuity=request.circuity, max_km=request.radius_km, roads=request.roads)
     if zones is None:
         zones = zones_for(data, request.level, hex_size_m=request.hex_size_m, areas=areas)
     elif zones.level != request.level:
@@ -280,7 +300,9 @@ def with_supply(analysis: Analysis, supply: gpd.GeoDataFrame, *, costs: pd.DataF
     """
     request = analysis.request
     if costs is None:
-        costs = build_costs(analysis.data, supply, circuity=request.circuity, max_km=request.radius_km)
+        costs = build_costs(
+            analysis.data, supply, circuity=request.circuity, max_km=request.radius_km, roads=request.roads
+        )
     return _assemble(request, analysis.data, analysis.providers, supply, costs, analysis.zones)
 
 
