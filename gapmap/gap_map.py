@@ -17,7 +17,7 @@ import pandas as pd
 
 from gapmap.analysis import Analysis
 from gapmap.gaps import GAP_METRICS
-from gapmap.labels import metric_label
+from gapmap.labels import metric_label, reach
 from gapmap.legend import provider_legend
 from gapmap.maps import (
     Field,
@@ -115,19 +115,19 @@ def gap_map_parts(
         areas = areas.assign(n_micro_enterprise=suppress_counts(areas.n_micro_enterprise))
     note = (
         f"{analysis.data.council.name} · {LEVEL_LABELS[request.level]} · providers open {as_at:%d/%m/%Y} · "
-        f"radius {request.radius_km:g} km"
+        f"radius {reach(request.radius_km, request.unit)}"
     )
     if illustrative:
         note = f"{ILLUSTRATIVE} · {note}"
     kinds = [k for k in request.kinds if privacy != "counts" or k != "micro_enterprise"]
     return GapMapParts(
-        field=Field(metric, metric_label(metric, band, request.radius_km), fmt),
+        field=Field(metric, metric_label(metric, band, request.radius_km, unit=request.unit), fmt),
         tooltip=(
             Field(f"pop_{band}", BAND_LABELS[band]),
-            Field("gap_score", metric_label("gap_score", band, request.radius_km), ",.0f"),
-            Field("unmet_need", metric_label("unmet_need", band, request.radius_km)),
-            Field("access_e2sfca", metric_label("access_e2sfca", band, request.radius_km), ",.1f"),
-            Field("nearest_km", metric_label("nearest_km", band, request.radius_km), ",.1f"),
+            Field("gap_score", metric_label("gap_score", band, request.radius_km, unit=request.unit), ",.0f"),
+            Field("unmet_need", metric_label("unmet_need", band, request.radius_km, unit=request.unit)),
+            Field("access_e2sfca", metric_label("access_e2sfca", band, request.radius_km, unit=request.unit), ",.1f"),
+            Field("nearest_km", metric_label("nearest_km", band, request.radius_km, unit=request.unit), ",.1f"),
             Field("n_micro_enterprise", "Micro-enterprises here"),
         ),
         note=note,

@@ -454,7 +454,7 @@ def build_network(
     region = shapely.buffer(outline, settings.buffer_km * 1000.0) if settings.buffer_km > 0 else outline
     shapely.prepare(region)
     inside = np.zeros(len(ids), dtype=bool)
-    inside[keep_node] = shapely.contains_xy(region, x[keep_node], y[keep_node])
+    inside[keep_node] = shapely.intersects_xy(region, x[keep_node], y[keep_node])
     step(3)
     u = np.searchsorted(ids, ways["u"])
     v = np.searchsorted(ids, ways["v"])
@@ -495,7 +495,7 @@ def build_network(
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(s, minlength=n), out=indptr[1:])
     nx_, ny_ = x[nodes], y[nodes]
-    in_council = shapely.contains_xy(outline, nx_, ny_)
+    in_council = shapely.intersects_xy(outline, nx_, ny_)
     if not in_council.any():
         raise RoadCoverageError(
             f"{pbf.name} does not cover council {council}: none of its drivable roads are inside the council"

@@ -11,16 +11,20 @@ from gapmap.cli._options import (
     add_analysis,
     add_council,
     add_providers,
+    by_road,
     non_negative_number,
     out_file,
     positive_int,
+    reach_words,
+    report_far_providers,
     request_from,
     say,
+    with_roads,
     write_bytes,
     write_table,
 )
 from gapmap.config import DataPaths
-from gapmap.errors import OutputError
+from gapmap.errors import OptionError, OutputError
 from gapmap.export import gaps_table
 from gapmap.gap_map import handout_html
 from gapmap.gaps import GAP_METRICS
@@ -89,11 +93,15 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     """Write the gap table (or the hand-out map)."""
     request = request_from(args)
     if args.council.strip().lower() == "all":
+        if by_road(args):
+            raise OptionError("--roads is for one council at a time: name it with --council")
         return _run_national(args, paths, request)
     areas = io.read_area_file(args.areas) if args.areas else None
     data = load_council(args.council, paths=paths)
+    request = with_roads(request, args, data)
     result = load_providers(args.providers, outline=data.outline(), paths=paths)
     report_rejected(result)
+    report_far_providers(request, result.accepted)
     analysis = analyse(data, result.accepted, request, areas=areas)
     if args.out.suffix.lower() == ".html":
         secret = load_or_create_secret(auth.home_from_environment())
@@ -102,12 +110,16 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         say(f"{data.council.name}: map of {args.map} for {len(analysis.areas)} areas -> {args.out}")
         return 0
     table = gaps_table(analysis.areas)
+    if request.unit == "minutes":
+        # By road the nearest cost is minutes: the column says so (a contract).
+        table = table.rename(columns={"nearest_km": "nearest_minutes"})
     if result.illustrative:
         table["data_note"] = ILLUSTRATIVE
     write_table(table, args.out)
     say(
         f"{data.council.name}: {len(table)} areas, {len(analysis.supply)} active providers on "
-        f"{request.date:%d %b %Y}, unmet need {table.unmet_need.sum():,.0f} people aged "
+        f"{request.date:%d %b %Y}, {table.pop_beyond_radius.sum():,.0f} people beyond {reach_words(request)}, "
+        f"unmet need {table.unmet_need.sum():,.0f} people aged "
         f"{args.band.replace('plus', '+')} -> {args.out}"
     )
     return 0
