@@ -175,9 +175,13 @@ def build_costs(
     Built for exactly the supply (so each postcode's nearest provider is in it) at ``max_km``;
     any radius up to ``max_km`` reads the same table. Rows are sorted by cost, so a smaller
     radius is a prefix the metrics find by binary search; origin and destination labels are
-    kept as 32-bit integers when they fit (positions of a default index).
+    kept as 32-bit integers when they fit (positions of a default index). With ``roads`` the
+    costs are minutes by road and ``max_km`` is a number of minutes (:func:`gapmap.roads.road_costs`).
     """
-    costs = euclidean_costs(data.points, supply, max_km=max_km, circuity=circuity)
+    if roads is not None:
+        costs = roads.costs(data.points, supply, max_cost=max_km)
+    else:
+        costs = euclidean_costs(data.points, supply, max_km=max_km, circuity=circuity)
     order = np.argsort(costs["cost"].to_numpy(), kind="stable")
     out = {}
     for col in ("origin", "dest"):

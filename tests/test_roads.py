@@ -427,3 +427,114 @@ def test_cost_table_equals_plain_dijkstra(case, tmp_path_factory):
     np.testing.assert_allclose(from_table, best, atol=1e-9)
     np.testing.assert_allclose(best, full.min(axis=1), atol=TOL)
     assert (which >= 0).all()
+
+
+# --------------------------------------------------------------------------- command line (a contract)
+
+RUTLAND = "E06000017"
+
+
+@pytest.fixture(scope="module")
+def rutland_files(tmp_path_factory):
+    """A 1 km grid of 30 km/h streets over Rutland, the same over its western third, and two providers."""
+    folder = tmp_path_factory.mktemp("rutland")
+    nodes, ways = grid(478_000, 291_000, 31, 30, 1000.0)
+    full = write_extract(folder / "rutland.osm.pbf", nodes, ways)
+    nodes, ways = grid(478_000, 291_000, 12, 30, 1000.0)
+    west = write_extract(folder / "rutland-west.osm.pbf", nodes, ways)
+    providers = folder / "providers.csv"
+    providers.write_text(
+        "id,name,kind,capacity,start_date,easting,northing\n"
+        "P1,Oakham Day Centre,day_centre,30,2020-01-01,486000,308500\n"
+        "P2,Sample micro-provider,micro_enterprise,5,2021-01-01,494000,300000\n"
+    )
+    return full, west, providers
+
+
+def test_cli_gaps_by_road_writes_nearest_minutes(rutland_files, tmp_path, monkeypatch, capsys):
+    from gapmap.cli import main
+    from gapmap.population import load_council
+    from gapmap.records import load_providers
+
+    full, _, providers = rutland_files
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path / "home"))
+    out = tmp_path / "gaps.csv"
+    args = ["gaps", "--council", RUTLAND, "--providers", str(providers), "--as-at", "2024-06-30"]
+    assert main([*args, "--roads", str(full), "--minutes", "15", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "beyond 15 minutes by road" in err and "Traceback" not in err
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    assert "nearest_minutes" in table.columns and "nearest_km" not in table.columns
+    # Worked out again from the library: each postcode's minutes to its nearest provider,
+    # population-weighted over the ward; people more than 15 minutes away.
+    data = load_council(RUTLAND)
+    supply = load_providers(providers, outline=data.outline()).accepted
+    net = network_for(full, RUTLAND, data.outline(), home=tmp_path / "home")
+    near = nearest_cost(road_costs(net, data.points, supply, max_minutes=15), data.points.index)
+    frame = pd.DataFrame({"ward": data.points.ward_code, "w": data.points.pop_65plus, "near": near})
+    frame["wn"] = frame.w * frame.near
+    per_ward = frame.groupby("ward")[["wn", "w"]].sum()
+    expected = (per_ward.wn / per_ward.w).rename("nearest_minutes")
+    got = table.set_index("area_code").nearest_minutes
+    np.testing.assert_allclose(got.loc[expected.index], expected, rtol=1e-5)
+    beyond = frame[frame.near > 15].groupby("ward").w.sum().reindex(got.index, fill_value=0.0)
+    np.testing.assert_allclose(table.set_index("area_code").pop_beyond_radius.loc[got.index], beyond, atol=1e-4)
+    assert 0 < beyond.sum() < frame.w.sum()
+    # The straight line at 5 km gives other figures (the road network is really used).
+    km = tmp_path / "km.csv"
+    assert main([*args, "--radius-km", "5", "--out", str(km)]) == 0
+    assert "nearest_km" in pd.read_csv(km, encoding="utf-8-sig").columns
+
+
+def test_cli_roads_build_info_and_partial_extract(rutland_files, tmp_path, monkeypatch, capsys):
+    from gapmap.cli import main
+
+    full, west, _ = rutland_files
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path / "home"))
+    assert main(["roads", "info"]) == 0
+    assert "no road networks built yet" in capsys.readouterr().err
+    assert main(["roads", "build", "--council", RUTLAND, "--pbf", str(full)]) == 0
+    assert "Rutland: 930 junctions" in capsys.readouterr().err
+    assert main(["roads", "build", "--council", "Rutland", "--pbf", str(west)]) == 0
+    err = capsys.readouterr().err
+    # The western third leaves the eastern wards off the network, by name.
+    assert "areas are off the road network" in err and "Ketton (E05012637)" in err and "Oakham" not in err
+    assert main(["roads", "info"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("file\tcouncil") and len(lines) == 3
+    assert any("rutland-west.osm.pbf" in line and "Ketton" in line for line in lines)
+
+
+@pytest.mark.parametrize("case", ["missing", "junk", "truncated", "elsewhere", "minutes-alone"])
+def test_cli_bad_road_files_exit_2_with_one_line(case, rutland_files, tmp_path, monkeypatch, capsys):
+    from gapmap.cli import main
+
+    full, _, providers = rutland_files
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path / "home"))
+    pbf = tmp_path / f"{case}.osm.pbf"
+    expect = {
+        "missing": "no such road extract",
+        "junk": "not a readable OpenStreetMap",
+        "truncated": "truncated",
+        "elsewhere": "no drivable road within 15 km of council E06000017",
+        "minutes-alone": "--minutes is a time by road",
+    }[case]
+    if case == "junk":
+        pbf.write_text("id,name\n1,not a map\n" * 20)
+    elif case == "truncated":
+        pbf.write_bytes(full.read_bytes()[: len(full.read_bytes()) // 2])
+    elif case == "elsewhere":
+        nodes, ways = grid(300_000, 500_000, 5, 5, 1000.0)
+        write_extract(pbf, nodes, ways)
+    road = [] if case == "minutes-alone" else ["--roads", str(pbf)]
+    code = main(
+        ["gaps", "--council", RUTLAND, "--providers", str(providers), *road, "--minutes", "15"]
+        + ["--out", str(tmp_path / "g.csv")]
+    )
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert len(err) == 1 and err[0].startswith("error:") and expect in err[0]
+    assert not (tmp_path / "g.csv").exists()
+    if case != "minutes-alone":
+        assert main(["roads", "build", "--council", RUTLAND, "--pbf", str(pbf)]) == 2
+        assert expect in capsys.readouterr().err

@@ -222,7 +222,7 @@ def with_roads(request: AnalysisRequest, args: argparse.Namespace, data: Council
         from tqdm import tqdm
 
         if bar is None:
-            bar = tqdm(total=total, desc="road network", file=sys.stderr, leave=False)
+            bar = tqdm(total=total, desc="road network", file=sys.stderr, leave=False, disable=None)
         bar.set_description(f"road network: {step}")
         bar.n = done
         bar.refresh()

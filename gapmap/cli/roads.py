@@ -38,7 +38,7 @@ def run_build(args: argparse.Namespace, paths: DataPaths) -> int:
     from tqdm import tqdm
 
     data = load_council(args.council, paths=paths)
-    bar = tqdm(total=5, desc="road network", file=sys.stderr, leave=False)
+    bar = tqdm(total=5, desc="road network", file=sys.stderr, leave=False, disable=None)
 
     def progress(step: str, done: int, total: int) -> None:
         bar.set_description(f"road network: {step}")
