@@ -193,6 +193,26 @@ def build_costs(
     return pd.DataFrame(out)
 
 
+def pair_costs(
+    origins: gpd.GeoDataFrame,
+    dests: gpd.GeoDataFrame,
+    *,
+    max_cost: float,
+    circuity: float = 1.0,
+    roads: ByRoad | None = None,
+    nearest: bool = True,
+) -> pd.DataFrame:
+    """A cost table between any two point sets: minutes by road with ``roads``, else km of straight line.
+
+    The one dispatch the planner, closures and the timeline use, so every feature measures
+    reach the way the request does (:func:`gapmap.costs.euclidean_costs`,
+    :func:`gapmap.roads.road_costs`).
+    """
+    if roads is not None:
+        return roads.costs(origins, dests, max_cost=max_cost, nearest=nearest)
+    return euclidean_costs(origins, dests, max_km=max_cost, circuity=circuity, nearest=nearest)
+
+
 @dataclass(frozen=True)
 class Analysis:
     """The result every view reads.

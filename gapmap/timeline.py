@@ -34,13 +34,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gapmap.analysis import Analysis
-from gapmap.costs import euclidean_costs
+from gapmap.analysis import Analysis, pair_costs
 from gapmap.demand import band_column
 from gapmap.errors import LevelError, TimelineError
 from gapmap.population import CouncilData
 from gapmap.projections import Projections
 from gapmap.providers import KINDS
+from gapmap.roads import ByRoad
 
 STEPS = {"month": 1, "quarter": 3, "year": 12}
 """Frame steps, in months."""
@@ -121,6 +121,8 @@ class Timeline:
         One row per frame and kind: ``date, kind, active, opened, closed``.
     band, radius_km, kinds
         The settings.
+    unit
+        ``"km"`` (straight line) or ``"minutes"`` (by road): the unit of ``radius_km``.
     """
 
     dates: list[date]
@@ -131,6 +133,7 @@ class Timeline:
     band: str
     radius_km: float
     kinds: tuple[str, ...] = field(default=KINDS)
+    unit: str = "km"
 
     def frame(self, k: int) -> dict[str, object]:
         """Headline figures of frame ``k``: date, providers by kind, people within and beyond reach."""
@@ -188,6 +191,7 @@ def reach_by_frame(
     *,
     radius_km: float,
     circuity: float = 1.0,
+    roads: ByRoad | None = None,
 ) -> np.ndarray:
     """People within ``radius_km`` of any active provider, per frame, in one incremental pass.
 
@@ -203,6 +207,8 @@ def reach_by_frame(
         People per demand point (aligned to ``points``).
     radius_km, circuity
         Catchment and road factor (as the cost table).
+    roads
+        Measure minutes by road instead (``radius_km`` is then minutes).
 
     Returns
     -------
@@ -215,7 +221,7 @@ def reach_by_frame(
         return out
     pts = points.reset_index(drop=True)
     prov = providers.reset_index(drop=True)
-    costs = euclidean_costs(pts, prov, max_km=radius_km, circuity=circuity, nearest=False)
+    costs = pair_costs(pts, prov, max_cost=radius_km, circuity=circuity, roads=roads, nearest=False)
     origin = costs["origin"].to_numpy(np.int64)
     dest = costs["dest"].to_numpy(np.int64)
     order = np.argsort(dest, kind="stable")  # each provider's pairs become one slice
@@ -245,6 +251,7 @@ def build_timeline(
     circuity: float = 1.0,
     projections: Projections | None = None,
     today: date | None = None,
+    roads: ByRoad | None = None,
 ) -> Timeline:
     """Frames from ``start`` to ``end``: providers by kind and people within reach.
 
@@ -262,6 +269,8 @@ def build_timeline(
         Projected band totals; used for frames after ``today``.
     today
         The date after which frames are projections (default: today).
+    roads
+        Measure reach in minutes by road (``radius_km`` is then minutes).
 
     Returns
     -------
@@ -279,7 +288,7 @@ def build_timeline(
     active = _active_matrix(chosen, dates)
     counts = _event_counts(chosen, dates, add_months(start, -STEPS[step]), kinds)
     demand = data.points[band_column(band)].to_numpy(dtype=float)
-    within = reach_by_frame(data.points, chosen, active, demand, radius_km=radius_km, circuity=circuity)
+    within = reach_by_frame(data.points, chosen, active, demand, radius_km=radius_km, circuity=circuity, roads=roads)
     growth, basis = _growth(data.council.code, band, dates, projections, today)
     total = demand.sum() * growth
     people = pd.DataFrame(
@@ -301,6 +310,7 @@ def build_timeline(
         band=band,
         radius_km=radius_km,
         kinds=kinds,
+        unit="km" if roads is None else "minutes",
     )
 
 

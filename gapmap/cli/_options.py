@@ -22,6 +22,7 @@ from gapmap.demand import BANDS
 from gapmap.errors import OptionError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.population import LEVELS, CouncilData
+from gapmap.roads import ByRoad
 from gapmap.schema import KINDS
 
 ILLUSTRATIVE = "Illustrative sample — not real providers"
@@ -202,18 +203,31 @@ def by_road(args: argparse.Namespace) -> bool:
 
 
 def with_roads(request: AnalysisRequest, args: argparse.Namespace, data: CouncilData) -> AnalysisRequest:
-    """``request`` measured in minutes by road on the council's network from ``--roads``.
+    """``request`` measured in minutes by road (``--roads``, ``--minutes``), else as it is (:func:`roads_for`)."""
+    roads = roads_for(args, data)
+    if roads is None:
+        return request
+    from dataclasses import replace
+
+    return replace(request, roads=roads, radius_km=minutes_from(args), circuity=1.0)
+
+
+def minutes_from(args: argparse.Namespace) -> float:
+    """The catchment in minutes by road (``--minutes``, default 15)."""
+    return 15.0 if args.minutes is None else args.minutes
+
+
+def roads_for(args: argparse.Namespace, data: CouncilData) -> ByRoad | None:
+    """The council's road network from ``--roads`` as a cost model, or ``None`` without ``--roads``.
 
     The network is built once per (extract, council, settings) with a progress bar on stderr
     and loaded from ``$GAPMAP_HOME/roads/`` afterwards. Areas the extract leaves off the
     network, and postcodes further than ``--max-offroad-m`` from any road, are named on stderr.
     """
     if not by_road(args):
-        return request
-    from dataclasses import replace
-
+        return None
     from gapmap import auth
-    from gapmap.roads import ByRoad, RoadSettings, network_for, off_network
+    from gapmap.roads import RoadSettings, network_for, off_network
 
     bar = None
 
@@ -254,9 +268,7 @@ def with_roads(request: AnalysisRequest, args: argparse.Namespace, data: Council
             f"by a straight line at {args.offroad_kmh:g} km/h: {', '.join(codes[:10])}"
             + (" …" if len(codes) > 10 else "")
         )
-    minutes = 15.0 if args.minutes is None else args.minutes
-    roads = ByRoad(net, offroad_kmh=args.offroad_kmh, max_offroad_m=args.max_offroad_m)
-    return replace(request, roads=roads, radius_km=minutes, circuity=1.0)
+    return ByRoad(net, offroad_kmh=args.offroad_kmh, max_offroad_m=args.max_offroad_m)
 
 
 def report_far_providers(request: AnalysisRequest, providers: gpd.GeoDataFrame) -> None:

@@ -12,11 +12,14 @@ from gapmap.cli._options import (
     ILLUSTRATIVE,
     add_council,
     add_providers,
+    add_roads,
     in_file,
     iso_date,
     kinds_list,
+    minutes_from,
     out_file,
     positive_number,
+    roads_for,
     say,
     write_bytes,
     write_table,
@@ -66,6 +69,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--areas", type=in_file, help="boundary file of your own areas for --level parish")
     e.add_argument("--areas-out", type=out_file(".csv", ".geojson"), help="per-area table (.csv or .geojson)")
     e.add_argument("--out", type=out_file(".json"), required=True, help="output .json")
+    add_roads(e)
     e.set_defaults(run=run)
 
 
@@ -80,6 +84,9 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     areas = io.read_area_file(args.areas) if args.areas else None
 
     data = load_council(args.council, paths=paths)
+    # The economy figures count providers, not reach; --roads is accepted (and checked) so one
+    # command line serves every subcommand, and the JSON says which distance the session used.
+    roads = roads_for(args, data)
     result = load_providers(args.providers, outline=data.outline(), paths=paths)
     report_rejected(result)
     when = args.as_at or date.today()
@@ -92,6 +99,8 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         "as_at": when.isoformat(),
         "kinds": list(args.kinds),
     }
+    if roads is not None:
+        context["distance"] = f"by road, {minutes_from(args):g} minutes (not used by these figures)"
     if result.illustrative:
         context["data_note"] = ILLUSTRATIVE
     doc = economy_report(summary, params, plan=plan, context=context, notes=notes)

@@ -19,6 +19,7 @@ from gapmap.cli._options import (
     positive_int,
     request_from,
     say,
+    with_roads,
 )
 from gapmap.config import DataPaths
 from gapmap.deck import FORMATS, build_pdf, build_pngs, build_pptx
@@ -87,6 +88,7 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     bar = tqdm(total=100, desc="Reading data", file=sys.stderr, leave=False, bar_format=BAR)
     try:
         data = load_council(args.council, paths=paths)
+        request = with_roads(request, args, data)
         bar.update(10)
         result = load_providers(args.providers, outline=data.outline(), paths=paths)
         if result.illustrative:

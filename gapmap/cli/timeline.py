@@ -10,12 +10,15 @@ from gapmap.cli._options import (
     ILLUSTRATIVE,
     add_council,
     add_providers,
+    add_roads,
     in_file,
     iso_date,
     kinds_list,
+    minutes_from,
     out_file,
     positive_number,
     road_factor,
+    roads_for,
     say,
     write_bytes,
     write_table,
@@ -23,6 +26,7 @@ from gapmap.cli._options import (
 from gapmap.cli.gaps import report_rejected
 from gapmap.config import DataPaths
 from gapmap.demand import BANDS
+from gapmap.labels import reach
 from gapmap.population import load_council
 from gapmap.privacy import load_or_create_secret
 from gapmap.providers import KINDS
@@ -45,6 +49,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     t.add_argument("--radius-km", type=positive_number, default=5.0, help="catchment radius in km (default 5)")
     t.add_argument("--circuity", type=road_factor, default=1.0, help="road/straight-line factor (default 1)")
+    add_roads(t)
     t.add_argument(
         "--projections",
         type=in_file,
@@ -59,6 +64,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, paths: DataPaths) -> int:
     """Write the timeline table (and the replay)."""
     data = load_council(args.council, paths=paths)
+    roads = roads_for(args, data)
+    radius = args.radius_km if roads is None else minutes_from(args)
     result = load_providers(args.providers, outline=data.outline(), paths=paths)
     report_rejected(result)
     today = date.today()
@@ -80,10 +87,11 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         step=args.step,
         band=args.band,
         kinds=tuple(args.kinds),
-        radius_km=args.radius_km,
-        circuity=args.circuity,
+        radius_km=radius,
+        circuity=args.circuity if roads is None else 1.0,
         projections=projections,
         today=today,
+        roads=roads,
     )
     table = timeline_table(timeline)
     if result.illustrative:
@@ -108,6 +116,7 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     say(
         f"{title}: {len(timeline.dates)} dates from {first['date']:%d %b %Y} to {last['date']:%d %b %Y}; providers "
         f"{sum(first['providers'].values())} -> {sum(last['providers'].values())}; people aged {band} within "
-        f"{args.radius_km:g} km {first['people_within_reach']:,.0f} -> {last['people_within_reach']:,.0f} -> {args.out}"
+        f"{reach(radius, timeline.unit)} {first['people_within_reach']:,.0f} -> "
+        f"{last['people_within_reach']:,.0f} -> {args.out}"
     )
     return 0
