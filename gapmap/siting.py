@@ -937,7 +937,7 @@ def _reason(
     near = (
         "no provider at all yet"
         if not np.isfinite(nearest_km)
-        else f"nearest is about {reach(round(nearest_km), unit)} away"
+        else f"nearest is about {round(nearest_km)} {'minutes away by road' if unit == 'minutes' else 'km away'}"
     )
     r = reach(radius_km, unit)
     if places is not None:

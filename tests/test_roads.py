@@ -538,3 +538,80 @@ def test_cli_bad_road_files_exit_2_with_one_line(case, rutland_files, tmp_path, 
     if case != "minutes-alone":
         assert main(["roads", "build", "--council", RUTLAND, "--pbf", str(pbf)]) == 2
         assert expect in capsys.readouterr().err
+
+
+def _rutland_network(full, home):
+    """Rutland and its road network as the CLI stored it (read back through the library)."""
+    from gapmap.population import load_council
+
+    data = load_council(RUTLAND)
+    net = network_for(full, RUTLAND, data.outline(), home=home)
+    return data, net
+
+
+def test_cli_site_closure_timeline_economy_by_road(rutland_files, tmp_path, monkeypatch, capsys):
+    import json
+
+    from gapmap.cli import main
+    from gapmap.records import load_providers
+
+    full, _, providers = rutland_files
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path / "home"))
+    common = ["--council", RUTLAND, "--providers", str(providers), "--roads", str(full), "--minutes", "10"]
+    sites = tmp_path / "sites.csv"
+    assert main(["site", *common, "--as-at", "2024-06-30", "--new", "2", "--out", str(sites)]) == 0
+    err = capsys.readouterr().err
+    assert "radius 10 minutes by road" in err
+    data, net = _rutland_network(full, tmp_path / "home")
+    supply = load_providers(providers, outline=data.outline()).accepted
+    demand = data.points.pop_75plus.to_numpy()
+    now = road_costs(net, data.points, supply, max_minutes=10, nearest=False)
+    within = np.zeros(len(demand), dtype=bool)
+    within[now.origin.to_numpy()] = True
+    # The first site reaches exactly the people beyond 10 minutes today who are within 10 minutes of it.
+    table = pd.read_csv(sites, encoding="utf-8-sig")
+    first = pts((table.easting[0], table.northing[0]))
+    reach_first = road_costs(net, data.points, first, max_minutes=10, nearest=False).origin.to_numpy()
+    newly = np.zeros(len(demand), dtype=bool)
+    newly[reach_first] = True
+    assert table.people_reached[0] == pytest.approx(demand[newly & ~within].sum(), rel=1e-6)
+    assert "minutes" in table.reason[0] and " km" not in table.reason[0]
+
+    # Closing P1: people within 10 minutes of P1 and not of P2 lose their provider within reach.
+    summary = tmp_path / "closure.json"
+    closure_args = ["closure", *common, "--close", "P1", "--as-at", "2024-06-30"]
+    assert main([*closure_args, "--out", str(tmp_path / "c.csv"), "--json", str(summary)]) == 0
+    s = json.loads(summary.read_text())
+    by_provider = {j: set(now.origin[now.dest == j]) for j in (0, 1)}
+    losing = sorted(by_provider[0] - by_provider[1])
+    assert s["unit"] == "minutes" and s["radius_km"] == 10
+    assert s["people_losing_coverage"] == pytest.approx(demand[losing].sum(), rel=1e-6)
+    assert "minutes by road" in capsys.readouterr().err
+
+    # The timeline's last frame (both providers open) counts everyone within 10 minutes of either.
+    tl = tmp_path / "tl.csv"
+    assert main(["timeline", *common, "--from", "2019-06-01", "--to", "2023-06-01", "--out", str(tl)]) == 0
+    frames = pd.read_csv(tl, encoding="utf-8-sig")
+    assert frames.people_within_reach.iloc[-1] == pytest.approx(demand[within].sum(), rel=1e-6)
+    assert "within 10 minutes by road" in capsys.readouterr().err
+
+    # Economy counts providers, not reach: it accepts the options and says which distance was set.
+    eco = tmp_path / "eco.json"
+    assert main(["economy", *common, "--out", str(eco)]) == 0
+    assert "by road, 10 minutes" in eco.read_text()
+
+
+@pytest.mark.slow
+def test_cli_report_by_road_says_minutes(rutland_files, tmp_path, monkeypatch):
+    from pypdf import PdfReader
+
+    from gapmap.cli import main
+
+    full, _, providers = rutland_files
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path / "home"))
+    out = tmp_path / "r.pdf"
+    args = ["report", "--council", RUTLAND, "--providers", str(providers), "--roads", str(full), "--minutes", "20"]
+    assert main([*args, "--format", "pdf", "--out", str(out)]) == 0
+    text = " ".join(p.extract_text() for p in PdfReader(out).pages).replace("\n", " ")
+    assert "support within 20 minutes by road" in text
+    assert "within 5 km" not in text
