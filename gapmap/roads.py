@@ -48,6 +48,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -703,6 +704,7 @@ def road_costs(
     nearest: bool = True,
     offroad_kmh: float = 15.0,
     max_offroad_m: float = 1000.0,
+    workers: int = 2,
 ) -> pd.DataFrame:
     r"""Minutes by road from every origin (postcode) to every destination (provider) within ``max_minutes``.
 
@@ -713,6 +715,7 @@ def road_costs(
     the reversed graph, cut at ``max_minutes``, destinations in chunks). With ``nearest`` an
     origin with no destination within ``max_minutes`` gets one row for its nearest one (a
     single multi-source search, ``min_only``), as :func:`gapmap.costs.euclidean_costs` does.
+    The searches run in ``workers`` threads (scipy's Dijkstra releases the GIL).
 
     Returns
     -------
@@ -731,18 +734,24 @@ def road_costs(
     rev = _reversed_with_dests(network, jd)
     n = network.n_nodes
     n_d = len(d_xy)
-    parts_i, parts_j, parts_v = [], [], []
-    for start in range(0, n_d, _SOURCE_CHUNK):
+
+    def chunk(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         src = np.arange(start, min(start + _SOURCE_CHUNK, n_d)) + n
         dist = csgraph.dijkstra(rev, directed=True, indices=src, limit=max_minutes)
         cost = dist[:, jo.node] + jo.minutes  # (chunk, origins)
         jj, ii = np.nonzero(cost <= max_minutes)
-        parts_i.append(ii.astype(np.int32))
-        parts_j.append((jj + start).astype(np.int32))
-        parts_v.append(cost[jj, ii])
-    i = np.concatenate(parts_i)
-    j = np.concatenate(parts_j)
-    v = np.concatenate(parts_v)
+        return ii.astype(np.int32), (jj + start).astype(np.int32), cost[jj, ii]
+
+    starts = range(0, n_d, _SOURCE_CHUNK)
+    workers = max(1, min(workers, len(starts)))
+    if workers == 1:
+        parts = [chunk(s) for s in starts]
+    else:  # scipy's Dijkstra releases the GIL: chunks run on both cores
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(chunk, starts))
+    i = np.concatenate([p[0] for p in parts])
+    j = np.concatenate([p[1] for p in parts])
+    v = np.concatenate([p[2] for p in parts])
     if nearest:
         reached = np.zeros(len(o_xy), dtype=bool)
         reached[i] = True
