@@ -31,7 +31,7 @@ import pandas as pd
 from gapmap._validate import check_road_factor
 from gapmap.areas import aggregate
 from gapmap.costs import euclidean_costs
-from gapmap.errors import LevelError
+from gapmap.errors import LevelError, RoadFactorError
 from gapmap.gaps import (
     GapParams,
     ScoreWeights,
@@ -42,6 +42,7 @@ from gapmap.gaps import (
     supply_gaps,
 )
 from gapmap.population import LEVELS, CouncilData, area_codes
+from gapmap.roads import ByRoad
 from gapmap.schema import KINDS
 
 MAX_RADIUS_KM = 20.0
@@ -82,9 +83,12 @@ class AnalysisRequest:
     target_per_1000: float | None = None
     sigma_km: float | None = None
     weights: ScoreWeights = field(default_factory=ScoreWeights)
+    roads: ByRoad | None = None
 
     def __post_init__(self) -> None:
         self.params  # noqa: B018 - validates band, radius, kinds, target (gapmap._validate)
+        if self.roads is not None and self.circuity != 1:
+            raise RoadFactorError("the road/straight-line factor is for straight lines; by road it must stay 1")
         check_road_factor(self.circuity)
         if self.level not in LEVELS:
             raise LevelError(f"unknown level {self.level!r}; choose one of {', '.join(LEVELS)}")
@@ -102,7 +106,18 @@ class AnalysisRequest:
             sigma_km=self.sigma_km,
             target_per_1000=self.target_per_1000,
             weights=self.weights,
+            unit=self.unit,
         )
+
+    @property
+    def unit(self) -> str:
+        """``"minutes"`` by road, else ``"km"``: the unit of costs, ``radius_km`` and ``sigma_km``."""
+        return "km" if self.roads is None else "minutes"
+
+    @property
+    def radius_minutes(self) -> float | None:
+        """The catchment in minutes by road; ``None`` for the straight line."""
+        return None if self.roads is None else self.radius_km
 
     @property
     def date(self) -> date:
@@ -148,16 +163,25 @@ def zones_for(
 
 
 def build_costs(
-    data: CouncilData, supply: gpd.GeoDataFrame, *, circuity: float = 1.0, max_km: float = MAX_RADIUS_KM
+    data: CouncilData,
+    supply: gpd.GeoDataFrame,
+    *,
+    circuity: float = 1.0,
+    max_km: float = MAX_RADIUS_KM,
+    roads: ByRoad | None = None,
 ) -> pd.DataFrame:
     """The cost table from every demand point to every provider of ``supply``.
 
     Built for exactly the supply (so each postcode's nearest provider is in it) at ``max_km``;
     any radius up to ``max_km`` reads the same table. Rows are sorted by cost, so a smaller
     radius is a prefix the metrics find by binary search; origin and destination labels are
-    kept as 32-bit integers when they fit (positions of a default index).
+    kept as 32-bit integers when they fit (positions of a default index). With ``roads`` the
+    costs are minutes by road and ``max_km`` is a number of minutes (:func:`gapmap.roads.road_costs`).
     """
-    costs = euclidean_costs(data.points, supply, max_km=max_km, circuity=circuity)
+    if roads is not None:
+        costs = roads.costs(data.points, supply, max_cost=max_km)
+    else:
+        costs = euclidean_costs(data.points, supply, max_km=max_km, circuity=circuity)
     order = np.argsort(costs["cost"].to_numpy(), kind="stable")
     out = {}
     for col in ("origin", "dest"):
@@ -167,6 +191,26 @@ def build_costs(
         out[col] = values
     out["cost"] = costs["cost"].to_numpy()[order]
     return pd.DataFrame(out)
+
+
+def pair_costs(
+    origins: gpd.GeoDataFrame,
+    dests: gpd.GeoDataFrame,
+    *,
+    max_cost: float,
+    circuity: float = 1.0,
+    roads: ByRoad | None = None,
+    nearest: bool = True,
+) -> pd.DataFrame:
+    """A cost table between any two point sets: minutes by road with ``roads``, else km of straight line.
+
+    The one dispatch the planner, closures and the timeline use, so every feature measures
+    reach the way the request does (:func:`gapmap.costs.euclidean_costs`,
+    :func:`gapmap.roads.road_costs`).
+    """
+    if roads is not None:
+        return roads.costs(origins, dests, max_cost=max_cost, nearest=nearest)
+    return euclidean_costs(origins, dests, max_km=max_cost, circuity=circuity, nearest=nearest)
 
 
 @dataclass(frozen=True)
@@ -262,7 +306,7 @@ def analyse(
     """
     supply = supply_at(providers, request.params)
     if costs is None:
-        costs = build_costs(data, supply, circuity=request.circuity, max_km=request.radius_km)
+        costs = build_costs(data, supply, circuity=request.circuity, max_km=request.radius_km, roads=request.roads)
     if zones is None:
         zones = zones_for(data, request.level, hex_size_m=request.hex_size_m, areas=areas)
     elif zones.level != request.level:
@@ -280,7 +324,9 @@ def with_supply(analysis: Analysis, supply: gpd.GeoDataFrame, *, costs: pd.DataF
     """
     request = analysis.request
     if costs is None:
-        costs = build_costs(analysis.data, supply, circuity=request.circuity, max_km=request.radius_km)
+        costs = build_costs(
+            analysis.data, supply, circuity=request.circuity, max_km=request.radius_km, roads=request.roads
+        )
     return _assemble(request, analysis.data, analysis.providers, supply, costs, analysis.zones)
 
 

@@ -33,12 +33,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gapmap.analysis import Analysis, AnalysisRequest, Zones, analyse, build_costs, with_supply
-from gapmap.costs import euclidean_costs
+from gapmap.analysis import Analysis, AnalysisRequest, Zones, analyse, build_costs, pair_costs, with_supply
 from gapmap.errors import ClosureError
 from gapmap.gaps import supply_at
-from gapmap.labels import band_ages
+from gapmap.labels import band_ages, reach
 from gapmap.population import CouncilData
+from gapmap.roads import ByRoad
 
 SUMMARY_KEYS = (
     "providers_closed",
@@ -174,8 +174,11 @@ def costs_for_subset(
     *,
     circuity: float,
     max_km: float,
+    roads: ByRoad | None = None,
 ) -> pd.DataFrame:
     """The cost table for ``supply`` read from a table built for a larger set of providers.
+
+    With ``roads`` the table is minutes by road and ``max_km`` a number of minutes.
 
     Pairs within ``max_km`` are simply filtered; an origin left with no row at all (every
     provider it could reach has gone, or its only row was to a provider now gone) gets its
@@ -190,7 +193,7 @@ def costs_for_subset(
     lost = np.flatnonzero(~has_row)
     if len(lost) == 0 or len(supply) == 0:
         return kept
-    extra = euclidean_costs(data.points.iloc[lost], supply, max_km=max_km, circuity=circuity)
+    extra = pair_costs(data.points.iloc[lost], supply, max_cost=max_km, circuity=circuity, roads=roads)
     return pd.concat([kept, extra], ignore_index=True)
 
 
@@ -222,10 +225,17 @@ def closure_impact(
     if after_costs is None:
         if len(new) == 0:
             after_costs = costs_for_subset(
-                before.data, before.costs, after_supply, circuity=request.circuity, max_km=request.radius_km
+                before.data,
+                before.costs,
+                after_supply,
+                circuity=request.circuity,
+                max_km=request.radius_km,
+                roads=request.roads,
             )
         else:
-            after_costs = build_costs(before.data, after_supply, circuity=request.circuity, max_km=request.radius_km)
+            after_costs = build_costs(
+                before.data, after_supply, circuity=request.circuity, max_km=request.radius_km, roads=request.roads
+            )
     after = with_supply(before, after_supply, costs=after_costs)
     closed = before.supply.loc[before.supply.index.difference(after_supply.index)]
     opened = after_supply.loc[new]
@@ -295,6 +305,7 @@ def _summary(
         "radius_km": r,
         "kinds": list(before.request.kinds),
         "circuity": before.request.circuity,
+        "unit": before.request.unit,
         "band_population": float(w.sum()),
         "people_within_reach_before": float(w[by_point.km_before.to_numpy() <= r].sum()),
         "people_within_reach_after": float(w[by_point.km_after.to_numpy() <= r].sum()),
@@ -368,22 +379,24 @@ def _who(request: AnalysisRequest) -> tuple[str, str]:
 def _headline(row: object, request: AnalysisRequest) -> str:
     """E.g. "Minehead: 1,900 people aged 75+ now 14 km further from a day centre"."""
     aged, what = _who(request)
+    far_unit = "minutes" if request.unit == "minutes" else "km"
+    r = reach(request.radius_km, request.unit)
     bits = []
     if row.people_displaced >= 0.5:
         mean = row.extra_km_mean
         if not np.isfinite(mean):
             far = f"left with no {what.split(' ', 1)[1]} at all"
         elif mean >= 0.05:
-            far = f"{mean:,.1f} km further from {what} on average (up to {row.extra_km_max:,.1f} km)"
+            far = f"{mean:,.1f} {far_unit} further from {what} on average (up to {row.extra_km_max:,.1f} {far_unit})"
         elif mean <= -0.05:
-            far = f"{-mean:,.1f} km nearer {what} on average, their nearest having closed"
+            far = f"{-mean:,.1f} {far_unit} nearer {what} on average, their nearest having closed"
         else:
             far = f"about as far from {what}, their nearest having closed"
         bits.append(f"{row.people_displaced:,.0f} people {aged} now {far}")
     if row.people_losing_coverage >= 0.5:
-        bits.append(f"{row.people_losing_coverage:,.0f} no longer have one within {request.radius_km:g} km")
+        bits.append(f"{row.people_losing_coverage:,.0f} no longer have one within {r}")
     if row.people_gaining_coverage >= 0.5:
-        bits.append(f"{row.people_gaining_coverage:,.0f} gain one within {request.radius_km:g} km")
+        bits.append(f"{row.people_gaining_coverage:,.0f} gain one within {r}")
     if not bits:
         return f"{row.area_name}: no change"
     return f"{row.area_name}: " + "; ".join(bits)

@@ -35,7 +35,6 @@ from gapmap.labels import (
     LEVEL_LABELS,
     SOURCES_LINE,
     day,
-    km,
     metric_label,
     people,
 )
@@ -90,7 +89,7 @@ def _note(inputs: ReportInputs, when: date | None = None) -> str:
     req = a.request
     return (
         f"{inputs.council} · {LEVEL_LABELS[req.level]} · providers open on {day(when or req.date)} · "
-        f"support within {req.radius_km:g} km."
+        f"support within {inputs.reach}."
     )
 
 
@@ -135,16 +134,21 @@ def priority_rows(inputs: ReportInputs, n: int = 10) -> pd.DataFrame:
             "Area": top.area_name.astype(str),
             "Priority score": [people(v) for v in top.gap_score],
             "People without a support place": [people(v) for v in top.unmet_need],
-            f"People more than {inputs.radius_km:g} km from support": [people(v) for v in top.pop_beyond_radius],
+            f"People more than {inputs.reach} from support": [people(v) for v in top.pop_beyond_radius],
             "Why": top.gap_reasons.astype(str),
         }
     )
 
 
+def _beyond_label(inputs: ReportInputs) -> str:
+    """The name of the people-beyond-reach measure, in the request's unit (km or minutes by road)."""
+    return metric_label("pop_beyond_radius", inputs.band, inputs.radius_km, unit=inputs.analysis.request.unit)
+
+
 def _closures_page(inputs: ReportInputs, view: View) -> Page:
     c = inputs.closures
     assert c is not None
-    layer = MapLayer("pop_beyond_radius", metric_label("pop_beyond_radius", inputs.band, inputs.radius_km))
+    layer = MapLayer("pop_beyond_radius", _beyond_label(inputs))
     outline = inputs.analysis.data.outline()
     d1, d2 = c.before_date, c.after_date
 
@@ -173,7 +177,7 @@ def _plan_page(inputs: ReportInputs, view: View) -> Page:
     pts = gpd.GeoSeries(gpd.points_from_xy(sites.easting, sites.northing), crs="EPSG:27700")
     numbers = tuple(people(r) for r in sites["rank"])
     marks = [Marks(pts, "Proposed recruitment area (number = order)", "#1f78b4", numbers)]
-    layer = MapLayer("pop_beyond_radius", metric_label("pop_beyond_radius", inputs.band, inputs.radius_km))
+    layer = MapLayer("pop_beyond_radius", _beyond_label(inputs))
     page = _map_page(inputs, view, layer, marks=marks, name="recruitment-plan")
     lines = tuple(
         f"{people(r['rank'])}. {r['area_name']} ({r['postcode']}): {people(r['people_reached'])} more people reached"
@@ -185,7 +189,8 @@ def _plan_page(inputs: ReportInputs, view: View) -> Page:
 def _sources_page(inputs: ReportInputs) -> Page:
     req = inputs.analysis.request
     lines = [
-        f"Settings: {BAND_PEOPLE[req.band]}; support within {req.radius_km:g} km (straight line"
+        f"Settings: {BAND_PEOPLE[req.band]}; support within {inputs.reach} ("
+        + ("travel time on the council's OpenStreetMap roads" if req.unit == "minutes" else "straight line")
         + (f" × {req.circuity:g} for roads" if req.circuity != 1 else "")
         + f"); providers open on {day(req.date)}; areas: {LEVEL_LABELS[req.level]}; "
         f"target {req.params.target:g} support places per 1,000 {BAND_PEOPLE[req.band]}.",
@@ -228,7 +233,7 @@ def pages(inputs: ReportInputs) -> list[Page]:
         Page(
             title,
             lines=(
-                f"{BAND_LABELS[band]} · support within {req.radius_km:g} km · {LEVEL_LABELS[req.level]}",
+                f"{BAND_LABELS[band]} · support within {inputs.reach} · {LEVEL_LABELS[req.level]}",
                 f"Made on {day(date.today())}.",
             ),
             name="title",
@@ -239,7 +244,7 @@ def pages(inputs: ReportInputs) -> list[Page]:
             layer = MapLayer(f"pop_{band}", BAND_PEOPLE[band].capitalize())
             out.append(_map_page(inputs, v, layer, marks=[], name="older-population"))
         elif v.key == "gaps":
-            layer = MapLayer("pop_beyond_radius", metric_label("pop_beyond_radius", band, req.radius_km))
+            layer = MapLayer("pop_beyond_radius", metric_label("pop_beyond_radius", band, req.radius_km, unit=req.unit))
             out.append(_map_page(inputs, v, layer, marks=_venues(a), name="where-care-is-short"))
         elif v.key == "priority":
             out.append(Page(v, table=priority_rows(inputs), col_widths=(0.5, 1.6, 0.8, 1.1, 1.1, 5.0), name="priority"))
@@ -406,7 +411,7 @@ def build_pdf(inputs: ReportInputs, *, progress: Progress | None = None) -> byte
 
 
 def _pdf_metadata(inputs: ReportInputs) -> dict[str, str]:
-    subject = f"{BAND_PEOPLE[inputs.band]}, support within {km(inputs.radius_km)} km"
+    subject = f"{BAND_PEOPLE[inputs.band]}, support within {inputs.reach}"
     if inputs.illustrative:
         subject += f" — {ILLUSTRATIVE}"
     return {"Title": title_view(inputs).title, "Subject": subject, "Creator": "gapmap"}

@@ -36,9 +36,18 @@ def viewer_areas(areas: gpd.GeoDataFrame, privacy: str) -> gpd.GeoDataFrame:
     return areas.assign(n_micro_enterprise=suppress_counts(areas.n_micro_enterprise))
 
 
-def gaps_download(areas: gpd.GeoDataFrame, *, privacy: str, illustrative: bool) -> gpd.GeoDataFrame:
-    """The gaps page's table (column codes; the CSV and GeoJSON downloads and ``gaps --out``)."""
-    return _noted(gaps_table(viewer_areas(areas, privacy)), illustrative)
+def gaps_download(
+    areas: gpd.GeoDataFrame, *, privacy: str, illustrative: bool, unit: str = "km"
+) -> gpd.GeoDataFrame:
+    """The gaps page's table (column codes; the CSV and GeoJSON downloads and ``gaps --out``).
+
+    By road (``unit="minutes"``) the nearest cost is minutes, and its column is
+    ``nearest_minutes`` (a contract) instead of ``nearest_km``.
+    """
+    table = gaps_table(viewer_areas(areas, privacy))
+    if unit == "minutes":
+        table = table.rename(columns={"nearest_km": "nearest_minutes"})
+    return _noted(table, illustrative)
 
 
 def economy_areas(

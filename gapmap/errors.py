@@ -144,3 +144,11 @@ class TimelineError(GapmapError, ValueError):
 
 class ReportError(GapmapError, ValueError):
     """A hand-out (deck, PDF, picture) that cannot be made from the inputs given."""
+
+
+class RoadFileError(GapmapError, ValueError):
+    """A road extract (``.osm.pbf``) that cannot be used: missing, empty, truncated or not OpenStreetMap."""
+
+
+class RoadCoverageError(GapmapError, ValueError):
+    """A road extract that does not cover the council (no drivable road in it)."""

@@ -17,7 +17,7 @@ import geopandas as gpd
 from gapmap.analysis import Analysis
 from gapmap.downloads import viewer_areas
 from gapmap.gaps import GAP_METRICS
-from gapmap.labels import ILLUSTRATIVE, metric_label
+from gapmap.labels import ILLUSTRATIVE, metric_label, reach
 from gapmap.legend import provider_legend
 from gapmap.maps import (
     Field,
@@ -109,19 +109,19 @@ def gap_map_parts(
     areas = viewer_areas(areas, privacy)
     note = (
         f"{analysis.data.council.name} · {LEVEL_LABELS[request.level]} · providers open {as_at:%d/%m/%Y} · "
-        f"radius {request.radius_km:g} km"
+        f"radius {reach(request.radius_km, request.unit)}"
     )
     if illustrative:
         note = f"{ILLUSTRATIVE} · {note}"
     kinds = shown_kinds(request.kinds, privacy)
     return GapMapParts(
-        field=Field(metric, metric_label(metric, band, request.radius_km), fmt),
+        field=Field(metric, metric_label(metric, band, request.radius_km, unit=request.unit), fmt),
         tooltip=(
             Field(f"pop_{band}", BAND_LABELS[band]),
-            Field("gap_score", metric_label("gap_score", band, request.radius_km), ",.0f"),
-            Field("unmet_need", metric_label("unmet_need", band, request.radius_km)),
-            Field("access_e2sfca", metric_label("access_e2sfca", band, request.radius_km), ",.1f"),
-            Field("nearest_km", metric_label("nearest_km", band, request.radius_km), ",.1f"),
+            Field("gap_score", metric_label("gap_score", band, request.radius_km, unit=request.unit), ",.0f"),
+            Field("unmet_need", metric_label("unmet_need", band, request.radius_km, unit=request.unit)),
+            Field("access_e2sfca", metric_label("access_e2sfca", band, request.radius_km, unit=request.unit), ",.1f"),
+            Field("nearest_km", metric_label("nearest_km", band, request.radius_km, unit=request.unit), ",.1f"),
             Field("n_micro_enterprise", "Micro-enterprises here"),
         ),
         note=note,

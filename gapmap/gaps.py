@@ -37,7 +37,7 @@ from gapmap.areas import hex_grid, locate_points
 from gapmap.costs import euclidean_costs, nearest_cost
 from gapmap.demand import band_column
 from gapmap.errors import OptionError
-from gapmap.labels import METRIC_NAMES, band_ages
+from gapmap.labels import METRIC_NAMES, band_ages, reach
 from gapmap.schema import KINDS
 from gapmap.supply import supply_at as _supply_at
 
@@ -116,6 +116,8 @@ class GapParams:
         Target places per 1,000 people of the band; ``None`` = :data:`DEFAULT_TARGET_PER_1000`.
     weights
         Gap score weights.
+    unit
+        ``"km"`` or ``"minutes"`` (by road): the unit of the costs, radius and decay width.
     """
 
     band: str = "65plus"
@@ -125,6 +127,7 @@ class GapParams:
     sigma_km: float | None = None
     target_per_1000: float | None = None
     weights: ScoreWeights = field(default_factory=ScoreWeights)
+    unit: str = "km"
 
     def __post_init__(self) -> None:
         check_band(self.band)
@@ -340,7 +343,7 @@ def _reasons(row: object, params: GapParams) -> str:
     else:
         bits.append("target met")
     if row.pop_beyond_radius > 0:
-        bits.append(f"{row.pop_beyond_radius:,.0f} live over {params.radius_km:g} km from any provider")
+        bits.append(f"{row.pop_beyond_radius:,.0f} live over {reach(params.radius_km, params.unit)} from any provider")
     bits.append(f"access {row.access_e2sfca:.1f} places per 1,000")
     if not np.isnan(row.older_income_deprived_rate):
         bits.append(f"{row.older_income_deprived_rate:.0%} of people 60+ income-deprived")

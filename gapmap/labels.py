@@ -88,7 +88,20 @@ METRIC_NAMES = {
 """The gap measures' names when the band and radius are not known (see :func:`metric_label`)."""
 
 
-def metric_label(metric: str, band: str, radius_km: float) -> str:
+def reach(radius: float, unit: str = "km") -> str:
+    """The catchment in words: ``"5 km"`` for the straight line, ``"15 minutes by road"`` by road.
+
+    Examples
+    --------
+    >>> reach(5), reach(15, "minutes"), reach(1, "minutes")
+    ('5 km', '15 minutes by road', '1 minute by road')
+    """
+    if unit == "minutes":
+        return f"{radius:g} minute{'' if radius == 1 else 's'} by road"
+    return f"{radius:g} km"
+
+
+def metric_label(metric: str, band: str, radius_km: float, *, unit: str = "km") -> str:
     """The plain-English name of a gap measure for the chosen band and radius.
 
     Parameters
@@ -98,12 +111,15 @@ def metric_label(metric: str, band: str, radius_km: float) -> str:
     band
         ``"65plus"``, ``"75plus"`` or ``"85plus"``.
     radius_km
-        Catchment radius in km.
+        Catchment radius in km (in minutes when ``unit="minutes"``).
+    unit
+        ``"km"`` (straight line) or ``"minutes"`` (by road): see :func:`reach`.
 
     Returns
     -------
     str
-        For example ``"people aged 75+ more than 5 km from support"``.
+        For example ``"people aged 75+ more than 5 km from support"``, or ``"... more than
+        15 minutes by road from support"``.
 
     Examples
     --------
@@ -111,20 +127,24 @@ def metric_label(metric: str, band: str, radius_km: float) -> str:
     'People aged 75+ more than 5 km from support'
     """
     people = BAND_PEOPLE.get(band, "older people")
+    r = reach(radius_km, unit)
     labels = {
         "gap_score": "Priority score (0–100, higher = act first)",
         "gap_rank": "Priority rank",
         "unmet_need": f"{people.capitalize()} without a support place",
         "access_e2sfca": f"Support places per 1,000 {people} (nearer places count more)",
-        "access_2sfca": f"Support places per 1,000 {people} within {radius_km:g} km",
-        "nearest_km": "Distance to the nearest support (km)",
-        "pop_beyond_radius": f"{people.capitalize()} more than {radius_km:g} km from support",
-        "providers_within": f"Providers within {radius_km:g} km",
-        "capacity_within": f"Support places within {radius_km:g} km",
+        "access_2sfca": f"Support places per 1,000 {people} within {r}",
+        "nearest_km": (
+            "Minutes by road to the nearest support" if unit == "minutes" else "Distance to the nearest support (km)"
+        ),
+        "nearest_minutes": "Minutes by road to the nearest support",
+        "pop_beyond_radius": f"{people.capitalize()} more than {r} from support",
+        "providers_within": f"Providers within {r}",
+        "capacity_within": f"Support places within {r}",
         "people_per_place": f"{people.capitalize()} per support place",
     }
     if metric not in labels:
-        return column_header(metric, band=band, radius_km=radius_km)
+        return column_header(metric, band=band, radius_km=radius_km, unit=unit)
     return labels[metric]
 
 
@@ -191,7 +211,7 @@ _HEADERS = {
 }
 
 
-def column_header(column: str, *, band: str = "65plus", radius_km: float = 5.0) -> str:
+def column_header(column: str, *, band: str = "65plus", radius_km: float = 5.0, unit: str = "km") -> str:
     """A readable header for a column code (the code itself, tidied, when unknown).
 
     Examples
@@ -210,12 +230,13 @@ def column_header(column: str, *, band: str = "65plus", radius_km: float = 5.0) 
         "access_e2sfca",
         "access_2sfca",
         "nearest_km",
+        "nearest_minutes",
         "pop_beyond_radius",
         "providers_within",
         "capacity_within",
         "people_per_place",
     }:
-        return metric_label(column, band, radius_km)
+        return metric_label(column, band, radius_km, unit=unit)
     return column.replace("_", " ").capitalize()
 
 
@@ -449,6 +470,7 @@ def readable_table(
     band: str = "65plus",
     radius_km: float = 5.0,
     headers: Mapping[str, str] | None = None,
+    unit: str = "km",
 ) -> pd.DataFrame:
     """A copy of ``frame`` for people: readable headers, whole people, km to 1 dp, dates, no blanks as "None".
 
@@ -461,8 +483,8 @@ def readable_table(
         A table with the library's column codes.
     columns
         Which columns, in order (default: all but geometry).
-    band, radius_km
-        For the headers that name the age band or radius.
+    band, radius_km, unit
+        For the headers that name the age band or radius (``unit="minutes"`` by road).
     headers
         Overrides of :func:`column_header`.
 
@@ -484,12 +506,12 @@ def readable_table(
             values = s.astype("Float64").round(0).astype("Int64")
         elif col in SHARE_COLUMNS and pd.api.types.is_numeric_dtype(s):
             values = (s.astype("Float64") * 100).round(0).astype("Int64")
-            headers.setdefault(col, column_header(col, band=band, radius_km=radius_km) + " (%)")
+            headers.setdefault(col, column_header(col, band=band, radius_km=radius_km, unit=unit) + " (%)")
         elif pd.api.types.is_numeric_dtype(s):
             values = s.astype("Float64").round(1)
         else:
             values = pd.Series(["" if _missing(v) else str(v) for v in s], index=frame.index, dtype=object)
-        out[headers.get(col) or column_header(col, band=band, radius_km=radius_km)] = values
+        out[headers.get(col) or column_header(col, band=band, radius_km=radius_km, unit=unit)] = values
     return pd.DataFrame(out, index=frame.index)
 
 

@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 
 from gapmap.labels import ILLUSTRATIVE, band_ages
+from gapmap.labels import reach as within
 from gapmap.maps import (
     KIND_COLOURS,
     MAP_SOURCES,
@@ -97,7 +98,7 @@ def _caption(timeline: Timeline, k: int) -> str:
     people = f["people_within_reach"]
     if np.isfinite(people):
         reach = (
-            f"{people:,.0f} people aged {band} within {timeline.radius_km:g} km of one; "
+            f"{people:,.0f} people aged {band} within {within(timeline.radius_km, timeline.unit)} of one; "
             f"{f['people_beyond_reach']:,.0f} beyond"
         )
     else:

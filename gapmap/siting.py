@@ -51,15 +51,16 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from gapmap._validate import check_radius, require_bng
-from gapmap.analysis import Analysis
+from gapmap.analysis import Analysis, AnalysisRequest, pair_costs
 from gapmap.areas import OUTSIDE_CODE, assign_user_areas
 from gapmap.config import BNG, WGS84
-from gapmap.costs import euclidean_costs
+from gapmap.costs import nearest_cost
 from gapmap.demand import band_column
 from gapmap.errors import SitingError
 from gapmap.gaps import area_gaps, providers_per_area, supply_gaps
-from gapmap.labels import band_ages
+from gapmap.labels import band_ages, reach
 from gapmap.reproject import transformer
+from gapmap.roads import ByRoad
 
 PEOPLE_PER_SITE = 7.0
 """People one new micro-provider supports: about 4,000 people across about 600 Somerset
@@ -77,7 +78,12 @@ dense cost matrix and one PuLP term per cell."""
 
 
 def coverage_matrix(
-    demand_xy: np.ndarray, candidate_xy: np.ndarray, *, radius_km: float, circuity: float = 1.0
+    demand_xy: np.ndarray,
+    candidate_xy: np.ndarray,
+    *,
+    radius_km: float,
+    circuity: float = 1.0,
+    roads: ByRoad | None = None,
 ) -> sparse.csr_array:
     r"""Which candidate reaches which demand point, as a sparse candidate × demand matrix.
 
@@ -94,6 +100,8 @@ def coverage_matrix(
         Catchment radius (cost units).
     circuity
         Road/straight-line factor.
+    roads
+        Measure minutes by road instead (``radius_km`` is then minutes).
 
     Returns
     -------
@@ -110,7 +118,9 @@ def coverage_matrix(
     n_d, n_c = len(demand_xy), len(candidate_xy)
     if n_d == 0 or n_c == 0:
         return sparse.csr_array((n_c, n_d), dtype=bool)
-    costs = euclidean_costs(_frame(demand_xy), _frame(candidate_xy), max_km=radius_km, circuity=circuity, nearest=False)
+    costs = pair_costs(
+        _frame(demand_xy), _frame(candidate_xy), max_cost=radius_km, circuity=circuity, roads=roads, nearest=False
+    )
     keep = costs["cost"].to_numpy() <= radius_km
     rows = costs["dest"].to_numpy()[keep]
     cols = costs["origin"].to_numpy()[keep]
@@ -427,6 +437,13 @@ def _covered(covered0: np.ndarray | None, n: int) -> np.ndarray:
     return covered0
 
 
+def _coverage(request: AnalysisRequest, demand_xy: np.ndarray, candidate_xy: np.ndarray) -> sparse.csr_array:
+    """:func:`coverage_matrix` measured the way ``request`` measures (straight line or by road)."""
+    return coverage_matrix(
+        demand_xy, candidate_xy, radius_km=request.radius_km, circuity=request.circuity, roads=request.roads
+    )
+
+
 def _frame(xy: np.ndarray) -> gpd.GeoDataFrame:
     xy = np.asarray(xy, dtype=float).reshape(-1, 2)
     return gpd.GeoDataFrame(geometry=gpd.points_from_xy(xy[:, 0], xy[:, 1]), crs=BNG)
@@ -478,6 +495,7 @@ class SitePlan:
     places_by_area: pd.DataFrame | None = None
     exact: ExactResult | None = None
     n_candidates: int = 0
+    unit: str = "km"
 
     @property
     def uncovered_before(self) -> float:
@@ -491,7 +509,8 @@ class SitePlan:
         share = self.gain / self.uncovered_before if self.uncovered_before > 0 else 0.0
         text = (
             f"These {n} recruit{'s' if n != 1 else ''} would bring {self.gain:,.0f} people aged {band} within "
-            f"{self.radius_km:g} km of support ({share:.0%} of the {self.uncovered_before:,.0f} now without): "
+            f"{reach(self.radius_km, self.unit)} of support "
+            f"({share:.0%} of the {self.uncovered_before:,.0f} now without): "
             f"{self.covered_before:,.0f} → {self.covered_after:,.0f} of {self.band_population:,.0f}."
         )
         if self.optimum is not None and self.greedy_share is not None:
@@ -593,14 +612,14 @@ def plan_sites(
     if capacity_aware:
         need = point_need(analysis)
         cols = np.flatnonzero(need > 0)
-        cov = coverage_matrix(demand_xy[cols], cand_xy, radius_km=request.radius_km, circuity=request.circuity)
+        cov = _coverage(request, demand_xy[cols], cand_xy)
         order, places, taken = greedy_capacity(cov, need[cols], k, people_per_site)
         taken_all = np.zeros(len(weights))
         taken_all[cols] = taken
         by_area = _places_by_area(analysis, taken_all)
     else:
         cols = np.flatnonzero(~covered0 & (weights > 0))
-        cov = coverage_matrix(demand_xy[cols], cand_xy, radius_km=request.radius_km, circuity=request.circuity)
+        cov = _coverage(request, demand_xy[cols], cand_xy)
         order, gains = greedy_cover(cov, weights[cols], k)
         greedy_gain = float(gains.sum())
         if improve and len(order):
@@ -623,6 +642,7 @@ def plan_sites(
         sites=sites,
         band=request.band,
         radius_km=request.radius_km,
+        unit=request.unit,
         band_population=float(weights.sum()),
         covered_before=before,
         covered_after=before + gain,
@@ -662,7 +682,7 @@ def site_table(analysis: Analysis, xy: np.ndarray, *, places: np.ndarray | None 
     demand_xy = _points_xy(analysis)
     uncovered = analysis.per_point.beyond_radius.to_numpy()
     cols = np.flatnonzero(uncovered)
-    cov = coverage_matrix(demand_xy[cols], xy, radius_km=request.radius_km, circuity=request.circuity)
+    cov = _coverage(request, demand_xy[cols], xy)
     band_w = analysis.per_point.demand.to_numpy()[cols]
     old_w = points[band_column("85plus")].to_numpy(dtype=float)[cols]
     seen = np.zeros(len(cols), dtype=bool)
@@ -694,7 +714,7 @@ def site_table(analysis: Analysis, xy: np.ndarray, *, places: np.ndarray | None 
     )
     nearest = _nearest_existing(analysis, xy)
     table["reason"] = [
-        _reason(row, d, request.band, request.radius_km, None if places is None else places[i])
+        _reason(row, d, request.band, request.radius_km, None if places is None else places[i], unit=request.unit)
         for i, (row, d) in enumerate(zip(table.itertuples(), nearest, strict=True))
     ]
     if places is not None:
@@ -786,7 +806,9 @@ def what_if(
     supply = hypothetical_supply(analysis, xy, people_per_site=people_per_site)
     new = supply.iloc[len(supply) - len(xy) :]
     request = analysis.request
-    extra = euclidean_costs(analysis.data.points, new, max_km=request.radius_km, circuity=request.circuity)
+    extra = pair_costs(
+        analysis.data.points, new, max_cost=request.radius_km, circuity=request.circuity, roads=request.roads
+    )
     costs = pd.concat([analysis.costs, extra], ignore_index=True) if len(xy) else analysis.costs
     after = _with_sites(analysis, supply, new, costs)
     demand = analysis.per_point.demand.to_numpy()
@@ -862,7 +884,7 @@ def _take_up(analysis: Analysis, xy: np.ndarray, per_site: float) -> np.ndarray:
     need = point_need(analysis)
     cols = np.flatnonzero(need > 0)
     request = analysis.request
-    cov = coverage_matrix(_points_xy(analysis)[cols], xy, radius_km=request.radius_km, circuity=request.circuity)
+    cov = _coverage(request, _points_xy(analysis)[cols], xy)
     residual = need[cols].copy()
     taken = np.zeros(len(xy))
     for s in range(len(xy)):
@@ -898,27 +920,39 @@ def _nearest_existing(analysis: Analysis, xy: np.ndarray) -> np.ndarray:
     supply = analysis.supply
     if supply.empty or len(xy) == 0:
         return np.full(len(xy), np.inf)
+    roads = analysis.request.roads
+    if roads is not None:  # minutes by road to the nearest existing provider
+        sites = _frame(xy)
+        near = nearest_cost(roads.costs(sites, supply, max_cost=1e-9), sites.index).to_numpy()
+        return near
     tree = cKDTree(np.column_stack([supply.geometry.x.to_numpy(), supply.geometry.y.to_numpy()]))
     return tree.query(xy, k=1)[0] * analysis.request.circuity / 1000.0
 
 
-def _reason(row: object, nearest_km: float, band: str, radius_km: float, places: float | None) -> str:
+def _reason(
+    row: object, nearest_km: float, band: str, radius_km: float, places: float | None, *, unit: str = "km"
+) -> str:
     who = f"people aged {band_ages(band)}"
-    # Whole km only: exact distances from several sites could locate a sole trader's home.
-    near = "no provider at all yet" if not np.isfinite(nearest_km) else f"nearest is about {nearest_km:.0f} km away"
+    # Whole km (or minutes) only: exact distances from several sites could locate a sole trader's home.
+    near = (
+        "no provider at all yet"
+        if not np.isfinite(nearest_km)
+        else f"nearest is about {round(nearest_km)} {'minutes away by road' if unit == 'minutes' else 'km away'}"
+    )
+    r = reach(radius_km, unit)
     if places is not None:
         text = (
-            f"takes up {places:.1f} places of unmet need among {who} within {radius_km:g} km of {row.postcode} "
+            f"takes up {places:.1f} places of unmet need among {who} within {r} of {row.postcode} "
             f"({row.area_name}); {near}"
         )
         if row.people_reached >= 0.5:
-            text += f"; {row.people_reached:,.0f} of them had no support within {radius_km:g} km"
+            text += f"; {row.people_reached:,.0f} of them had no support within {r}"
         return text
     if row.people_reached < 0.5:
         return f"adds no {who} beyond the reach of earlier sites and existing providers; {near}"
     return (
         f"{row.people_reached:,.0f} {who} around {row.postcode} ({row.area_name}) have no support within "
-        f"{radius_km:g} km; {near}"
+        f"{r}; {near}"
     )
 
 

@@ -19,7 +19,7 @@ from gapmap.analysis import Analysis
 from gapmap.closures import impact_between
 from gapmap.economy import EconomyParams, economy_report, economy_summary, multiplier_estimated, supply_of
 from gapmap.errors import ReportError
-from gapmap.labels import BAND_PEOPLE, LEVEL_NOUNS, day, km, money, number, one_in, people
+from gapmap.labels import BAND_PEOPLE, LEVEL_NOUNS, day, km, money, number, one_in, people, reach
 from gapmap.privacy import public_layer
 from gapmap.schema import SITE_COLUMNS as PLAN_COLUMNS
 from gapmap.siting import SitePlan
@@ -179,8 +179,13 @@ class ReportInputs:
 
     @property
     def radius_km(self) -> float:
-        """The catchment radius."""
+        """The catchment radius (minutes when measured by road: see :attr:`reach`)."""
         return self.analysis.request.radius_km
+
+    @property
+    def reach(self) -> str:
+        """The catchment in words: ``"5 km"`` or ``"15 minutes by road"``."""
+        return reach(self.analysis.request.radius_km, self.analysis.request.unit)
 
 
 def before_after(analysis: Analysis, before: date, after: date) -> Closures:
@@ -222,7 +227,7 @@ def title_view(inputs: ReportInputs) -> View:
     return View(
         "title",
         f"Care and support for older people in {inputs.council}",
-        f"{BAND_PEOPLE[req.band].capitalize()}, support within {req.radius_km:g} km, providers open on "
+        f"{BAND_PEOPLE[req.band].capitalize()}, support within {reach(req.radius_km, req.unit)}, providers open on "
         f"{day(req.date)}.",
         "Made with gapmap from Census 2021 population placed on postcodes and the council's provider records.",
     )
@@ -252,11 +257,14 @@ def population_words(areas: pd.DataFrame, *, band: str, level: str, council: str
     )
 
 
-def _people_beyond_sentence(beyond: float, total: float, band: str, place: str, radius_km: float) -> str:
+def _people_beyond_sentence(
+    beyond: float, total: float, band: str, place: str, radius_km: float, unit: str = "km"
+) -> str:
     who = BAND_PEOPLE[band]
+    r = reach(radius_km, unit)
     if beyond < 0.5:
-        return f"Everyone {who.removeprefix('people ')} in {place} lives within {radius_km:g} km of support."
-    return f"{_of(beyond, total, who)} in {place} live more than {radius_km:g} km from any support."
+        return f"Everyone {who.removeprefix('people ')} in {place} lives within {r} of support."
+    return f"{_of(beyond, total, who)} in {place} live more than {r} from any support."
 
 
 def _of(part: float, whole: float, noun: str) -> str:
@@ -270,14 +278,15 @@ def gaps_view(analysis: Analysis) -> View:
     req = analysis.request
     s = analysis.summary()
     sentence = _people_beyond_sentence(
-        s["pop_beyond_radius"], s["band_population"], req.band, analysis.data.council.name, req.radius_km
+        s["pop_beyond_radius"], s["band_population"], req.band, analysis.data.council.name, req.radius_km, req.unit
     )
     sentence = sentence[0].upper() + sentence[1:]
+    how = reach(req.radius_km, req.unit) + (" (straight line)" if req.unit == "km" else "")
     return View(
         "gaps",
         STORY_TITLES["gaps"],
         sentence,
-        f"Each area shows how many {BAND_PEOPLE[req.band]} live more than {req.radius_km:g} km (straight line) "
+        f"Each area shows how many {BAND_PEOPLE[req.band]} live more than {how} "
         f"from the nearest open provider on {day(req.date)}. {people(s['providers'])} providers with "
         f"{people(s['places'])} support places count. {people(s['unmet_need'])} people are without a "
         "support place against the target.",
@@ -330,22 +339,23 @@ def closures_view(inputs: ReportInputs) -> View | None:
     n_closed = len(s.get("providers_closed", ()))
     lost = float(s.get("people_losing_coverage", 0.0))
     who = BAND_PEOPLE[str(s.get("band", inputs.band))]
-    r = float(s.get("radius_km", inputs.radius_km))
+    r = reach(float(s.get("radius_km", inputs.radius_km)), str(s.get("unit", inputs.analysis.request.unit)))
+    far = "minutes" if s.get("unit", inputs.analysis.request.unit) == "minutes" else "km"
     n_opened = len(s.get("providers_opened", ()))
     what = f"{n_closed} provider{'s' if n_closed != 1 else ''} closed"
     if n_opened:
         what += f" and {n_opened} opened"
     if lost >= 0.5:
-        effect = f"{people(lost)} {who} are now more than {r:g} km from support"
+        effect = f"{people(lost)} {who} are now more than {r} from support"
     else:
-        effect = f"no one {who.removeprefix('people ')} lost support within {r:g} km"
+        effect = f"no one {who.removeprefix('people ')} lost support within {r}"
     return View(
         "closures",
         STORY_TITLES["closures"],
         f"Between {day(d1)} and {day(d2)}, {what}; {effect}.",
         f"Both maps use the same colours. People whose nearest provider moved further away: "
-        f"{people(s.get('people_displaced', 0))}, on average {km(s.get('extra_km_mean', 0))} km further "
-        f"(1 in 10 at least {km(s.get('extra_km_p90', 0))} km). People newly within reach: "
+        f"{people(s.get('people_displaced', 0))}, on average {km(s.get('extra_km_mean', 0))} {far} further "
+        f"(1 in 10 at least {km(s.get('extra_km_p90', 0))} {far}). People newly within reach: "
         f"{people(s.get('people_gaining_coverage', 0))}.",
     )
 
@@ -367,7 +377,7 @@ def plan_view(inputs: ReportInputs) -> View | None:
     who = BAND_PEOPLE[inputs.band]
     takeaway = (
         f"{n} new micro-provider{'s' if n != 1 else ''} at these places would bring {people(s.get('gain', 0))} "
-        f"more {who} within {inputs.radius_km:g} km of support."
+        f"more {who} within {inputs.reach} of support."
     )
     notes = "Sites are ranked: each adds the most people not yet within reach."
     if "people_within_before" in s and "people_within_after" in s:

@@ -34,13 +34,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gapmap.analysis import Analysis, AnalysisRequest
-from gapmap.costs import euclidean_costs
+from gapmap.analysis import Analysis, AnalysisRequest, pair_costs
 from gapmap.demand import band_column
 from gapmap.errors import TimelineError
 from gapmap.population import CouncilData
 from gapmap.population_projections import Projections
 from gapmap.providers import KINDS
+from gapmap.roads import ByRoad
 from gapmap.supply import active_matrix
 
 STEPS = {"month": 1, "quarter": 3, "year": 12}
@@ -122,6 +122,8 @@ class Timeline:
         One row per frame and kind: ``date, kind, active, opened, closed``.
     band, radius_km, kinds
         The settings.
+    unit
+        ``"km"`` (straight line) or ``"minutes"`` (by road): the unit of ``radius_km``.
     """
 
     dates: list[date]
@@ -132,6 +134,7 @@ class Timeline:
     band: str
     radius_km: float
     kinds: tuple[str, ...] = field(default=KINDS)
+    unit: str = "km"
 
     def frame(self, k: int) -> dict[str, object]:
         """Headline figures of frame ``k``: date, providers by kind, people within and beyond reach."""
@@ -180,6 +183,7 @@ def reach_by_frame(
     *,
     radius_km: float,
     circuity: float = 1.0,
+    roads: ByRoad | None = None,
 ) -> np.ndarray:
     """People within ``radius_km`` of any active provider, per frame, in one incremental pass.
 
@@ -195,6 +199,8 @@ def reach_by_frame(
         People per demand point (aligned to ``points``).
     radius_km, circuity
         Catchment and road factor (as the cost table).
+    roads
+        Measure minutes by road instead (``radius_km`` is then minutes).
 
     Returns
     -------
@@ -207,7 +213,7 @@ def reach_by_frame(
         return out
     pts = points.reset_index(drop=True)
     prov = providers.reset_index(drop=True)
-    costs = euclidean_costs(pts, prov, max_km=radius_km, circuity=circuity, nearest=False)
+    costs = pair_costs(pts, prov, max_cost=radius_km, circuity=circuity, roads=roads, nearest=False)
     origin = costs["origin"].to_numpy(np.int64)
     dest = costs["dest"].to_numpy(np.int64)
     order = np.argsort(dest, kind="stable")  # each provider's pairs become one slice
@@ -238,6 +244,7 @@ def build_timeline(
     projections: Projections | None = None,
     today: date | None = None,
     request: AnalysisRequest | None = None,
+    roads: ByRoad | None = None,
 ) -> Timeline:
     """Frames from ``start`` to ``end``: providers by kind and people within reach.
 
@@ -259,6 +266,9 @@ def build_timeline(
         The same typed request :func:`gapmap.analysis.analyse` takes; when given, its band,
         kinds, radius and road factor are used instead of the four arguments above (its date
         and level play no part: the frames have their own dates).
+    roads
+        Measure reach in minutes by road (``radius_km`` is then minutes); the request's own
+        ``roads`` when a request is given.
 
     Returns
     -------
@@ -270,15 +280,16 @@ def build_timeline(
         For settings that cannot be used (:mod:`gapmap._validate`).
     """
     if request is None:
-        request = AnalysisRequest(band=band, radius_km=radius_km, kinds=tuple(kinds), circuity=circuity)
+        request = AnalysisRequest(band=band, radius_km=radius_km, kinds=tuple(kinds), circuity=circuity, roads=roads)
     band, kinds, radius_km, circuity = request.band, tuple(request.kinds), request.radius_km, request.circuity
+    roads = request.roads
     dates = frame_dates(start, end, step)
     today = today or date.today()
     chosen = providers[providers.kind.isin(kinds)]
     active = active_matrix(chosen, dates)
     counts = _event_counts(chosen, dates, add_months(start, -STEPS[step]), kinds)
     demand = data.points[band_column(band)].to_numpy(dtype=float)
-    within = reach_by_frame(data.points, chosen, active, demand, radius_km=radius_km, circuity=circuity)
+    within = reach_by_frame(data.points, chosen, active, demand, radius_km=radius_km, circuity=circuity, roads=roads)
     growth, basis = _growth(data.council.code, band, dates, projections, today)
     total = demand.sum() * growth
     people = pd.DataFrame(
@@ -300,6 +311,7 @@ def build_timeline(
         band=band,
         radius_km=radius_km,
         kinds=kinds,
+        unit="km" if roads is None else "minutes",
     )
 
 

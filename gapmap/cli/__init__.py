@@ -28,6 +28,7 @@ from gapmap.cli import (
     public_layer,
     records,
     report,
+    roads,
     site,
     timeline,
     users,
@@ -35,7 +36,7 @@ from gapmap.cli import (
 from gapmap.config import DataPaths
 from gapmap.errors import GapmapError
 
-COMMANDS = (councils, population, gaps, site, closure, timeline, economy, report, records, public_layer, users)
+COMMANDS = (councils, population, gaps, site, closure, timeline, economy, report, roads, records, public_layer, users)
 """Subcommand modules, in the order ``--help`` lists them."""
 
 

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from gapmap import auth
@@ -25,7 +26,7 @@ from gapmap.demand import BANDS
 from gapmap.errors import AreaFileError, OptionError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.labels import ILLUSTRATIVE  # noqa: F401 - the CLI commands import it from here
-from gapmap.population import LEVELS
+from gapmap.population import LEVELS, CouncilData
 from gapmap.privacy import (
     MIN_AREA_POSTCODES,
     PRIVACY_MODES,
@@ -34,6 +35,7 @@ from gapmap.privacy import (
     load_or_create_secret,
     providers_for,
 )
+from gapmap.roads import ByRoad
 from gapmap.schema import KINDS
 
 
@@ -171,6 +173,7 @@ def add_analysis(p: argparse.ArgumentParser, *, level: bool = True, band_default
     p.add_argument(
         "--circuity", type=road_factor, default=1.0, help="road/straight-line distance factor, at least 1 (default 1)"
     )
+    add_roads(p)
     if level:
         p.add_argument("--level", choices=LEVELS, default="ward", help="areas to report (default ward)")
         p.add_argument(
@@ -225,6 +228,138 @@ def areas_as(args: argparse.Namespace, areas, points):
 def table_privacy(args: argparse.Namespace) -> str:
     """The privacy mode the command's tables are written under (``exact`` unless given)."""
     return getattr(args, "privacy", None) or "exact"
+
+
+def add_roads(p: argparse.ArgumentParser) -> None:
+    """``--roads FILE.osm.pbf --minutes N`` (and the road settings): travel time by road."""
+    g = p.add_argument_group("travel time by road (in place of --radius-km)")
+    g.add_argument(
+        "--roads",
+        type=Path,
+        default=None,
+        metavar="FILE.osm.pbf",
+        help="the council's OpenStreetMap extract: measure minutes by road instead of km in a straight line",
+    )
+    g.add_argument(
+        "--minutes", type=positive_number, default=None, help="with --roads: catchment in minutes by road (default 15)"
+    )
+    g.add_argument(
+        "--road-slowdown",
+        type=road_factor,
+        default=1.0,
+        metavar="FACTOR",
+        help="with --roads: multiply every road time, at least 1 (e.g. 1.3 for a minibus; default 1)",
+    )
+    g.add_argument(
+        "--offroad-kmh",
+        type=positive_number,
+        default=15.0,
+        help="with --roads: speed of the straight leg from a postcode or provider to the road (default 15)",
+    )
+    g.add_argument(
+        "--max-offroad-m",
+        type=positive_number,
+        default=1000.0,
+        help="with --roads: points further than this from any road are flagged (default 1000)",
+    )
+
+
+def by_road(args: argparse.Namespace) -> bool:
+    """Whether the command measures minutes by road (``--roads`` given); checks ``--minutes``."""
+    if getattr(args, "minutes", None) is not None and getattr(args, "roads", None) is None:
+        raise OptionError("--minutes is a time by road: give the extract with --roads FILE.osm.pbf")
+    return getattr(args, "roads", None) is not None
+
+
+def with_roads(request: AnalysisRequest, args: argparse.Namespace, data: CouncilData) -> AnalysisRequest:
+    """``request`` measured in minutes by road (``--roads``, ``--minutes``), else as it is (:func:`roads_for`)."""
+    roads = roads_for(args, data)
+    if roads is None:
+        return request
+    from dataclasses import replace
+
+    return replace(request, roads=roads, radius_km=minutes_from(args), circuity=1.0)
+
+
+def minutes_from(args: argparse.Namespace) -> float:
+    """The catchment in minutes by road (``--minutes``, default 15)."""
+    return 15.0 if args.minutes is None else args.minutes
+
+
+def roads_for(args: argparse.Namespace, data: CouncilData) -> ByRoad | None:
+    """The council's road network from ``--roads`` as a cost model, or ``None`` without ``--roads``.
+
+    The network is built once per (extract, council, settings) with a progress bar on stderr
+    and loaded from ``$GAPMAP_HOME/roads/`` afterwards. Areas the extract leaves off the
+    network, and postcodes further than ``--max-offroad-m`` from any road, are named on stderr.
+    """
+    if not by_road(args):
+        return None
+    from gapmap import auth
+    from gapmap.roads import RoadSettings, network_for, off_network
+
+    bar = None
+
+    def progress(step: str, done: int, total: int) -> None:
+        nonlocal bar
+        from tqdm import tqdm
+
+        if bar is None:
+            bar = tqdm(total=total, desc="road network", file=sys.stderr, leave=False, disable=None)
+        bar.set_description(f"road network: {step}")
+        bar.n = done
+        bar.refresh()
+
+    try:
+        net = network_for(
+            args.roads,
+            data.council.code,
+            data.outline(),
+            home=auth.home_from_environment(),
+            areas=data.boundaries["wards"],
+            settings=RoadSettings(slowdown=args.road_slowdown),
+            progress=progress,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    left_off = list(net.info.get("left_off", []))
+    if left_off:
+        say(
+            f"warning: the extract {args.roads.name} leaves {len(left_off)} areas of {data.council.name} "
+            f"off the road network: {', '.join(left_off)}"
+        )
+    far = off_network(net, data.points, max_offroad_m=args.max_offroad_m, label="postcodes")
+    if len(far):
+        codes = data.points.loc[far, "postcode"].astype(str).tolist() if "postcode" in data.points else []
+        say(
+            f"warning: {len(far):,} postcodes are more than {args.max_offroad_m:g} m from any road; they are joined "
+            f"by a straight line at {args.offroad_kmh:g} km/h: {', '.join(codes[:10])}"
+            + (" …" if len(codes) > 10 else "")
+        )
+    return ByRoad(net, offroad_kmh=args.offroad_kmh, max_offroad_m=args.max_offroad_m)
+
+
+def report_far_providers(request: AnalysisRequest, providers: gpd.GeoDataFrame) -> None:
+    """Name (by id) the providers further from any road than the request's stated distance."""
+    if request.roads is None or len(providers) == 0:
+        return
+    from gapmap.roads import off_network
+
+    far = off_network(request.roads.network, providers, max_offroad_m=request.roads.max_offroad_m, label="providers")
+    if len(far):
+        ids = providers.loc[far, "id"].astype(str).tolist() if "id" in providers else [str(i) for i in far]
+        say(
+            f"warning: {len(far)} providers are more than {request.roads.max_offroad_m:g} m from any road; they are "
+            f"joined by a straight line at {request.roads.offroad_kmh:g} km/h: {', '.join(ids[:10])}"
+        )
+
+
+def reach_words(request: AnalysisRequest) -> str:
+    """The request's catchment in words: ``"5 km"`` or ``"15 minutes by road"``."""
+    from gapmap.labels import reach
+
+    return reach(request.radius_km, request.unit)
 
 
 def request_from(args: argparse.Namespace, **overrides: object) -> AnalysisRequest:

@@ -17,8 +17,11 @@ from gapmap.cli._options import (
     iso_date,
     out_file,
     providers_as,
+    reach_words,
+    report_far_providers,
     request_from,
     say,
+    with_roads,
     write_bytes,
     write_table,
 )
@@ -80,9 +83,11 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         raise ClosureError("--as-at goes with --close; with --before/--after the dates say when")
     request = request_from(args)
     data = load_council(args.council, paths=paths)
+    request = with_roads(request, args, data)
     areas = areas_as(args, io.read_area_file(args.areas) if args.areas else None, data.points)
     result = load_providers(args.providers, outline=data.outline(), paths=paths)
     report_rejected(result)
+    report_far_providers(request, result.accepted)
     providers = providers_as(args, result.accepted)
     if args.close:
         impact = impact_of_closing(data, providers, request, args.close, areas=areas)
@@ -101,10 +106,11 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
             summary["data_note"] = ILLUSTRATIVE
         write_bytes(args.json, (json.dumps(summary, indent=2, ensure_ascii=False) + "\n").encode())
     band = band_ages(request.band)
+    far_unit = "minutes by road" if request.unit == "minutes" else "km"
     say(
         f"{data.council.name}: {len(s['providers_closed'])} closed, {len(s['providers_opened'])} opened; "
-        f"{s['people_displaced']:,.0f} people aged {band} displaced, {s['extra_km_mean']:,.1f} km further on "
-        f"average; {s['people_losing_coverage']:,.0f} lose a provider within {request.radius_km:g} km, "
+        f"{s['people_displaced']:,.0f} people aged {band} displaced, {s['extra_km_mean']:,.1f} {far_unit} further on "
+        f"average; {s['people_losing_coverage']:,.0f} lose a provider within {reach_words(request)}, "
         f"{s['people_gaining_coverage']:,.0f} gain one -> {args.out}"
     )
     for line in impact.hardest_hit(3):

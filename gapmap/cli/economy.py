@@ -12,13 +12,16 @@ from gapmap.cli._options import (
     add_council,
     add_privacy,
     add_providers,
+    add_roads,
     areas_as,
     in_file,
     iso_date,
     kinds_list,
+    minutes_from,
     out_file,
     positive_number,
     providers_as,
+    roads_for,
     say,
     table_privacy,
     write_bytes,
@@ -73,6 +76,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--areas-out", type=out_file(".csv", ".geojson"), help="per-area table (.csv or .geojson)")
     e.add_argument("--out", type=out_file(".json"), required=True, help="output .json")
     add_privacy(e)
+    add_roads(e)
     e.set_defaults(run=run)
 
 
@@ -88,6 +92,9 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     data = load_council(args.council, paths=paths)
 
     areas = areas_as(args, io.read_area_file(args.areas) if args.areas else None, data.points)
+    # The economy figures count providers, not reach; --roads is accepted (and checked) so one
+    # command line serves every subcommand, and the JSON says which distance the session used.
+    roads = roads_for(args, data)
     result = load_providers(args.providers, outline=data.outline(), paths=paths)
     report_rejected(result)
     when = args.as_at or date.today()
@@ -100,6 +107,8 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         "as_at": when.isoformat(),
         "kinds": list(args.kinds),
     }
+    if roads is not None:
+        context["distance"] = f"by road, {minutes_from(args):g} minutes (not used by these figures)"
     if result.illustrative:
         context["data_note"] = ILLUSTRATIVE
     doc = economy_report(summary, params, plan=plan, context=context, notes=notes)

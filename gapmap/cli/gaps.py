@@ -13,19 +13,23 @@ from gapmap.cli._options import (
     add_privacy,
     add_providers,
     areas_as,
+    by_road,
     non_negative_number,
     out_file,
     positive_int,
     providers_as,
+    reach_words,
+    report_far_providers,
     request_from,
     say,
     table_privacy,
+    with_roads,
     write_bytes,
     write_table,
 )
 from gapmap.config import DataPaths
 from gapmap.downloads import gaps_download, viewer_areas
-from gapmap.errors import OutputError
+from gapmap.errors import OptionError, OutputError
 from gapmap.gap_map import handout_html
 from gapmap.gaps import GAP_METRICS
 from gapmap.labels import band_ages
@@ -89,11 +93,15 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     """Write the gap table (or the hand-out map)."""
     request = request_from(args)
     if args.council.strip().lower() == "all":
+        if by_road(args):
+            raise OptionError("--roads is for one council at a time: name it with --council")
         return _run_national(args, paths, request)
     data = load_council(args.council, paths=paths)
+    request = with_roads(request, args, data)
     areas = areas_as(args, io.read_area_file(args.areas) if args.areas else None, data.points)
     result = load_providers(args.providers, outline=data.outline(), paths=paths)
     report_rejected(result)
+    report_far_providers(request, result.accepted)
     analysis = analyse(data, providers_as(args, result.accepted), request, areas=areas)
     if args.out.suffix.lower() == ".html":
         secret = load_or_create_secret(auth.home_from_environment())
@@ -102,11 +110,14 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         write_bytes(args.out, page.encode("utf-8"))
         say(f"{data.council.name}: map of {args.map} for {len(analysis.areas)} areas -> {args.out}")
         return 0
-    table = gaps_download(analysis.areas, privacy=table_privacy(args), illustrative=result.illustrative)
+    table = gaps_download(
+        analysis.areas, privacy=table_privacy(args), illustrative=result.illustrative, unit=request.unit
+    )
     write_table(table, args.out)
     say(
         f"{data.council.name}: {len(table)} areas, {len(analysis.supply)} active providers on "
-        f"{request.date:%d %b %Y}, unmet need {table.unmet_need.sum():,.0f} people aged "
+        f"{request.date:%d %b %Y}, {table.pop_beyond_radius.sum():,.0f} people beyond {reach_words(request)}, "
+        f"unmet need {table.unmet_need.sum():,.0f} people aged "
         f"{band_ages(args.band)} -> {args.out}"
     )
     return 0

@@ -22,6 +22,7 @@ from gapmap.cli._options import (
     providers_as,
     request_from,
     say,
+    with_roads,
 )
 from gapmap.config import DataPaths
 from gapmap.deck import FORMATS, build_pdf, build_pngs, build_pptx
@@ -90,6 +91,7 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     bar = tqdm(total=100, desc="Reading data", file=sys.stderr, leave=False, bar_format=BAR)
     try:
         data = load_council(args.council, paths=paths)
+        request = with_roads(request, args, data)
         areas = areas_as(args, io.read_area_file(args.areas) if args.areas else None, data.points)
         bar.update(10)
         result = load_providers(args.providers, outline=data.outline(), paths=paths)

@@ -17,8 +17,11 @@ from gapmap.cli._options import (
     positive_int,
     positive_number,
     providers_as,
+    reach_words,
+    report_far_providers,
     request_from,
     say,
+    with_roads,
     write_table,
 )
 from gapmap.cli.gaps import report_rejected
@@ -72,8 +75,10 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     request = request_from(args)
     areas = io.read_area_file(args.areas) if args.areas else None  # a bad file fails before the long work
     data = load_council(args.council, paths=paths)
+    request = with_roads(request, args, data)
     result = load_providers(args.providers, outline=data.outline(), paths=paths)
     report_rejected(result)
+    report_far_providers(request, result.accepted)
     candidates = None
     if args.candidates is not None:
         cands = load_providers(args.candidates, outline=data.outline(), paths=paths)
@@ -96,7 +101,7 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     write_table(table, args.out)
     band = band_ages(request.band)
     say(
-        f"{data.council.name}: {len(plan.sites)} new sites, radius {request.radius_km:g} km, "
+        f"{data.council.name}: {len(plan.sites)} new sites, radius {reach_words(request)}, "
         f"{len(analysis.supply)} providers open on {request.date:%d %b %Y} -> {args.out}"
     )
     say(f"people aged {band} within reach before: {plan.covered_before:,.0f} of {plan.band_population:,.0f}")

@@ -10,13 +10,16 @@ from gapmap.cli._options import (
     add_council,
     add_privacy,
     add_providers,
+    add_roads,
     in_file,
     iso_date,
     kinds_list,
+    minutes_from,
     out_file,
     providers_as,
     radius,
     road_factor,
+    roads_for,
     say,
     write_bytes,
     write_table,
@@ -24,10 +27,8 @@ from gapmap.cli._options import (
 from gapmap.cli.gaps import report_rejected
 from gapmap.config import DataPaths
 from gapmap.demand import BANDS
-from gapmap.downloads import (
-    timeline_download,
-)
-from gapmap.labels import band_ages
+from gapmap.downloads import timeline_download
+from gapmap.labels import band_ages, reach
 from gapmap.population import load_council
 from gapmap.privacy import load_or_create_secret
 from gapmap.providers import KINDS
@@ -50,6 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     t.add_argument("--radius-km", type=radius, default=5.0, help="catchment radius in km (default 5)")
     t.add_argument("--circuity", type=road_factor, default=1.0, help="road/straight-line factor (default 1)")
+    add_roads(t)
     t.add_argument(
         "--projections",
         type=in_file,
@@ -65,6 +67,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, paths: DataPaths) -> int:
     """Write the timeline table (and the replay)."""
     data = load_council(args.council, paths=paths)
+    roads = roads_for(args, data)
+    radius = args.radius_km if roads is None else minutes_from(args)
     result = load_providers(args.providers, outline=data.outline(), paths=paths)
     report_rejected(result)
     today = date.today()
@@ -86,10 +90,11 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         step=args.step,
         band=args.band,
         kinds=tuple(args.kinds),
-        radius_km=args.radius_km,
-        circuity=args.circuity,
+        radius_km=radius,
+        circuity=args.circuity if roads is None else 1.0,
         projections=projections,
         today=today,
+        roads=roads,
     )
     table = timeline_download(timeline, illustrative=result.illustrative)  # the Over time view's download
     write_table(table, args.out)
@@ -113,6 +118,7 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     say(
         f"{title}: {len(timeline.dates)} dates from {first['date']:%d %b %Y} to {last['date']:%d %b %Y}; providers "
         f"{sum(first['providers'].values())} -> {sum(last['providers'].values())}; people aged {band} within "
-        f"{args.radius_km:g} km {first['people_within_reach']:,.0f} -> {last['people_within_reach']:,.0f} -> {args.out}"
+        f"{reach(radius, timeline.unit)} {first['people_within_reach']:,.0f} -> "
+        f"{last['people_within_reach']:,.0f} -> {args.out}"
     )
     return 0

@@ -1,0 +1,853 @@
+r"""Travel time on real roads: a road network from the council's own OpenStreetMap extract.
+
+A council's GIS team downloads a county or England extract (``.osm.pbf``) from any
+OpenStreetMap mirror; gapmap never downloads it. :func:`build_network` reads it with pyosmium,
+keeps the drivable roads, turns each stretch of road between two OSM nodes into a directed
+edge weighted by minutes, projects to British National Grid, clips to the council plus a
+buffer (so providers over the border still count) and keeps the largest strongly connected
+part. :func:`network_for` builds it once per (extract, council, settings) and stores it under
+``$GAPMAP_HOME/roads/``; afterwards it loads in a few milliseconds.
+
+:func:`road_costs` then makes the same long cost table as :func:`gapmap.costs.euclidean_costs`
+(``origin, dest, cost``), with the cost in **minutes**, so every measure takes it unchanged.
+
+Travel time per edge
+--------------------
+.. math:: t_e = \frac{\ell_e}{v_e \cdot 1000 / 60} \times s \quad \text{minutes}
+
+with :math:`\ell_e` the edge's length in metres (BNG), :math:`v_e` its speed in km/h and
+:math:`s \ge 1` the slowdown factor (minibuses, older drivers). :math:`v_e` is the ``maxspeed``
+tag where it parses (:func:`parse_maxspeed`: UK values carry ``mph``; a plain number is km/h,
+the OpenStreetMap convention; ``national`` is 60 mph, 70 mph on motorways and dual
+carriageways), otherwise the speed of the road class in :data:`DEFAULT_SPEEDS_KMH` (edit it by
+passing your own table in :class:`RoadSettings`). The speed limit is taken as the travel speed:
+for realistic door-to-door times use a slowdown above 1 (e.g. 1.2).
+
+Direction
+---------
+One-way streets are respected: ``oneway=yes/true/1`` one way along the way, ``-1``/``reverse``
+against it, ``junction=roundabout/circular`` and motorways one way unless ``oneway=no``.
+Costs are the time **from the person to the provider** (a resident driving, or being driven,
+to the service), the direction of the day-centre trip. The minibus that fetches someone runs
+the other way; on a network with few one-way streets the two differ by seconds.
+
+Joining
+-------
+Each postcode and each provider joins the network at its nearest node (the osmnx / pandana
+convention); the off-road leg is a straight line at ``offroad_kmh``. A point further than
+``max_offroad_m`` from any node is flagged (:attr:`Joined.far`, :func:`off_network`): it is
+still joined, by the stated off-road leg, and the callers say so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import re
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from types import MappingProxyType
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.sparse import csgraph
+from scipy.spatial import cKDTree
+
+from gapmap.errors import CostError, CrsError, RoadCoverageError, RoadFileError
+
+MPH = 1.609344
+"""Kilometres per mile."""
+
+DEFAULT_SPEEDS_KMH: Mapping[str, float] = MappingProxyType(
+    {
+        "motorway": 100.0,
+        "motorway_link": 60.0,
+        "trunk": 80.0,
+        "trunk_link": 50.0,
+        "primary": 65.0,
+        "primary_link": 45.0,
+        "secondary": 55.0,
+        "secondary_link": 40.0,
+        "tertiary": 45.0,
+        "tertiary_link": 35.0,
+        "unclassified": 40.0,
+        "road": 30.0,
+        "residential": 30.0,
+        "living_street": 10.0,
+        "service": 15.0,
+        "busway": 30.0,
+    }
+)
+"""Speed (km/h) per ``highway`` class for roads without a usable ``maxspeed``.
+
+Typical free-flow speeds of English roads of each class (a little under the limit on the
+main roads, where junctions and bends slow traffic; 30 km/h in towns). Only these classes are
+kept: footways, paths, tracks, cycleways, steps, bridleways and roads under construction are not
+drivable. Pass your own table in :class:`RoadSettings` to change a speed or add a class.
+"""
+
+_NATIONAL = {"national": 60 * MPH, "nsl_single": 60 * MPH, "nsl_dual": 70 * MPH, "motorway": 70 * MPH}
+_ONEWAY_FORWARD = {"yes", "true", "1"}
+_ONEWAY_BACKWARD = {"-1", "reverse"}
+_NO_ACCESS = {"no", "private"}
+_STEPS = ("reading roads", "reading junctions", "projecting", "building the graph", "keeping the connected part")
+
+Progress = Callable[[str, int, int], None]
+"""``progress(step, done, total)``: called as each build step starts (and once at the end)."""
+
+
+def parse_maxspeed(value: str | None, highway: str = "") -> float | None:
+    """The speed (km/h) a ``maxspeed`` tag gives, or ``None`` when it gives none.
+
+    Examples
+    --------
+    >>> round(parse_maxspeed("30 mph"), 2), parse_maxspeed("50"), parse_maxspeed("48 km/h")
+    (48.28, 50.0, 48.0)
+    >>> round(parse_maxspeed("national", "primary")), round(parse_maxspeed("GB:nsl_dual"))
+    (97, 113)
+    >>> parse_maxspeed("signals") is None, parse_maxspeed("20 mph;30 mph") == 20 * MPH
+    (True, True)
+    """
+    if value is None:
+        return None
+    speeds = []
+    for part in str(value).split(";"):
+        text = part.strip().lower()
+        if not text:
+            continue
+        if text in ("national", "gb:national", "uk:national"):
+            speeds.append(_NATIONAL["motorway" if highway.startswith("motorway") else "national"])
+            continue
+        if ":" in text:  # GB:nsl_single, UK:motorway, GB:zone20
+            tail = text.split(":", 1)[1]
+            if tail in _NATIONAL:
+                speeds.append(_NATIONAL[tail])
+                continue
+            zone = re.fullmatch(r"zone\s*(\d+)", tail)
+            if zone:
+                speeds.append(float(zone.group(1)) * MPH)
+                continue
+        if text == "walk":
+            speeds.append(6.0)
+            continue
+        m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(mph|km/h|kmh|kph)?(?:\s*zone)?", text)
+        if m:
+            number = float(m.group(1))
+            if number > 0:
+                speeds.append(number * MPH if m.group(2) == "mph" else number)
+    return min(speeds) if speeds else None
+
+
+@dataclass(frozen=True)
+class RoadSettings:
+    """How a road network is built; part of its storage key.
+
+    Attributes
+    ----------
+    speeds
+        km/h per ``highway`` class (:data:`DEFAULT_SPEEDS_KMH`); classes not in it are dropped.
+    slowdown
+        Multiplier on every travel time, at least 1 (e.g. 1.3 for a minibus with older passengers).
+    buffer_km
+        Roads kept beyond the council's boundary, so providers over the border count.
+    """
+
+    speeds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SPEEDS_KMH))
+    slowdown: float = 1.0
+    buffer_km: float = 15.0
+
+    def __post_init__(self) -> None:
+        if not math.isfinite(self.slowdown) or self.slowdown < 1:
+            raise CostError(f"the road slowdown factor must be at least 1, got {self.slowdown!r}")
+        if not math.isfinite(self.buffer_km) or self.buffer_km < 0:
+            raise CostError(f"the road buffer must be zero or more km, got {self.buffer_km!r}")
+        bad = [k for k, v in self.speeds.items() if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0)]
+        if bad:
+            raise CostError(f"the speed of road class {bad[0]!r} must be a positive number of km/h")
+        if not self.speeds:
+            raise CostError("the speed table names no road class")
+
+    def key(self) -> str:
+        """A short hash of the settings (part of the stored network's file name)."""
+        text = json.dumps(
+            {"speeds": sorted((k, float(v)) for k, v in self.speeds.items()), "s": self.slowdown, "b": self.buffer_km}
+        )
+        return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+@dataclass(frozen=True, eq=False)
+class RoadNetwork:
+    """A directed road graph in British National Grid, edges weighted in minutes.
+
+    Attributes
+    ----------
+    x, y
+        Node coordinates (metres, EPSG:27700).
+    indptr, indices, minutes
+        The graph in compressed sparse rows: the edges leaving node ``i`` go to
+        ``indices[indptr[i]:indptr[i+1]]`` and take ``minutes[...]``.
+    council
+        The council code it was clipped to.
+    source_hash
+        SHA-256 of the extract it was read from.
+    info
+        What the build found: counts, settings, and ``left_off`` (areas of the council with no
+        road of the network in them).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    indptr: np.ndarray
+    indices: np.ndarray
+    minutes: np.ndarray
+    council: str
+    source_hash: str
+    info: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return len(self.x)
+
+    @property
+    def n_edges(self) -> int:
+        """Number of directed edges."""
+        return len(self.indices)
+
+    @property
+    def key(self) -> str:
+        """Identifies the network (extract, council, settings) for caches."""
+        return f"{self.council}-{self.source_hash[:16]}-{self.info.get('settings_key', '')}"
+
+    @cached_property
+    def graph(self) -> sparse.csr_matrix:
+        """The forward graph (travel along the roads)."""
+        n = self.n_nodes
+        return sparse.csr_matrix((self.minutes, self.indices, self.indptr), shape=(n, n))
+
+    @cached_property
+    def tree(self) -> cKDTree:
+        """k-d tree of the nodes, for joining points."""
+        return cKDTree(np.column_stack([self.x, self.y]))
+
+    @cached_property
+    def top_speed_kmh(self) -> float:
+        """The fastest edge's speed (km/h): road minutes are never below the straight line at it."""
+        if self.n_edges == 0:
+            return float("nan")
+        src = np.repeat(np.arange(self.n_nodes), np.diff(self.indptr))
+        length = np.hypot(self.x[self.indices] - self.x[src], self.y[self.indices] - self.y[src])
+        return float(np.max(length / 1000.0 / (self.minutes / 60.0)))
+
+    def save(self, path: Path) -> None:
+        """Write to ``path`` (``.npz``), atomically."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp.npz")
+        np.savez(
+            tmp,
+            x=self.x,
+            y=self.y,
+            indptr=self.indptr,
+            indices=self.indices,
+            minutes=self.minutes,
+            meta=np.array(json.dumps({"council": self.council, "source_hash": self.source_hash, "info": self.info})),
+        )
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(cls, path: Path) -> RoadNetwork:
+        """Read a network written by :meth:`save`."""
+        try:
+            with np.load(Path(path), allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                arrays = {k: z[k] for k in ("x", "y", "indptr", "indices", "minutes")}
+        except (OSError, ValueError, KeyError) as exc:
+            raise RoadFileError(
+                f"the stored road network {Path(path).name} cannot be read ({exc}); build it again"
+            ) from None
+        return cls(**arrays, council=meta["council"], source_hash=meta["source_hash"], info=meta["info"])
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of a file's content (remembered beside the network store by size and time)."""
+    path = Path(path)
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 22), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _check_file(pbf: Path) -> Path:
+    pbf = Path(pbf)
+    if not pbf.exists():
+        raise RoadFileError(f"no such road extract: {pbf}")
+    if pbf.is_dir():
+        raise RoadFileError(f"{pbf} is a folder, not an OpenStreetMap .osm.pbf extract")
+    if pbf.stat().st_size == 0:
+        raise RoadFileError(f"{pbf.name} is empty, not an OpenStreetMap .osm.pbf extract")
+    return pbf
+
+
+def _osm_error(pbf: Path, exc: Exception) -> RoadFileError:
+    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "EOF" in detail or "truncated" in detail.lower():
+        return RoadFileError(f"{pbf.name} is truncated (the download did not finish?): {detail}")
+    return RoadFileError(f"{pbf.name} is not a readable OpenStreetMap .osm.pbf extract: {detail}")
+
+
+def _read_ways(pbf: Path, speeds: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """The drivable ways: consecutive node pairs, each with its speed and direction."""
+    import osmium
+
+    starts, ends, speed, oneway, refs_all = [], [], [], [], []
+    n_ways = 0
+    src = osmium.io.File(str(pbf), "pbf")
+    try:
+        processor = osmium.FileProcessor(src, osmium.osm.WAY).with_filter(osmium.filter.KeyFilter("highway"))
+        for way in processor:
+            tags = way.tags
+            hw = tags.get("highway", "")
+            if hw not in speeds:
+                continue
+            if tags.get("access") in _NO_ACCESS or tags.get("motor_vehicle") in _NO_ACCESS:
+                continue
+            if tags.get("area") == "yes":
+                continue
+            refs = [n.ref for n in way.nodes]
+            if len(refs) < 2:
+                continue
+            v = parse_maxspeed(tags.get("maxspeed"), hw) or float(speeds[hw])
+            ow = tags.get("oneway", "")
+            if ow in _ONEWAY_FORWARD:
+                d = 1
+            elif ow in _ONEWAY_BACKWARD:
+                d = -1
+            elif ow == "no":
+                d = 0
+            elif tags.get("junction") in ("roundabout", "circular") or hw in ("motorway", "motorway_link"):
+                d = 1
+            else:
+                d = 0
+            n_ways += 1
+            refs_all.append(refs)
+            k = len(refs) - 1
+            speed.append(np.full(k, v))
+            oneway.append(np.full(k, d, dtype=np.int8))
+    except RuntimeError as exc:
+        raise _osm_error(pbf, exc) from None
+    if not refs_all:
+        return {"ways": 0}
+    for refs in refs_all:
+        a = np.asarray(refs, dtype=np.int64)
+        starts.append(a[:-1])
+        ends.append(a[1:])
+    return {
+        "ways": n_ways,
+        "u": np.concatenate(starts),
+        "v": np.concatenate(ends),
+        "kmh": np.concatenate(speed),
+        "oneway": np.concatenate(oneway),
+    }
+
+
+def _read_nodes(pbf: Path, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Longitude and latitude of the nodes ``ids`` (sorted unique); ``found`` marks those in the file."""
+    import osmium
+
+    lon = np.full(len(ids), np.nan)
+    lat = np.full(len(ids), np.nan)
+    got_ids, got_lon, got_lat = [], [], []
+    try:
+        processor = osmium.FileProcessor(osmium.io.File(str(pbf), "pbf"), osmium.osm.NODE).with_filter(
+            osmium.filter.IdFilter(ids.tolist())
+        )
+        for node in processor:
+            loc = node.location
+            if loc.valid():
+                got_ids.append(node.id)
+                got_lon.append(loc.lon)
+                got_lat.append(loc.lat)
+    except RuntimeError as exc:
+        raise _osm_error(pbf, exc) from None
+    pos = np.searchsorted(ids, np.asarray(got_ids, dtype=np.int64))
+    lon[pos] = got_lon
+    lat[pos] = got_lat
+    return lon, lat, ~np.isnan(lon)
+
+
+def build_network(
+    pbf: Path,
+    council: str,
+    outline: shapely.Geometry,
+    *,
+    areas: gpd.GeoDataFrame | None = None,
+    settings: RoadSettings | None = None,
+    source_hash: str | None = None,
+    progress: Progress | None = None,
+) -> RoadNetwork:
+    """Read an ``.osm.pbf`` extract into the road network of one council.
+
+    Parameters
+    ----------
+    pbf
+        The extract (any OpenStreetMap mirror's county or country file).
+    council
+        The council's code (recorded in the network).
+    outline
+        The council's area, EPSG:27700; roads within ``settings.buffer_km`` of it are kept.
+    areas
+        The council's wards (``area_code``, ``area_name``, geometry): those with no road of the
+        network in them are named in ``info["left_off"]``.
+    settings
+        Speeds, slowdown and buffer (:class:`RoadSettings`).
+    source_hash
+        The extract's SHA-256 when already known.
+    progress
+        ``progress(step, done, total)`` as each step starts.
+
+    Returns
+    -------
+    RoadNetwork
+
+    Raises
+    ------
+    RoadFileError
+        The file is missing, empty, truncated or not an OpenStreetMap extract.
+    RoadCoverageError
+        The extract has no drivable road within the council.
+    """
+    settings = settings or RoadSettings()
+    pbf = _check_file(pbf)
+    total = len(_STEPS)
+
+    def step(i: int) -> None:
+        if progress is not None:
+            progress(_STEPS[i] if i < total else "done", i, total)
+
+    step(0)
+    ways = _read_ways(pbf, settings.speeds)
+    if ways["ways"] == 0:
+        raise RoadCoverageError(f"{pbf.name} has no drivable roads (no highway of the classes gapmap drives on)")
+    step(1)
+    ids = np.unique(np.concatenate([ways["u"], ways["v"]]))
+    lon, lat, found = _read_nodes(pbf, ids)
+    step(2)
+    from pyproj import Transformer
+
+    x = np.full(len(ids), np.nan)
+    y = np.full(len(ids), np.nan)
+    x[found], y[found] = Transformer.from_crs(4326, 27700, always_xy=True).transform(lon[found], lat[found])
+    keep_node = found & np.isfinite(x)
+    region = shapely.buffer(outline, settings.buffer_km * 1000.0) if settings.buffer_km > 0 else outline
+    shapely.prepare(region)
+    inside = np.zeros(len(ids), dtype=bool)
+    inside[keep_node] = shapely.intersects_xy(region, x[keep_node], y[keep_node])
+    step(3)
+    u = np.searchsorted(ids, ways["u"])
+    v = np.searchsorted(ids, ways["v"])
+    ok = inside[u] & inside[v] & (u != v)
+    u, v, kmh, ow = u[ok], v[ok], ways["kmh"][ok], ways["oneway"][ok]
+    length = np.hypot(x[v] - x[u], y[v] - y[u])
+    minutes = length / (kmh * 1000.0 / 60.0) * settings.slowdown
+    minutes = np.maximum(minutes, 1e-6)  # a zero weight would read as "no edge"
+    fwd = ow >= 0
+    back = ow <= 0
+    src = np.concatenate([u[fwd], v[back]])
+    dst = np.concatenate([v[fwd], u[back]])
+    w = np.concatenate([minutes[fwd], minutes[back]])
+    if len(src) == 0:
+        raise RoadCoverageError(
+            f"{pbf.name} has no drivable road within {settings.buffer_km:g} km of council {council}"
+        )
+    step(4)
+    # Largest strongly connected part, on the nodes the kept edges use.
+    used = np.unique(np.concatenate([src, dst]))
+    s = np.searchsorted(used, src)
+    d = np.searchsorted(used, dst)
+    g = sparse.coo_matrix((np.ones(len(s)), (s, d)), shape=(len(used), len(used))).tocsr()
+    _, labels = csgraph.connected_components(g, directed=True, connection="strong")
+    biggest = np.bincount(labels).argmax()
+    in_main = labels == biggest
+    keep = in_main[s] & in_main[d]
+    nodes = used[in_main]
+    s = np.searchsorted(nodes, used[s[keep]])
+    d = np.searchsorted(nodes, used[d[keep]])
+    w = w[keep]
+    # One edge per (from, to): the quickest (two ways can share a pair of nodes).
+    order = np.lexsort((w, d, s))
+    s, d, w = s[order], d[order], w[order]
+    first = np.r_[True, (s[1:] != s[:-1]) | (d[1:] != d[:-1])]
+    s, d, w = s[first], d[first], w[first]
+    n = len(nodes)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(s, minlength=n), out=indptr[1:])
+    nx_, ny_ = x[nodes], y[nodes]
+    in_council = shapely.intersects_xy(outline, nx_, ny_)
+    if not in_council.any():
+        raise RoadCoverageError(
+            f"{pbf.name} does not cover council {council}: none of its drivable roads are inside the council"
+        )
+    left_off: list[str] = []
+    if areas is not None and len(areas):
+        left_off = _areas_without_roads(areas, nx_[in_council], ny_[in_council])
+    info = {
+        "source": pbf.name,
+        "ways": int(ways["ways"]),
+        "nodes_read": int(len(ids)),
+        "nodes": int(n),
+        "edges": int(len(s)),
+        "nodes_dropped_disconnected": int(len(used) - n),
+        "settings_key": settings.key(),
+        "slowdown": settings.slowdown,
+        "buffer_km": settings.buffer_km,
+        "left_off": left_off,
+    }
+    step(total)
+    return RoadNetwork(
+        x=nx_.astype(np.float64),
+        y=ny_.astype(np.float64),
+        indptr=indptr,
+        indices=d.astype(np.int32),
+        minutes=w.astype(np.float64),
+        council=council,
+        source_hash=source_hash or file_hash(pbf),
+        info=info,
+    )
+
+
+def _areas_without_roads(areas: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray) -> list[str]:
+    """Names (with codes) of the areas that no node of the network falls in."""
+    polys = areas.geometry.values
+    tree = shapely.STRtree(polys)
+    pts = shapely.points(x, y)
+    hit = np.zeros(len(polys), dtype=bool)
+    pairs = tree.query(pts, predicate="within")
+    hit[np.unique(pairs[1])] = True
+    names = areas["area_name"] if "area_name" in areas else areas.index.astype(str)
+    codes = areas["area_code"] if "area_code" in areas else areas.index.astype(str)
+    return [f"{n} ({c})" for n, c, h in zip(names, codes, hit, strict=True) if not h]
+
+
+# --------------------------------------------------------------------------- the store
+
+
+def roads_folder(home: Path) -> Path:
+    """Where built networks are stored: ``home/roads``."""
+    return Path(home) / "roads"
+
+
+def _cached_hash(pbf: Path, folder: Path) -> str:
+    """The extract's SHA-256, remembered by path, size and modification time."""
+    st = pbf.stat()
+    memo = folder / "hashes.json"
+    tag = f"{pbf.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    known: dict[str, str] = {}
+    try:
+        known = json.loads(memo.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if tag in known:
+        return known[tag]
+    digest = file_hash(pbf)
+    known[tag] = digest
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = memo.with_name(f"hashes.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(known))
+        os.replace(tmp, memo)
+    except OSError:
+        pass  # only a memo: the hash is worked out again next time
+    return digest
+
+
+def network_path(home: Path, council: str, source_hash: str, settings: RoadSettings) -> Path:
+    """The stored network's file for (extract content, council, settings)."""
+    return roads_folder(home) / f"{council}-{source_hash[:16]}-{settings.key()}.npz"
+
+
+def network_for(
+    pbf: Path,
+    council: str,
+    outline: shapely.Geometry,
+    *,
+    home: Path,
+    areas: gpd.GeoDataFrame | None = None,
+    settings: RoadSettings | None = None,
+    progress: Progress | None = None,
+    rebuild: bool = False,
+) -> RoadNetwork:
+    """The council's road network from ``pbf``: loaded when built before, else built and stored.
+
+    Stored under ``home/roads/`` keyed by the extract's content hash, the council and the
+    settings, so a renamed or moved file is found again and a changed one is built anew.
+    """
+    settings = settings or RoadSettings()
+    pbf = _check_file(pbf)
+    folder = roads_folder(home)
+    digest = _cached_hash(pbf, folder)
+    path = network_path(home, council, digest, settings)
+    if path.exists() and not rebuild:
+        return RoadNetwork.load(path)
+    net = build_network(pbf, council, outline, areas=areas, settings=settings, source_hash=digest, progress=progress)
+    with contextlib.suppress(OSError):  # a read-only home: the network is still used, built again next time
+        net.save(path)
+    return net
+
+
+def stored_networks(home: Path) -> list[dict[str, object]]:
+    """One row per stored network: file, council, source, nodes, edges, size and what was left off."""
+    rows = []
+    for path in sorted(roads_folder(home).glob("*.npz")):
+        try:
+            net = RoadNetwork.load(path)
+        except RoadFileError:
+            rows.append({"file": path.name, "problem": "unreadable"})
+            continue
+        rows.append(
+            {
+                "file": path.name,
+                "council": net.council,
+                "source": net.info.get("source", ""),
+                "source_sha256": net.source_hash,
+                "nodes": net.n_nodes,
+                "edges": net.n_edges,
+                "size_mb": round(path.stat().st_size / 1e6, 2),
+                "slowdown": net.info.get("slowdown", 1.0),
+                "buffer_km": net.info.get("buffer_km", ""),
+                "left_off": net.info.get("left_off", []),
+            }
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------- joining and costs
+
+
+def _xy(gdf: gpd.GeoDataFrame, label: str) -> np.ndarray:
+    if gdf.crs is None or gdf.crs.to_epsg() != 27700:
+        raise CrsError(f"{label} must be in British National Grid (EPSG:27700) to join the road network")
+    return np.column_stack([gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()])
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Where points join the network.
+
+    Attributes
+    ----------
+    node
+        Nearest node per point.
+    offroad_m
+        Straight-line metres from the point to that node.
+    minutes
+        The off-road leg's minutes at the stated speed.
+    far
+        Points more than the stated distance from any road: joined all the same, and flagged.
+    """
+
+    node: np.ndarray
+    offroad_m: np.ndarray
+    minutes: np.ndarray
+    far: np.ndarray
+
+
+def join(network: RoadNetwork, xy: np.ndarray, *, offroad_kmh: float = 15.0, max_offroad_m: float = 1000.0) -> Joined:
+    """Join points (BNG metres) to their nearest nodes; flag those further than ``max_offroad_m``."""
+    if not math.isfinite(offroad_kmh) or offroad_kmh <= 0:
+        raise CostError(f"the off-road speed must be a positive number of km/h, got {offroad_kmh!r}")
+    if not math.isfinite(max_offroad_m) or max_offroad_m <= 0:
+        raise CostError(f"the furthest distance from a road must be positive, got {max_offroad_m!r}")
+    xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+    if len(xy) == 0:
+        e = np.empty(0)
+        return Joined(np.empty(0, dtype=np.int64), e, e, np.empty(0, dtype=bool))
+    dist, node = network.tree.query(xy, k=1)
+    return Joined(
+        node=np.asarray(node, dtype=np.int64),
+        offroad_m=dist,
+        minutes=dist / (offroad_kmh * 1000.0 / 60.0),
+        far=dist > max_offroad_m,
+    )
+
+
+def off_network(
+    network: RoadNetwork, points: gpd.GeoDataFrame, *, max_offroad_m: float = 1000.0, label: str = "points"
+) -> pd.Index:
+    """Index labels of ``points`` further than ``max_offroad_m`` from any road of the network."""
+    joined = join(network, _xy(points, label), max_offroad_m=max_offroad_m)
+    return points.index[joined.far]
+
+
+_SOURCE_CHUNK = 32
+
+
+def road_costs(
+    network: RoadNetwork,
+    origins: gpd.GeoDataFrame,
+    dests: gpd.GeoDataFrame,
+    *,
+    max_minutes: float,
+    nearest: bool = True,
+    offroad_kmh: float = 15.0,
+    max_offroad_m: float = 1000.0,
+    workers: int = 2,
+) -> pd.DataFrame:
+    r"""Minutes by road from every origin (postcode) to every destination (provider) within ``max_minutes``.
+
+    .. math:: c_{ij} = a_i + T(n_i \to n_j) + b_j \le c_{max}
+
+    with :math:`n_i, n_j` the nodes the points join at, :math:`a_i, b_j` their off-road legs
+    and :math:`T` the quickest time along the roads (Dijkstra, one search per destination on
+    the reversed graph, cut at ``max_minutes``, destinations in chunks). With ``nearest`` an
+    origin with no destination within ``max_minutes`` gets one row for its nearest one (a
+    single multi-source search, ``min_only``), as :func:`gapmap.costs.euclidean_costs` does.
+    The searches run in ``workers`` threads (scipy's Dijkstra releases the GIL).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``origin``, ``dest`` (index labels, int32 positions for a default index) and ``cost``
+        (float64, minutes), sorted by origin then destination.
+    """
+    if not math.isfinite(max_minutes) or max_minutes <= 0:
+        raise CostError(f"the catchment must be a positive number of minutes, got {max_minutes!r}")
+    o_xy = _xy(origins, "demand points")
+    d_xy = _xy(dests, "providers")
+    if len(o_xy) == 0 or len(d_xy) == 0:
+        return pd.DataFrame({"origin": origins.index[:0], "dest": dests.index[:0], "cost": np.empty(0)})
+    jo = join(network, o_xy, offroad_kmh=offroad_kmh, max_offroad_m=max_offroad_m)
+    jd = join(network, d_xy, offroad_kmh=offroad_kmh, max_offroad_m=max_offroad_m)
+    rev = _reversed_with_dests(network, jd)
+    n = network.n_nodes
+    n_d = len(d_xy)
+
+    def chunk(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        src = np.arange(start, min(start + _SOURCE_CHUNK, n_d)) + n
+        dist = csgraph.dijkstra(rev, directed=True, indices=src, limit=max_minutes)
+        cost = dist[:, jo.node] + jo.minutes  # (chunk, origins)
+        jj, ii = np.nonzero(cost <= max_minutes)
+        return ii.astype(np.int32), (jj + start).astype(np.int32), cost[jj, ii]
+
+    starts = range(0, n_d, _SOURCE_CHUNK)
+    workers = max(1, min(workers, len(starts)))
+    if workers == 1:
+        parts = [chunk(s) for s in starts]
+    else:  # scipy's Dijkstra releases the GIL: chunks run on both cores
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(chunk, starts))
+    i = np.concatenate([p[0] for p in parts])
+    j = np.concatenate([p[1] for p in parts])
+    v = np.concatenate([p[2] for p in parts])
+    if nearest:
+        reached = np.zeros(len(o_xy), dtype=bool)
+        reached[i] = True
+        far = np.flatnonzero(~reached)
+        if len(far):
+            best, best_dest = nearest_minutes(network, jo, jd, rev=rev)
+            fi = far[np.isfinite(best[far])]
+            i = np.concatenate([i, fi.astype(np.int32)])
+            j = np.concatenate([j, best_dest[fi].astype(np.int32)])
+            v = np.concatenate([v, best[fi]])
+    order = np.lexsort((j, i))
+    i, j, v = i[order], j[order], v[order]
+    return pd.DataFrame(
+        {
+            "origin": i if _default(origins.index) else origins.index.to_numpy()[i],
+            "dest": j if _default(dests.index) else dests.index.to_numpy()[j],
+            "cost": v.astype(np.float64),
+        }
+    )
+
+
+def _default(index: pd.Index) -> bool:
+    return isinstance(index, pd.RangeIndex) and index.start == 0 and index.step == 1
+
+
+def _reversed_with_dests(network: RoadNetwork, jd: Joined) -> sparse.csr_matrix:
+    """The reversed graph plus one node per destination, joined to its node by its off-road leg.
+
+    Searching it from destination ``j``'s own node gives, at every road node, the minutes from
+    there to ``j`` (off-road leg included).
+    """
+    n = network.n_nodes
+    n_d = len(jd.node)
+    g = network.graph.T.tocoo()
+    rows = np.concatenate([g.row, np.arange(n_d) + n])
+    cols = np.concatenate([g.col, jd.node])
+    w = np.concatenate([g.data, np.maximum(jd.minutes, 1e-9)])
+    return sparse.csr_matrix((w, (rows, cols)), shape=(n + n_d, n + n_d))
+
+
+def nearest_minutes(
+    network: RoadNetwork, origins: Joined, dests: Joined, *, rev: sparse.csr_matrix | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Minutes from each origin to its nearest destination, and which one (one ``min_only`` search)."""
+    n = network.n_nodes
+    n_d = len(dests.node)
+    if rev is None:
+        rev = _reversed_with_dests(network, dests)
+    dist, _, sources = csgraph.dijkstra(
+        rev, directed=True, indices=np.arange(n_d) + n, min_only=True, return_predecessors=True
+    )
+    best = dist[origins.node] + origins.minutes
+    which = sources[origins.node] - n
+    return best, np.where(which >= 0, which, -1)
+
+
+@dataclass(frozen=True, eq=False)
+class ByRoad:
+    """The road-network cost model an :class:`gapmap.analysis.AnalysisRequest` carries.
+
+    Attributes
+    ----------
+    network
+        The council's road network.
+    offroad_kmh
+        Speed of the straight leg between a point and its node.
+    max_offroad_m
+        Points further than this from any road are flagged.
+    """
+
+    network: RoadNetwork
+    offroad_kmh: float = 15.0
+    max_offroad_m: float = 1000.0
+
+    unit = "minutes"
+
+    def costs(
+        self, origins: gpd.GeoDataFrame, dests: gpd.GeoDataFrame, *, max_cost: float, nearest: bool = True
+    ) -> pd.DataFrame:
+        """The cost table in minutes (:func:`road_costs`)."""
+        return road_costs(
+            self.network,
+            origins,
+            dests,
+            max_minutes=max_cost,
+            nearest=nearest,
+            offroad_kmh=self.offroad_kmh,
+            max_offroad_m=self.max_offroad_m,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, ByRoad)
+            and other.network.key == self.network.key
+            and (other.offroad_kmh, other.max_offroad_m) == (self.offroad_kmh, self.max_offroad_m)
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.network.key, self.offroad_kmh, self.max_offroad_m))
