@@ -26,9 +26,9 @@ from gapmap.privacy import displace, public_layer
 from gapmap.projection import reproject
 from gapmap.providers import KIND_LABELS, KINDS
 from gapmap.replay import animation_gif, frame_layers, slider_html
-from gapmap.story import Closures, ReportInputs, closures_view, economy_for
+from gapmap.story import Closures, ReportInputs, closures_view
 from gapmap.timeline import STEPS, outlook, timeline_table
-from pages import _present, _shared
+from pages import _present, _shared, _state
 from pages._live_map import area_map, live_map
 
 _shared.ensure_router()
@@ -188,7 +188,7 @@ if view == VIEWS[0]:
             after,
             illustrative=source.illustrative,
             closures=Closures(before, after, s, (before_date, after_date)),
-            economy=economy_for(after),
+            **_state.story_parts(code, after),
         )
         words = closures_view(deck_inputs)
         _present.header(words.title, words.takeaway, illustrative=source.illustrative)

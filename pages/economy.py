@@ -38,11 +38,11 @@ from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.figures import MapLayer, map_figure, to_png
 from gapmap.maps import Field
-from gapmap.population import LEVEL_LABELS, LEVELS
+from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
 from gapmap.privacy import HIDDEN_OR_NO_DATA, suppress_small_areas
 from gapmap.schema import KIND_LABELS, KINDS
 from gapmap.story import Plan, ReportInputs, economy_for
-from pages import _present, _shared
+from pages import _present, _shared, _state
 from pages._live_map import area_map
 
 _shared.ensure_router()
@@ -158,6 +158,7 @@ with st.container(border=True):
         )
     )
 
+_state.keep_economy(params, kinds)  # the deck and presentation mode use these assumptions
 supply = supply_of(source.providers, as_at, kinds)
 summary = economy_summary(supply, params)
 _present.header("Local economy", headline(summary, kinds), illustrative=source.illustrative)
@@ -274,11 +275,12 @@ st.caption(
 
 # --- What the recruitment plan adds -----------------------------------------------------
 st.subheader("What the recruitment plan adds")
-plan_sites = st.session_state.get("recruitment_plan")
-plan = None
-if isinstance(plan_sites, pd.DataFrame) and len(plan_sites):
+recruitment = _state.plan(code)  # a plan made for another council is never added to this one
+plan = plan_sites = None
+if recruitment is not None:
+    plan_sites = recruitment.sites
     try:
-        plan = plan_economy(plan_sites, params)
+        plan = plan_economy(plan_sites, params, recruitment.people_per_recruit)
     except GapmapError as exc:
         st.error(str(exc))
 if plan is None:
@@ -294,7 +296,7 @@ else:
     a[3].metric("More jobs (FTE)", f"{plan['jobs_fte']:,.1f}")
     a[4].metric("More care bought a year", f"£{plan['annual_income_gbp']:,.0f}")
     st.dataframe(
-        plan_by_area(plan_sites, params)[
+        plan_by_area(plan_sites, params, recruitment.people_per_recruit)[
             ["area_name", "providers", "people_supported", "hours_per_week", "jobs_fte", "annual_income_gbp"]
         ],
         hide_index=True,
@@ -309,8 +311,14 @@ else:
         },
     )
     st.caption(
-        f"Each new provider counted as supporting {PEOPLE_PER_NEW_PROVIDER} people: {PEOPLE_PER_NEW_PROVIDER_SOURCE} "
-        f"Also £{plan['annual_savings_gbp']:,.0f} a year of public money saved (2017 prices)."
+        f"Plan for {recruitment.n_sites} new micro-providers ({BAND_LABELS[recruitment.band].lower()}, within "
+        f"{recruitment.reach}). Each counted as supporting {recruitment.people_per_recruit:g} people"
+        + (
+            f": {PEOPLE_PER_NEW_PROVIDER_SOURCE} "
+            if recruitment.people_per_recruit == PEOPLE_PER_NEW_PROVIDER
+            else f", as set on the Plan recruitment page (the default is {PEOPLE_PER_NEW_PROVIDER:g}). "
+        )
+        + f"Also £{plan['annual_savings_gbp']:,.0f} a year of public money saved (2017 prices)."
     )
 
 # --- Downloads ---------------------------------------------------------------------------
@@ -318,7 +326,14 @@ notes = [_shared.ILLUSTRATIVE] if source.illustrative else []
 context = {"council": code, "council_name": data.council.name, "as_at": as_at.isoformat(), "kinds": list(kinds)}
 if source.illustrative:
     context["data_note"] = _shared.ILLUSTRATIVE
-report = economy_report(summary, params, plan=plan, context=context, notes=notes)
+report = economy_report(
+    summary,
+    params,
+    plan=plan,
+    context=context,
+    notes=notes,
+    people_per_new_provider=recruitment.people_per_recruit if recruitment else PEOPLE_PER_NEW_PROVIDER,
+)
 figures = export_table(summary, params)
 areas_out = with_parameters(by_area, params)
 if source.illustrative:
@@ -354,13 +369,9 @@ d[5].download_button("Assumptions (TOML)", params_to_toml(params).encode("utf-8"
 # Slides, report and the map as a picture, made only when asked for. The deck's other views need a
 # gap analysis: the recruitment plan's age band and radius when there is a plan, else the defaults.
 deck_plan, plan_reach = None, {}
-if plan is not None and plan_sites.attrs.get("council") == code:
-    before_plan, after_plan = plan_sites.attrs["covered_before"], plan_sites.attrs["covered_after"]
-    deck_plan = Plan(
-        plan_sites,
-        {"people_within_before": before_plan, "people_within_after": after_plan, "gain": after_plan - before_plan},
-    )
-    plan_reach = {"band": plan_sites.attrs["band"], "radius_km": float(plan_sites.attrs["radius_km"])}
+if plan is not None:
+    deck_plan = Plan.from_recruitment(recruitment)
+    plan_reach = {"band": recruitment.band, "radius_km": recruitment.radius_km}
 deck_request = AnalysisRequest(as_at=as_at, level=level, hex_size_m=float(hex_size), **plan_reach)
 
 
@@ -388,7 +399,9 @@ def economy_png() -> bytes:
     )
 
 
-plan_key = _shared.digest(plan_sites.to_csv().encode()) if deck_plan is not None else "no plan"
+plan_key = "no plan"
+if deck_plan is not None:
+    plan_key = _shared.digest(plan_sites.to_csv().encode()) + f"|{recruitment.people_per_recruit:g}"
 _present.handouts(
     deck_inputs,
     stem=stem,

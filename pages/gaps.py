@@ -15,8 +15,8 @@ from gapmap.labels import column_header, metric_label, readable_table
 from gapmap.maps import standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
 from gapmap.schema import KIND_LABELS, KINDS
-from gapmap.story import ReportInputs, economy_for, gaps_view, priority_view
-from pages import _present, _shared
+from gapmap.story import ReportInputs, gaps_view, priority_view
+from pages import _present, _shared, _state
 from pages._live_map import live_map
 
 _shared.ensure_router()
@@ -288,7 +288,7 @@ b4.download_button(
     on_click="ignore",
 )
 _present.handouts(
-    lambda: ReportInputs(result, illustrative=source.illustrative, economy=economy_for(result)),
+    lambda: ReportInputs(result, illustrative=source.illustrative, **_state.story_parts(code, result)),
     stem=stem,
     view=view,
     state=f"{source.key}|{request!r}",

@@ -14,6 +14,7 @@ from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.maps import Field, provider_layers, provider_legend
+from gapmap.plan import RecruitmentPlan
 from gapmap.population import BAND_LABELS
 from gapmap.privacy import public_layer
 from gapmap.projection import transformer
@@ -21,8 +22,8 @@ from gapmap.records import load_providers
 from gapmap.schema import KIND_LABELS, KINDS, SITE_COLUMNS
 from gapmap.siting import MAX_SITES, PEOPLE_PER_SITE, SitePlan, plan_sites, plan_table, what_if, with_user_areas
 from gapmap.siting_map import site_layer, site_legend
-from gapmap.story import Plan, ReportInputs, economy_for
-from pages import _present, _shared
+from gapmap.story import ReportInputs
+from pages import _present, _shared, _state
 from pages._live_map import area_map
 
 _shared.ensure_router()
@@ -322,18 +323,21 @@ if plan.places_by_area is not None:
             },
         )
 
-# Keep the plan for the economy page and the workshop deck.
-kept_plan = table[[*SITE_COLUMNS, *(["parish_code", "parish_name"] if parish else []), "reason", "source"]].copy()
-kept_plan.attrs = {
-    "council": code,
-    "band": band,
-    "radius_km": radius,
-    "as_at": as_at.isoformat(),
-    "illustrative": source.illustrative,
-    "covered_before": after.covered_before,
-    "covered_after": after.covered_after,
-}
-st.session_state["recruitment_plan"] = kept_plan
+# Keep the plan (typed) for the economy page, the workshop deck and presentation mode.
+recruitment = RecruitmentPlan(
+    council=code,
+    band=band,
+    radius_km=radius,
+    sites=table[[*SITE_COLUMNS, *(["parish_code", "parish_name"] if parish else []), "reason", "source"]],
+    covered_before=after.covered_before,
+    covered_after=after.covered_after,
+    people_per_recruit=people_per_site,
+    illustrative=source.illustrative,
+    as_at=as_at,
+    kinds=tuple(kinds),
+)
+_state.keep_plan(recruitment)
+kept_plan = recruitment.sites
 
 download = plan_table(kept_plan, data_note=_shared.ILLUSTRATIVE if source.illustrative else None)
 stem = f"gapmap-plan-{code}-{band}-{k}" + ("-ILLUSTRATIVE" if source.illustrative else "")
@@ -342,12 +346,8 @@ d1.download_button("Download the plan (CSV)", to_csv_bytes(download), f"{stem}.c
 d2.download_button("Download the plan (GeoJSON)", to_geojson_bytes(download), f"{stem}.geojson", "application/geo+json")
 # Slides, report and map picture of this plan (as changed on the map), made only when asked for.
 # Like every hand-out they draw day centres and venues only: micro-providers are counted, never placed.
-deck_plan = Plan(
-    kept_plan,
-    {"people_within_before": after.covered_before, "people_within_after": after.covered_after, "gain": after.gain},
-)
 _present.handouts(
-    lambda: ReportInputs(base, illustrative=source.illustrative, plan=deck_plan, economy=economy_for(base)),
+    lambda: ReportInputs(base, illustrative=source.illustrative, **_state.story_parts(code, base)),
     stem=stem,
     view="plan",
     state=f"{source.key}|{request!r}|{k}|{capacity_aware}|{people_per_site:g}|{candidates_key}|"

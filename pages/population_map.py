@@ -10,8 +10,8 @@ from gapmap.figures import MapLayer, map_figure, to_png
 from gapmap.labels import BAND_PEOPLE, readable_table
 from gapmap.maps import Field, choropleth, standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS, MEASURE_LABELS, measure
-from gapmap.story import ReportInputs, economy_for, population_words
-from pages import _present, _shared
+from gapmap.story import ReportInputs, population_words
+from pages import _present, _shared, _state
 from pages._live_map import area_map
 
 _shared.ensure_router()
@@ -161,7 +161,7 @@ if source is not None:
     def build_inputs() -> ReportInputs:
         """The deck's inputs (the analysis is computed only when a deck or report is asked for)."""
         analysis = _shared.analysis(code, deck_source.key, deck_request, areas_digest, deck_source.providers, areas_gdf)
-        return ReportInputs(analysis, illustrative=deck_source.illustrative, economy=economy_for(analysis))
+        return ReportInputs(analysis, illustrative=deck_source.illustrative, **_state.story_parts(code, analysis))
 
 
 _present.handouts(
