@@ -31,6 +31,12 @@ from gapmap.story import Plan, economy_for
 KEPT = "_gapmap_settings"
 """Session-state key of the kept settings (``{widget key: last value}``)."""
 
+RUN = "_gapmap_run"
+"""Session-state key of the number of this session's runs through app.py (:func:`begin_run`)."""
+
+SEEN = "_gapmap_seen"
+"""Session-state key of ``{widget key: the run that last drew it}``."""
+
 PLAN = "recruitment_plan"
 """Session-state key of the plan made on the Plan recruitment page."""
 
@@ -63,13 +69,25 @@ def setting(
         The value the widget will show.
     """
     kept = st.session_state.setdefault(KEPT, {})
+    seen = st.session_state.setdefault(SEEN, {})
+    run = st.session_state.get(RUN, 0)
     value = st.session_state[key] if key in st.session_state else kept.get(key, default)
     if not _fits(value, allowed):
         value = default
-    if key not in st.session_state or st.session_state[key] is not value:
+    # A widget that comes back (not drawn in the previous run) is drawn afresh by the browser,
+    # which would show its default while the server kept the old value: set it, so the browser
+    # shows the value the page computes with.
+    back = seen.get(key) not in (run, run - 1)
+    if back or key not in st.session_state or st.session_state[key] is not value:
         st.session_state[key] = value
     kept[key] = value
+    seen[key] = run
     return value
+
+
+def begin_run() -> None:
+    """Called by app.py at the start of every run (tells :func:`setting` which widgets come back)."""
+    st.session_state[RUN] = st.session_state.get(RUN, 0) + 1
 
 
 def _fits(value: object, allowed: Sequence[object] | Callable[[object], bool] | None) -> bool:

@@ -81,10 +81,16 @@ if source.illustrative:
         icon=":material/science:",
     )
 
+_present.restore({"date": ("econ_as_at", None), "econ_kinds": ("econ_kinds", KINDS), "level": ("econ_level", LEVELS)})
+# Each setting is kept between visits and across councils (pages/_state.py); widgets read it.
+_state.setting("econ_as_at", date.today(), allowed=lambda d: isinstance(d, date))
+_state.setting("econ_kinds", ["micro_enterprise"], allowed=KINDS)
+_state.setting("econ_level", LEVELS[0], allowed=LEVELS)
+_state.setting("econ_hex", 1000, allowed=tuple(HEX_SIZES))
+_state.setting("econ_measure", next(iter(MAP_MEASURES)), allowed=tuple(MAP_MEASURES))
 c1, c2, c3 = st.columns([1, 1.6, 1.3])
 as_at = c1.date_input(
     "As at",
-    value=date.today(),
     min_value=date(2000, 1, 1),
     max_value=date(2035, 12, 31),
     format="DD/MM/YYYY",
@@ -94,7 +100,6 @@ as_at = c1.date_input(
 kinds = c2.multiselect(
     "Providers that count",
     list(KINDS),
-    default=["micro_enterprise"],
     format_func=KIND_LABELS.get,
     key="econ_kinds",
     help="Community micro-enterprises by default; add day centres and others to see all local provision.",
@@ -102,9 +107,8 @@ kinds = c2.multiselect(
 level = c3.selectbox("Areas", LEVELS, format_func=LEVEL_LABELS.get, key="econ_level")
 hex_size = 1000
 if level == "hex":
-    hex_size = st.select_slider(
-        "Hex width", options=list(HEX_SIZES), value=1000, format_func=HEX_SIZES.get, key="econ_hex"
-    )
+    hex_size = st.select_slider("Hex width", options=list(HEX_SIZES), format_func=HEX_SIZES.get, key="econ_hex")
+_present.remember(date=as_at, econ_kinds=kinds, level=level)
 areas_gdf, areas_digest = _shared.area_file_input(level)
 if not kinds:
     st.error("Choose at least one kind of provider.")
@@ -137,11 +141,11 @@ with st.container(border=True):
     cols = st.columns(4)
     for i, name in enumerate(PARAMETERS):
         meta = PARAMETER_SOURCES[name]
+        _state.setting(f"econ_{name}_{tag}", float(getattr(base, name)), allowed=lambda v: isinstance(v, float))
         values[name] = cols[i % 4].number_input(
             f"{meta['label']} ({meta['unit']})",
             min_value=1.0 if name == "fte_hours_per_week" else 0.0,
             max_value=1.0 if name in SHARES else None,
-            value=float(getattr(base, name)),
             step=0.05 if name in SHARES else (0.1 if getattr(base, name) < 100 else 100.0),
             key=f"econ_{name}_{tag}",
             help=f"{meta['source']} {meta['note']}".strip(),

@@ -358,7 +358,7 @@ def test_plan_page_runs_labels_the_sample_and_keeps_the_plan(tmp_path, monkeypat
     plan = at.session_state["recruitment_plan"]
     assert list(plan.sites.columns[: len(schema.SITE_COLUMNS)]) == list(schema.SITE_COLUMNS)
     assert plan.n_sites == 10 and plan.illustrative and plan.council == "E06000066"
-    assert (plan.band, plan.radius_km, plan.people_per_recruit) == ("75plus", 5.0, 7.0)
+    assert (plan.band, plan.radius_km, plan.people_per_recruit) == (at.selectbox(key="plan_band").value, 5.0, 7.0)
     # A hand-added site (as a map click would add) is counted and can be undone.
     state = at.session_state["plan_whatif"]
     state["added"].append((290_273, 139_045))
