@@ -3,10 +3,11 @@
 import streamlit as st
 
 from gapmap import auth
-from pages import _present, _shared
+from pages import _present, _shared, _state
 
 st.set_page_config(page_title="gapmap", page_icon="static/favicon.png", layout="wide")
 first_run = _shared.mark_router()
+_state.begin_run()
 who = _shared.sign_in()  # stops on the sign-in page; refuses other addresses when no sign-in is configured
 
 pages = [
@@ -32,6 +33,7 @@ with st.sidebar:
     _shared.council_picker()
     _shared.privacy_picker()
     _present.toggle()
+_present.exit_control()  # presentation mode hides the sidebar: the way out is on the page
 try:
     nav.run()
 finally:  # the marker is for this run only (a run without app.py must not find it)

@@ -38,21 +38,18 @@ import pandas as pd
 from gapmap import io
 from gapmap.areas import OUTSIDE_CODE, locate_points
 from gapmap.errors import EconomyParamError, PlanFileError
+from gapmap.plan import PEOPLE_PER_RECRUIT, PEOPLE_PER_RECRUIT_SOURCE
 from gapmap.schema import KINDS
 from gapmap.schema import SITE_COLUMNS as PLAN_COLUMNS
 from gapmap.supply import supply_at as supply_of  # the economy's old name for it
 
 WEEKS_PER_YEAR = 52
 
-PEOPLE_PER_NEW_PROVIDER = 7
-"""People supported by one newly recruited micro-provider (the recruitment planner's default
-capacity): Somerset's community micro-enterprise programme reached about 4,000 people across
-about 600 micro-providers by 2020 (Community Catalysts / Somerset County Council), about 7 each."""
+PEOPLE_PER_NEW_PROVIDER = PEOPLE_PER_RECRUIT
+"""People supported by one newly recruited micro-provider (:data:`gapmap.plan.PEOPLE_PER_RECRUIT`,
+the planner's default capacity: one constant for both)."""
 
-PEOPLE_PER_NEW_PROVIDER_SOURCE = (
-    "About 4,000 people supported by about 600 Somerset community micro-providers in 2020 "
-    "(Somerset County Council and Community Catalysts), i.e. about 7 people each."
-)
+PEOPLE_PER_NEW_PROVIDER_SOURCE = PEOPLE_PER_RECRUIT_SOURCE
 
 ECONOMY_KEYS = (
     "providers",
@@ -587,6 +584,7 @@ def economy_report(
     plan: Mapping[str, float] | None = None,
     context: Mapping[str, object] | None = None,
     notes: Iterable[str] = (),
+    people_per_new_provider: float = PEOPLE_PER_NEW_PROVIDER,
 ) -> dict[str, object]:
     """The JSON document: the figures, ``parameters`` (name → value, source), optional ``plan``.
 
@@ -602,6 +600,8 @@ def economy_report(
         Extra top-level entries (council, date, kinds).
     notes
         Plain-English caveats (e.g. the illustrative-sample label).
+    people_per_new_provider
+        The people each of the plan's new providers supports (the plan's own figure).
     """
     doc: dict[str, object] = dict(context or {})
     doc.update({k: _tidy(summary[k]) for k in ECONOMY_KEYS})
@@ -619,8 +619,10 @@ def economy_report(
     if plan is not None:
         doc["plan"] = {k: _tidy(plan[k]) for k in ECONOMY_KEYS}
         doc["plan_people_per_new_provider"] = {
-            "value": PEOPLE_PER_NEW_PROVIDER,
-            "source": PEOPLE_PER_NEW_PROVIDER_SOURCE,
+            "value": _tidy(people_per_new_provider) if people_per_new_provider % 1 else int(people_per_new_provider),
+            "source": PEOPLE_PER_NEW_PROVIDER_SOURCE
+            if people_per_new_provider == PEOPLE_PER_NEW_PROVIDER
+            else f"Set for this plan (the default, {PEOPLE_PER_NEW_PROVIDER:g}: {PEOPLE_PER_NEW_PROVIDER_SOURCE})",
         }
     notes = list(notes)
     if not multiplier_estimated(params):

@@ -59,12 +59,12 @@ from gapmap.demand import band_column
 from gapmap.errors import SitingError
 from gapmap.gaps import area_gaps, providers_per_area, supply_gaps
 from gapmap.labels import band_ages, reach
+from gapmap.plan import PEOPLE_PER_RECRUIT
 from gapmap.reproject import transformer
 from gapmap.roads import ByRoad
 
-PEOPLE_PER_SITE = 7.0
-"""People one new micro-provider supports: about 4,000 people across about 600 Somerset
-micro-providers in 2020 (Somerset County Council, Community Micro-enterprise project)."""
+PEOPLE_PER_SITE = PEOPLE_PER_RECRUIT
+"""People one new micro-provider supports (:data:`gapmap.plan.PEOPLE_PER_RECRUIT`, the one copy)."""
 
 MAX_SITES = 50
 """The most sites one plan may ask for."""

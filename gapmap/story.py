@@ -20,6 +20,7 @@ from gapmap.closures import impact_between
 from gapmap.economy import EconomyParams, economy_report, economy_summary, multiplier_estimated, supply_of
 from gapmap.errors import ReportError
 from gapmap.labels import BAND_PEOPLE, LEVEL_NOUNS, day, km, money, number, one_in, people, reach
+from gapmap.plan import RecruitmentPlan
 from gapmap.privacy import public_layer
 from gapmap.schema import SITE_COLUMNS as PLAN_COLUMNS
 from gapmap.siting import SitePlan
@@ -105,10 +106,19 @@ class Plan:
     summary
         ``people_within_before``, ``people_within_after``, ``gain`` (people of the band within
         the radius of support); derived from ``sites`` when empty.
+    band, radius_km
+        The reach the plan was made for (``None``: the report's own band and radius).
     """
 
     sites: pd.DataFrame
     summary: Mapping[str, float] = field(default_factory=dict)
+    band: str | None = None
+    radius_km: float | None = None
+
+    @classmethod
+    def from_recruitment(cls, plan: RecruitmentPlan) -> Plan:
+        """The deck's plan from the session's :class:`gapmap.plan.RecruitmentPlan` (its own band and radius)."""
+        return cls(plan.sites, plan.summary(), band=plan.band, radius_km=plan.radius_km)
 
     @classmethod
     def from_table(cls, table: pd.DataFrame, analysis: Analysis | None = None) -> Plan:
@@ -374,10 +384,11 @@ def plan_view(inputs: ReportInputs) -> View | None:
         return None
     n = len(inputs.plan.sites)
     s = plan_summary(inputs.plan)
-    who = BAND_PEOPLE[inputs.band]
+    who = BAND_PEOPLE[inputs.plan.band or inputs.band]
+    radius = inputs.plan.radius_km if inputs.plan.radius_km is not None else inputs.radius_km
     takeaway = (
         f"{n} new micro-provider{'s' if n != 1 else ''} at these places would bring {people(s.get('gain', 0))} "
-        f"more {who} within {inputs.reach} of support."
+        f"more {who} within {reach(radius, inputs.analysis.request.unit)} of support."
     )
     notes = "Sites are ranked: each adds the most people not yet within reach."
     if "people_within_before" in s and "people_within_after" in s:

@@ -22,6 +22,8 @@ import streamlit as st
 from gapmap.deck import build_pdf, build_pptx, view_png
 from gapmap.labels import GLOSSARY, ILLUSTRATIVE, SOURCES_LINE
 from gapmap.story import STORY, STORY_TITLES, ReportInputs
+from pages import _state
+from pages._state import KEPT
 
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
 MAP_VIEWS = {"population": "population", "gaps": "gaps", "priority": "gaps", "closures": "closures", "plan": "plan"}
@@ -49,6 +51,10 @@ PRESENT_CSS = """
   [data-testid="stExpander"], [data-testid="stFileUploader"], [data-testid="stDownloadButton"],
   [data-testid="stRadio"], [data-testid="stMetric"], [data-testid="stCaptionContainer"],
   .st-key-gapmap-controls { display: none !important; }
+  /* The hand-outs stay: "Make" becomes its download in place, with its progress. */
+  .st-key-gapmap-handouts [data-testid="stDownloadButton"], .st-key-gapmap-handouts [data-testid="stExpander"],
+  .st-key-gapmap-handouts [data-testid="stCaptionContainer"] { display: block !important; }
+  .st-key-gapmap-exit { position: fixed; top: 0.6rem; right: 1rem; z-index: 1000; width: auto !important; }
   .block-container, [data-testid="stMainBlockContainer"] { padding-top: 1rem !important;
     max-width: 100% !important; }
   html, body, [data-testid="stMarkdownContainer"] p { font-size: 22px !important; }
@@ -69,7 +75,7 @@ def presenting() -> bool:
 
 
 def toggle() -> None:
-    """The sidebar switch (in presentation mode the sidebar is hidden: leave with ``?present=0``)."""
+    """The sidebar switch (in presentation mode the sidebar is hidden: :func:`exit_control` leaves it)."""
     presenting()
     st.toggle(
         "Presentation mode",
@@ -82,6 +88,21 @@ def toggle() -> None:
         st.html(PRESENT_CSS)
     else:
         st.query_params.pop("present", None)
+
+
+def _leave() -> None:
+    st.session_state["present"] = False
+
+
+def exit_control() -> None:
+    """In presentation mode: a visible "Exit presentation" button at the top right of every view.
+
+    Called by app.py before the page, after the sidebar's switch (whose value it turns off).
+    """
+    if not presenting():
+        return
+    with st.container(key="gapmap-exit"):
+        st.button("Exit presentation", icon=":material/close_fullscreen:", on_click=_leave, key="exit-present")
 
 
 def _parse(name: str, raw: list[str], options: object) -> object | None:
@@ -110,16 +131,28 @@ def restore(widgets: dict[str, tuple[str, object]]) -> None:
         options, a ``(low, high)`` pair of floats for a number, or ``None`` for a date.
         Values that are not allowed are ignored, never an error.
     """
+    kept = st.session_state.get(KEPT, {})
     for name, (key, options) in widgets.items():
-        if key in st.session_state or name not in st.query_params:
+        # The session's own setting (this visit or an earlier one) wins over a link's.
+        if key in st.session_state or key in kept or name not in st.query_params:
             continue
         value = _parse(name, st.query_params.get_all(name), options)
         if value is not None:
             st.session_state[key] = value
 
 
+VIEW_PARAMS = ("level", "band", "radius", "kinds", "date", "econ_kinds")
+"""The view-state names a page may write into the URL."""
+
+
 def remember(**values: object) -> None:
-    """After the widgets: write the view state into the URL (lists comma-joined, dates ISO)."""
+    """After the widgets: write the view state into the URL (lists comma-joined, dates ISO).
+
+    A view name this page does not show is taken out, so the URL says what is on screen.
+    """
+    for name in VIEW_PARAMS:
+        if name not in values and name in st.query_params:
+            del st.query_params[name]
     for name, value in values.items():
         if isinstance(value, list | tuple):
             text = ",".join(map(str, value))
@@ -160,16 +193,17 @@ def footer(view: str, *, illustrative: bool = False) -> None:
         return
     steps = [k for k in STORY if (ROOT / STORY_PAGES[k][0]).exists()]
     here = steps.index(view) if view in steps else 0
-    left, mid, right = st.columns([1, 4, 1])
+    left, right = st.columns(2)  # wide enough for the longest title ("Closures: before and after")
     if here > 0:
         _step_button(left, steps[here - 1], "← " + STORY_TITLES[steps[here - 1]])
     if here < len(steps) - 1:
-        _step_button(right, steps[here + 1], STORY_TITLES[steps[here + 1]] + " →")
+        with right, st.container(horizontal=True, horizontal_alignment="right"):
+            _step_button(st, steps[here + 1], STORY_TITLES[steps[here + 1]] + " →")
     foot = (f"{ILLUSTRATIVE}. " if illustrative else "") + SOURCES_LINE
-    mid.html(f'<div class="gapmap-foot">{_escape(foot)}</div>')
+    st.html(f'<div class="gapmap-foot">{_escape(foot)}</div>')
 
 
-def _step_button(col: st.delta_generator.DeltaGenerator, view: str, label: str) -> None:
+def _step_button(col: object, view: str, label: str) -> None:
     page, view_param = STORY_PAGES[view]
     params = {k: v for k, v in st.query_params.to_dict().items() if k != "view"}
     if view_param:
@@ -212,7 +246,8 @@ def handouts(
     png
         This view's picture; default: the view's map in the deck (:data:`MAP_VIEWS`).
     """
-    c1, c2, c3 = st.columns(3)
+    box = st.container(key="gapmap-handouts")
+    c1, c2, c3 = box.columns(3)
     if png is None and view in MAP_VIEWS and build_inputs is not None:
         make_inputs = build_inputs
 
@@ -232,7 +267,9 @@ def handouts(
     if build_inputs is None:
         c1.caption("Slides and report need this council's provider records (imported by an editor).")
         return
-    state = f"{view}|{state}"
+    council = str(st.session_state.get("council", ""))
+    state = f"{view}|{state}|{_state.story_key(council)}"
+    box.caption(_state.story_note(council))
     for col, fmt, label, mime, build in (
         (c1, "pptx", "slides (PowerPoint)", PPTX_MIME, build_pptx),
         (c2, "pdf", "report (PDF)", "application/pdf", build_pdf),
@@ -249,7 +286,7 @@ def handouts(
                 type="primary",
             )
         elif col.button(f"Make {label}", key=f"make-{fmt}-{view}", help="Takes about 10 seconds; works offline."):
-            with st.status(f"Making the {label}…", expanded=True) as status:
+            with col.status(f"Making the {label}…", expanded=True) as status:
                 bar = st.progress(0.0)
                 payload = build(build_inputs(), progress=lambda f, text, bar=bar: bar.progress(min(f, 1.0), text=text))
                 status.update(label=f"The {label} is ready", state="complete")
@@ -263,6 +300,7 @@ def _escape(text: str) -> str:
 
 __all__: Sequence[str] = (
     "footer",
+    "exit_control",
     "glossary",
     "header",
     "handouts",

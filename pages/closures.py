@@ -27,9 +27,9 @@ from gapmap.privacy import shown_kinds, visible_providers
 from gapmap.providers import KIND_LABELS, KINDS
 from gapmap.replay import animation_gif, frame_layers, slider_html
 from gapmap.reproject import reproject
-from gapmap.story import Closures, ReportInputs, closures_view, economy_for
+from gapmap.story import Closures, ReportInputs, closures_view
 from gapmap.timeline import STEPS, outlook
-from pages import _present, _shared
+from pages import _present, _shared, _state
 from pages._live_map import area_map, live_map
 
 _shared.ensure_router()
@@ -59,13 +59,25 @@ privacy = _shared.privacy_setting()  # enforced from the role
 secret = _shared.install_secret()
 band_word = {"65plus": "aged 65+", "75plus": "aged 75+", "85plus": "aged 85+"}
 
-c1, c2, c3, c4 = st.columns([1, 1.4, 1, 1])
-band = c1.selectbox("Age band", list(BANDS), index=1, format_func=BAND_LABELS.get, key="chg_band")
-kinds = c2.multiselect(
-    "Providers that count", list(KINDS), default=["day_centre"], format_func=KIND_LABELS.get, key="chg_kinds"
+_present.restore(
+    {
+        "band": ("chg_band", tuple(BANDS)),
+        "radius": ("chg_radius", (1.0, 20.0)),
+        "kinds": ("chg_kinds", KINDS),
+        "level": ("chg_level", LEVELS_HERE),
+    }
 )
-radius = c3.slider("Catchment radius (km)", 1.0, 20.0, 5.0, 0.5, key="chg_radius")
+# Each setting is kept between visits (pages/_state.py); the widgets take their value from it.
+_state.setting("chg_band", "75plus", allowed=tuple(BANDS))
+_state.setting("chg_kinds", ["day_centre"], allowed=KINDS)
+_state.setting("chg_radius", 5.0, allowed=lambda r: isinstance(r, float) and 1.0 <= r <= 20.0)
+_state.setting("chg_level", LEVELS_HERE[0], allowed=LEVELS_HERE)
+c1, c2, c3, c4 = st.columns([1, 1.4, 1, 1])
+band = c1.selectbox("Age band", list(BANDS), format_func=BAND_LABELS.get, key="chg_band")
+kinds = c2.multiselect("Providers that count", list(KINDS), format_func=KIND_LABELS.get, key="chg_kinds")
+radius = c3.slider("Catchment radius (km)", 1.0, 20.0, step=0.5, key="chg_radius")
 level = c4.selectbox("Areas", LEVELS_HERE, format_func=LEVEL_LABELS.get, key="chg_level")
+_present.remember(band=band, radius=radius, kinds=kinds, level=level)
 if not kinds:
     st.error("Choose at least one kind of provider.")
     st.stop()
@@ -141,20 +153,18 @@ def note(text: str) -> str:
 # gets no size and opens zoomed out to the whole world, and only the chosen view is computed.
 VIEWS = ("Before and after", "What if this closes?", "Over time")
 # Required: clicking the chosen view again keeps it (it would otherwise show no view chosen).
-view = (
-    st.segmented_control(
-        "View", VIEWS, default=VIEWS[0], required=True, key="chg_view", label_visibility="collapsed"
-    )
-    or VIEWS[0]
-)
+_state.setting("chg_view", VIEWS[0], allowed=VIEWS)
+view = st.segmented_control("View", VIEWS, required=True, key="chg_view", label_visibility="collapsed") or VIEWS[0]
 
 # --- Before and after ---------------------------------------------------------------------
 if view == VIEWS[0]:
     earliest = providers.start_date.min()
     d1, d2, d3 = st.columns([1, 1, 1.4])
+    _state.setting("chg_before", date(2016, 1, 1), allowed=lambda d: isinstance(d, date) and d <= date.today())
+    _state.setting("chg_after", date.today(), allowed=lambda d: isinstance(d, date) and d <= date.today())
+    _state.setting("chg_metric", MAP_METRICS[0], allowed=MAP_METRICS)
     before_date = d1.date_input(
         "Before",
-        value=date(2016, 1, 1),
         min_value=date(2000, 1, 1),
         max_value=date.today(),
         format="DD/MM/YYYY",
@@ -162,7 +172,6 @@ if view == VIEWS[0]:
     )
     after_date = d2.date_input(
         "After",
-        value=date.today(),
         min_value=date(2000, 1, 1),
         max_value=date.today(),
         format="DD/MM/YYYY",
@@ -185,7 +194,7 @@ if view == VIEWS[0]:
             after,
             illustrative=source.illustrative,
             closures=Closures(before, after, s, (before_date, after_date)),
-            economy=economy_for(after),
+            **_state.story_parts(code, after),
         )
         words = closures_view(deck_inputs)
         _present.header(words.title, words.takeaway, illustrative=source.illustrative)
@@ -252,9 +261,9 @@ if view == VIEWS[0]:
 
 # --- What if this closes? -----------------------------------------------------------------
 if view == VIEWS[1]:
+    _state.setting("what_as_at", date.today(), allowed=lambda d: isinstance(d, date))
     as_at = st.date_input(
         "Providers open on",
-        value=date.today(),
         min_value=date(2000, 1, 1),
         max_value=date(2040, 12, 31),
         format="DD/MM/YYYY",
@@ -369,13 +378,14 @@ if view == VIEWS[2]:
     first = providers.start_date.min()
     start_default = date(first.year, 1, 1) if pd.notna(first) else date(2010, 1, 1)
     o1, o2, o3 = st.columns(3)
-    step = o1.selectbox("Step", list(STEPS), index=2, key="time_step")
-    t_from = o2.date_input(
-        "From", value=start_default, min_value=date(1990, 1, 1), format="DD/MM/YYYY", key="time_from"
-    )
+    _state.setting("time_step", list(STEPS)[2], allowed=tuple(STEPS))
+    # The first year of records differs between councils: the start is re-checked against them.
+    _state.setting("time_from", start_default, allowed=lambda d: isinstance(d, date) and d >= date(1990, 1, 1))
+    _state.setting("time_to", date(date.today().year, 1, 1), allowed=lambda d: isinstance(d, date))
+    step = o1.selectbox("Step", list(STEPS), key="time_step")
+    t_from = o2.date_input("From", min_value=date(1990, 1, 1), format="DD/MM/YYYY", key="time_from")
     t_to = o3.date_input(
         "To",
-        value=date(date.today().year, 1, 1),
         min_value=date(1990, 1, 1),
         max_value=date(2047, 12, 31),
         format="DD/MM/YYYY",

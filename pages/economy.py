@@ -36,11 +36,11 @@ from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.figures import MapLayer, map_figure, to_png
 from gapmap.maps import Field
-from gapmap.population import LEVEL_LABELS, LEVELS
+from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
 from gapmap.privacy import HIDDEN_OR_NO_DATA
 from gapmap.schema import KIND_LABELS, KINDS
 from gapmap.story import Plan, ReportInputs, economy_for
-from pages import _present, _shared
+from pages import _present, _shared, _state
 from pages._live_map import area_map
 
 _shared.ensure_router()
@@ -79,10 +79,16 @@ if source.illustrative:
         icon=":material/science:",
     )
 
+_present.restore({"date": ("econ_as_at", None), "econ_kinds": ("econ_kinds", KINDS), "level": ("econ_level", LEVELS)})
+# Each setting is kept between visits and across councils (pages/_state.py); widgets read it.
+_state.setting("econ_as_at", date.today(), allowed=lambda d: isinstance(d, date))
+_state.setting("econ_kinds", ["micro_enterprise"], allowed=KINDS)
+_state.setting("econ_level", LEVELS[0], allowed=LEVELS)
+_state.setting("econ_hex", 1000, allowed=tuple(HEX_SIZES))
+_state.setting("econ_measure", next(iter(MAP_MEASURES)), allowed=tuple(MAP_MEASURES))
 c1, c2, c3 = st.columns([1, 1.6, 1.3])
 as_at = c1.date_input(
     "As at",
-    value=date.today(),
     min_value=date(2000, 1, 1),
     max_value=date(2035, 12, 31),
     format="DD/MM/YYYY",
@@ -92,7 +98,6 @@ as_at = c1.date_input(
 kinds = c2.multiselect(
     "Providers that count",
     list(KINDS),
-    default=["micro_enterprise"],
     format_func=KIND_LABELS.get,
     key="econ_kinds",
     help="Community micro-enterprises by default; add day centres and others to see all local provision.",
@@ -100,9 +105,8 @@ kinds = c2.multiselect(
 level = c3.selectbox("Areas", LEVELS, format_func=LEVEL_LABELS.get, key="econ_level")
 hex_size = 1000
 if level == "hex":
-    hex_size = st.select_slider(
-        "Hex width", options=list(HEX_SIZES), value=1000, format_func=HEX_SIZES.get, key="econ_hex"
-    )
+    hex_size = st.select_slider("Hex width", options=list(HEX_SIZES), format_func=HEX_SIZES.get, key="econ_hex")
+_present.remember(date=as_at, econ_kinds=kinds, level=level)
 areas_gdf, areas_digest = _shared.area_file_input(level)
 if not kinds:
     st.error("Choose at least one kind of provider.")
@@ -135,11 +139,11 @@ with st.container(border=True):
     cols = st.columns(4)
     for i, name in enumerate(PARAMETERS):
         meta = PARAMETER_SOURCES[name]
+        _state.setting(f"econ_{name}_{tag}", float(getattr(base, name)), allowed=lambda v: isinstance(v, float))
         values[name] = cols[i % 4].number_input(
             f"{meta['label']} ({meta['unit']})",
             min_value=1.0 if name == "fte_hours_per_week" else 0.0,
             max_value=1.0 if name in SHARES else None,
-            value=float(getattr(base, name)),
             step=0.05 if name in SHARES else (0.1 if getattr(base, name) < 100 else 100.0),
             key=f"econ_{name}_{tag}",
             help=f"{meta['source']} {meta['note']}".strip(),
@@ -156,6 +160,7 @@ with st.container(border=True):
         )
     )
 
+_state.keep_economy(params, kinds)  # the deck and presentation mode use these assumptions
 supply = supply_of(source.providers, as_at, kinds)
 summary = economy_summary(supply, params)
 _present.header("Local economy", headline(summary, kinds), illustrative=source.illustrative)
@@ -269,11 +274,12 @@ st.caption(
 
 # --- What the recruitment plan adds -----------------------------------------------------
 st.subheader("What the recruitment plan adds")
-plan_sites = st.session_state.get("recruitment_plan")
-plan = None
-if isinstance(plan_sites, pd.DataFrame) and len(plan_sites):
+recruitment = _state.plan(code)  # a plan made for another council is never added to this one
+plan = plan_sites = None
+if recruitment is not None:
+    plan_sites = recruitment.sites
     try:
-        plan = plan_economy(plan_sites, params)
+        plan = plan_economy(plan_sites, params, recruitment.people_per_recruit)
     except GapmapError as exc:
         st.error(str(exc))
 if plan is None:
@@ -289,7 +295,7 @@ else:
     a[3].metric("More jobs (FTE)", f"{plan['jobs_fte']:,.1f}")
     a[4].metric("More care bought a year", f"£{plan['annual_income_gbp']:,.0f}")
     st.dataframe(
-        plan_by_area(plan_sites, params)[
+        plan_by_area(plan_sites, params, recruitment.people_per_recruit)[
             ["area_name", "providers", "people_supported", "hours_per_week", "jobs_fte", "annual_income_gbp"]
         ],
         hide_index=True,
@@ -304,8 +310,14 @@ else:
         },
     )
     st.caption(
-        f"Each new provider counted as supporting {PEOPLE_PER_NEW_PROVIDER} people: {PEOPLE_PER_NEW_PROVIDER_SOURCE} "
-        f"Also £{plan['annual_savings_gbp']:,.0f} a year of public money saved (2017 prices)."
+        f"Plan for {recruitment.n_sites} new micro-providers ({BAND_LABELS[recruitment.band].lower()}, within "
+        f"{recruitment.reach}). Each counted as supporting {recruitment.people_per_recruit:g} people"
+        + (
+            f": {PEOPLE_PER_NEW_PROVIDER_SOURCE} "
+            if recruitment.people_per_recruit == PEOPLE_PER_NEW_PROVIDER
+            else f", as set on the Plan recruitment page (the default is {PEOPLE_PER_NEW_PROVIDER:g}). "
+        )
+        + f"Also £{plan['annual_savings_gbp']:,.0f} a year of public money saved (2017 prices)."
     )
 
 # --- Downloads ---------------------------------------------------------------------------
@@ -313,7 +325,14 @@ notes = [_shared.ILLUSTRATIVE] if source.illustrative else []
 context = {"council": code, "council_name": data.council.name, "as_at": as_at.isoformat(), "kinds": list(kinds)}
 if source.illustrative:
     context["data_note"] = _shared.ILLUSTRATIVE
-report = economy_report(summary, params, plan=plan, context=context, notes=notes)
+report = economy_report(
+    summary,
+    params,
+    plan=plan,
+    context=context,
+    notes=notes,
+    people_per_new_provider=recruitment.people_per_recruit if recruitment else PEOPLE_PER_NEW_PROVIDER,
+)
 figures = export_table(summary, params)
 areas_out = economy_areas_download(by_area, params, illustrative=source.illustrative)
 if source.illustrative:
@@ -348,13 +367,9 @@ d[5].download_button("Assumptions (TOML)", params_to_toml(params).encode("utf-8"
 # Slides, report and the map as a picture, made only when asked for. The deck's other views need a
 # gap analysis: the recruitment plan's age band and radius when there is a plan, else the defaults.
 deck_plan, plan_reach = None, {}
-if plan is not None and plan_sites.attrs.get("council") == code:
-    before_plan, after_plan = plan_sites.attrs["covered_before"], plan_sites.attrs["covered_after"]
-    deck_plan = Plan(
-        plan_sites,
-        {"people_within_before": before_plan, "people_within_after": after_plan, "gain": after_plan - before_plan},
-    )
-    plan_reach = {"band": plan_sites.attrs["band"], "radius_km": float(plan_sites.attrs["radius_km"])}
+if plan is not None:
+    deck_plan = Plan.from_recruitment(recruitment)
+    plan_reach = {"band": recruitment.band, "radius_km": recruitment.radius_km}
 deck_request = AnalysisRequest(as_at=as_at, level=level, hex_size_m=float(hex_size), **plan_reach)
 
 
@@ -382,7 +397,9 @@ def economy_png() -> bytes:
     )
 
 
-plan_key = _shared.digest(plan_sites.to_csv().encode()) if deck_plan is not None else "no plan"
+plan_key = "no plan"
+if deck_plan is not None:
+    plan_key = _shared.digest(plan_sites.to_csv().encode()) + f"|{recruitment.people_per_recruit:g}"
 _present.handouts(
     deck_inputs,
     stem=stem,

@@ -16,8 +16,8 @@ from gapmap.labels import column_header, metric_label, readable_table
 from gapmap.maps import standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
 from gapmap.schema import KIND_LABELS, KINDS
-from gapmap.story import ReportInputs, economy_for, gaps_view, priority_view
-from pages import _present, _shared
+from gapmap.story import ReportInputs, gaps_view, priority_view
+from pages import _present, _shared, _state
 from pages._live_map import live_map
 
 _shared.ensure_router()
@@ -56,6 +56,18 @@ _present.restore(
         "date": ("gap_as_at", None),
     }
 )
+# Each setting is kept between visits (pages/_state.py); the widgets take their value from it.
+_state.setting("gap_level", "ward", allowed=LEVELS)
+_state.setting("gap_band", "65plus", allowed=tuple(BANDS))
+_state.setting("gap_kinds", list(KINDS), allowed=KINDS)
+_state.setting("gap_as_at", date.today(), allowed=lambda d: isinstance(d, date) and date(2000, 1, 1) <= d)
+_state.setting("gap_radius", 5.0, allowed=lambda r: isinstance(r, float) and 1.0 <= r <= 20.0)
+_state.setting("gap_metric", next(iter(GAP_METRICS)), allowed=tuple(GAP_METRICS))
+_state.setting("gap_basemap", False)
+_state.setting("gap_hex", 1000, allowed=tuple(HEX_SIZES))
+_state.setting("gap_circuity", 1.0)
+for w, value in (("w_need", 0.4), ("w_access", 0.3), ("w_dep", 0.2), ("w_rural", 0.1)):
+    _state.setting(w, value)
 c1, c2, c3, c4 = st.columns([1.2, 1, 1.3, 1.2])
 level = c1.selectbox("Areas", LEVELS, format_func=LEVEL_LABELS.get, key="gap_level")
 band = c2.selectbox(
@@ -65,12 +77,9 @@ band = c2.selectbox(
     key="gap_band",
     help="Whose need is measured: places are shared among people of this age.",
 )
-kinds = c3.multiselect(
-    "Providers that count", list(KINDS), default=list(KINDS), format_func=KIND_LABELS.get, key="gap_kinds"
-)
+kinds = c3.multiselect("Providers that count", list(KINDS), format_func=KIND_LABELS.get, key="gap_kinds")
 as_at = c4.date_input(
     "As at",
-    value=date.today(),
     min_value=date(2000, 1, 1),
     max_value=date(2035, 12, 31),
     format="DD/MM/YYYY",
@@ -82,8 +91,7 @@ radius = c5.slider(
     "Catchment radius (km)",
     1.0,
     20.0,
-    5.0,
-    0.5,
+    step=0.5,
     key="gap_radius",
     help="How far people can reasonably get to a provider (straight line, times the road factor).",
 )
@@ -91,14 +99,10 @@ metric = c6.selectbox(
     "Map shows", list(GAP_METRICS), format_func=lambda m: metric_label(m, band, radius), key="gap_metric"
 )
 _present.remember(level=level, band=band, radius=radius, kinds=kinds, date=as_at)
-basemap = c7.toggle("Street basemap", value=False, key="gap_basemap", help="OpenStreetMap tiles need internet access.")
+basemap = c7.toggle("Street basemap", key="gap_basemap", help="OpenStreetMap tiles need internet access.")
 hex_size = 1000
-if st.session_state.get("gap_hex", 1000) not in HEX_SIZES:
-    st.session_state["gap_hex"] = 1000
 if level == "hex":
-    hex_size = st.select_slider(
-        "Hex width", options=list(HEX_SIZES), value=1000, format_func=HEX_SIZES.get, key="gap_hex"
-    )
+    hex_size = st.select_slider("Hex width", options=list(HEX_SIZES), format_func=HEX_SIZES.get, key="gap_hex")
 areas_gdf, areas_digest = _shared.area_file_input(level)
 
 with st.expander("Assumptions: road distance, target, score weights"):
@@ -107,26 +111,25 @@ with st.expander("Assumptions: road distance, target, score weights"):
         "Road/straight-line factor",
         1.0,
         2.0,
-        1.0,
-        0.05,
+        step=0.05,
         key="gap_circuity",
         help="1.0 = straight line. About 1.3 approximates road distance in rural England.",
     )
+    _state.setting(f"gap_target_{band}", DEFAULT_TARGET_PER_1000[band])
     target = a2.number_input(
         f"Target places per 1,000 people {BAND_LABELS[band].lower()}",
         0.0,
         1000.0,
-        DEFAULT_TARGET_PER_1000[band],
-        1.0,
+        step=1.0,
         key=f"gap_target_{band}",
         help="Default: the level Somerset reached in 2020 (about 4,000 people supported). Set your own.",
     )
     w1, w2, w3, w4 = st.columns(4)
     weights = ScoreWeights(
-        need=w1.number_input("Weight: need", 0.0, 10.0, 0.4, 0.05, key="w_need"),
-        access=w2.number_input("Weight: access", 0.0, 10.0, 0.3, 0.05, key="w_access"),
-        deprivation=w3.number_input("Weight: deprivation", 0.0, 10.0, 0.2, 0.05, key="w_dep"),
-        rurality=w4.number_input("Weight: rurality", 0.0, 10.0, 0.1, 0.05, key="w_rural"),
+        need=w1.number_input("Weight: need", 0.0, 10.0, step=0.05, key="w_need"),
+        access=w2.number_input("Weight: access", 0.0, 10.0, step=0.05, key="w_access"),
+        deprivation=w3.number_input("Weight: deprivation", 0.0, 10.0, step=0.05, key="w_dep"),
+        rurality=w4.number_input("Weight: rurality", 0.0, 10.0, step=0.05, key="w_rural"),
     )
 if not kinds:
     st.error("Choose at least one kind of provider.")
@@ -288,7 +291,7 @@ b4.download_button(
     on_click="ignore",
 )
 _present.handouts(
-    lambda: ReportInputs(result, illustrative=source.illustrative, economy=economy_for(result)),
+    lambda: ReportInputs(result, illustrative=source.illustrative, **_state.story_parts(code, result)),
     stem=stem,
     view=view,
     state=f"{source.key}|{request!r}",

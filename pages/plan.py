@@ -14,6 +14,7 @@ from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.maps import Field, provider_layers, provider_legend
+from gapmap.plan import RecruitmentPlan
 from gapmap.population import BAND_LABELS
 from gapmap.privacy import shown_kinds, visible_providers
 from gapmap.records import load_providers
@@ -21,8 +22,8 @@ from gapmap.reproject import transformer
 from gapmap.schema import KIND_LABELS, KINDS, SITE_COLUMNS
 from gapmap.siting import MAX_SITES, PEOPLE_PER_SITE, SitePlan, plan_sites, plan_table, what_if, with_user_areas
 from gapmap.siting_map import site_layer, site_legend
-from gapmap.story import Plan, ReportInputs, economy_for
-from pages import _present, _shared
+from gapmap.story import ReportInputs
+from pages import _present, _shared, _state
 from pages._live_map import area_map
 
 _shared.ensure_router()
@@ -80,22 +81,37 @@ if source.illustrative:
         icon=":material/science:",
     )
 
+# The view in the URL (bookmarks, presentation mode), else the settings kept from an earlier visit.
+_present.restore(
+    {
+        "band": ("plan_band", tuple(BANDS)),
+        "radius": ("plan_radius", (1.0, 20.0)),
+        "kinds": ("plan_kinds", KINDS),
+        "date": ("plan_as_at", None),
+    }
+)
+_state.setting("plan_k", 10, allowed=range(1, MAX_SITES + 1))
+_state.setting("plan_radius", 5.0, allowed=lambda r: isinstance(r, float) and 1.0 <= r <= 20.0)
+_state.setting("plan_band", "75plus", allowed=tuple(BANDS))
+_state.setting("plan_as_at", date.today(), allowed=lambda d: isinstance(d, date))
+_state.setting("plan_kinds", list(KINDS), allowed=KINDS)
+_state.setting("plan_capacity", False)
+_state.setting("plan_pps", PEOPLE_PER_SITE)
+_state.setting("plan_shading", next(iter(SHADING)), allowed=tuple(SHADING))
+_state.setting("plan_circuity", 1.0)
 c1, c2, c3, c4 = st.columns([1, 1, 1.4, 1.1])
-k = c1.slider("New micro-providers (K)", 1, MAX_SITES, 10, key="plan_k")
-radius = c2.slider("Catchment radius (km)", 1.0, 20.0, 5.0, 0.5, key="plan_radius")
-band = c3.selectbox("Age band", list(BANDS), index=1, format_func=BAND_LABELS.get, key="plan_band")
+k = c1.slider("New micro-providers (K)", 1, MAX_SITES, key="plan_k")
+radius = c2.slider("Catchment radius (km)", 1.0, 20.0, step=0.5, key="plan_radius")
+band = c3.selectbox("Age band", list(BANDS), format_func=BAND_LABELS.get, key="plan_band")
 as_at = c4.date_input(
     "Providers open on",
-    value=date.today(),
     min_value=date(2000, 1, 1),
     max_value=date(2035, 12, 31),
     format="DD/MM/YYYY",
     key="plan_as_at",
 )
 c5, c6, c7, c8 = st.columns([1.6, 1, 1, 1.2])
-kinds = c5.multiselect(
-    "Existing providers that count", list(KINDS), default=list(KINDS), format_func=KIND_LABELS.get, key="plan_kinds"
-)
+kinds = c5.multiselect("Existing providers that count", list(KINDS), format_func=KIND_LABELS.get, key="plan_kinds")
 capacity_aware = c6.toggle(
     "Capacity-aware",
     key="plan_capacity",
@@ -106,8 +122,7 @@ people_per_site = c7.number_input(
     "People per recruit",
     1.0,
     50.0,
-    PEOPLE_PER_SITE,
-    1.0,
+    step=1.0,
     key="plan_pps",
     help="About 4,000 people were supported by about 600 Somerset micro-providers in 2020: about 7 each.",
 )
@@ -120,7 +135,7 @@ with st.expander("Your own candidate sites, your own areas and road distance"):
         help="Any format the provider import accepts, located by postcode, easting/northing or lat/lon. "
         "Without a file, every postcode not yet within reach is a candidate (a sole trader works from home).",
     )
-    circuity = st.number_input("Road/straight-line factor", 1.0, 2.0, 1.0, 0.05, key="plan_circuity")
+    circuity = st.number_input("Road/straight-line factor", 1.0, 2.0, step=0.05, key="plan_circuity")
     areas_upload = st.file_uploader(
         "Your own areas (parishes, patches)",
         type=["gpkg", "geojson", "json", "zip"],
@@ -128,6 +143,7 @@ with st.expander("Your own candidate sites, your own areas and road distance"):
         help="An ONS parish boundaries file (PARxxCD/PARxxNM columns, any vintage), or your own village-agent "
         "patches: GeoPackage, GeoJSON or a zipped shapefile. Each site then shows the area it lies in.",
     )
+_present.remember(band=band, radius=radius, kinds=kinds, date=as_at)
 if not kinds:
     st.error("Choose at least one kind of existing provider.")
     st.stop()
@@ -319,18 +335,21 @@ if plan.places_by_area is not None:
             },
         )
 
-# Keep the plan for the economy page and the workshop deck.
-kept_plan = table[[*SITE_COLUMNS, *(["parish_code", "parish_name"] if parish else []), "reason", "source"]].copy()
-kept_plan.attrs = {
-    "council": code,
-    "band": band,
-    "radius_km": radius,
-    "as_at": as_at.isoformat(),
-    "illustrative": source.illustrative,
-    "covered_before": after.covered_before,
-    "covered_after": after.covered_after,
-}
-st.session_state["recruitment_plan"] = kept_plan
+# Keep the plan (typed) for the economy page, the workshop deck and presentation mode.
+recruitment = RecruitmentPlan(
+    council=code,
+    band=band,
+    radius_km=radius,
+    sites=table[[*SITE_COLUMNS, *(["parish_code", "parish_name"] if parish else []), "reason", "source"]],
+    covered_before=after.covered_before,
+    covered_after=after.covered_after,
+    people_per_recruit=people_per_site,
+    illustrative=source.illustrative,
+    as_at=as_at,
+    kinds=tuple(kinds),
+)
+_state.keep_plan(recruitment)
+kept_plan = recruitment.sites
 
 download = plan_table(kept_plan, data_note=_shared.ILLUSTRATIVE if source.illustrative else None)
 stem = f"gapmap-plan-{code}-{band}-{k}" + ("-ILLUSTRATIVE" if source.illustrative else "")
@@ -339,12 +358,8 @@ d1.download_button("Download the plan (CSV)", to_csv_bytes(download), f"{stem}.c
 d2.download_button("Download the plan (GeoJSON)", to_geojson_bytes(download), f"{stem}.geojson", "application/geo+json")
 # Slides, report and map picture of this plan (as changed on the map), made only when asked for.
 # Like every hand-out they draw day centres and venues only: micro-providers are counted, never placed.
-deck_plan = Plan(
-    kept_plan,
-    {"people_within_before": after.covered_before, "people_within_after": after.covered_after, "gain": after.gain},
-)
 _present.handouts(
-    lambda: ReportInputs(base, illustrative=source.illustrative, plan=deck_plan, economy=economy_for(base)),
+    lambda: ReportInputs(base, illustrative=source.illustrative, **_state.story_parts(code, base)),
     stem=stem,
     view="plan",
     state=f"{source.key}|{request!r}|{k}|{capacity_aware}|{people_per_site:g}|{candidates_key}|"

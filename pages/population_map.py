@@ -10,8 +10,8 @@ from gapmap.figures import MapLayer, map_figure, to_png
 from gapmap.labels import BAND_PEOPLE, readable_table
 from gapmap.maps import Field, choropleth, standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS, MEASURE_LABELS, measure
-from gapmap.story import ReportInputs, economy_for, population_words
-from pages import _present, _shared
+from gapmap.story import ReportInputs, population_words
+from pages import _present, _shared, _state
 from pages._live_map import area_map
 
 _shared.ensure_router()
@@ -28,6 +28,12 @@ st.caption(
     "to the areas you choose. Totals match the Census at every level."
 )
 _present.restore({"level": ("level", LEVELS), "band": ("band", tuple(BAND_LABELS))})
+# Each setting is kept between visits (pages/_state.py); the widgets take their value from it.
+_state.setting("level", LEVELS[0], allowed=LEVELS)
+_state.setting("band", "65plus", allowed=tuple(BAND_LABELS))
+_state.setting("measure", next(iter(MEASURE_LABELS)), allowed=tuple(MEASURE_LABELS))
+_state.setting("basemap", False)
+_state.setting("hex_size", 1000, allowed=tuple(HEX_SIZES))
 
 c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1])
 level = c1.selectbox(
@@ -42,16 +48,13 @@ band = c2.selectbox("Age band", list(BAND_LABELS), format_func=BAND_LABELS.get, 
 kind = c3.selectbox("Show", list(MEASURE_LABELS), format_func=MEASURE_LABELS.get, key="measure")
 basemap = c4.toggle(
     "Street basemap",
-    value=False,
     key="basemap",
     help="OpenStreetMap tiles need internet access. Off: boundaries only, works offline.",
 )
 
 hex_size = 1000
 if level == "hex":
-    hex_size = st.select_slider(
-        "Hex width", options=list(HEX_SIZES), value=1000, format_func=HEX_SIZES.get, key="hex_size"
-    )
+    hex_size = st.select_slider("Hex width", options=list(HEX_SIZES), format_func=HEX_SIZES.get, key="hex_size")
 areas_gdf, areas_digest = _shared.area_file_input(level)
 _present.remember(level=level, band=band)
 
@@ -161,7 +164,7 @@ if source is not None:
     def build_inputs() -> ReportInputs:
         """The deck's inputs (the analysis is computed only when a deck or report is asked for)."""
         analysis = _shared.analysis(code, deck_source.key, deck_request, areas_digest, deck_source.providers, areas_gdf)
-        return ReportInputs(analysis, illustrative=deck_source.illustrative, economy=economy_for(analysis))
+        return ReportInputs(analysis, illustrative=deck_source.illustrative, **_state.story_parts(code, analysis))
 
 
 _present.handouts(

@@ -409,10 +409,23 @@ def test_economy_page_shows_figures_sources_and_the_sample_label(empty_home):
     assert "No recruitment plan yet" in at.info[0].value
 
 
+def _plan(council: str, n: int, people_per_recruit: float = 7.0):
+    from gapmap.plan import RecruitmentPlan
+
+    return RecruitmentPlan(
+        council=council,
+        band="75plus",
+        radius_km=3.0,
+        sites=plan_sites(n),
+        covered_before=1000.0,
+        covered_after=1500.0,
+        people_per_recruit=people_per_recruit,
+    )
+
+
 @pytest.mark.slow
 def test_economy_page_reads_the_plan_and_parameter_changes(empty_home):
-    sites = plan_sites(5)
-    at = run_page(recruitment_plan=sites)
+    at = run_page(recruitment_plan=_plan("E06000066", 5))
     assert not at.exception
     tiles = {m.label: m.value for m in at.metric}
     assert tiles["New providers"] == "5" and tiles["More people supported"] == "35"
@@ -421,6 +434,20 @@ def test_economy_page_reads_the_plan_and_parameter_changes(empty_home):
     income = float(tiles["Care bought a year"].strip("£").replace(",", ""))
     kept = float(tiles["Money kept local a year"].strip("£").replace(",", ""))
     assert kept == pytest.approx(income * 1.5, abs=1)  # LM3 = 1 + 0.5 + 0.5 × 0
+
+
+def test_economy_page_uses_the_plans_people_per_recruit_and_ignores_another_councils_plan(empty_home):
+    # The plan's own figure (10 people per recruit), not the default 7.
+    at = run_page(recruitment_plan=_plan("E06000066", 4, people_per_recruit=10.0))
+    assert not at.exception
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["New providers"] == "4" and tiles["More people supported"] == "40"
+    assert "supporting 10 people" in " ".join(c.value for c in at.caption)
+    # A plan made for Kent is never added to Somerset's economy.
+    at = run_page(recruitment_plan=_plan("E10000016", 4))
+    assert not at.exception
+    assert "New providers" not in {m.label for m in at.metric}
+    assert "No recruitment plan yet" in " ".join(i.value for i in at.info)
 
 
 def test_per_area_outside_row_collects_providers_outside_the_areas(grid_wards):

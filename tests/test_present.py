@@ -164,7 +164,7 @@ def test_plan_page_makes_slides_with_the_plan_and_nothing_personal(app):
     ]
     assert all("Illustrative sample — not real providers" in t for t in texts)  # every slide says so
     plan_text = texts[titles.index("Recruitment plan")]
-    sites = app.session_state["recruitment_plan"]
+    sites = app.session_state["recruitment_plan"].sites
     assert f"{len(sites)} new micro-providers" in plan_text  # the plan as on the page
     everything = " ".join(texts)
     sample = pd.read_csv(SAMPLE)

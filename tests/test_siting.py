@@ -356,15 +356,16 @@ def test_plan_page_runs_labels_the_sample_and_keeps_the_plan(tmp_path, monkeypat
     assert "Illustrative sample — not real providers" in at.warning[0].value
     assert "These 10 recruits would bring" in at.success[0].value
     plan = at.session_state["recruitment_plan"]
-    assert list(plan.columns[: len(schema.SITE_COLUMNS)]) == list(schema.SITE_COLUMNS)
-    assert len(plan) == 10 and plan.attrs["illustrative"]
+    assert list(plan.sites.columns[: len(schema.SITE_COLUMNS)]) == list(schema.SITE_COLUMNS)
+    assert plan.n_sites == 10 and plan.illustrative and plan.council == "E06000066"
+    assert (plan.band, plan.radius_km, plan.people_per_recruit) == (at.selectbox(key="plan_band").value, 5.0, 7.0)
     # A hand-added site (as a map click would add) is counted and can be undone.
     state = at.session_state["plan_whatif"]
     state["added"].append((290_273, 139_045))
     at.run()
     assert not at.exception
     assert "The 1 you added are included" in at.success[0].value
-    assert len(at.session_state["recruitment_plan"]) == 11
+    assert at.session_state["recruitment_plan"].n_sites == 11
 
 
 def test_what_if_in_capacity_mode_gives_the_plans_places(sample_analysis):
