@@ -29,6 +29,7 @@ from gapmap.projection import reproject
 from gapmap.projections import Projections
 from gapmap.records import load_providers
 from gapmap.timeline import Timeline, build_timeline
+from pages import _server as gate
 
 DEFAULT_COUNCIL = "E06000066"  # Somerset: the worked example in the README
 
@@ -337,7 +338,17 @@ def area_outlines(
     """The outlines of one council and level as a static file the browser fetches once."""
     geo = _display_geometry(code, level, hex_size_m, areas_digest, _areas)
     publish(geo, STATIC_CACHE)  # cheap when the file is there; rewritten if someone removed it
-    return Outlines(url=f"/app/static/cache/{geo.name}", codes=geo.codes)
+    return Outlines(url=f"{static_root()}/cache/{geo.name}", codes=geo.codes)
+
+
+def static_root() -> str:
+    """Where Streamlit serves ``static/`` for the browser, under ``server.baseUrlPath`` if one is set.
+
+    Behind a proxy at a sub-path (``/gapmap/``) the app's own files are at ``/gapmap/app/static``;
+    addresses from the site root would miss them.
+    """
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}/app/static" if base else "/app/static"
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -444,6 +455,26 @@ def address_refused() -> bool:
     return signin_method() is None and st.get_option("server.address") not in LOOPBACK
 
 
+def gate_missing() -> bool:
+    """True when sign-in is configured but the server was started without gapmap's request gate.
+
+    ``streamlit run app.py`` has no check on uploads, downloads or outline files
+    (:mod:`pages._server`); with sign-in (a network), the app must run as ``streamlit run serve.py``.
+    """
+    return signin_method() is not None and gate.unguarded()
+
+
+def gate_page() -> None:
+    """The only page served when :func:`gate_missing`."""
+    st.title("gapmap")
+    st.error(
+        "Sign-in is set up, so gapmap must be started with `streamlit run serve.py`, not `app.py`: "
+        "serve.py adds the checks that keep uploads, downloads and map files to signed-in users. "
+        "See the README, *Deployment*.",
+        icon=":material/lock:",
+    )
+
+
 def refusal_page() -> None:
     """The only page served when :func:`address_refused`: why, and what to do."""
     address = st.get_option("server.address")
@@ -466,7 +497,7 @@ def _oidc_session() -> Session | None:
     roles = {str(k).lower(): str(v) for k, v in dict(settings.get("roles", {})).items()}
     role = roles.get(email) or settings.get("default_role")
     if role not in auth.ROLES:
-        st.error(f"{email or 'This account'} has no role in gapmap. Ask an administrator to add you.")
+        st.error(f"{plain(email) if email else 'This account'} has no role in gapmap. Ask an administrator to add you.")
         st.button("Sign out", on_click=st.logout)
         st.stop()
     return Session(email, role, "oidc")
@@ -546,9 +577,12 @@ def sign_in() -> Session:
     """
     if address_refused():
         page = refusal_page
+    elif gate_missing():
+        page = gate_page
     else:
         who = current_session()
         if who is not NOBODY:
+            gate.admit_this_session()  # uploads, downloads and outline files for this session
             return who
         page = oidc_sign_in_page if signin_method() == "oidc" else sign_in_page
     st.navigation([st.Page(page, title="Sign in", url_path="sign-in")], position="hidden").run()
@@ -579,11 +613,12 @@ def signed_in_box(who: Session) -> None:
     if who.method == "local":
         st.caption("Local mode: this computer only, no sign-in.")
         return
-    st.caption(f"Signed in as **{who.user}** ({who.role})")
+    st.caption(f"Signed in as **{plain(who.user)}** ({who.role})")
     if st.button("Sign out", key="_sign_out"):
         if who.method == "oidc":
             st.logout()
         st.session_state.pop(SESSION_USER, None)
+        gate.leave_this_session()
         st.rerun()
 
 
@@ -606,7 +641,7 @@ def area_file_input(level: str) -> tuple[gpd.GeoDataFrame | None, str | None]:
     try:
         return user_areas(upload.name, key, payload), key
     except GapmapError as exc:
-        st.error(f"Could not use **{upload.name}**: {exc}")
+        st.error(f"Could not use **{plain(upload.name)}**: {plain(exc)}")
         st.stop()
 
 

@@ -138,7 +138,7 @@ if areas_upload is not None:
     try:
         user_areas = _shared.user_areas(areas_upload.name, _shared.digest(areas_payload), areas_payload)
     except GapmapError as exc:
-        st.error(f"Could not use **{areas_upload.name}**: {exc}")
+        st.error(f"Could not use **{_shared.plain(areas_upload.name)}**: {_shared.plain(exc)}")
         st.stop()
 
 candidates, candidates_key = None, None
@@ -148,7 +148,7 @@ if upload is not None:
     try:
         loaded = candidate_sites(code, upload.name, candidates_key, payload)
     except GapmapError as exc:
-        st.error(f"Could not use **{upload.name}**: {exc}")
+        st.error(f"Could not use **{_shared.plain(upload.name)}**: {_shared.plain(exc)}")
         st.stop()
     candidates = loaded.accepted
     if loaded.rejected:
