@@ -167,9 +167,13 @@ def unguarded() -> bool:
 
 
 def _runtime():
+    """The server's runtime; None outside a server (AppTest installs a mock runtime: not a server)."""
     from streamlit.runtime import Runtime
 
-    return Runtime.instance() if Runtime.exists() else None
+    if not Runtime.exists():
+        return None
+    runtime = Runtime.instance()
+    return runtime if type(runtime) is Runtime else None
 
 
 def current_session_id() -> str | None:

@@ -33,6 +33,18 @@ from pages import _server as gate
 
 DEFAULT_COUNCIL = "E06000066"  # Somerset: the worked example in the README
 
+COUNCILS_KEPT = 6
+"""Councils whose postcodes and boundaries stay loaded at once (the rest are loaded again when asked)."""
+
+CACHE_TTL = "2h"
+"""How long a cached council, table or analysis is kept (also bounded in number by ``max_entries``).
+
+Every cache holding per-council data has both, so a server that many visitors take through
+many councils stays under a ceiling: at most 6 councils' data (``council_data``) and the
+tables built on them; ``bench/bench_load.py`` visits 20 councils in turn and reports the
+server's memory beside the ceiling stated there.
+"""
+
 
 ROUTER_RAN = "_gapmap_router"
 """Session-state marker app.py sets while it runs a page (set at its top, removed at its end)."""
@@ -133,13 +145,15 @@ def manifest() -> dict:
     return io.read_manifest(DataPaths())
 
 
-@st.cache_resource(show_spinner="Loading the council's postcodes and boundaries…", max_entries=6)
+@st.cache_resource(
+    show_spinner="Loading the council's postcodes and boundaries…", max_entries=COUNCILS_KEPT, ttl=CACHE_TTL
+)
 def council_data(code: str) -> CouncilData:
     """One council's demand points and boundaries (shared, never mutated)."""
     return load_council(code)
 
 
-@st.cache_resource(show_spinner="Reading your boundary file…", max_entries=4)
+@st.cache_resource(show_spinner="Reading your boundary file…", max_entries=4, ttl=CACHE_TTL)
 def user_areas(name: str, key: str, payload: bytes) -> gpd.GeoDataFrame:
     """Polygons from an uploaded file, keyed on its content hash (``key``)."""
     del key  # part of the cache key only
@@ -149,7 +163,7 @@ def user_areas(name: str, key: str, payload: bytes) -> gpd.GeoDataFrame:
         return io.read_area_file(path)
 
 
-@st.cache_resource(show_spinner="Adding up population by area…", max_entries=24)
+@st.cache_resource(show_spinner="Adding up population by area…", max_entries=24, ttl=CACHE_TTL)
 def population(
     code: str,
     level: str,
@@ -215,7 +229,7 @@ class ProviderSource:
     providers: gpd.GeoDataFrame
 
 
-@st.cache_resource(show_spinner="Reading the illustrative sample…")
+@st.cache_resource(show_spinner="Reading the illustrative sample…", max_entries=1, ttl=CACHE_TTL)
 def sample_providers(code: str) -> gpd.GeoDataFrame:
     """The generated Somerset sample (see scripts/make_sample.py)."""
     return load_providers(SAMPLE_PATH, outline=council_data(code).outline()).accepted
@@ -243,7 +257,7 @@ def registry_version() -> str:
     return registry_location().token()
 
 
-@st.cache_resource(show_spinner="Reading the registry…", max_entries=4)
+@st.cache_resource(show_spinner="Reading the registry…", max_entries=4, ttl=CACHE_TTL)
 def registry_contents(location: str, version: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """All registry records and the import log, re-read whenever the registry changes."""
     del location, version  # cache keys only
@@ -272,7 +286,7 @@ def registry_providers(code: str) -> gpd.GeoDataFrame | None:
     return mine if len(mine) else None
 
 
-@st.cache_resource(show_spinner="Measuring distances to providers…", max_entries=8)
+@st.cache_resource(show_spinner="Measuring distances to providers…", max_entries=8, ttl=CACHE_TTL)
 def cost_table(code: str, source_key: str, supply_key: str, circuity: float, _supply: gpd.GeoDataFrame):
     """The cost table for one supply (``supply_key``: which providers count) at the largest radius.
 
@@ -282,19 +296,19 @@ def cost_table(code: str, source_key: str, supply_key: str, circuity: float, _su
     return build_costs(council_data(code), _supply, circuity=circuity, max_km=MAX_RADIUS_KM)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=CACHE_TTL)
 def costs_within(code: str, source_key: str, supply_key: str, circuity: float, radius_km: float, _supply):
     """The cached cost table cut at one radius (each postcode's nearest provider kept)."""
     return within(cost_table(code, source_key, supply_key, circuity, _supply), radius_km)
 
 
-@st.cache_resource(show_spinner="Adding up by area…", max_entries=24)
+@st.cache_resource(show_spinner="Adding up by area…", max_entries=24, ttl=CACHE_TTL)
 def zones(code: str, level: str, hex_size_m: float, areas_digest: str | None, _areas: gpd.GeoDataFrame | None = None):
     """The areas of one level and their population (independent of the providers)."""
     return zones_for(council_data(code), level, hex_size_m=hex_size_m, areas=_areas)
 
 
-@st.cache_resource(show_spinner="Computing access for every postcode…", max_entries=16)
+@st.cache_resource(show_spinner="Computing access for every postcode…", max_entries=16, ttl=CACHE_TTL)
 def analysis(
     code: str,
     source_key: str,
@@ -323,7 +337,7 @@ class Outlines:
     codes: tuple[str, ...]
 
 
-@st.cache_resource(show_spinner=False, max_entries=24)
+@st.cache_resource(show_spinner=False, max_entries=24, ttl=CACHE_TTL)
 def _display_geometry(
     code: str, level: str, hex_size_m: float, areas_digest: str | None, _areas: gpd.GeoDataFrame | None = None
 ) -> DisplayGeometry:
@@ -351,7 +365,7 @@ def static_root() -> str:
     return f"/{base}/app/static" if base else "/app/static"
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=CACHE_TTL)
 def council_bounds(code: str) -> tuple[float, float, float, float]:
     """The council's extent in WGS84 (fixes the map view, so the map never remounts)."""
     outline = gpd.GeoSeries([council_data(code).outline()], crs=council_data(code).points.crs)
@@ -504,6 +518,7 @@ def _oidc_session() -> Session | None:
 
 
 MAX_FAILURES = 5
+MAX_TRACKED_NAMES = 10_000
 LOCKOUT_S = 900
 
 
@@ -532,6 +547,9 @@ def sign_in_page() -> None:
         try:
             user = auth.verify(users, name, password)
         except auth.SignInError as exc:
+            if len(failures) > MAX_TRACKED_NAMES:  # many made-up names must not fill the memory
+                for stale in [n for n, times in failures.items() if time.monotonic() - times[-1] >= LOCKOUT_S]:
+                    del failures[stale]
             failures[name] = [*recent, time.monotonic()]
             st.error(str(exc).capitalize() + ".")
         else:
@@ -648,7 +666,7 @@ def area_file_input(level: str) -> tuple[gpd.GeoDataFrame | None, str | None]:
 # --- Change over time -------------------------------------------------------------------
 
 
-@st.cache_resource(show_spinner="Reading the population projections…", max_entries=4)
+@st.cache_resource(show_spinner="Reading the population projections…", max_entries=4, ttl=CACHE_TTL)
 def projections(name: str | None, key: str, payload: bytes | None) -> Projections:
     """The shipped projections (``payload`` None) or an uploaded ONS SNPP table, keyed on its hash."""
     del key  # cache key only
@@ -660,7 +678,7 @@ def projections(name: str | None, key: str, payload: bytes | None) -> Projection
         return io.read_projections(path)
 
 
-@st.cache_resource(show_spinner="Replaying the providers over time…", max_entries=8)
+@st.cache_resource(show_spinner="Replaying the providers over time…", max_entries=8, ttl=CACHE_TTL)
 def timeline(
     code: str,
     source_key: str,

@@ -35,7 +35,7 @@ SHADING = {
 }
 
 
-@st.cache_resource(show_spinner="Reading your candidate sites…", max_entries=4)
+@st.cache_resource(show_spinner="Reading your candidate sites…", max_entries=4, ttl=_shared.CACHE_TTL)
 def candidate_sites(code: str, name: str, key: str, payload: bytes):
     """Candidate sites from an uploaded file (any format the provider import accepts)."""
     del key  # cache key only
@@ -45,7 +45,7 @@ def candidate_sites(code: str, name: str, key: str, payload: bytes):
         return load_providers(path, outline=_shared.council_data(code).outline())
 
 
-@st.cache_resource(show_spinner="Choosing sites…", max_entries=16)
+@st.cache_resource(show_spinner="Choosing sites…", max_entries=16, ttl=_shared.CACHE_TTL)
 def cached_plan(
     code: str,
     source_key: str,
