@@ -452,7 +452,7 @@ def _oidc_configured() -> bool:
 
 def local_users() -> dict[str, auth.User]:
     """Accounts in $GAPMAP_HOME/users.toml (re-read every run, so removals take effect)."""
-    return auth.read_users(auth.users_path(auth.home_from_environment()))
+    return auth.load_users(auth.home_from_environment())
 
 
 def signin_method() -> str | None:

@@ -37,6 +37,7 @@ def app_server(
     args += ["--server.address", "127.0.0.1", "--server.headless", "true"]
     for key, value in (options or {}).items():
         args += [f"--{key}", value]
+    home.mkdir(parents=True, exist_ok=True)
     out = (log or home / "server.log").open("wb")
     environment = {**os.environ, "GAPMAP_HOME": str(home), **(env or {})}
     proc = subprocess.Popen(args, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env=environment)

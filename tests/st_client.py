@@ -135,6 +135,9 @@ class Client:
         if kind == "exception":
             result.exceptions.append(element.exception.message)
             return
+        if kind == "metric":
+            result.texts.append(f"{element.metric.label}: {element.metric.body}")
+            return
         if kind in ("markdown", "alert", "heading", "text", "caption"):
             body = getattr(element, kind).body
             result.texts.append(body)
