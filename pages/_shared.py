@@ -603,8 +603,17 @@ def sign_in() -> Session:
             gate.admit_this_session()  # uploads, downloads and outline files for this session
             return who
         page = oidc_sign_in_page if signin_method() == "oidc" else sign_in_page
-    st.navigation([st.Page(page, title="Sign in", url_path="sign-in")], position="hidden").run()
+    # The sign-in page answers at every page's address too, so a deep link (a bookmark, a link in
+    # an e-mail) asks for sign-in and then opens the page asked for, with no "page not found".
+    here = [st.Page(page, title="Sign in", url_path="sign-in", default=True)]
+    here += [st.Page(page, title="Sign in", url_path=path) for path in _page_paths()]
+    st.navigation(here, position="hidden").run()
     st.stop()
+
+
+def _page_paths() -> list[str]:
+    """URL paths of the app's pages (``pages/NAME.py`` is served at ``/NAME``)."""
+    return sorted(p.stem for p in (PACKAGE_ROOT / "pages").glob("*.py") if not p.stem.startswith("_"))
 
 
 def role() -> str:
