@@ -22,7 +22,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from gapmap import io
+from gapmap import io, shared
 from gapmap.config import data_home
 from gapmap.errors import GapmapError, OutputError
 
@@ -129,15 +129,51 @@ def read_users(path: Path) -> dict[str, User]:
     if not path.exists():
         return {}
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise AuthError(f"cannot read the users file {path}: {exc}") from exc
+    return _parse(text, f"the users file {path}")
+
+
+def _parse(text: str, where: str) -> dict[str, User]:
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise AuthError(f"cannot read {where}: {exc}") from exc
     users = {}
     for name, entry in (raw.get("users") or {}).items():
         if not isinstance(entry, dict) or not isinstance(entry.get("password_hash"), str):
-            raise AuthError(f"users file {path}: user {name!r} has no password_hash")
+            raise AuthError(f"{where}: user {name!r} has no password_hash")
         users[check_name(name)] = User(name, check_role(str(entry.get("role"))), entry["password_hash"])
     return users
+
+
+def load_users(home: Path) -> dict[str, User]:
+    """The local accounts: in the registry's database with a PostgreSQL registry, else ``home/users.toml``.
+
+    With ``GAPMAP_REGISTRY=postgresql://…`` every server of the registry shares one list
+    (:mod:`gapmap.shared`); until one is saved there, this server's own file is read.
+    """
+    url = shared.registry_url()
+    if url:
+        text = shared.read_setting(url, shared.USERS)
+        if text is not None:
+            return _parse(text.decode("utf-8"), "the registry database's users")
+    return read_users(users_path(home))
+
+
+def save_users(home: Path, users: dict[str, User]) -> None:
+    """Save the local accounts where :func:`load_users` reads them."""
+    url = shared.registry_url()
+    if url:
+        shared.write_setting(url, shared.USERS, _toml(users).encode("utf-8"))
+    else:
+        write_users(users_path(home), users)
+
+
+def users_location(home: Path) -> str:
+    """Where :func:`load_users` keeps the accounts (for messages)."""
+    return "the registry database" if shared.registry_url() else str(users_path(home))
 
 
 def _toml(users: dict[str, User]) -> str:

@@ -29,7 +29,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from gapmap import io
+from gapmap import io, shared
 from gapmap._validate import require_bng
 from gapmap.errors import GapmapError
 from gapmap.providers import KINDS, active_at
@@ -91,6 +91,9 @@ def check_mode(mode: str) -> str:
 def load_or_create_secret(home: Path) -> bytes:
     """The install's displacement secret: ``home/secret.key``, created on first use.
 
+    With ``GAPMAP_REGISTRY=postgresql://…`` the key lives in the registry's database instead
+    (:func:`gapmap.shared.shared_secret`), so every server of that registry uses the same one.
+
     The key is :data:`SECRET_BYTES` random bytes from :func:`secrets.token_bytes`, written
     with mode 0600 in a folder made 0700. Whoever holds it can undo the displacement, so it
     must never leave the server (back it up with the registry, not with hand-outs).
@@ -110,6 +113,10 @@ def load_or_create_secret(home: Path) -> bytes:
         If the file cannot be created or holds something other than a key.
     """
     path = Path(home) / "secret.key"
+    url = shared.registry_url()
+    if url:  # a PostgreSQL registry: one key for every server of it, kept in the database
+        seed = path.read_bytes() if path.is_file() else None
+        return shared.shared_secret(url, make=secrets.token_bytes(SECRET_BYTES), seed=seed)
     try:
         if not path.exists():
             # Written whole or not at all, and never over a key: two first runs at once keep one key.

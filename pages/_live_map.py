@@ -76,7 +76,10 @@ def live_map(
     result = _component(
         key=key,
         data={
-            "assets": {"leaflet": STREAMLIT_ASSET_URL, "script": f"{STREAMLIT_SCRIPT_URL}/{MAP_SCRIPT}"},
+            "assets": {
+                "leaflet": _under_base(STREAMLIT_ASSET_URL),
+                "script": _under_base(f"{STREAMLIT_SCRIPT_URL}/{MAP_SCRIPT}"),
+            },
             "bounds": [float(v) for v in bounds],
             "basemap": bool(basemap),
             "height": int(height),
@@ -140,3 +143,10 @@ def _events(result: object) -> MapEvents:
         if click is not None and not (-90 <= click.lat <= 90 and -180 <= click.lng <= 180):
             click = None
     return MapEvents(area=area if isinstance(area, str) else None, click=click)
+
+
+def _under_base(url: str) -> str:
+    """``/app/static/…`` under ``server.baseUrlPath`` (the app behind a proxy at a sub-path)."""
+    from pages._shared import static_root
+
+    return static_root() + url.removeprefix("/app/static")

@@ -175,11 +175,11 @@ def current_view(default: str) -> str:
 def header(title: str, takeaway: str, *, illustrative: bool = False) -> None:
     """The view's plain-English title and takeaway: large in presentation mode, a line otherwise."""
     if presenting():
-        st.markdown(f"## {title}")
+        st.markdown(f"## {_plain(title)}")
         label = f'<span class="gapmap-label">{ILLUSTRATIVE}</span> ' if illustrative else ""
         st.html(f'<div class="gapmap-takeaway">{label}{_escape(takeaway)}</div>')
     else:
-        st.markdown(f"**{_escape(takeaway)}**")
+        st.markdown(f"**{_plain(takeaway)}**")  # names in it (own areas) must not become markdown
 
 
 def map_height(normal: int = 620) -> int:
@@ -296,6 +296,12 @@ def handouts(
 
 def _escape(text: str) -> str:
     return html.escape(text)
+
+
+def _plain(text: str) -> str:
+    from pages._shared import plain  # late: _shared is the app's, _present is imported beside it
+
+    return plain(text)
 
 
 __all__: Sequence[str] = (

@@ -30,8 +30,21 @@ from gapmap.privacy import DEFAULT_PRIVACY, PRIVACY_MODES, SAFE_MODES
 from gapmap.records import load_providers
 from gapmap.reproject import reproject
 from gapmap.timeline import Timeline, build_timeline
+from pages import _server as gate
 
 DEFAULT_COUNCIL = "E06000066"  # Somerset: the worked example in the README
+
+COUNCILS_KEPT = 6
+"""Councils whose postcodes and boundaries stay loaded at once (the rest are loaded again when asked)."""
+
+CACHE_TTL = "2h"
+"""How long a cached council, table or analysis is kept (also bounded in number by ``max_entries``).
+
+Every cache holding per-council data has both, so a server that many visitors take through
+many councils stays under a ceiling: at most 6 councils' data (``council_data``) and the
+tables built on them; ``bench/bench_load.py`` visits 20 councils in turn and reports the
+server's memory beside the ceiling stated there.
+"""
 
 
 ROUTER_RAN = "_gapmap_router"
@@ -133,13 +146,15 @@ def manifest() -> dict:
     return io.read_manifest(DataPaths())
 
 
-@st.cache_resource(show_spinner="Loading the council's postcodes and boundaries…", max_entries=6)
+@st.cache_resource(
+    show_spinner="Loading the council's postcodes and boundaries…", max_entries=COUNCILS_KEPT, ttl=CACHE_TTL
+)
 def council_data(code: str) -> CouncilData:
     """One council's demand points and boundaries (shared, never mutated)."""
     return load_council(code)
 
 
-@st.cache_resource(show_spinner="Reading your boundary file…", max_entries=4)
+@st.cache_resource(show_spinner="Reading your boundary file…", max_entries=4, ttl=CACHE_TTL)
 def user_areas(name: str, key: str, payload: bytes) -> gpd.GeoDataFrame:
     """Polygons from an uploaded file, keyed on its content hash (``key``)."""
     del key  # part of the cache key only
@@ -149,7 +164,7 @@ def user_areas(name: str, key: str, payload: bytes) -> gpd.GeoDataFrame:
         return io.read_area_file(path)
 
 
-@st.cache_resource(show_spinner="Adding up population by area…", max_entries=24)
+@st.cache_resource(show_spinner="Adding up population by area…", max_entries=24, ttl=CACHE_TTL)
 def population(
     code: str,
     level: str,
@@ -230,7 +245,7 @@ class ProviderSource:
         return isinstance(self.given, privacy.PublicProviders)
 
 
-@st.cache_resource(show_spinner="Reading the illustrative sample…")
+@st.cache_resource(show_spinner="Reading the illustrative sample…", max_entries=1, ttl=CACHE_TTL)
 def sample_providers(code: str) -> gpd.GeoDataFrame:
     """The generated Somerset sample (see scripts/make_sample.py)."""
     return load_providers(SAMPLE_PATH, outline=council_data(code).outline()).accepted
@@ -283,7 +298,7 @@ def registry_version() -> str:
     return registry_location().token()
 
 
-@st.cache_resource(show_spinner="Reading the registry…", max_entries=4)
+@st.cache_resource(show_spinner="Reading the registry…", max_entries=4, ttl=CACHE_TTL)
 def registry_contents(location: str, version: str) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """All registry records and the import log, re-read whenever the registry changes."""
     del location, version  # cache keys only
@@ -312,7 +327,7 @@ def registry_providers(code: str) -> gpd.GeoDataFrame | None:
     return mine if len(mine) else None
 
 
-@st.cache_resource(show_spinner="Measuring distances to providers…", max_entries=8)
+@st.cache_resource(show_spinner="Measuring distances to providers…", max_entries=8, ttl=CACHE_TTL)
 def cost_table(code: str, source_key: str, supply_key: str, circuity: float, _supply: gpd.GeoDataFrame):
     """The cost table for one supply (``supply_key``: which providers count) at the largest radius.
 
@@ -322,19 +337,19 @@ def cost_table(code: str, source_key: str, supply_key: str, circuity: float, _su
     return build_costs(council_data(code), _supply, circuity=circuity, max_km=MAX_RADIUS_KM)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=CACHE_TTL)
 def costs_within(code: str, source_key: str, supply_key: str, circuity: float, radius_km: float, _supply):
     """The cached cost table cut at one radius (each postcode's nearest provider kept)."""
     return within(cost_table(code, source_key, supply_key, circuity, _supply), radius_km)
 
 
-@st.cache_resource(show_spinner="Adding up by area…", max_entries=24)
+@st.cache_resource(show_spinner="Adding up by area…", max_entries=24, ttl=CACHE_TTL)
 def zones(code: str, level: str, hex_size_m: float, areas_digest: str | None, _areas: gpd.GeoDataFrame | None = None):
     """The areas of one level and their population (independent of the providers)."""
     return zones_for(council_data(code), level, hex_size_m=hex_size_m, areas=_areas)
 
 
-@st.cache_resource(show_spinner="Computing access for every postcode…", max_entries=16)
+@st.cache_resource(show_spinner="Computing access for every postcode…", max_entries=16, ttl=CACHE_TTL)
 def analysis(
     code: str,
     source_key: str,
@@ -363,7 +378,7 @@ class Outlines:
     codes: tuple[str, ...]
 
 
-@st.cache_resource(show_spinner=False, max_entries=24)
+@st.cache_resource(show_spinner=False, max_entries=24, ttl=CACHE_TTL)
 def _display_geometry(
     code: str, level: str, hex_size_m: float, areas_digest: str | None, _areas: gpd.GeoDataFrame | None = None
 ) -> DisplayGeometry:
@@ -378,10 +393,20 @@ def area_outlines(
     """The outlines of one council and level as a static file the browser fetches once."""
     geo = _display_geometry(code, level, hex_size_m, areas_digest, _areas)
     publish(geo, STATIC_CACHE)  # cheap when the file is there; rewritten if someone removed it
-    return Outlines(url=f"/app/static/cache/{geo.name}", codes=geo.codes)
+    return Outlines(url=f"{static_root()}/cache/{geo.name}", codes=geo.codes)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+def static_root() -> str:
+    """Where Streamlit serves ``static/`` for the browser, under ``server.baseUrlPath`` if one is set.
+
+    Behind a proxy at a sub-path (``/gapmap/``) the app's own files are at ``/gapmap/app/static``;
+    addresses from the site root would miss them.
+    """
+    base = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    return f"/{base}/app/static" if base else "/app/static"
+
+
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=CACHE_TTL)
 def council_bounds(code: str) -> tuple[float, float, float, float]:
     """The council's extent in WGS84 (fixes the map view, so the map never remounts)."""
     outline = gpd.GeoSeries([council_data(code).outline()], crs=council_data(code).points.crs)
@@ -471,7 +496,7 @@ def _oidc_configured() -> bool:
 
 def local_users() -> dict[str, auth.User]:
     """Accounts in $GAPMAP_HOME/users.toml (re-read every run, so removals take effect)."""
-    return auth.read_users(auth.users_path(auth.home_from_environment()))
+    return auth.load_users(auth.home_from_environment())
 
 
 def signin_method() -> str | None:
@@ -486,6 +511,26 @@ def signin_method() -> str | None:
 def address_refused() -> bool:
     """True when no sign-in is configured and the server listens beyond this computer."""
     return signin_method() is None and st.get_option("server.address") not in LOOPBACK
+
+
+def gate_missing() -> bool:
+    """True when sign-in is configured but the server was started without gapmap's request gate.
+
+    ``streamlit run app.py`` has no check on uploads, downloads or outline files
+    (:mod:`pages._server`); with sign-in (a network), the app must run as ``streamlit run serve.py``.
+    """
+    return signin_method() is not None and gate.unguarded()
+
+
+def gate_page() -> None:
+    """The only page served when :func:`gate_missing`."""
+    st.title("gapmap")
+    st.error(
+        "Sign-in is set up, so gapmap must be started with `streamlit run serve.py`, not `app.py`: "
+        "serve.py adds the checks that keep uploads, downloads and map files to signed-in users. "
+        "See the README, *Deployment*.",
+        icon=":material/lock:",
+    )
 
 
 def refusal_page() -> None:
@@ -510,13 +555,14 @@ def _oidc_session() -> Session | None:
     roles = {str(k).lower(): str(v) for k, v in dict(settings.get("roles", {})).items()}
     role = roles.get(email) or settings.get("default_role")
     if role not in auth.ROLES:
-        st.error(f"{email or 'This account'} has no role in gapmap. Ask an administrator to add you.")
+        st.error(f"{plain(email) if email else 'This account'} has no role in gapmap. Ask an administrator to add you.")
         st.button("Sign out", on_click=st.logout)
         st.stop()
     return Session(email, role, "oidc")
 
 
 MAX_FAILURES = 5
+MAX_TRACKED_NAMES = 10_000
 LOCKOUT_S = 900
 
 
@@ -545,6 +591,9 @@ def sign_in_page() -> None:
         try:
             user = auth.verify(users, name, password)
         except auth.SignInError as exc:
+            if len(failures) > MAX_TRACKED_NAMES:  # many made-up names must not fill the memory
+                for stale in [n for n, times in failures.items() if time.monotonic() - times[-1] >= LOCKOUT_S]:
+                    del failures[stale]
             failures[name] = [*recent, time.monotonic()]
             st.error(str(exc).capitalize() + ".")
         else:
@@ -590,13 +639,25 @@ def sign_in() -> Session:
     """
     if address_refused():
         page = refusal_page
+    elif gate_missing():
+        page = gate_page
     else:
         who = current_session()
         if who is not NOBODY:
+            gate.admit_this_session()  # uploads, downloads and outline files for this session
             return who
         page = oidc_sign_in_page if signin_method() == "oidc" else sign_in_page
-    st.navigation([st.Page(page, title="Sign in", url_path="sign-in")], position="hidden").run()
+    # The sign-in page answers at every page's address too, so a deep link (a bookmark, a link in
+    # an e-mail) asks for sign-in and then opens the page asked for, with no "page not found".
+    here = [st.Page(page, title="Sign in", url_path="sign-in", default=True)]
+    here += [st.Page(page, title="Sign in", url_path=path) for path in _page_paths()]
+    st.navigation(here, position="hidden").run()
     st.stop()
+
+
+def _page_paths() -> list[str]:
+    """URL paths of the app's pages (``pages/NAME.py`` is served at ``/NAME``)."""
+    return sorted(p.stem for p in (PACKAGE_ROOT / "pages").glob("*.py") if not p.stem.startswith("_"))
 
 
 def role() -> str:
@@ -623,11 +684,12 @@ def signed_in_box(who: Session) -> None:
     if who.method == "local":
         st.caption("Local mode: this computer only, no sign-in.")
         return
-    st.caption(f"Signed in as **{who.user}** ({who.role})")
+    st.caption(f"Signed in as **{plain(who.user)}** ({who.role})")
     if st.button("Sign out", key="_sign_out"):
         if who.method == "oidc":
             st.logout()
         st.session_state.pop(SESSION_USER, None)
+        gate.leave_this_session()
         st.rerun()
 
 
@@ -650,7 +712,7 @@ def area_file_input(level: str) -> tuple[gpd.GeoDataFrame | None, str | None]:
     try:
         areas = user_areas(upload.name, key, payload)
     except GapmapError as exc:
-        st.error(f"Could not use **{plain(upload.name)}**: {exc}")
+        st.error(f"Could not use **{plain(upload.name)}**: {plain(exc)}")
         st.stop()
     if privacy_setting() == "exact":
         return areas, key
@@ -679,7 +741,7 @@ def _viewer_areas(code: str, key: str, _areas: gpd.GeoDataFrame) -> tuple[gpd.Ge
 # --- Change over time -------------------------------------------------------------------
 
 
-@st.cache_resource(show_spinner="Reading the population projections…", max_entries=4)
+@st.cache_resource(show_spinner="Reading the population projections…", max_entries=4, ttl=CACHE_TTL)
 def projections(name: str | None, key: str, payload: bytes | None) -> Projections:
     """The shipped projections (``payload`` None) or an uploaded ONS SNPP table, keyed on its hash."""
     del key  # cache key only
@@ -691,7 +753,7 @@ def projections(name: str | None, key: str, payload: bytes | None) -> Projection
         return io.read_projections(path)
 
 
-@st.cache_resource(show_spinner="Replaying the providers over time…", max_entries=8)
+@st.cache_resource(show_spinner="Replaying the providers over time…", max_entries=8, ttl=CACHE_TTL)
 def timeline(
     code: str,
     source_key: str,

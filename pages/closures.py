@@ -345,7 +345,8 @@ if view == VIEWS[1]:
             after_supply = supply.drop(index=[picked])
             after_costs = costs_for_subset(data, now.costs, after_supply, circuity=base.circuity, max_km=radius)
             impact = closure_impact(now, after_supply, after_costs=after_costs)
-            st.markdown(f"**If {option_label(picked)} closes** (people {band_word[band]}, {radius:g} km):")
+            heading = _shared.plain(option_label(picked))  # names and area names are never markdown
+            st.markdown(f"**If {heading} closes** (people {band_word[band]}, {radius:g} km):")
             tiles(impact.summary)
             hit = impact.by_area[impact.by_area.area_code.isin(outlines.codes)]
             hit_spec = {
@@ -404,7 +405,7 @@ if view == VIEWS[2]:
     try:
         projections = _shared.projections(snpp.name if snpp else None, proj_key, snpp.getvalue() if snpp else None)
     except GapmapError as exc:
-        st.error(f"Could not use the projections file: {exc}")
+        st.error(f"Could not use the projections file: {_shared.plain(exc)}")
         proj_key = "shipped"
         projections = _shared.projections(None, proj_key, None)
     try:

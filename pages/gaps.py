@@ -204,7 +204,7 @@ if privacy != "exact":
 # Detail of the clicked area.
 if picked and picked in set(areas.area_code):
     row = areas.set_index("area_code").loc[picked]
-    st.subheader(f"{row.area_name}")
+    st.subheader(_shared.plain(row.area_name))
     d1, d2 = st.columns([1, 1.2])
     d1.markdown(
         f"**Priority score {row.gap_score:.0f}** (rank {row.gap_rank} of {int(areas.gap_rank.max())})  \n"

@@ -36,7 +36,7 @@ SHADING = {
 }
 
 
-@st.cache_resource(show_spinner="Reading your candidate sites…", max_entries=4)
+@st.cache_resource(show_spinner="Reading your candidate sites…", max_entries=4, ttl=_shared.CACHE_TTL)
 def candidate_sites(code: str, name: str, key: str, payload: bytes):
     """Candidate sites from an uploaded file (any format the provider import accepts)."""
     del key  # cache key only
@@ -46,7 +46,7 @@ def candidate_sites(code: str, name: str, key: str, payload: bytes):
         return load_providers(path, outline=_shared.council_data(code).outline())
 
 
-@st.cache_resource(show_spinner="Choosing sites…", max_entries=16)
+@st.cache_resource(show_spinner="Choosing sites…", max_entries=16, ttl=_shared.CACHE_TTL)
 def cached_plan(
     code: str,
     source_key: str,
@@ -154,7 +154,7 @@ if areas_upload is not None:
     try:
         user_areas = _shared.user_areas(areas_upload.name, _shared.digest(areas_payload), areas_payload)
     except GapmapError as exc:
-        st.error(f"Could not use **{areas_upload.name}**: {exc}")
+        st.error(f"Could not use **{_shared.plain(areas_upload.name)}**: {_shared.plain(exc)}")
         st.stop()
 
 candidates, candidates_key = None, None
@@ -164,7 +164,7 @@ if upload is not None:
     try:
         loaded = candidate_sites(code, upload.name, candidates_key, payload)
     except GapmapError as exc:
-        st.error(f"Could not use **{upload.name}**: {exc}")
+        st.error(f"Could not use **{_shared.plain(upload.name)}**: {_shared.plain(exc)}")
         st.stop()
     candidates = loaded.accepted
     if loaded.rejected:

@@ -18,7 +18,7 @@ if method == "oidc":
     )
     st.stop()
 
-path = auth.users_path(auth.home_from_environment())
+home = auth.home_from_environment()
 users = _shared.local_users()
 st.dataframe(
     pd.DataFrame([{"user": u.name, "role": u.role} for u in sorted(users.values(), key=lambda u: u.name)]),
@@ -39,7 +39,7 @@ with st.form("add_user", clear_on_submit=True):
         try:
             if first != again:
                 raise auth.AuthError("the two passwords differ")
-            auth.write_users(path, auth.add_user(users, name.strip(), role, first))
+            auth.save_users(home, auth.add_user(users, name.strip(), role, first))
         except auth.AuthError as exc:
             st.error(str(exc).capitalize() + ".")
         else:
@@ -52,6 +52,6 @@ if others:
     r1, r2 = st.columns([2, 1])
     gone = r1.selectbox("User", others, key="remove_user")
     if r2.button("Remove", key="remove_button"):
-        auth.write_users(path, auth.remove_user(users, gone))
+        auth.save_users(home, auth.remove_user(users, gone))
         st.toast(f"{gone} removed; they are signed out at their next click.")
         st.rerun()

@@ -39,8 +39,9 @@ def _password(from_stdin: bool) -> str:
 def run(args: argparse.Namespace, paths: DataPaths) -> int:
     """Change or show the users file."""
     del paths  # accounts do not depend on the data folder
-    path = auth.users_path(auth.home_from_environment())
-    users = auth.read_users(path)
+    home = auth.home_from_environment()
+    path = auth.users_location(home)
+    users = auth.load_users(home)
     if args.action == "list":
         for user in sorted(users.values(), key=lambda u: u.name):
             print(f"{user.name}\t{user.role}")
@@ -48,11 +49,11 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
             say(f"no users in {path}: the app runs in local mode (this computer only)")
         return 0
     if args.action == "remove":
-        auth.write_users(path, auth.remove_user(users, args.name))
+        auth.save_users(home, auth.remove_user(users, args.name))
         say(f"removed {args.name} ({len(users) - 1} users left in {path})")
         return 0
     auth.check_name(args.name)
     users = auth.add_user(users, args.name, args.role, _password(args.password_stdin))
-    auth.write_users(path, users)
+    auth.save_users(home, users)
     say(f"{args.name} can sign in as {args.role} ({path})")
     return 0
