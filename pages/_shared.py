@@ -491,6 +491,7 @@ def sign_in_page() -> None:
         who = st.text_input("User name", key="_signin_name")
         password = st.text_input("Password", type="password", key="_signin_password")
         submitted = st.form_submit_button("Sign in", type="primary")
+    st.page_link("pages/accessibility.py", label="Accessibility statement", icon=":material/accessibility:")
     if submitted:
         name = who.strip()
         failures = _failed_sign_ins()
@@ -551,7 +552,9 @@ def sign_in() -> Session:
         if who is not NOBODY:
             return who
         page = oidc_sign_in_page if signin_method() == "oidc" else sign_in_page
-    st.navigation([st.Page(page, title="Sign in", url_path="sign-in")], position="hidden").run()
+    # The accessibility statement is open to everyone, before signing in too.
+    statement = st.Page("pages/accessibility.py", title="Accessibility")
+    st.navigation([st.Page(page, title="Sign in", url_path="sign-in"), statement], position="hidden").run()
     st.stop()
 
 
