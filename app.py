@@ -3,9 +3,10 @@
 import streamlit as st
 
 from gapmap import auth
-from pages import _present, _shared, _state
+from pages import _a11y, _present, _shared, _state
 
 st.set_page_config(page_title="gapmap", page_icon="static/favicon.png", layout="wide")
+_a11y.style()  # target sizes and focus rings (WCAG 2.2 AA), on every page including sign-in
 first_run = _shared.mark_router()
 _state.begin_run()
 who = _shared.sign_in()  # stops on the sign-in page; refuses other addresses when no sign-in is configured
@@ -22,6 +23,7 @@ if auth.can(who.role, "import"):
 if auth.can(who.role, "users") and who.method != "local":
     pages.append(st.Page("pages/users.py", title="Users", icon=":material/manage_accounts:"))
 pages.append(st.Page("pages/sources.py", title="Data and sources", icon=":material/info:"))
+pages.append(st.Page("pages/accessibility.py", title="Accessibility", icon=":material/accessibility:"))
 nav = st.navigation(pages)
 # A fresh server starts in legacy pages/ mode, which st.navigation has just ended: rerun, once.
 if first_run and not _shared.navigation_was_set():

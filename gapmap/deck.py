@@ -22,9 +22,13 @@ from pptx import Presentation
 from pptx.dml.color import RGBColor
 from pptx.enum.text import PP_ALIGN
 from pptx.presentation import Presentation as PptxPresentation
+from pptx.shapes.base import BaseShape
 from pptx.slide import Slide
 from pptx.util import Emu, Inches, Pt
+from pypdf import PdfWriter
+from pypdf.generic import NameObject, TextStringObject
 
+from gapmap.alternatives import picture_alt_text
 from gapmap.errors import ReportError
 from gapmap.figures import PAGE_SIZE_IN, MapLayer, Marks, map_figure, pair_figure, text_figure, to_png
 from gapmap.labels import (
@@ -73,6 +77,9 @@ class Page:
         Paragraphs for text pages.
     name
         File stem of the page's PNG.
+    alt
+        What the picture shows, for its alt text (with the title and takeaway,
+        :func:`gapmap.alternatives.picture_alt_text`).
     """
 
     view: View
@@ -82,6 +89,7 @@ class Page:
     lines: tuple[str, ...] = ()
     name: str = ""
     extra: dict = field(default_factory=dict)
+    alt: str = ""
 
 
 def _note(inputs: ReportInputs, when: date | None = None) -> str:
@@ -105,6 +113,13 @@ def _venues(analysis: object) -> list[Marks]:
     return marks
 
 
+def _what_map_shows(inputs: ReportInputs, layer: MapLayer, marks: list[Marks]) -> str:
+    """The alt text's middle: the measure, the areas and the marks, as the legend names them."""
+    level = LEVEL_LABELS[inputs.analysis.request.level]
+    what = f"{layer.legend_title} in each area ({level}), in classes named in the legend"
+    return "; ".join([what, *(m.label for m in marks)])
+
+
 def _map_page(inputs: ReportInputs, view: View, layer: MapLayer, *, marks: list[Marks], name: str) -> Page:
     a = inputs.analysis
     outline = a.data.outline()
@@ -122,7 +137,7 @@ def _map_page(inputs: ReportInputs, view: View, layer: MapLayer, *, marks: list[
             size_in=size_in,
         )
 
-    return Page(view, figure=draw, name=name)
+    return Page(view, figure=draw, name=name, alt=_what_map_shows(inputs, layer, marks))
 
 
 def priority_rows(inputs: ReportInputs, n: int = 10) -> pd.DataFrame:
@@ -167,7 +182,9 @@ def _closures_page(inputs: ReportInputs, view: View) -> Page:
             size_in=size_in,
         )
 
-    return Page(view, figure=draw, name="closures-before-after")
+    what = _what_map_shows(inputs, layer, _venues(c.after))
+    alt = f"Two maps side by side, before ({day(d1)}) and after ({day(d2)}): {what}"
+    return Page(view, figure=draw, name="closures-before-after", alt=alt)
 
 
 def _plan_page(inputs: ReportInputs, view: View) -> Page:
@@ -183,7 +200,7 @@ def _plan_page(inputs: ReportInputs, view: View) -> Page:
         f"{people(r['rank'])}. {r['area_name']} ({r['postcode']}): {people(r['people_reached'])} more people reached"
         for _, r in sites.iterrows()
     )
-    return Page(view, figure=page.figure, name=page.name, lines=lines)
+    return Page(view, figure=page.figure, name=page.name, lines=lines, alt=page.alt)
 
 
 def _sources_page(inputs: ReportInputs) -> Page:
@@ -275,7 +292,7 @@ BODY_TOP_IN = 1.75
 """Where the picture, table or text starts below the title and takeaway on a slide."""
 
 
-def _text_box(slide: Slide, box: tuple[float, float, float, float], text: str, size: float, **style: str) -> None:
+def _text_box(slide: Slide, box: tuple[float, float, float, float], text: str, size: float, **style: str) -> BaseShape:
     """A text box at ``box`` = (left, top, width, height) in inches; ``style``: colour, fill, bold."""
     shape = slide.shapes.add_textbox(*(Inches(v) for v in box))
     frame = shape.text_frame
@@ -290,6 +307,7 @@ def _text_box(slide: Slide, box: tuple[float, float, float, float], text: str, s
     if "fill" in style:
         shape.fill.solid()
         shape.fill.fore_color.rgb = RGBColor.from_string(style["fill"])
+    return shape
 
 
 def _sources_box(slide: Slide) -> None:
@@ -319,7 +337,9 @@ def _content_slide(prs: PptxPresentation, page: Page) -> Slide:
     _text_box(slide, (0.4, 1.0, W_IN - 0.8, 0.7), page.view.takeaway, 17)
     if page.figure is not None:
         fig = page.figure(None, None, (W_IN, H_IN - BODY_TOP_IN - 0.05))
-        slide.shapes.add_picture(io.BytesIO(to_png(fig, dpi=150)), 0, Inches(BODY_TOP_IN), width=Inches(W_IN))
+        picture = slide.shapes.add_picture(io.BytesIO(to_png(fig, dpi=150)), 0, Inches(BODY_TOP_IN), width=Inches(W_IN))
+        # Alt text (what the map shows and its takeaway) for screen readers (WCAG 1.1.1).
+        picture._element.nvPicPr.cNvPr.set("descr", picture_alt_text(page.view.title, page.view.takeaway, page.alt))
         return slide
     if page.table is not None and len(page.table):
         _table(slide, page)
@@ -327,6 +347,15 @@ def _content_slide(prs: PptxPresentation, page: Page) -> Slide:
         _text_box(slide, (0.4, BODY_TOP_IN, W_IN - 0.8, H_IN - BODY_TOP_IN - 0.5), "\n".join(page.lines), 11)
     _sources_box(slide)
     return slide
+
+
+def _read_after_title(slide: Slide, shape: BaseShape) -> None:
+    """Move ``shape`` to just after the title in the slide's reading order (its shape tree)."""
+    tree = slide.shapes._spTree
+    tree.remove(shape._element)
+    title = slide.shapes.title
+    at = list(tree).index(title._element) + 1 if title is not None else 2
+    tree.insert(at, shape._element)
 
 
 def _table(slide: Slide, page: Page) -> None:
@@ -371,7 +400,8 @@ def build_pptx(inputs: ReportInputs, *, progress: Progress | None = None) -> byt
         slide = _title_slide(prs, page) if page.view.key == "title" else _content_slide(prs, page)
         if inputs.illustrative:
             style = {"bold": "1", "colour": "FFFFFF", "fill": "B00020"}
-            _text_box(slide, (W_IN - 3.4, 0.1, 3.3, 0.4), ILLUSTRATIVE, 11, **style)
+            label = _text_box(slide, (W_IN - 3.4, 0.1, 3.3, 0.4), ILLUSTRATIVE, 11, **style)
+            _read_after_title(slide, label)
         slide.notes_slide.notes_text_frame.text = _notes(page, inputs)
         if progress:
             progress((i + 1) / len(all_pages), page.view.title)
@@ -407,7 +437,24 @@ def build_pdf(inputs: ReportInputs, *, progress: Progress | None = None) -> byte
             pdf.savefig(page_figure(page, inputs), facecolor="white")
             if progress:
                 progress((i + 1) / len(all_pages), page.view.title)
-    return buf.getvalue()
+    return _with_language_and_bookmarks(buf.getvalue(), [p.view.title for p in all_pages])
+
+
+LANGUAGE = "en-GB"
+"""The hand-outs' language (PDF ``/Lang``)."""
+
+
+def _with_language_and_bookmarks(pdf: bytes, titles: list[str]) -> bytes:
+    """The PDF with a language, a bookmark per page and its title shown in the window (WCAG 2.4.2, 3.1.1)."""
+    writer = PdfWriter(clone_from=io.BytesIO(pdf))
+    writer._root_object[NameObject("/Lang")] = TextStringObject(LANGUAGE)
+    for number, title in enumerate(titles):
+        writer.add_outline_item(title=title, page_number=number)
+    writer.page_mode = "/UseOutlines"  # open with the bookmarks showing
+    writer.create_viewer_preferences().display_doctitle = True  # the title, not the file name
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def _pdf_metadata(inputs: ReportInputs) -> dict[str, str]:

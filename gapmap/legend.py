@@ -69,5 +69,5 @@ def provider_legend(kinds: Sequence[str], *, closed: bool) -> list[tuple[str, st
     """Legend rows for provider markers (:func:`gapmap.maps.add_providers`)."""
     rows = [(KIND_COLOURS[k], KIND_LABELS[k]) for k in kinds]
     if closed:
-        rows.append(("#ffffff", "Closed day centre (○, closure date on hover)"))
+        rows.append(("#ffffff", "Closed day centre (×, closure date on hover)"))
     return rows

@@ -12,6 +12,7 @@ page and :func:`standalone_html` inlines Leaflet and the layer script into one H
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from jinja2 import Template
 from gapmap._validate import require_crs
 
 # NO_DATA, PALETTE and class_breaks are re-exported for callers that import them from here.
+from gapmap.alternatives import MAP_LABEL, AreaTable, area_table_html
 from gapmap.classes import NO_DATA, NO_DATA_TEXT, PALETTE, class_breaks, classify  # noqa: F401
 from gapmap.config import PACKAGE_ROOT, WGS84
 from gapmap.geometry_cache import DisplayGeometry, display_geometry
@@ -262,6 +264,10 @@ def choropleth(
     _LayerCall(*area_values(f"#{outlines.element_id}", geometry.codes, shown, field, **options)).add_to(m)
     rows = classes.legend(field.fmt, missing=field.missing)
     m.get_root().add_child(_Legend(title or field.label, [*rows, *extra_legend], note), name=LEGEND_NAME)
+    # The same figures as a sortable table under the legend (the map's text alternative).
+    fields = [field, *[f for f in tooltip if f.column != field.column]]
+    table = area_table_html(shown, [(f.column, f.label, f.fmt) for f in fields], caption=title or field.label)
+    m.get_root().add_child(AreaTable(table), name="gapmap_area_table")
     return m
 
 
@@ -564,17 +570,35 @@ _BELOW_CSS = """
 """
 
 
-def standalone_html(m: folium.Map, *, leaflet_dir: Path = LEAFLET_DIR) -> str:
+def standalone_html(m: folium.Map, *, leaflet_dir: Path = LEAFLET_DIR, title: str | None = None) -> str:
     """Render a map as one self-contained HTML file with Leaflet inlined (works offline).
+
+    The page has a language, a title, zoom allowed and a labelled, keyboard-focusable map.
 
     Parameters
     ----------
     m
         A map from :func:`choropleth` or :func:`base_map`.
+    title
+        The page title; default: the legend's title.
     leaflet_dir
         Folder with the vendored ``leaflet.js`` and ``leaflet.css``.
     """
     page = m.get_root().render()
+    legend = m.get_root()._children.get(LEGEND_NAME)
+    title = title or (html.unescape(legend.title) if legend is not None else "Map")
+    # A language, a title and zoom left to the reader (WCAG 3.1.1, 2.4.2, 1.4.4).
+    page = page.replace("<html>", '<html lang="en-GB">', 1)
+    page = page.replace("<head>", f"<head>\n    <title>{html.escape(title)} (gapmap)</title>", 1)
+    page = re.sub(r",\s*maximum-scale=1\.0,\s*user-scalable=no", "", page)
+    # The map's name for screen readers; Leaflet makes it focusable for keyboard pan and zoom.
+    label = json.dumps(MAP_LABEL.format(title=title))
+    page = page.replace(
+        "</body>",
+        "<script>document.querySelectorAll('.folium-map').forEach(function (el) {"
+        f"el.setAttribute('role', 'region'); el.setAttribute('aria-label', {label}); }});</script>\n</body>",
+        1,
+    )
     js = (leaflet_dir / "leaflet.js").read_text(encoding="utf-8")
     css = (leaflet_dir / "leaflet.css").read_text(encoding="utf-8")
     page = re.sub(

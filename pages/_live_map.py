@@ -15,7 +15,9 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from gapmap.alternatives import MAP_LABEL
 from gapmap.config import PACKAGE_ROOT
+from gapmap.legend import KIND_COLOURS
 from gapmap.maps import MAP_SCRIPT, STREAMLIT_ASSET_URL, STREAMLIT_SCRIPT_URL, LayerCall, area_legend_html, area_values
 from pages._shared import Outlines
 
@@ -53,6 +55,8 @@ def live_map(
     height: int,
     basemap: bool = False,
     clicks: bool = False,
+    label: str = "areas and providers",
+    focus_markers: bool = False,
 ) -> MapEvents:
     """Draw ``layers`` on the map kept under ``key``; return what was last clicked.
 
@@ -72,6 +76,11 @@ def live_map(
     clicks
         Report every click with its position (for placing or picking on the map); otherwise
         only which area was clicked.
+    label
+        What the map shows, for its accessible name (:data:`gapmap.alternatives.MAP_LABEL`).
+    focus_markers
+        Day centres' and other venues' markers take keyboard focus (Tab to one, Enter picks it
+        as a click would), each named by its kind and, where privacy allows, its name.
     """
     result = _component(
         key=key,
@@ -85,6 +94,9 @@ def live_map(
             "height": int(height),
             "layers": [list(call) for call in layers],
             "clicks": bool(clicks),
+            "label": MAP_LABEL.format(title=label),
+            # Venues only: sole traders' homes are never a keyboard stop (hundreds of them, and personal).
+            "focusKinds": [i for i, k in enumerate(KIND_COLOURS) if k != "micro_enterprise"] if focus_markers else [],
         },
         default={"selected": None, "clicked": None},
         on_selected_change=lambda: None,
@@ -105,6 +117,7 @@ def area_map(
     layers: Sequence[LayerCall] = (),
     basemap: bool = False,
     clicks: bool = False,
+    focus_markers: bool = False,
 ) -> MapEvents:
     """An area map: ``areas`` coloured over ``outlines``, then ``layers``; its legend under it.
 
@@ -122,6 +135,8 @@ def area_map(
         height=height,
         basemap=basemap,
         clicks=clicks,
+        label=str(getattr(spec.get("field"), "label", "areas")),
+        focus_markers=focus_markers,
     )
     st.html(area_legend_html(mapped, **spec))  # type: ignore[arg-type]  # below the map, never over it
     return events

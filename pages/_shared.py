@@ -581,6 +581,7 @@ def sign_in_page() -> None:
         who = st.text_input("User name", key="_signin_name")
         password = st.text_input("Password", type="password", key="_signin_password")
         submitted = st.form_submit_button("Sign in", type="primary")
+    st.page_link("pages/accessibility.py", label="Accessibility statement", icon=":material/accessibility:")
     if submitted:
         name = who.strip()
         failures = _failed_sign_ins()
@@ -649,8 +650,10 @@ def sign_in() -> Session:
         page = oidc_sign_in_page if signin_method() == "oidc" else sign_in_page
     # The sign-in page answers at every page's address too, so a deep link (a bookmark, a link in
     # an e-mail) asks for sign-in and then opens the page asked for, with no "page not found".
+    # The accessibility statement is open to everyone, before signing in too.
     here = [st.Page(page, title="Sign in", url_path="sign-in", default=True)]
-    here += [st.Page(page, title="Sign in", url_path=path) for path in _page_paths()]
+    here += [st.Page(page, title="Sign in", url_path=path) for path in _page_paths() if path != "accessibility"]
+    here.append(st.Page("pages/accessibility.py", title="Accessibility"))
     st.navigation(here, position="hidden").run()
     st.stop()
 

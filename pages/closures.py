@@ -29,7 +29,7 @@ from gapmap.replay import animation_gif, frame_layers, slider_html
 from gapmap.reproject import reproject
 from gapmap.story import Closures, ReportInputs, closures_view
 from gapmap.timeline import STEPS, outlook
-from pages import _present, _shared, _state
+from pages import _a11y, _present, _shared, _state
 from pages._live_map import area_map, live_map
 
 _shared.ensure_router()
@@ -316,6 +316,7 @@ if view == VIEWS[1]:
             key=f"what-{code}",
             height=440,
             clicks=True,
+            focus_markers=True,  # Tab to a day centre, Enter picks it (or choose from the list below)
         )
         # Clicks are matched on the server to the points as drawn (outside exact mode the supply
         # is the public form already: its points are the public layer's); the browser never gets ids.
@@ -455,15 +456,14 @@ if view == VIEWS[2]:
     wide.index = pd.to_datetime(wide.index)
     g1, g2 = st.columns(2)
     g1.markdown("**Active providers by kind**")
-    g1.line_chart(wide, height=260)
+    _a11y.line_chart(wide.reset_index(), x="date", y=list(wide.columns), where=g1,
+                     description="Active providers of each kind on each date")
     g2.markdown(f"**People {band_word[band]} within {radius:g} km**")
-    people = timeline.people.assign(date=pd.to_datetime(timeline.people.date))
-    g2.line_chart(
-        people.set_index("date")[["people_within_reach", "band_population"]].rename(
-            columns={"people_within_reach": "Within reach", "band_population": "All people in the band"}
-        ),
-        height=260,
+    people = timeline.people.assign(date=pd.to_datetime(timeline.people.date)).rename(
+        columns={"people_within_reach": "Within reach", "band_population": "All people in the band"}
     )
+    _a11y.line_chart(people, x="date", y=["Within reach", "All people in the band"], where=g2,
+                     description=f"People {band_word[band]} within {radius:g} km of support, and all in the band")
 
     if projections.has(code):
         today_analysis = analysis_on(date.today())

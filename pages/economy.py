@@ -40,7 +40,7 @@ from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
 from gapmap.privacy import HIDDEN_OR_NO_DATA
 from gapmap.schema import KIND_LABELS, KINDS
 from gapmap.story import Plan, ReportInputs, economy_for
-from pages import _present, _shared, _state
+from pages import _a11y, _present, _shared, _state
 from pages._live_map import area_map
 
 _shared.ensure_router()
@@ -265,8 +265,10 @@ st.dataframe(
 st.subheader("Over time")
 history = economy_over_time(source.providers, yearly_dates(source.providers, as_at), params, kinds=kinds)
 h1, h2 = st.columns(2)
-h1.line_chart(history, x="date", y="hours_per_week", x_label="", y_label="Hours of care a week", height=240)
-h2.line_chart(history, x="date", y="jobs_fte", x_label="", y_label="Jobs (FTE)", height=240)
+_a11y.line_chart(history, x="date", y=["hours_per_week"], y_label="Hours of care a week", height=240, where=h1,
+                 description="Hours of care a week from providers open on 1 April each year")
+_a11y.line_chart(history, x="date", y=["jobs_fte"], y_label="Jobs (FTE)", height=240, where=h2,
+                 description="Jobs (full-time equivalent) from providers open on 1 April each year")
 st.caption(
     (f"{_shared.ILLUSTRATIVE}: " if source.illustrative else "")
     + "Providers open on 1 April each year (and on the as-at date), from their start and end dates."

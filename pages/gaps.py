@@ -17,7 +17,7 @@ from gapmap.maps import standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
 from gapmap.schema import KIND_LABELS, KINDS
 from gapmap.story import ReportInputs, gaps_view, priority_view
-from pages import _present, _shared, _state
+from pages import _a11y, _present, _shared, _state
 from pages._live_map import live_map
 
 _shared.ensure_router()
@@ -192,6 +192,7 @@ picked = live_map(
     key=f"gapmap-{code}",
     height=_present.map_height(620),
     basemap=basemap,
+    label=parts.field.label,
 ).area
 st.html(gap_legend_html(parts))  # below the map, never over it
 if privacy != "exact":
@@ -201,8 +202,22 @@ if privacy != "exact":
         + ", with no names; counts below 3 are not shown (privacy setting in the sidebar)."
     )
 
-# Detail of the clicked area.
-if picked and picked in set(areas.area_code):
+# Detail of an area: clicked on the map, or chosen from the list (the keyboard's way in).
+by_name = areas.sort_values("area_name")
+names = dict(zip(by_name.area_code, by_name.area_name, strict=True))
+if st.session_state.get("gap_area") not in names:
+    st.session_state.pop("gap_area", None)
+if picked in names and picked != st.session_state.get("gap_area_clicked"):
+    st.session_state["gap_area_clicked"] = st.session_state["gap_area"] = picked
+picked = st.selectbox(
+    "Area to explain",
+    list(names),
+    index=None,
+    format_func=names.get,
+    key="gap_area",
+    placeholder="Choose an area (or click one on the map)",
+)
+if picked:
     row = areas.set_index("area_code").loc[picked]
     st.subheader(_shared.plain(row.area_name))
     d1, d2 = st.columns([1, 1.2])
@@ -214,12 +229,14 @@ if picked and picked in set(areas.area_code):
     )
     d1.caption("Why: " + row.gap_reasons)
     parts = pd.DataFrame(
-        {"points": [row.gap_need, row.gap_access, row.gap_deprivation, row.gap_rurality]},
-        index=["Need", "Access", "Deprivation", "Rurality"],
+        {"part": ["Need", "Access", "Deprivation", "Rurality"],
+         "points": [row.gap_need, row.gap_access, row.gap_deprivation, row.gap_rurality]}
     )
-    d2.bar_chart(parts, horizontal=True, height=200, y_label="", x_label="Points of the priority score")
+    _a11y.bar_chart(parts, label="part", value="points", x_label="Points of the priority score", where=d2,
+                    description="Points of the priority score: "
+                    + ", ".join(f"{p} {v:.0f}" for p, v in zip(parts.part, parts.points, strict=True)))
 else:
-    st.caption("Click an area on the map to see why it scores as it does.")
+    st.caption("Choose an area above, or click one on the map, to see why it scores as it does.")
 
 st.subheader("Priority areas")
 table = gaps_download(result.areas, privacy=privacy, illustrative=source.illustrative)  # = `gaps --privacy`

@@ -14,6 +14,7 @@ from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.maps import Field, provider_layers, provider_legend
+from gapmap.places import PlaceNotFoundError, find_place
 from gapmap.plan import RecruitmentPlan
 from gapmap.population import BAND_LABELS
 from gapmap.privacy import shown_kinds, visible_providers
@@ -271,11 +272,43 @@ events = area_map(
     clicks=True,
 )
 st.caption(
-    "Click the map to add a hypothetical provider there; click a numbered site to remove it. "
+    "Click the map to add a hypothetical provider there; click a numbered site to remove it (or use the "
+    "boxes below the map). "
     + ("Existing micro-providers are moved a random 250 m to 2 km, with no names" if privacy == "displaced" else "")
     + ("Existing micro-providers are not shown (counts per area only)" if privacy == "counts" else "")
     + (" (privacy setting in the sidebar)." if privacy != "exact" else "")
 )
+
+# The keyboard's way to do what a click does: add a site by postcode or ward name; remove one
+# from the list.
+with st.container(key="plan-keyboard"):
+    k1, k2, k3 = st.columns([2, 2, 1], vertical_alignment="bottom")
+    with k1.form("plan_add_place", clear_on_submit=True, border=False):
+        place = st.text_input("Add a site by postcode or ward name", placeholder="e.g. TA1 4LH or Frome")
+        adding = st.form_submit_button("Add this site", icon=":material/add_location_alt:")
+    site_names = {
+        i: f"{'Your site' if mine[i] else 'Suggested site'} {sites['rank'].iloc[i]}: {sites.postcode.iloc[i]}, "
+        f"{sites.area_name.iloc[i]}"
+        for i in range(len(sites))
+    }
+    dropping = k2.selectbox(
+        "Remove a site", list(site_names), index=None, format_func=site_names.get, placeholder="Choose a site"
+    )
+    remove = k3.button("Remove this site", icon=":material/remove:", disabled=dropping is None)
+if adding:
+    try:
+        found = find_place(data, place)
+    except PlaceNotFoundError as exc:
+        st.error(f"Could not add a site: {exc}.")
+    else:
+        state["added"].append((round(found.easting), round(found.northing)))
+        st.rerun()
+if remove and dropping is not None:
+    if mine[dropping]:
+        state["added"].pop(dropping - len(kept))
+    else:
+        state["removed"].append(int(kept["rank"].iloc[dropping]))
+    st.rerun()
 
 # Handle a new click once: near a site removes it, elsewhere adds a provider. The map keeps
 # reporting its last click, so the click seen is kept apart from the plan (a new plan must not

@@ -428,3 +428,48 @@ def replace_economy(inputs: ReportInputs, economy: dict) -> ReportInputs:
     from dataclasses import replace
 
     return replace(inputs, economy=economy)
+
+
+# --- Accessible hand-outs (issue #21): alt text, unique titles, reading order; PDF metadata ---
+
+
+@pytest.mark.slow  # builds the deck / PDF (about 10 s)
+def test_every_picture_in_the_deck_has_alt_text_saying_what_the_map_shows(pptx_bytes):
+    deck_file = Presentation(io.BytesIO(pptx_bytes))
+    pictures = 0
+    for slide in deck_file.slides:
+        title = slide.shapes.title.text_frame.text
+        for shape in slide.shapes:
+            if shape.shape_type == MSO_SHAPE_TYPE.PICTURE:
+                pictures += 1
+                alt = shape._element.nvPicPr.cNvPr.get("descr", "")
+                assert alt.startswith(f"Map: {title}."), alt
+                assert "in each area" in alt and len(alt) > 80, alt  # the measure, not just the title
+    assert pictures == len(MAP_SLIDES)
+
+
+@pytest.mark.slow  # builds the deck / PDF (about 10 s)
+def test_deck_titles_are_unique_and_read_first(pptx_bytes):
+    deck_file = Presentation(io.BytesIO(pptx_bytes))
+    titles = [slide.shapes.title.text_frame.text for slide in deck_file.slides]
+    assert len(set(titles)) == len(titles) == len(EXPECTED_TITLES)
+    for slide in deck_file.slides:
+        order = [shape for shape in slide.shapes if shape.has_text_frame or shape.shape_type == MSO_SHAPE_TYPE.PICTURE]
+        assert order[0].shape_id == slide.shapes.title.shape_id  # the title is read first
+        texts = [shape.text_frame.text for shape in order if shape.has_text_frame]
+        assert texts[1] == "Illustrative sample — not real providers"  # then the label, then the content
+        if slide.shapes.title.text_frame.text in MAP_SLIDES:
+            kinds = [shape.shape_type for shape in order]
+            assert kinds.index(MSO_SHAPE_TYPE.PICTURE) > 1  # the takeaway before its picture
+
+
+@pytest.mark.slow  # builds the deck / PDF (about 10 s)
+def test_pdf_has_a_title_a_language_bookmarks_and_real_text(pdf_bytes):
+    reader = PdfReader(io.BytesIO(pdf_bytes))
+    assert reader.metadata.title == EXPECTED_TITLES[0]  # shown in the window
+    assert reader.trailer["/Root"]["/Lang"] == "en-GB"
+    assert reader.trailer["/Root"]["/ViewerPreferences"]["/DisplayDocTitle"]
+    marks = [(item.title, reader.get_destination_page_number(item)) for item in reader.outline]
+    assert marks == [(title, i) for i, title in enumerate(EXPECTED_TITLES)]
+    for page, title in zip(reader.pages, EXPECTED_TITLES, strict=True):  # text, not pictures of text
+        assert title in page.extract_text().replace("\n", " ")

@@ -4,7 +4,9 @@
  *
  * data: {assets: {leaflet, script}, bounds: [minx, miny, maxx, maxy], basemap, height,
  *        layers: [[function, spec], ...],
- *        clicks: report every click (else only which area was clicked)}
+ *        clicks: report every click (else only which area was clicked),
+ *        label: the map's accessible name, focusKinds: kind indexes whose markers take keyboard
+ *        focus (Tab to one, Enter picks it, as a click would)}
  * state: {selected: area code of the last area clicked (without clicks),
  *         clicked: {lat, lng, marker, n} of the last click (with clicks): a marker's own
  *                  position when a marker was clicked (marker: true), else where the map was
@@ -54,11 +56,14 @@ function draw(state, root, data, setStateValue) {
     el.style.width = "100%";
     root.appendChild(el);
     state.el = el;
-    state.map = L.map(el, {zoomSnap: 0.25, preferCanvas: true});
+    // Keyboard: the container is focusable (Leaflet's keyboard handler): arrows pan, + and - zoom.
+    el.setAttribute("role", "region");
+    state.map = L.map(el, {zoomSnap: 0.25, preferCanvas: true, keyboard: true});
     L.control.scale().addTo(state.map);
     el.gapmapMap = state.map;  // for tests and the benchmark
   }
   const map = state.map;
+  state.el.setAttribute("aria-label", data.label || "Map");
   if (state.height !== data.height) {
     state.el.style.height = data.height + "px";
     state.height = data.height;
@@ -83,7 +88,7 @@ function draw(state, root, data, setStateValue) {
   const group = L.featureGroup();
   const drawn = data.layers
     .filter(([fn]) => CALLS.includes(fn))
-    .map(([fn, spec]) => window[fn](group, spec));
+    .map(([fn, spec]) => window[fn](group, fn === "gapmapMarkers" ? {...spec, focus: data.focusKinds || []} : spec));
   state.report = setStateValue;
   state.clicks = Boolean(data.clicks);
   group.on("click", (e) => {

@@ -103,15 +103,36 @@
     });
   }
 
+  // A closed provider is a cross (×), an open one a dot: they differ by shape, not only by
+  // colour (as on the printed maps). Drawn on the map's canvas; a dot where there is no canvas.
+  var Cross = null;
+  function cross(at, options) {
+    var L = root.L;
+    if (!Cross) {
+      Cross = L.CircleMarker.extend({
+        _updatePath: function () {
+          var r = this._renderer;
+          if (!r._ctx) { r._updateCircle(this); return; }
+          if (!r._drawing || this._empty()) { return; }
+          var p = this._point, s = Math.max(Math.round(this._radius), 1), ctx = r._ctx;
+          ctx.beginPath();
+          ctx.moveTo(p.x - s, p.y - s); ctx.lineTo(p.x + s, p.y + s);
+          ctx.moveTo(p.x - s, p.y + s); ctx.lineTo(p.x + s, p.y - s);
+          r._fillStroke(ctx, this);
+        }
+      });
+    }
+    return new Cross(at, options);
+  }
+
   function markers(parent, spec) {
     var L = root.L;
     var group = L.featureGroup();
     spec.lat.forEach(function (lat, i) {
       var colour = spec.closed ? spec.closedColour : spec.colours[spec.kind[i]];
-      var m = L.circleMarker([lat, spec.lon[i]], {
-        radius: spec.closed ? 6 : 4, color: colour, weight: spec.closed ? 2 : 1,
-        fillColor: spec.closed ? "#ffffff" : colour, fillOpacity: spec.closed ? 0.2 : 0.85
-      });
+      var m = spec.closed
+        ? cross([lat, spec.lon[i]], {radius: 5, color: colour, weight: 3, fill: false, lineCap: "square"})
+        : L.circleMarker([lat, spec.lon[i]], {radius: 4, color: colour, weight: 1, fillColor: colour, fillOpacity: 0.85});
       m.bindTooltip(function () {
         var rows = "";
         spec.labels.forEach(function (label, c) {
@@ -121,8 +142,37 @@
         return "<table>" + rows + "</table>";
       });
       group.addLayer(m);
+      if (spec.focus && spec.focus.indexOf(spec.kind[i]) >= 0) {  // a keyboard stop: Tab reaches it, Enter picks it
+        group.addLayer(focusable([lat, spec.lon[i]], markerName(spec, i), m));
+      }
     });
     parent.addLayer(group);
+  }
+
+  // The marker's name for screen readers: its kind, its name where privacy allows, its figures.
+  function markerName(spec, i) {
+    var bits = [];
+    spec.labels.forEach(function (label, c) {
+      var v = Array.isArray(spec.values[c]) ? spec.values[c][i] : spec.values[c];
+      bits.push(label === "Kind" || label === "Name" ? String(v) : label + " " + v);
+    });
+    if (spec.closed) { bits.unshift("Closed"); }
+    return bits.join(", ");
+  }
+
+  // An invisible, focusable marker (a button) over a canvas dot, named ``name``; it shows the
+  // dot's tooltip while focused.
+  function focusable(at, name, dot) {
+    var L = root.L;
+    var m = L.marker(at, {keyboard: true, title: name, icon: L.divIcon({className: "gapmap-focus-marker",
+      html: "", iconSize: [24, 24], iconAnchor: [12, 12]})});
+    m.on("add", function () {
+      var el = m.getElement();
+      el.setAttribute("aria-label", name);
+      el.addEventListener("focus", function () { dot.openTooltip(); });
+      el.addEventListener("blur", function () { dot.closeTooltip(); });
+    });
+    return m;
   }
 
   // Suggested (and the user's own) provider sites: a numbered badge and the catchment circle.
@@ -136,13 +186,17 @@
         radius: spec.radiusM, color: colour, weight: 1.5, fill: true, fillOpacity: 0.06,
         interactive: false  // clicks inside a catchment reach the map (add a provider there)
       }));
-      var badge = L.marker(at, {icon: L.divIcon({
+      var badge = L.marker(at, {keyboard: true, icon: L.divIcon({
         className: "gapmap-site",
         html: '<div style="background:' + colour + ';color:#fff;border:2px solid #fff;border-radius:50%;'
           + 'width:26px;height:26px;line-height:22px;text-align:center;font:bold 12px sans-serif;'
           + 'box-shadow:0 0 3px #000">' + esc(spec.rank[i]) + "</div>",
         iconSize: [26, 26], iconAnchor: [13, 13]
       })});
+      var what = (spec.mine[i] ? "Your provider " : "Suggested site ") + spec.rank[i] + ", " + spec.postcode[i];
+      badge.on("add", function () {  // a button for the keyboard: Enter removes it, as a click does
+        badge.getElement().setAttribute("aria-label", what + ". " + spec.reached[i] + ". Press Enter to remove.");
+      });
       badge.bindTooltip("<b>" + esc(spec.mine[i] ? "Your provider" : "Suggested site") + " " + esc(spec.rank[i])
         + "</b> · " + esc(spec.postcode[i]) + "<br>" + esc(spec.reached[i]) + "<br>" + esc(spec.reason[i])
         + "<br><i>Click to remove</i>");
