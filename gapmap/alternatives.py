@@ -116,7 +116,9 @@ class AreaTable(MacroElement):
     def __init__(self, block: str) -> None:
         super().__init__()
         self._name = "AreaTable"
-        self.block = block
+        # Folium passes the rendered page through Jinja again: braces and "%" in area names
+        # become character references, which read back the same in HTML but are no template tags.
+        self.block = block.replace("{", "&#123;").replace("}", "&#125;").replace("%", "&#37;")
 
 
 def picture_alt_text(title: str, takeaway: str, what: str = "") -> str:

@@ -266,7 +266,7 @@ def provider_records(code: str) -> ProviderSource | None:
     return None
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=CACHE_TTL)
 def _session_input(source_key: str, mode: str, _records, _secret: bytes):
     """:func:`gapmap.privacy.providers_for` of one source and mode (cached: it hashes every point)."""
     return privacy.providers_for(_records, mode=mode, secret=_secret)
@@ -735,7 +735,7 @@ def area_file_input(level: str) -> tuple[gpd.GeoDataFrame | None, str | None]:
     return kept, f"{key}:min{privacy.MIN_AREA_POSTCODES}"
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=4, ttl=CACHE_TTL)
 def _viewer_areas(code: str, key: str, _areas: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
     """:func:`gapmap.privacy.large_enough_areas` of one upload (keyed on its hash)."""
     return privacy.large_enough_areas(council_data(code).points, _areas)
