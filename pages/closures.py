@@ -1,6 +1,6 @@
 """Closures and change: before and after, what if this closes, and the replay over time."""
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 import geopandas as gpd
@@ -14,6 +14,7 @@ from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes
 from gapmap.gaps import GAP_METRICS
+from gapmap.labels import band_ages
 from gapmap.maps import (
     Field,
     change_breaks,
@@ -21,7 +22,7 @@ from gapmap.maps import (
     provider_layers,
     provider_legend,
 )
-from gapmap.population import BAND_LABELS, LEVEL_LABELS
+from gapmap.population import BAND_LABELS, LEVEL_LABELS, CouncilData
 from gapmap.privacy import displace, public_layer
 from gapmap.providers import KIND_LABELS, KINDS
 from gapmap.replay import animation_gif, frame_layers, slider_html
@@ -31,52 +32,76 @@ from gapmap.timeline import STEPS, outlook, timeline_table
 from pages import _present, _shared
 from pages._live_map import area_map, live_map
 
-_shared.ensure_router()
-
 LEVELS_HERE = ("ward", "lsoa", "msoa")
 MAP_METRICS = ("nearest_km", "pop_beyond_radius", "access_e2sfca", "gap_score")
+# One view at a time (a segmented control rather than st.tabs): a map drawn in a hidden tab
+# gets no size and opens zoomed out to the whole world, and only the chosen view is computed.
+VIEWS = ("Before and after", "What if this closes?", "Over time")
 
-code = st.session_state.get("council", _shared.DEFAULT_COUNCIL)
-data = _shared.council_data(code)
-st.title(f"Closures and change — {data.council.name}")
 
-source = _shared.provider_source(code)
-if source is None:
-    st.info(
-        f"No provider records for {data.council.name} yet. Import providers, day centres and closures (end dates) "
-        "on the **Provider records** page; an illustrative sample is available for Somerset."
+@dataclass(frozen=True)
+class Page:
+    """The page's council, providers and settings, shared by its three views."""
+
+    code: str
+    data: CouncilData
+    source: _shared.ProviderSource
+    privacy: str
+    secret: bytes
+    request: AnalysisRequest
+
+    @property
+    def providers(self) -> gpd.GeoDataFrame:
+        return self.source.providers
+
+    @property
+    def band(self) -> str:
+        return self.request.band
+
+    @property
+    def kinds(self) -> list[str]:
+        return list(self.request.kinds)
+
+    @property
+    def radius(self) -> float:
+        return self.request.radius_km
+
+    def analysis_on(self, when: date):
+        """The cached analysis of the providers open on ``when``."""
+        return _shared.analysis(self.code, self.source.key, replace(self.request, as_at=when), None, self.providers)
+
+    def points_for(self, frame, when: date, closed=None):
+        """The provider points this viewer may see: the records themselves in exact mode (editors),
+        else the public layer on ``when`` (micro-providers moved or left out; closed day centres only)."""
+        if self.privacy == "exact":
+            return frame, closed
+        layer = public_layer(self.providers, mode=self.privacy, secret=self.secret, as_at=when, kinds=tuple(self.kinds))
+        return layer[layer.status == "open"], layer[layer.status == "closed"]
+
+    def level_outlines(self) -> _shared.Outlines:
+        """The chosen level's area outlines, as a file the browser fetches once."""
+        return _shared.area_outlines(self.code, self.request.level, self.request.hex_size_m, None)
+
+    def note(self, text: str) -> str:
+        return f"{_shared.ILLUSTRATIVE} · {text}" if self.source.illustrative else text
+
+
+def settings() -> AnalysisRequest:
+    """Age band, kinds, radius and areas, shared by the three views (stops when no kind is chosen)."""
+    c1, c2, c3, c4 = st.columns([1, 1.4, 1, 1])
+    band = c1.selectbox("Age band", list(BANDS), index=1, format_func=BAND_LABELS.get, key="chg_band")
+    kinds = c2.multiselect(
+        "Providers that count", list(KINDS), default=["day_centre"], format_func=KIND_LABELS.get, key="chg_kinds"
     )
-    st.page_link("pages/records.py", label="Go to Provider records", icon=":material/upload_file:")
-    st.stop()
-if source.illustrative:
-    st.warning(
-        f"**{_shared.ILLUSTRATIVE}.** Generated for demonstration; the closures and openings are invented.",
-        icon=":material/science:",
-    )
-providers = source.providers
-privacy = _shared.privacy_setting()  # enforced from the role
-secret = _shared.install_secret()
-band_word = {"65plus": "aged 65+", "75plus": "aged 75+", "85plus": "aged 85+"}
-
-c1, c2, c3, c4 = st.columns([1, 1.4, 1, 1])
-band = c1.selectbox("Age band", list(BANDS), index=1, format_func=BAND_LABELS.get, key="chg_band")
-kinds = c2.multiselect(
-    "Providers that count", list(KINDS), default=["day_centre"], format_func=KIND_LABELS.get, key="chg_kinds"
-)
-radius = c3.slider("Catchment radius (km)", 1.0, 20.0, 5.0, 0.5, key="chg_radius")
-level = c4.selectbox("Areas", LEVELS_HERE, format_func=LEVEL_LABELS.get, key="chg_level")
-if not kinds:
-    st.error("Choose at least one kind of provider.")
-    st.stop()
-base = AnalysisRequest(band=band, radius_km=radius, kinds=tuple(kinds), level=level)
+    radius = c3.slider("Catchment radius (km)", 1.0, 20.0, 5.0, 0.5, key="chg_radius")
+    level = c4.selectbox("Areas", LEVELS_HERE, format_func=LEVEL_LABELS.get, key="chg_level")
+    if not kinds:
+        st.error("Choose at least one kind of provider.")
+        st.stop()
+    return AnalysisRequest(band=band, radius_km=radius, kinds=tuple(kinds), level=level)
 
 
-def analysis_on(when: date):
-    """The cached analysis of the providers open on ``when``."""
-    return _shared.analysis(code, source.key, replace(base, as_at=when), None, providers)
-
-
-def tiles(summary: dict) -> None:
+def tiles(summary: dict, radius: float) -> None:
     """The impact figures as headline tiles."""
     t = st.columns(6)
     t[0].metric("People displaced", f"{summary['people_displaced']:,.0f}", help="Their nearest provider closed")
@@ -90,7 +115,7 @@ def tiles(summary: dict) -> None:
     t[5].metric(f"Gain one within {radius:g} km", f"{summary['people_gaining_coverage']:,.0f}")
 
 
-def hardest_hit(impact) -> None:
+def hardest_hit(impact, radius: float) -> None:
     """The table of hardest-hit areas, in plain words."""
     hit = impact.by_area[(impact.by_area.people_displaced >= 0.5) | (impact.by_area.people_gaining_coverage >= 0.5)]
     if hit.empty:
@@ -113,46 +138,19 @@ def hardest_hit(impact) -> None:
     )
 
 
-def impact_downloads(impact, stem: str) -> None:
+def impact_downloads(impact, stem: str, illustrative: bool) -> None:
     """The impact table as CSV, labelled when the sample is used."""
     table = impact.by_area.drop(columns="person_km")
-    if source.illustrative:
+    if illustrative:
         table = table.assign(data_note=_shared.ILLUSTRATIVE)
         stem += "-ILLUSTRATIVE"
     st.download_button("Download impact per area (CSV)", to_csv_bytes(table), f"{stem}.csv", "text/csv")
 
 
-def points_for(frame, when: date, closed=None):
-    """The provider points this viewer may see: the records themselves in exact mode (editors),
-    else the public layer on ``when`` (micro-providers moved or left out; closed day centres only)."""
-    if privacy == "exact":
-        return frame, closed
-    layer = public_layer(providers, mode=privacy, secret=secret, as_at=when, kinds=tuple(kinds))
-    return layer[layer.status == "open"], layer[layer.status == "closed"]
-
-
-def level_outlines() -> _shared.Outlines:
-    """The chosen level's area outlines, as a file the browser fetches once."""
-    return _shared.area_outlines(code, level, base.hex_size_m, None)
-
-
-def note(text: str) -> str:
-    return f"{_shared.ILLUSTRATIVE} · {text}" if source.illustrative else text
-
-
-# One view at a time (a segmented control rather than st.tabs): a map drawn in a hidden tab
-# gets no size and opens zoomed out to the whole world, and only the chosen view is computed.
-VIEWS = ("Before and after", "What if this closes?", "Over time")
-# Required: clicking the chosen view again keeps it (it would otherwise show no view chosen).
-view = (
-    st.segmented_control(
-        "View", VIEWS, default=VIEWS[0], required=True, key="chg_view", label_visibility="collapsed"
-    )
-    or VIEWS[0]
-)
-
-# --- Before and after ---------------------------------------------------------------------
-if view == VIEWS[0]:
+def before_and_after(page: Page) -> None:
+    """Two dates side by side: the maps, the change between them and the hardest-hit areas."""
+    code, source, providers = page.code, page.source, page.providers
+    privacy, band, kinds, radius = page.privacy, page.band, page.kinds, page.radius
     earliest = providers.start_date.min()
     d1, d2, d3 = st.columns([1, 1, 1.4])
     before_date = d1.date_input(
@@ -176,8 +174,8 @@ if view == VIEWS[0]:
         st.error("The after date is before the before date.")
     else:
         try:
-            before = analysis_on(before_date)
-            after = analysis_on(after_date)
+            before = page.analysis_on(before_date)
+            after = page.analysis_on(after_date)
             impact = closure_impact(before, after.supply, after_costs=after.costs)
         except GapmapError as exc:
             st.error(str(exc))
@@ -195,27 +193,27 @@ if view == VIEWS[0]:
         st.markdown(
             f"**{len(s['providers_closed'])} closed and {len(s['providers_opened'])} opened** between "
             f"{before_date:%d %b %Y} and {after_date:%d %b %Y} ({', '.join(KIND_LABELS[k].lower() for k in kinds)}). "
-            f"People {band_word[band]}, within {radius:g} km."
+            f"People aged {band_ages(band)}, within {radius:g} km."
         )
-        tiles(s)
+        tiles(s, radius)
         label, fmt, low_bad = GAP_METRICS[metric]
         both = pd.concat([before.areas[metric], after.areas[metric]])
         breaks = class_breaks(both)
         closed = impact.closed.assign(end_date=impact.closed.end_date)
-        outlines = level_outlines()
+        outlines = page.level_outlines()
         m1, m2 = st.columns(2)
         for col, res, when, title in ((m1, before, before_date, "Before"), (m2, after, after_date, "After")):
             spec = {
                 "field": Field(metric, label, fmt),
                 "tooltip": [Field("nearest_km", "Nearest (km)", ",.1f"), Field("pop_beyond_radius", "Beyond radius")],
-                "note": note(f"{title}: open on {when:%d/%m/%Y}"),
+                "note": page.note(f"{title}: open on {when:%d/%m/%Y}"),
                 "reverse": low_bad,
                 "breaks": breaks,
                 "extra_legend": provider_legend(
                     [k for k in kinds if privacy != "counts" or k != "micro_enterprise"], closed=title == "After"
                 ),
             }
-            shown_open, shown_closed = points_for(res.supply, when, closed)
+            shown_open, shown_closed = page.points_for(res.supply, when, closed)
             with col:
                 st.markdown(f"**{title}** — {when:%d %b %Y}: {len(res.supply):,} providers")
                 area_map(
@@ -236,14 +234,14 @@ if view == VIEWS[0]:
         # Unchanged areas get a class of their own, so a few changes are not lost among zeros.
         diff_spec = {
             "field": Field("change", f"Change in {label.lower()}", "+,.1f"),
-            "note": note("after − before"),
+            "note": page.note("after − before"),
             "reverse": low_bad,
             "breaks": change_breaks(diff.change),
         }
         area_map(_shared.council_bounds(code), outlines, diff, diff_spec, key=f"ba-diff-{code}", height=420)
         st.subheader("Hardest hit")
-        hardest_hit(impact)
-        impact_downloads(impact, f"gapmap-change-{code}-{before_date}-{after_date}")
+        hardest_hit(impact, radius)
+        impact_downloads(impact, f"gapmap-change-{code}-{before_date}-{after_date}", source.illustrative)
         # Slides, report and the before/after picture, made only when asked for (day centres and
         # venues drawn, micro-providers only counted, whatever the privacy setting).
         _present.handouts(
@@ -251,13 +249,16 @@ if view == VIEWS[0]:
             stem=f"gapmap-closures-{code}-{band}-{before_date}-{after_date}"
             + ("-ILLUSTRATIVE" if source.illustrative else ""),
             view="closures",
-            state=f"{source.key}|{base!r}|{before_date}|{after_date}",
+            state=f"{source.key}|{page.request!r}|{before_date}|{after_date}",
         )
         if pd.notna(earliest):
             st.caption(f"Records start {earliest:%b %Y}. Closed providers are drawn as rings with their closure date.")
 
-# --- What if this closes? -----------------------------------------------------------------
-if view == VIEWS[1]:
+
+def what_if(page: Page) -> None:
+    """Pick an open provider (from the list or the map) and see who would lose it."""
+    code, data, source, providers = page.code, page.data, page.source, page.providers
+    privacy, secret, band, kinds, radius = page.privacy, page.secret, page.band, page.kinds, page.radius
     as_at = st.date_input(
         "Providers open on",
         value=date.today(),
@@ -267,7 +268,7 @@ if view == VIEWS[1]:
         key="what_as_at",
     )
     try:
-        now = analysis_on(as_at)
+        now = page.analysis_on(as_at)
     except GapmapError as exc:
         st.error(str(exc))
         st.stop()
@@ -298,10 +299,10 @@ if view == VIEWS[1]:
                 st.info("No day centre or other venue is open on that date. What-ifs on micro-providers need "
                         "exact mode (editors).")  # fmt: skip
                 st.stop()
-        outlines = level_outlines()
+        outlines = page.level_outlines()
         pick_spec = {
             "field": Field("nearest_km", "Nearest provider (km)", ",.1f"),
-            "note": note(f"open on {as_at:%d/%m/%Y} · click a provider"),
+            "note": page.note(f"open on {as_at:%d/%m/%Y} · click a provider"),
             "extra_legend": provider_legend(
                 [k for k in kinds if privacy != "counts" or k != "micro_enterprise"], closed=False
             ),
@@ -311,7 +312,7 @@ if view == VIEWS[1]:
             outlines,
             now.areas,
             pick_spec,
-            layers=provider_layers(points_for(supply, as_at)[0], show_names=privacy == "exact"),
+            layers=provider_layers(page.points_for(supply, as_at)[0], show_names=privacy == "exact"),
             key=f"what-{code}",
             height=440,
             clicks=True,
@@ -342,15 +343,15 @@ if view == VIEWS[1]:
         )
         if st.session_state.get("what_run") == (code, source.key, picked, as_at):
             after_supply = supply.drop(index=[picked])
-            after_costs = costs_for_subset(data, now.costs, after_supply, circuity=base.circuity, max_km=radius)
+            after_costs = costs_for_subset(data, now.costs, after_supply, circuity=page.request.circuity, max_km=radius)
             impact = closure_impact(now, after_supply, after_costs=after_costs)
-            st.markdown(f"**If {option_label(picked)} closes** (people {band_word[band]}, {radius:g} km):")
-            tiles(impact.summary)
+            st.markdown(f"**If {option_label(picked)} closes** (people aged {band_ages(band)}, {radius:g} km):")
+            tiles(impact.summary, radius)
             hit = impact.by_area[impact.by_area.area_code.isin(outlines.codes)]
             hit_spec = {
                 "field": Field("people_displaced", "People displaced", ",.0f"),
                 "tooltip": [Field("extra_km_mean", "Extra km (mean)", ",.1f")],
-                "note": note("what-if closure"),
+                "note": page.note("what-if closure"),
                 "breaks": change_breaks(hit.people_displaced),
             }
             remaining = providers.drop(index=[picked])
@@ -373,11 +374,14 @@ if view == VIEWS[1]:
                 key=f"what-impact-{code}",
                 height=420,
             )
-            hardest_hit(impact)
-            impact_downloads(impact, f"gapmap-whatif-{code}-{as_at}")
+            hardest_hit(impact, radius)
+            impact_downloads(impact, f"gapmap-whatif-{code}-{as_at}", source.illustrative)
 
-# --- Over time ----------------------------------------------------------------------------
-if view == VIEWS[2]:
+
+def over_time(page: Page) -> None:
+    """The replay: providers and people within reach at each date, projections and hand-outs."""
+    code, data, source, providers = page.code, page.data, page.source, page.providers
+    privacy, secret, band, kinds, radius = page.privacy, page.secret, page.band, page.kinds, page.radius
     first = providers.start_date.min()
     start_default = date(first.year, 1, 1) if pd.notna(first) else date(2010, 1, 1)
     o1, o2, o3 = st.columns(3)
@@ -434,7 +438,7 @@ if view == VIEWS[2]:
     f3.metric(
         f"Within {radius:g} km",
         "no projection" if within != within else f"{within:,.0f}",
-        help=f"People {band_word[band]} with a provider of the chosen kinds within {radius:g} km",
+        help=f"People aged {band_ages(band)} with a provider of the chosen kinds within {radius:g} km",
     )
     beyond = frame["people_beyond_reach"]
     f4.metric(f"Beyond {radius:g} km", "no projection" if beyond != beyond else f"{beyond:,.0f}")
@@ -443,7 +447,7 @@ if view == VIEWS[2]:
         timeline,
         k,
         data.outline(),
-        note=note("providers open on this date"),
+        note=page.note("providers open on this date"),
         privacy=privacy,
         secret=secret,
     )
@@ -457,7 +461,7 @@ if view == VIEWS[2]:
     g1, g2 = st.columns(2)
     g1.markdown("**Active providers by kind**")
     g1.line_chart(wide, height=260)
-    g2.markdown(f"**People {band_word[band]} within {radius:g} km**")
+    g2.markdown(f"**People aged {band_ages(band)} within {radius:g} km**")
     people = timeline.people.assign(date=pd.to_datetime(timeline.people.date))
     g2.line_chart(
         people.set_index("date")[["people_within_reach", "band_population"]].rename(
@@ -467,12 +471,12 @@ if view == VIEWS[2]:
     )
 
     if projections.has(code):
-        today_analysis = analysis_on(date.today())
-        view = outlook(today_analysis, projections).table
-        if not view.empty:
+        today_analysis = page.analysis_on(date.today())
+        standing = outlook(today_analysis, projections).table
+        if not standing.empty:
             st.subheader("Standing still: today's providers in 2030, 2035 and 2040")
             st.dataframe(
-                view,
+                standing,
                 hide_index=True,
                 column_config={
                     "year": st.column_config.NumberColumn("Year", format="%d"),
@@ -504,7 +508,7 @@ if view == VIEWS[2]:
     hand_privacy = privacy if privacy == "counts" else "displaced"  # never exact homes in a hand-out
     h1, h2, h3 = st.columns(3)
     h1.download_button("Timeline table (CSV)", to_csv_bytes(table), f"{stem}.csv", "text/csv")
-    page = slider_html(
+    slider = slider_html(
         timeline,
         data.outline(),
         title=data.council.name,
@@ -512,7 +516,7 @@ if view == VIEWS[2]:
         privacy=hand_privacy,
         secret=secret,
     )
-    h2.download_button("Replay with a slider (HTML, offline)", page.encode("utf-8"), f"{stem}.html", "text/html")
+    h2.download_button("Replay with a slider (HTML, offline)", slider.encode("utf-8"), f"{stem}.html", "text/html")
     gif_key = (code, source.key, band, tuple(kinds), radius, step, t_from, t_to, proj_key, hand_privacy)
     if h3.button("Make the animated GIF", icon=":material/movie:"):
         with st.spinner("Drawing the frames…"):
@@ -528,4 +532,27 @@ if view == VIEWS[2]:
     made = st.session_state.get("time_gif")
     if made and made[0] == gif_key:
         h3.download_button("Download the GIF", made[1], f"{stem}.gif", "image/gif")
-_present.footer("closures", illustrative=source.illustrative)  # presentation mode: next/previous
+
+
+def main() -> None:
+    _shared.ensure_router()
+    code, data, source = _shared.page_header(
+        "Closures and change",
+        no_records="Import providers, day centres and closures (end dates) on the **Provider records** page; an "
+        "illustrative sample is available for Somerset.",
+        sample_note="Generated for demonstration; the closures and openings are invented.",
+    )
+    privacy = _shared.privacy_setting()  # enforced from the role
+    page = Page(code, data, source, privacy, _shared.install_secret(), settings())
+    # Required: clicking the chosen view again keeps it (it would otherwise show no view chosen).
+    view = (
+        st.segmented_control(
+            "View", VIEWS, default=VIEWS[0], required=True, key="chg_view", label_visibility="collapsed"
+        )
+        or VIEWS[0]
+    )
+    {VIEWS[0]: before_and_after, VIEWS[1]: what_if, VIEWS[2]: over_time}[view](page)
+    _present.footer("closures", illustrative=source.illustrative)  # presentation mode: next/previous
+
+
+main()
