@@ -106,24 +106,31 @@ def atomic_path(path: Path | str, *, mode: int = FILE_MODE) -> Iterator[Path]:
         When the folder is missing and cannot be made, is read-only, or the disk is full.
     """
     path = Path(path)
+    with _private_temp(path) as tmp:
+        try:
+            yield tmp
+            if not tmp.exists():
+                raise OutputError(f"nothing was written to {path}")
+            os.chmod(tmp, mode)
+            _fsync(tmp)
+            os.replace(tmp, path)
+            _fsync(path.parent)
+        except OSError as exc:
+            if isinstance(exc, GapmapError):
+                raise
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+@contextlib.contextmanager
+def _private_temp(path: Path) -> Iterator[Path]:
+    """A path named like ``path`` in a new private folder beside it (same file system); the folder goes after."""
     private_folder(path.parent)
     try:
         tmpdir = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=path.parent))
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc} (is the folder read-only?)") from exc
-    tmp = tmpdir / path.name
     try:
-        yield tmp
-        if not tmp.exists():
-            raise OutputError(f"nothing was written to {path}")
-        os.chmod(tmp, mode)
-        _fsync(tmp)
-        os.replace(tmp, path)
-        _fsync(path.parent)
-    except OSError as exc:
-        if isinstance(exc, GapmapError):
-            raise
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        yield tmpdir / path.name
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
 
@@ -162,26 +169,19 @@ def write_new(path: Path | str, payload: bytes, *, mode: int = FILE_MODE) -> boo
         When the folder cannot be made or written to.
     """
     path = Path(path)
-    private_folder(path.parent)
-    try:
-        tmpdir = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=path.parent))
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc} (is the folder read-only?)") from exc
-    tmp = tmpdir / path.name
-    try:
-        tmp.write_bytes(payload)
-        os.chmod(tmp, mode)
-        _fsync(tmp)
+    with _private_temp(path) as tmp:
         try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return False
-        _fsync(path.parent)
-        return True
-    except OSError as exc:
-        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
-    finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
+            tmp.write_bytes(payload)
+            os.chmod(tmp, mode)
+            _fsync(tmp)
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                return False
+            _fsync(path.parent)
+            return True
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def remove_stale_temps(folder: Path) -> int:

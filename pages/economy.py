@@ -6,7 +6,6 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from gapmap import auth
 from gapmap.analysis import AnalysisRequest
 from gapmap.downloads import economy_areas, economy_areas_download, economy_json_bytes
 from gapmap.economy import (
@@ -56,28 +55,14 @@ MAP_MEASURES = {
     "annual_income_gbp": Field("annual_income_gbp", "Care bought (£ a year)", ",.0f"),
 }
 
-code = st.session_state.get("council", _shared.DEFAULT_COUNCIL)
-data = _shared.council_data(code)
-st.title(f"Local economy — {data.council.name}")
-st.caption(
-    "Community micro-enterprises as local jobs and money that stays in the area. Every figure says which "
-    "assumptions it rests on; every assumption shows its source and can be changed below."
+code, data, source = _shared.page_header(
+    "Local economy",
+    caption="Community micro-enterprises as local jobs and money that stays in the area. Every figure says which "
+    "assumptions it rests on; every assumption shows its source and can be changed below.",
+    no_records="Import your list of micro-providers on the **Provider records** page; an illustrative sample is "
+    "available for Somerset.",
+    sample_note="The figures show how the tool works, not Somerset's real economy.",
 )
-
-source = _shared.provider_source(code)
-if source is None:
-    st.info(
-        f"No provider records for {data.council.name} yet. Import your list of micro-providers on the "
-        "**Provider records** page; an illustrative sample is available for Somerset."
-    )
-    if auth.can(_shared.current_session().role, "import"):
-        st.page_link("pages/records.py", label="Go to Provider records", icon=":material/upload_file:")
-    st.stop()
-if source.illustrative:
-    st.warning(
-        f"**{_shared.ILLUSTRATIVE}.** The figures show how the tool works, not Somerset's real economy.",
-        icon=":material/science:",
-    )
 
 _present.restore({"date": ("econ_as_at", None), "econ_kinds": ("econ_kinds", KINDS), "level": ("econ_level", LEVELS)})
 # Each setting is kept between visits and across councils (pages/_state.py); widgets read it.

@@ -27,25 +27,12 @@ privacy = _shared.privacy_setting()  # enforced from the role
 if privacy != "exact":
     del HEX_SIZES[500]  # 500 m hexes of averaged distances come too close to single homes
 
-code = st.session_state.get("council", _shared.DEFAULT_COUNCIL)
-data = _shared.council_data(code)
-st.title(f"Where care is short — {data.council.name}")
-
-source = _shared.provider_source(code)
-if source is None:
-    st.info(
-        f"No provider records for {data.council.name} yet. Import your list of micro-providers, "
-        "day centres and closures on the **Provider records** page; an illustrative sample is "
-        "available for Somerset."
-    )
-    if _shared.may("import"):  # viewers have no records page to go to
-        st.page_link("pages/records.py", label="Go to Provider records", icon=":material/upload_file:")
-    st.stop()
-if source.illustrative:
-    st.warning(
-        f"**{_shared.ILLUSTRATIVE}.** Generated for demonstration; load your own records on the Provider records page.",
-        icon=":material/science:",
-    )
+code, data, source = _shared.page_header(
+    "Where care is short",
+    no_records="Import your list of micro-providers, day centres and closures on the **Provider records** "
+    "page; an illustrative sample is available for Somerset.",
+    sample_note="Generated for demonstration; load your own records on the Provider records page.",
+)
 
 _present.restore(
     {

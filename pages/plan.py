@@ -64,23 +64,12 @@ def cached_plan(
     return plan_sites(result, k, candidates=_candidates, capacity_aware=capacity_aware, people_per_site=people_per_site)
 
 
-code = st.session_state.get("council", _shared.DEFAULT_COUNCIL)
-data = _shared.council_data(code)
-st.title(f"Plan recruitment — {data.council.name}")
-
-source = _shared.provider_source(code)
-if source is None:
-    st.info(
-        f"No provider records for {data.council.name} yet. Import your micro-providers and day centres on the "
-        "**Provider records** page; an illustrative sample is available for Somerset."
-    )
-    st.page_link("pages/records.py", label="Go to Provider records", icon=":material/upload_file:")
-    st.stop()
-if source.illustrative:
-    st.warning(
-        f"**{_shared.ILLUSTRATIVE}.** The suggested sites show how the planner works, not where to recruit.",
-        icon=":material/science:",
-    )
+code, data, source = _shared.page_header(
+    "Plan recruitment",
+    no_records="Import your micro-providers and day centres on the **Provider records** page; an illustrative "
+    "sample is available for Somerset.",
+    sample_note="The suggested sites show how the planner works, not where to recruit.",
+)
 
 # The view in the URL (bookmarks, presentation mode), else the settings kept from an earlier visit.
 _present.restore(

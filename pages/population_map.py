@@ -18,15 +18,12 @@ _shared.ensure_router()
 
 HEX_SIZES = {500: "500 m", 1000: "1 km", 2000: "2 km", 5000: "5 km"}
 
-code = st.session_state.get("council", _shared.DEFAULT_COUNCIL)
-data = _shared.council_data(code)
-council = data.council
-
-st.title(f"Older population — {council.name}")
-st.caption(
-    "Census 2021 residents, shared across live postcodes within each neighbourhood (LSOA) and added up "
-    "to the areas you choose. Totals match the Census at every level."
+code, data, _ = _shared.page_header(
+    "Older population",
+    caption="Census 2021 residents, shared across live postcodes within each neighbourhood (LSOA) and added up "
+    "to the areas you choose. Totals match the Census at every level.",
 )
+council = data.council
 _present.restore({"level": ("level", LEVELS), "band": ("band", tuple(BAND_LABELS))})
 # Each setting is kept between visits (pages/_state.py); the widgets take their value from it.
 _state.setting("level", LEVELS[0], allowed=LEVELS)

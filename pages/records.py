@@ -28,10 +28,8 @@ KIND_OF_FILE = {
     "closures": "Closures (services with the date they closed)",
 }
 
-code = st.session_state.get("council", _shared.DEFAULT_COUNCIL)
-data = _shared.council_data(code)
+code, data, _ = _shared.page_header("Provider records")
 council = data.council
-st.title(f"Provider records — {council.name}")
 reg = _shared.registry_location()
 seen_version = _shared.registry_version()  # the editor's changes are refused if someone saves after this
 records, log = _shared.registry_contents(reg.location, seen_version)

@@ -308,8 +308,12 @@ def test_static_and_web_maps_share_classes(somerset):
     from gapmap.maps import Field, choropleth
 
     wards = population_by_area(somerset, "ward")
+    from tests.test_maps import embedded
+
     html = choropleth(wards, Field("pop_85plus", "Aged 85+")).get_root().render()
-    web = re.findall(r'"_fill": "(#[0-9a-f]{6})"', html)
+    outlines, spec = embedded(html)  # the hand-out's colours: a palette index per area, in outline order
+    assert [f["code"] for f in outlines["features"]] == wards.area_code.tolist()
+    web = [spec["palette"][k] for k in spec["index"]]
     classes = classify(wards.pop_85plus)
     assert web == classes.colours_of(wards.pop_85plus)
     fig = map_figure(wards, MapLayer("pop_85plus", "People aged 85+"))
