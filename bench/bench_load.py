@@ -50,7 +50,28 @@ LEAK_TOLERANCE_MB = 100
 RADII = (3.0, 5.0, 8.0, 10.0, 4.0, 6.5)
 PAGES = ("Where care is short", "Older population")
 NEW_COUNCIL = "E10000016"  # Kent: the largest upper-tier council, loaded by nobody before
-TOUR = ["E06000066", "E10000016", "E06000052", "E08000025", "E10000003", "E06000023", "E06000060", "E09000007", "E06000047", "E08000026", "E06000049", "E06000043", "E10000014", "E08000035", "E10000020", "E06000065", "E10000024", "E06000059", "E10000032", "E09000033"]
+TOUR = [
+    "E06000066",
+    "E10000016",
+    "E06000052",
+    "E08000025",
+    "E10000003",
+    "E06000023",
+    "E06000060",
+    "E09000007",
+    "E06000047",
+    "E08000026",
+    "E06000049",
+    "E06000043",
+    "E10000014",
+    "E08000035",
+    "E10000020",
+    "E06000065",
+    "E10000024",
+    "E06000059",
+    "E10000032",
+    "E09000033",
+]
 
 
 @dataclass
@@ -122,8 +143,7 @@ def concurrent(
     tally = Tally()
     deadline = time.monotonic() + seconds
     threads = [
-        threading.Thread(target=session, args=(url, deadline, interval, tally, i), daemon=True)
-        for i in range(sessions)
+        threading.Thread(target=session, args=(url, deadline, interval, tally, i), daemon=True) for i in range(sessions)
     ]
     for t in threads:
         t.start()
@@ -255,7 +275,11 @@ def main(argv: list[str] | None = None) -> int:
             at50 = next(mb for n, mb in memory if n >= min(50, args.churn))
             last = memory[-1][1]
             row(f"{args.churn} sessions opened and closed: memory at 50", f"{at50:,.0f} MB")
-            row(f"  memory at {memory[-1][0]}", f"{last:,.0f} MB", f"target <= {at50 + LEAK_TOLERANCE_MB:,.0f} MB (flat)")
+            row(
+                f"  memory at {memory[-1][0]}",
+                f"{last:,.0f} MB",
+                f"target <= {at50 + LEAK_TOLERANCE_MB:,.0f} MB (flat)",
+            )
             failed |= last > at50 + LEAK_TOLERANCE_MB
         row("  errors", f"{len(churned.errors)}", "target 0")
         failed |= bool(churned.errors)
