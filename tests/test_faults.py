@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -48,10 +49,8 @@ def own_postgres(tmp_path):
     try:
         yield state
     finally:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):
             _as_postgres(f"{ctl} -m immediate stop")
-        except subprocess.CalledProcessError:
-            pass
         shutil.rmtree(folder, ignore_errors=True)
 
 
