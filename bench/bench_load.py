@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from tests.st_client import Client  # noqa: E402
 
 P95_TARGET_S = 2.0
-MEMORY_CEILING_MB = 3000
+MEMORY_CEILING_MB = 1500
 """The server's RSS may not exceed this while one visitor opens 20 councils in turn (6 kept)."""
 LEAK_TOLERANCE_MB = 100
 """Memory after 200 sessions may exceed memory after the first 50 by at most this."""
