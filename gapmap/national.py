@@ -192,7 +192,13 @@ def run_local(
     for start in range(0, len(ordered), size):
         todo = ordered[start : start + size]
         while todo:  # again after a broken pool, without the councils it lost
+            before = len(todo)
             todo = _run_chunk(todo, providers, request, root, workers, context, task, done, lost, len(codes), progress)
+            if len(todo) == before:  # nothing finished and nothing named: do not try for ever
+                lost.extend(todo)
+                if progress:
+                    progress(f"lost {', '.join(todo)}: worker processes keep stopping; the rest go on")
+                todo = []
     table = _combine(done, codes)
     table.attrs[LOST] = [c for c in codes if c in lost]
     return table
