@@ -17,8 +17,11 @@ nearest distance to the providers kept for its council.
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import geopandas as gpd
@@ -127,6 +130,24 @@ def largest_first(codes: Sequence[str], paths: DataPaths) -> list[str]:
     return [codes[i] for i in sorted(range(len(codes)), key=lambda i: -known[i])]
 
 
+LOST = "lost_councils"
+"""Key in a national table's ``attrs``: councils whose worker process died (killed, out of memory)."""
+
+
+_WORKER: dict[str, object] = {}
+"""In a worker process only: the queue on which it tells the parent which council it holds."""
+
+
+def _worker_init(queue) -> None:
+    _WORKER["queue"] = queue
+
+
+def _started(task: Callable, code: str, *args, **kwargs):
+    """Run ``task`` in a worker after telling the parent which process holds ``code``."""
+    _WORKER["queue"].put((code, os.getpid()))
+    return task(code, *args, **kwargs)
+
+
 def run_local(
     codes: Sequence[str],
     providers: gpd.GeoDataFrame,
@@ -135,6 +156,7 @@ def run_local(
     root: Path | str | None = None,
     workers: int = 2,
     progress: Progress | None = None,
+    task: Callable[..., gpd.GeoDataFrame] = council_gaps,
 ) -> gpd.GeoDataFrame:
     """Run :func:`council_gaps` for every code in local worker processes.
 
@@ -145,25 +167,86 @@ def run_local(
     ``max_tasks_per_child`` can hang on Python 3.11); chunks are large, as starting a worker
     (a new Python importing the libraries) costs about a second.
 
+    If a worker process dies (killed, or stopped by the system for lack of memory), the pool it
+    belonged to breaks: the council that worker held is named as lost (``progress`` says so, and
+    the returned table lists it in ``attrs["lost_councils"]``), and every other unfinished
+    council is run again in a fresh pool, so the run finishes the rest.
+
+    Parameters
+    ----------
+    task
+        The per-council task (default :func:`council_gaps`); a module-level function taking the
+        same arguments.
+
     Returns
     -------
     geopandas.GeoDataFrame
-        All councils' areas, in the order of ``codes``.
+        All councils' areas, in the order of ``codes`` (the lost councils' areas missing).
     """
     done: list[gpd.GeoDataFrame] = []
+    lost: list[str] = []
     workers = max(1, workers)
     size = workers * CHUNK_PER_WORKER
     context = multiprocessing.get_context("spawn")  # no fork of a threaded parent
     ordered = largest_first(codes, DataPaths(Path(root)) if root else DataPaths())
     for start in range(0, len(ordered), size):
-        chunk = ordered[start : start + size]
-        with ProcessPoolExecutor(max_workers=min(workers, len(chunk)), mp_context=context) as pool:
-            futures = {pool.submit(council_gaps, code, providers, request, root=root): code for code in chunk}
-            for future in as_completed(futures):
-                done.append(future.result())
+        todo = ordered[start : start + size]
+        while todo:  # again after a broken pool, without the councils it lost
+            before = len(todo)
+            todo = _run_chunk(todo, providers, request, root, workers, context, task, done, lost, len(codes), progress)
+            if len(todo) == before:  # nothing finished and nothing named: do not try for ever
+                lost.extend(todo)
                 if progress:
-                    progress(f"{len(done)}/{len(codes)} {futures[future]}")
-    return _combine(done, codes)
+                    progress(f"lost {', '.join(todo)}: worker processes keep stopping; the rest go on")
+                todo = []
+    table = _combine(done, codes)
+    table.attrs[LOST] = [c for c in codes if c in lost]
+    return table
+
+
+def _died_on_its_own(process) -> bool:
+    """Whether a pool's worker ended other than by the pool stopping it (SIGTERM) or by finishing.
+
+    Unknown (no record of the process) counts as died: better to name a council than to drop it.
+    """
+    if process is None:
+        return True
+    code = process.exitcode
+    return code is not None and code not in (0, -signal.SIGTERM)
+
+
+def _run_chunk(chunk, providers, request, root, workers, context, task, done, lost, total, progress) -> list[str]:
+    """Run ``chunk`` in one pool; the councils still to run if a worker died (its own named lost)."""
+    queue = context.SimpleQueue()
+    finished: set[str] = set()
+    broken = False
+    n = min(workers, len(chunk))
+    with ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_worker_init, initargs=(queue,)) as pool:
+        futures = {pool.submit(_started, task, code, providers, request, root=root): code for code in chunk}
+        processes = getattr(pool, "_processes", None) or {}  # pid -> Process (to tell how each ended)
+        for future in as_completed(futures):
+            processes = {**processes, **(getattr(pool, "_processes", None) or {})}
+            try:
+                part = future.result()
+            except BrokenProcessPool:
+                broken = True
+                continue
+            done.append(part)
+            finished.add(futures[future])
+            if progress:
+                progress(f"{len(done)}/{total} {futures[future]}")
+    if not broken:
+        return []
+    holders: dict[str, int] = {}
+    while not queue.empty():
+        code, pid = queue.get()
+        holders[code] = pid
+    for code, pid in holders.items():
+        if code not in finished and _died_on_its_own(processes.get(pid)):
+            lost.append(code)
+            if progress:
+                progress(f"lost {code}: its worker process stopped (killed, or out of memory); the rest go on")
+    return [c for c in chunk if c not in finished and c not in lost]
 
 
 def run_dask(

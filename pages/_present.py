@@ -288,10 +288,36 @@ def handouts(
         elif col.button(f"Make {label}", key=f"make-{fmt}-{view}", help="Takes about 10 seconds; works offline."):
             with col.status(f"Making the {label}…", expanded=True) as status:
                 bar = st.progress(0.0)
-                payload = build(build_inputs(), progress=lambda f, text, bar=bar: bar.progress(min(f, 1.0), text=text))
+                try:
+                    payload = build(
+                        build_inputs(), progress=lambda f, text, bar=bar: bar.progress(min(f, 1.0), text=text)
+                    )
+                except (OSError, MemoryError) as exc:  # a full disk, no memory left: say so, keep nothing
+                    status.update(label=f"The {label} could not be made", state="error")
+                    st.session_state.pop(f"handout-{fmt}", None)
+                    col.error(_out_of_room(label, exc), icon=":material/error:")
+                    return
                 status.update(label=f"The {label} is ready", state="complete")
             st.session_state[f"handout-{fmt}"] = (state, payload)
             st.rerun()
+
+
+def _out_of_room(label: str, exc: BaseException) -> str:
+    """Plain words for a hand-out that failed for lack of disk space or memory on the server."""
+    import errno
+    import logging
+
+    logging.getLogger("gapmap").warning("hand-out failed: %r", exc)
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        why = "the server's disk is full"
+    elif isinstance(exc, MemoryError):
+        why = "the server ran out of memory"
+    else:
+        why = "the server could not write it"
+    return (
+        f"The {label} could not be made: {why}. Nothing half-made was kept. Try again later, or tell "
+        "whoever runs the gapmap server."
+    )
 
 
 def _escape(text: str) -> str:

@@ -15,8 +15,9 @@ middleware) refuses them unless a signed-in session stands behind them:
 
 - an upload goes only to a session that has signed in (``app.py`` admits it on every run with
   :func:`admit`), at most :data:`MAX_UPLOADS_PER_SESSION` files per session and
-  :data:`UPLOAD_BUDGET_BYTES` in all; a session that signs out or closes its tab
-  (its websocket) loses its uploaded files at once;
+  :data:`UPLOAD_BUDGET_BYTES` in all; a session that signs out loses its uploaded files at
+  once, and one whose tab closed (its websocket) as soon as the gate next looks (any request
+  it checks, any script run), rather than after Streamlit's ``server.disconnectedSessionTTL``;
 - a download or an outline file goes only to a browser that has a signed-in session open now:
   the request must carry the XSRF cookie token of such a session (the browser sends that cookie
   with every request to the app; another browser, or the same one after the session ended,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import gc
 import hashlib
 import inspect
+import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 import geopandas as gpd
 import pandas as pd
@@ -18,7 +19,7 @@ from gapmap import auth, io, privacy, registry
 from gapmap.analysis import MAX_RADIUS_KM, Analysis, AnalysisRequest, analyse, build_costs, zones_for
 from gapmap.config import PACKAGE_ROOT, WGS84, DataPaths
 from gapmap.costs import within
-from gapmap.errors import GapmapError
+from gapmap.errors import GapmapError, RegistryError
 from gapmap.gaps import supply_at
 from gapmap.geometry_cache import DisplayGeometry, display_geometry, publish
 from gapmap.labels import ILLUSTRATIVE
@@ -55,6 +56,7 @@ from pages._signin import (  # noqa: F401 - sign-in lives in pages/_signin.py; t
     signin_method,
 )
 
+_LOG = logging.getLogger("gapmap")
 DEFAULT_COUNCIL = "E06000066"  # Somerset: the worked example in the README
 
 COUNCILS_KEPT = 6
@@ -362,7 +364,26 @@ def registry_location() -> registry.RegistryBackend:
 
 def registry_version() -> str:
     """Changes whenever the registry is written (part of cache keys, and the editor's conflict check)."""
-    return registry_location().token()
+    try:
+        return registry_location().token()
+    except RegistryError as exc:
+        registry_unavailable(exc)
+
+
+def registry_unavailable(exc: Exception, what: str = "The provider records are") -> NoReturn:
+    """Stop the page with a plain message when the registry cannot be read (its database is down).
+
+    Nothing is cached from a failed read, so the next run (any click) tries again: when the
+    database is back the page recovers by itself, without restarting the server. The error
+    (which names the database) goes to the server log, not to the browser.
+    """
+    _LOG.warning("registry unavailable: %s", exc)
+    st.error(
+        f"{what} unavailable just now: the registry cannot be reached. Nothing has been lost; "
+        "try again in a minute (any click does). If it lasts, tell whoever runs the gapmap server.",
+        icon=":material/cloud_off:",
+    )
+    st.stop()
 
 
 @st.cache_resource(show_spinner="Reading the registry…", max_entries=4, ttl=CACHE_TTL)
@@ -374,7 +395,11 @@ def registry_contents(location: str, version: str) -> tuple[gpd.GeoDataFrame, pd
 
 def registry_providers(code: str) -> gpd.GeoDataFrame | None:
     """Providers saved in the registry for this council (None until records are imported)."""
-    records, _ = registry_contents(registry_location().location, registry_version())
+    version = registry_version()
+    try:
+        records, _ = registry_contents(registry_location().location, version)
+    except RegistryError as exc:
+        registry_unavailable(exc)
     mine = registry.council_records(records, code)
     return mine if len(mine) else None
 
@@ -505,7 +530,10 @@ def _install_secret(home: str) -> bytes:
 
 def install_secret() -> bytes:
     """This install's displacement key ($GAPMAP_HOME/secret.key, created on first use)."""
-    return _install_secret(str(auth.home_from_environment()))
+    try:
+        return _install_secret(str(auth.home_from_environment()))
+    except RegistryError as exc:  # a PostgreSQL registry keeps the key: down, so is the key
+        registry_unavailable(exc, "The maps of providers are")
 
 
 def area_file_input(level: str) -> tuple[gpd.GeoDataFrame | None, str | None]:

@@ -15,6 +15,7 @@ import streamlit as st
 
 from gapmap import auth, registry
 from gapmap.config import PACKAGE_ROOT
+from gapmap.errors import RegistryError
 from pages import _server as gate
 from pages._markdown import plain
 
@@ -56,7 +57,12 @@ def _oidc_configured() -> bool:
 
 def local_users() -> dict[str, auth.User]:
     """Accounts in $GAPMAP_HOME/users.toml (re-read every run, so removals take effect)."""
-    return auth.load_users(auth.home_from_environment())
+    try:
+        return auth.load_users(auth.home_from_environment())
+    except RegistryError as exc:  # a PostgreSQL registry keeps the users: down, sign-in waits
+        from pages._shared import registry_unavailable  # late: _shared re-exports this module
+
+        registry_unavailable(exc, "Sign-in is")
 
 
 def signin_method() -> str | None:

@@ -8,7 +8,7 @@ import streamlit as st
 
 from gapmap import io, registry
 from gapmap.config import PACKAGE_ROOT
-from gapmap.errors import GapmapError
+from gapmap.errors import GapmapError, RegistryError
 from gapmap.export import neutralise_formulas, to_csv_bytes, to_geojson_bytes
 from gapmap.labels import column_header, moment, readable_table
 from gapmap.maps import outline_layer, provider_layers
@@ -32,7 +32,10 @@ code, data, _ = _shared.page_header("Provider records")
 council = data.council
 reg = _shared.registry_location()
 seen_version = _shared.registry_version()  # the editor's changes are refused if someone saves after this
-records, log = _shared.registry_contents(reg.location, seen_version)
+try:
+    records, log = _shared.registry_contents(reg.location, seen_version)
+except RegistryError as exc:  # the registry's database is down: say so; the next click tries again
+    _shared.registry_unavailable(exc)
 mine = registry.council_records(records, code)
 
 if len(mine) and mine.illustrative.any():

@@ -139,9 +139,13 @@ def put_file(client, file_id: str, size: int) -> int:
 
     boundary = uuid.uuid4().hex
     body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n'
-        "Content-Type: text/csv\r\n\r\n"
-    ).encode() + b"x" * size + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n'
+            "Content-Type: text/csv\r\n\r\n"
+        ).encode()
+        + b"x" * size
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     where = urllib.parse.urlsplit(f"{client.base}/_stcore/upload_file/{client.session_id}/{file_id}")
     conn = http.client.HTTPConnection(where.hostname, where.port, timeout=60)
     headers = {

@@ -145,5 +145,12 @@ def _run_national(args: argparse.Namespace, paths: DataPaths, request: AnalysisR
     if result.illustrative:
         table["data_note"] = ILLUSTRATIVE
     write_table(table, args.out)
-    say(f"England: {len(table):,} areas in {len(codes)} councils -> {args.out}")
+    lost = table.attrs.get(national.LOST, [])
+    say(f"England: {len(table):,} areas in {len(codes) - len(lost)} councils -> {args.out}")
+    if lost:
+        say(
+            f"not analysed: {', '.join(lost)} (the worker process running it stopped: killed, or out of "
+            "memory); the file holds every other council. Run each again with --council CODE."
+        )
+        return 1
     return 0
