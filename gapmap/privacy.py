@@ -576,8 +576,8 @@ def large_enough_areas(
     """A viewer's own areas without those too small to show figures for.
 
     A 4 m square round one postcode would report that postcode's figures alone; an area must
-    hold at least ``min_postcodes`` of the council's postcodes. Smaller ones are left out, so
-    their postcodes count under "Outside the supplied areas" with everything else outside.
+    hold at least ``min_postcodes`` of the council's postcodes, at as many different places.
+    Smaller ones are left out, so their postcodes count under "Outside the supplied areas" with everything else outside.
 
     Parameters
     ----------
@@ -596,6 +596,8 @@ def large_enough_areas(
     from gapmap.areas import assign_user_areas
 
     codes = assign_user_areas(points, areas)
-    held = codes.value_counts()
+    # Postcodes at one point (the same building, or placed on a shared centroid) count once.
+    where = pd.DataFrame({"code": codes, "x": points.geometry.x.round(), "y": points.geometry.y.round()})
+    held = where.drop_duplicates().code.value_counts()
     keep = areas.area_code.map(held).fillna(0).to_numpy() >= min_postcodes
     return areas[keep], int((~keep).sum())
