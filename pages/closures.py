@@ -20,6 +20,7 @@ from gapmap.maps import (
     class_breaks,
     provider_layers,
     provider_legend,
+    unit_of,
 )
 from gapmap.population import BAND_LABELS, LEVEL_LABELS
 from gapmap.privacy import displace, public_layer
@@ -209,7 +210,7 @@ if view == VIEWS[0]:
         tiles(s)
         label, fmt, low_bad = GAP_METRICS[metric]
         both = pd.concat([before.areas[metric], after.areas[metric]])
-        breaks = class_breaks(both)
+        breaks = class_breaks(both, unit=unit_of(fmt))  # shared by both maps, in the measure's unit
         closed = impact.closed.assign(end_date=impact.closed.end_date)
         outlines = level_outlines()
         m1, m2 = st.columns(2)
@@ -247,7 +248,7 @@ if view == VIEWS[0]:
             "field": Field("change", f"Change in {label.lower()}", "+,.1f"),
             "note": note("after − before"),
             "reverse": low_bad,
-            "breaks": change_breaks(diff.change),
+            "breaks": change_breaks(diff.change, fmt="+,.1f"),
         }
         area_map(_shared.council_bounds(code), outlines, diff, diff_spec, key=f"ba-diff-{code}", height=420)
         st.subheader("Hardest hit")
@@ -360,7 +361,7 @@ if view == VIEWS[1]:
                 "field": Field("people_displaced", "People displaced", ",.0f"),
                 "tooltip": [Field("extra_km_mean", "Extra km (mean)", ",.1f")],
                 "note": note("what-if closure"),
-                "breaks": change_breaks(hit.people_displaced),
+                "breaks": change_breaks(hit.people_displaced, fmt=",.0f"),
             }
             remaining = providers.drop(index=[picked])
             if privacy == "exact":

@@ -310,7 +310,7 @@ def test_static_and_web_maps_share_classes(somerset):
     wards = population_by_area(somerset, "ward")
     html = choropleth(wards, Field("pop_85plus", "Aged 85+")).get_root().render()
     web = re.findall(r'"_fill": "(#[0-9a-f]{6})"', html)
-    classes = classify(wards.pop_85plus)
+    classes = classify(wards.pop_85plus, fmt=",.0f")  # the same classes, in whole people
     assert web == classes.colours_of(wards.pop_85plus)
     fig = map_figure(wards, MapLayer("pop_85plus", "People aged 85+"))
     legend = fig.axes[1].get_legend()
