@@ -226,7 +226,7 @@ if source.illustrative:
     table = table.assign(data_note=_shared.ILLUSTRATIVE)
     st.caption(f"{_shared.ILLUSTRATIVE}: rankings show how the tool works, not real need.")
 shown_cols = ["gap_rank", "area_name", "gap_score", "unmet_need", f"pop_{band}", "access_e2sfca", "nearest_km"]
-st.dataframe(
+chosen = st.dataframe(
     for_display(
         table[[*shown_cols, "gap_reasons"]],
         {c: 1 if c in ("access_e2sfca", "nearest_km") else 0 for c in shown_cols if c != "area_name"},
@@ -249,8 +249,24 @@ st.dataframe(
         "nearest_km": st.column_config.NumberColumn(column_header("nearest_km"), format="%.1f"),
         "gap_reasons": st.column_config.TextColumn("Why", width="large"),
     },
+    on_select="rerun",
+    selection_mode="single-row",
+    key="gap_table",
 )
-st.caption(f"All {len(table):,} areas, highest priority first; scroll the table for the rest.")
+# The reasons in full, for the chosen row (the top area until one is chosen): readable in place.
+rows = chosen.selection.rows if chosen is not None else []
+why = table.iloc[rows[0] if rows and rows[0] < len(table) else 0] if len(table) else None
+if why is not None:
+    with st.container(border=True, key="gap-why"):
+        ranked = "is not ranked"
+        if pd.notna(why.gap_rank):
+            ranked = f"ranks {why.gap_rank:.0f} of {int(table.gap_rank.max()):,}"
+        st.markdown(f"**Why {_shared.plain(why.area_name)} {ranked}** (priority score {why.gap_score:.0f})")
+        st.markdown("\n".join(f"- {_shared.plain(r.strip())}" for r in str(why.gap_reasons).split(";") if r.strip()))
+st.caption(
+    f"All {len(table):,} areas, highest priority first; scroll the table for the rest. "
+    "Choose a row (the box at its left) to read why it ranks where it does."
+)
 stem = f"gapmap-gaps-{code}-{level}-{band}" + ("-ILLUSTRATIVE" if source.illustrative else "")
 if privacy == "exact":
     st.warning(
@@ -258,7 +274,8 @@ if privacy == "exact":
         "show or hand out, switch the sidebar to counts or moved points.",
         icon=":material/lock_open:",
     )
-b1, b2, b3, b4 = st.columns(4)
+b1, b2 = st.columns(2)  # two a row: every label fits at 1440 px
+b3, b4 = st.columns(2)
 # Downloads are built only when clicked (deferred data), not on every rerun.
 b1.download_button(
     "Download all areas (CSV)",
