@@ -65,7 +65,7 @@ METRIC_NAMES = {
     "access_2sfca": "Support places per 1,000 older people within reach",
     "nearest_km": "Distance to the nearest support (km)",
     "pop_beyond_radius": "Older people beyond reach of support",
-    "providers_within": "Providers within reach",
+    "providers_within": "Providers within reach (average per person)",
     "capacity_within": "Support places within reach",
 }
 """The gap measures' names when the band and radius are not known (see :func:`metric_label`)."""
@@ -102,7 +102,7 @@ def metric_label(metric: str, band: str, radius_km: float) -> str:
         "access_2sfca": f"Support places per 1,000 {people} within {radius_km:g} km",
         "nearest_km": "Distance to the nearest support (km)",
         "pop_beyond_radius": f"{people.capitalize()} more than {radius_km:g} km from support",
-        "providers_within": f"Providers within {radius_km:g} km",
+        "providers_within": f"Providers within {radius_km:g} km (average per person)",
         "capacity_within": f"Support places within {radius_km:g} km",
         "people_per_place": f"{people.capitalize()} per support place",
     }

@@ -17,6 +17,7 @@ from gapmap.economy import (
     PEOPLE_PER_NEW_PROVIDER_SOURCE,
     SHARES,
     EconomyParams,
+    as_shown,
     economy_by_area,
     economy_over_time,
     economy_report,
@@ -338,7 +339,13 @@ report = economy_report(
     notes=notes,
     people_per_new_provider=recruitment.people_per_recruit if recruitment else PEOPLE_PER_NEW_PROVIDER,
 )
-figures = export_table(summary, params)
+figures = export_table(  # rounded as on the page; the same sections as the JSON (with the plan's)
+    summary,
+    params,
+    plan=plan,
+    people_per_new_provider=recruitment.people_per_recruit if recruitment else PEOPLE_PER_NEW_PROVIDER,
+    as_shown=True,
+)
 areas_out = with_parameters(by_area, params)
 if source.illustrative:
     figures = pd.concat(
@@ -360,13 +367,16 @@ d[1].download_button(
     "application/json",
 )
 d[2].download_button(
-    "By area (CSV)", to_csv_bytes(areas_out.drop(columns=areas_out.geometry.name)), f"{stem}-{level}.csv", "text/csv"
+    "By area (CSV)",
+    to_csv_bytes(as_shown(areas_out.drop(columns=areas_out.geometry.name))),
+    f"{stem}-{level}.csv",
+    "text/csv",
 )
 d[3].download_button(
     "By area (GeoJSON)", to_geojson_bytes(areas_out), f"{stem}-{level}.geojson", "application/geo+json"
 )
 d[4].download_button(
-    "Over time (CSV)", to_csv_bytes(with_parameters(history_out, params)), f"{stem}-over-time.csv", "text/csv"
+    "Over time (CSV)", to_csv_bytes(as_shown(with_parameters(history_out, params))), f"{stem}-over-time.csv", "text/csv"
 )
 d[5].download_button("Assumptions (TOML)", params_to_toml(params).encode("utf-8"), "economy-params.toml", "text/plain")
 

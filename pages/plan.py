@@ -354,7 +354,7 @@ recruitment = RecruitmentPlan(
 _state.keep_plan(recruitment)
 kept_plan = recruitment.sites
 
-download = plan_table(kept_plan, data_note=_shared.ILLUSTRATIVE if source.illustrative else None)
+download = plan_table(kept_plan, data_note=_shared.ILLUSTRATIVE if source.illustrative else None, as_shown=True)
 stem = f"gapmap-plan-{code}-{band}-{k}" + ("-ILLUSTRATIVE" if source.illustrative else "")
 d1, d2 = st.columns(2)
 d1.download_button("Download the plan (CSV)", to_csv_bytes(download), f"{stem}.csv", "text/csv")
