@@ -208,7 +208,8 @@ if picked and picked in set(areas.area_code):
     d1.markdown(
         f"**Priority score {row.gap_score:.0f}** (rank {row.gap_rank} of {int(areas.gap_rank.max())})  \n"
         f"{BAND_LABELS[band]}: {row[f'pop_{band}']:,.0f} · without a support place: {row.unmet_need:,.0f} people  \n"
-        f"Nearest provider {row.nearest_km:.1f} km on average · {row.providers_within:.1f} providers within {radius:g} km on average  \n"
+        f"Nearest provider {row.nearest_km:.1f} km on average · "
+        f"{row.providers_within:.1f} providers within {radius:g} km on average  \n"
         f"Access {row.access_e2sfca:.1f} places per 1,000 · {row.pop_beyond_radius:,.0f} people beyond {radius:g} km"
     )
     d1.caption("Why: " + row.gap_reasons)
