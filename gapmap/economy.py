@@ -222,7 +222,7 @@ KEY_LABELS = {
     "jobs_headcount": ("People working", "people"),
     "annual_wages_gbp": ("Wages", "£ a year"),
     "lm3": ("Local multiplier (LM3)", "ratio"),
-    "local_value_gbp": ("Money kept local (LM3)", "£ a year"),
+    "local_value_gbp": ("Money kept local (LM3 total: care bought × local multiplier)", "£ a year"),
     "annual_savings_gbp": ("Public money saved", "£ a year"),
 }
 """Plain-English label and unit per figure."""

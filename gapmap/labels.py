@@ -266,6 +266,16 @@ GLOSSARY = {
     "Catchment radius": "How far people can reasonably get to a provider, in km.",
     "Road/straight-line factor": "Distances are measured in a straight line; multiplying by a factor "
     "(about 1.3 in rural England) approximates the road distance.",
+    "Care bought": "What the providers are paid for their hours of care in a year (hours a week × 52 × the "
+    "price of an hour of care): the micro-enterprises' income.",
+    "Price of an hour of care": "What an hour of care is bought for (by the council or the person), not what "
+    "the person giving the care is paid; their pay is the care worker's pay per hour.",
+    "Money kept local (LM3 total)": "Care bought multiplied by the Local Multiplier 3 (New Economics "
+    "Foundation): the income itself, plus the part the providers spend locally, plus the part of that "
+    "re-spent locally. It includes the care bought, so it is always larger; it is not extra income.",
+    "People whose nearest provider closed": "Everyone whose nearest open provider closed between the two "
+    "dates. Most still have another provider within reach, further away; those left with none within the "
+    "radius are the people who lost support.",
     "Illustrative sample": "Generated providers for Somerset that show how the tool works. They are not "
     "real providers; rankings made with them are not real need.",
 }

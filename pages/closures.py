@@ -90,17 +90,29 @@ def analysis_on(when: date):
 
 
 def tiles(summary: dict) -> None:
-    """The impact figures as headline tiles."""
+    """The impact figures as headline tiles, and one sentence linking them to the headline."""
     t = st.columns(6)
-    t[0].metric("People displaced", f"{summary['people_displaced']:,.0f}", help="Their nearest provider closed")
+    displaced, lost = summary["people_displaced"], summary["people_losing_coverage"]
+    t[0].metric(
+        "Nearest provider closed",
+        f"{displaced:,.0f}",
+        help="People whose nearest open provider closed (most still have another within reach, further away).",
+    )
     mean = summary["extra_km_mean"]
     t[1].metric("Extra distance, mean", "no provider left" if mean == float("inf") else f"{mean:,.1f} km")
     p90 = summary["extra_km_p90"]
     t[2].metric("Extra, 90% within", "no provider left" if p90 == float("inf") else f"{p90:,.1f} km")
     mx = summary["extra_km_max"]
     t[3].metric("Extra, worst case", "no provider left" if mx == float("inf") else f"{mx:,.1f} km")
-    t[4].metric(f"Lose one within {radius:g} km", f"{summary['people_losing_coverage']:,.0f}")
-    t[5].metric(f"Gain one within {radius:g} km", f"{summary['people_gaining_coverage']:,.0f}")
+    t[4].metric(f"Lost support within {radius:g} km", f"{lost:,.0f}")
+    t[5].metric(f"Gained support within {radius:g} km", f"{summary['people_gaining_coverage']:,.0f}")
+    if displaced >= 0.5:
+        further = f", on average {mean:,.1f} km further than before" if mean != float("inf") else ""
+        st.caption(
+            f"Of the {displaced:,.0f} people whose nearest provider closed, {lost:,.0f} now have none within "
+            f"{radius:g} km (the figure in the headline); the other {max(displaced - lost, 0):,.0f} still have one "
+            f"within reach{further}."
+        )
 
 
 def hardest_hit(impact) -> None:
@@ -358,7 +370,7 @@ if view == VIEWS[1]:
             tiles(impact.summary)
             hit = impact.by_area[impact.by_area.area_code.isin(outlines.codes)]
             hit_spec = {
-                "field": Field("people_displaced", "People displaced", ",.0f"),
+                "field": Field("people_displaced", "People whose nearest provider closes", ",.0f"),
                 "tooltip": [Field("extra_km_mean", "Extra km (mean)", ",.1f")],
                 "note": note("what-if closure"),
                 "breaks": change_breaks(hit.people_displaced, fmt=",.0f"),

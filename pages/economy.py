@@ -38,6 +38,7 @@ from gapmap.economy import (
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.figures import MapLayer, map_figure, to_png
+from gapmap.labels import number
 from gapmap.maps import Field
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
 from gapmap.privacy import HIDDEN_OR_NO_DATA, suppress_small_areas
@@ -158,7 +159,7 @@ with st.container(border=True):
         st.stop()
     st.markdown(
         "\n".join(
-            f"- **{row.label}** — {row.value:g} {row.unit}. {row.source} {row.note}".rstrip()
+            f"- **{row.label}** — {number(row.value)} {row.unit}. {row.source} {row.note}".rstrip()
             for row in parameters_table(params).itertuples()
         )
     )
@@ -186,15 +187,21 @@ with figures_box:
         f"{summary['jobs_fte']:,.1f}",
         help=explain("jobs_fte") + f". People working: {summary['jobs_headcount']:,.0f} ({explain('jobs_headcount')}).",
     )
-    t[4].metric("Care bought a year", f"£{summary['annual_income_gbp']:,.0f}", help=explain("annual_income_gbp"))
+    t[4].metric(
+        "Care bought a year",
+        f"£{summary['annual_income_gbp']:,.0f}",
+        help="The providers' income: hours × 52 × the price of an hour of care. " + explain("annual_income_gbp"),
+    )
     t[5].metric(
         "Public money saved a year", f"£{summary['annual_savings_gbp']:,.0f}", help=explain("annual_savings_gbp")
     )
     if multiplier_estimated(params):
         t[6].metric(
-            "Money kept local a year",
+            "Money kept local a year (LM3 total)",
             f"£{summary['local_value_gbp']:,.0f}",
-            help=explain("local_value_gbp") + f". LM3 = {summary['lm3']:.2f}.",
+            help=f"Care bought × the local multiplier (LM3 = {summary['lm3']:.2f}): the £"
+            f"{summary['annual_income_gbp']:,.0f} of care bought plus what is spent and re-spent locally. It "
+            "includes the care bought; it is not extra income. " + explain("local_value_gbp") + ".",
         )
     else:
         t[6].metric(
@@ -202,6 +209,12 @@ with figures_box:
             "not estimated",
             help="No care-specific Local Multiplier 3 is published. Enter your own survey's local spend shares "
             "in the assumptions below to estimate it.",
+        )
+    if multiplier_estimated(params):
+        st.caption(
+            f"Money kept local is the £{summary['annual_income_gbp']:,.0f} of care bought multiplied by the local "
+            f"multiplier ({summary['lm3']:.2f}): the care bought itself plus £"
+            f"{summary['local_value_gbp'] - summary['annual_income_gbp']:,.0f} of local spending and re-spending."
         )
     st.markdown(
         f"Those providers pay about **£{summary['annual_wages_gbp']:,.0f} a year in wages** "

@@ -212,7 +212,12 @@ else:  # the headline once, with the share and the user's own sites
     st.success(
         f"**These {n} recruit{'s' if n != 1 else ''} would bring {after.gain:,.0f} {who} within {radius:g} km of "
         f"support ({share:.0%} of the {without:,.0f} now without support).**"
-        + (f" The {len(state['added'])} you added are included." if state["added"] else ""),
+        + (
+            (" The site you added is included." if len(state["added"]) == 1 else
+             f" The {len(state['added'])} sites you added are included.")
+            if state["added"]
+            else ""
+        ),
         icon=":material/person_add:",
     )
 m1, m2, m3, m4 = st.columns(4)
