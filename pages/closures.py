@@ -72,7 +72,7 @@ _state.setting("chg_band", "75plus", allowed=tuple(BANDS))
 _state.setting("chg_kinds", ["day_centre"], allowed=KINDS)
 _state.setting("chg_radius", 5.0, allowed=lambda r: isinstance(r, float) and 1.0 <= r <= 20.0)
 _state.setting("chg_level", LEVELS_HERE[0], allowed=LEVELS_HERE)
-c1, c2, c3, c4 = st.columns([1, 1.4, 1, 1])
+c1, c2, c3, c4 = st.columns([0.9, 2.5, 1, 1.3])  # the kinds chips and the areas' names fit at 1440 px
 band = c1.selectbox("Age band", list(BANDS), format_func=BAND_LABELS.get, key="chg_band")
 kinds = c2.multiselect("Providers that count", list(KINDS), format_func=KIND_LABELS.get, key="chg_kinds")
 radius = c3.slider("Catchment radius (km)", 1.0, 20.0, step=0.5, key="chg_radius")
@@ -91,7 +91,7 @@ def analysis_on(when: date):
 
 def tiles(summary: dict) -> None:
     """The impact figures as headline tiles, and one sentence linking them to the headline."""
-    t = st.columns(6)
+    t = [*st.columns(3), *st.columns(3)]  # three a row: every label fits at 1440 px
     displaced, lost = summary["people_displaced"], summary["people_losing_coverage"]
     t[0].metric(
         "Nearest provider closed",
@@ -107,7 +107,7 @@ def tiles(summary: dict) -> None:
     t[4].metric(f"Lost support within {radius:g} km", f"{lost:,.0f}")
     t[5].metric(f"Gained support within {radius:g} km", f"{summary['people_gaining_coverage']:,.0f}")
     if displaced >= 0.5:
-        further = f", on average {mean:,.1f} km further than before" if mean != float("inf") else ""
+        further = f", on average {mean:,.1f} km further than before" if 0 < mean < float("inf") else ""
         st.caption(
             f"Of the {displaced:,.0f} people whose nearest provider closed, {lost:,.0f} now have none within "
             f"{radius:g} km (the figure in the headline); the other {max(displaced - lost, 0):,.0f} still have one "

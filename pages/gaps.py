@@ -67,7 +67,8 @@ _state.setting("gap_hex", 1000, allowed=tuple(HEX_SIZES))
 _state.setting("gap_circuity", 1.0)
 for w, value in (("w_need", 0.4), ("w_access", 0.3), ("w_dep", 0.2), ("w_rural", 0.1)):
     _state.setting(w, value)
-c1, c2, c3, c4 = st.columns([1.2, 1, 1.3, 1.2])
+c1, c2, c4, c5 = st.columns([1.2, 1, 1, 1.4])
+c3, c6, c7 = st.columns([2.4, 1.8, 1])  # the kinds chips and every label fit at 1440 px
 level = c1.selectbox("Areas", LEVELS, format_func=LEVEL_LABELS.get, key="gap_level")
 band = c2.selectbox(
     "Age band",
@@ -85,7 +86,6 @@ as_at = c4.date_input(
     key="gap_as_at",
     help="Only providers open on this date count. Move it back to see what a closure did.",
 )
-c5, c6, c7 = st.columns([1.2, 1.3, 1.5])
 radius = c5.slider(
     "Catchment radius (km)",
     1.0,

@@ -110,7 +110,7 @@ as_at = c4.date_input(
     format="DD/MM/YYYY",
     key="plan_as_at",
 )
-c5, c6, c7, c8 = st.columns([1.6, 1, 1, 1.2])
+c5, c6, c7, c8 = st.columns([2.6, 1.1, 0.9, 1.1])  # the kinds chips fit at 1440 px
 kinds = c5.multiselect("Existing providers that count", list(KINDS), format_func=KIND_LABELS.get, key="plan_kinds")
 capacity_aware = c6.toggle(
     "Capacity-aware",
