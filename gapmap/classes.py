@@ -4,6 +4,11 @@ The folium choropleth (:mod:`gapmap.maps`) and the static maps (:mod:`gapmap.fig
 call :func:`classify`, so an area has the same colour and the legend the same class bounds on
 screen, on a slide and on paper. Classes come from ``mapclassify`` (quantiles by default, or
 Fisher–Jenks natural breaks).
+
+Classes are computed in the measure's unit, the one its numbers are shown in (``fmt``): whole
+people for ``",.0f"``, tenths of a km for ``",.1f"``, whole per cent for ``".0%"``. Values and
+bounds are rounded to that unit first, so a legend never reads "0.00 – 0.00" or "over 0 – 0",
+no class is empty of width, and an area shown as 36 people is in the class that says 36.
 """
 
 from __future__ import annotations
@@ -49,12 +54,14 @@ class Classes:
     colours: tuple[str, ...]
     lowest: float
     has_missing: bool
+    unit: float | None = None
 
     def colour(self, value: object) -> str:
-        """The fill colour of one value."""
+        """The fill colour of one value (rounded to the unit first, as it is shown)."""
         if value is None or pd.isna(value) or not self.breaks:
             return NO_DATA
-        i = int(np.searchsorted(self.breaks, float(value), side="left"))
+        v = float(snap(value, self.unit)) if self.unit else float(value)
+        i = int(np.searchsorted(self.breaks, v, side="left"))
         return self.colours[min(i, len(self.colours) - 1)]
 
     def colours_of(self, values: pd.Series) -> list[str]:
@@ -62,8 +69,18 @@ class Classes:
         return [self.colour(v) for v in values]
 
     def labels(self, fmt: Callable[[float], str]) -> list[str]:
-        """``"low – high"`` text per class, with ``fmt`` widened until neighbouring bounds differ."""
+        """``"low – high"`` text per class, with ``fmt`` widened until neighbouring bounds differ.
+
+        With a unit, each class reads from the first value it holds to its last (``"0"``,
+        ``"1 – 36"``, ``"37 – 80"``): classes never overlap and a class of one value reads once.
+        """
         bounds = [self.lowest, *self.breaks]
+        if self.unit:
+            out = []
+            for i, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+                start = lo if i == 0 else float(snap(lo + self.unit, self.unit))
+                out.append(fmt(hi) if start >= hi else f"{fmt(start)} – {fmt(hi)}")
+            return out
         out: list[str] = []
         for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
             if lo == hi:
@@ -76,11 +93,45 @@ class Classes:
 
     def legend(self, fmt: str = ",.0f", *, missing: str = NO_DATA_TEXT) -> list[tuple[str, str]]:
         """``(colour, text)`` legend rows, with just enough decimals to tell the bounds apart."""
-        spec = distinct_format(fmt, list(self.breaks))
-        rows = list(zip(self.colours, self.labels(lambda v: format(v, spec)), strict=True))
+        spec = fmt if self.unit else distinct_format(fmt, list(self.breaks))
+        rows = list(zip(self.colours, self.labels(lambda v: _number(v, spec)), strict=True))
         if self.has_missing:
             rows.append((NO_DATA, missing))
         return rows
+
+
+def unit_of(fmt: str | None) -> float | None:
+    """The unit numbers formatted with ``fmt`` are shown in (``None`` when it is not a fixed-decimal format).
+
+    Examples
+    --------
+    >>> unit_of(",.0f"), unit_of("+,.1f"), unit_of(".0%"), unit_of("s")
+    (1.0, 0.1, 0.01, None)
+    """
+    m = re.fullmatch(r"[+\- ]?,?\.(\d)([f%])", fmt or "")
+    if not m:
+        return None
+    return 10.0 ** -(int(m.group(1)) + (2 if m.group(2) == "%" else 0))
+
+
+def snap(values: object, unit: float | None) -> np.ndarray:
+    """``values`` rounded to a whole number of ``unit`` (as shown), as floats.
+
+    Examples
+    --------
+    >>> snap([0.004, 36.56, -0.06], 0.1).tolist()
+    [0.0, 36.6, -0.1]
+    """
+    v = np.asarray(values, dtype=float)
+    if not unit:
+        return v
+    digits = max(0, round(-np.log10(unit)))
+    return np.round(np.round(v / unit) * unit, digits) + 0.0  # + 0.0: no "-0"
+
+
+def _number(value: float, spec: str) -> str:
+    text = format(value, spec)
+    return text[1:] if text[:1] in "+-" and float(value) == 0 else text  # zero has no sign
 
 
 def distinct_format(fmt: str, breaks: list[float]) -> str:
@@ -103,7 +154,9 @@ def distinct_format(fmt: str, breaks: list[float]) -> str:
     return candidate
 
 
-def class_breaks(values: pd.Series, n_classes: int = 6, *, scheme: str = "quantiles") -> list[float]:
+def class_breaks(
+    values: pd.Series, n_classes: int = 6, *, scheme: str = "quantiles", unit: float | None = None
+) -> list[float]:
     """Class upper bounds for a choropleth, duplicates removed.
 
     Parameters
@@ -114,6 +167,9 @@ def class_breaks(values: pd.Series, n_classes: int = 6, *, scheme: str = "quanti
         Wanted number of classes (fewer are returned when values repeat).
     scheme
         ``"quantiles"`` or ``"natural_breaks"`` (see :data:`SCHEMES`).
+    unit
+        The unit the values are shown in (:func:`unit_of`): values and bounds are rounded to
+        it, and a class that would hold no value is left out.
 
     Returns
     -------
@@ -125,7 +181,7 @@ def class_breaks(values: pd.Series, n_classes: int = 6, *, scheme: str = "quanti
     >>> class_breaks(pd.Series([1.0, 2.0, 3.0, 4.0]), 2)
     [2.5, 4.0]
     """
-    v = pd.Series(values, dtype=float).dropna().to_numpy()
+    v = snap(pd.Series(values, dtype=float).dropna().to_numpy(), unit)
     if len(v) == 0:
         return []
     if scheme not in SCHEMES:
@@ -136,13 +192,29 @@ def class_breaks(values: pd.Series, n_classes: int = 6, *, scheme: str = "quanti
     with warnings.catch_warnings():
         # mapclassify warns when repeated values give fewer classes; we drop duplicates below.
         warnings.simplefilter("ignore")
-        bins = sorted({float(b) for b in SCHEMES[scheme](v, k=k).bins})
+        bins = sorted({float(b) for b in snap(SCHEMES[scheme](v, k=k).bins, unit)})
+    if unit:
+        bins = _filled(bins, v)
     lowest = float(v.min())
-    if len(bins) < k and k > 2 and np.sum(v == lowest) > 1:
+    if len(bins) < k and np.sum(v == lowest) > 1:
         # Many areas share the lowest value (often 0 people) and the classes collapsed: give
         # those areas a class of their own and class the rest.
-        return [lowest, *class_breaks(pd.Series(v[v > lowest]), k - 1, scheme=scheme)]
+        return [lowest, *class_breaks(pd.Series(v[v > lowest]), k - 1, scheme=scheme, unit=unit)]
     return bins
+
+
+def _filled(bins: list[float], v: np.ndarray) -> list[float]:
+    """The bounds whose class holds at least one value (the last bound, the maximum, always)."""
+    out: list[float] = []
+    lo = -np.inf
+    for b in bins:
+        if np.any((v > lo) & (v <= b)):
+            out.append(b)
+            lo = b
+    top = float(v.max())
+    if not out or out[-1] < top:
+        out.append(top)
+    return out
 
 
 def classify(
@@ -152,6 +224,7 @@ def classify(
     scheme: str = "quantiles",
     reverse: bool = False,
     breaks: list[float] | None = None,
+    fmt: str | None = None,
 ) -> Classes:
     """Classes and colours for ``values``.
 
@@ -167,6 +240,9 @@ def classify(
         Darkest colour for the lowest values (for measures where low is bad, like access).
     breaks
         Use these bounds instead (e.g. the same classes on a before and an after map).
+    fmt
+        How the measure's numbers are shown (``",.0f"`` whole people, ``",.1f"`` km): classes
+        are computed in that unit (:func:`unit_of`).
 
     Returns
     -------
@@ -178,8 +254,12 @@ def classify(
     >>> c.breaks, c.colour(1.0), c.colour(4.0)
     ((2.5, 4.0), '#ffffb2', '#800026')
     """
-    s = pd.Series(values, dtype=float)
-    bounds = sorted(set(breaks)) if breaks is not None else class_breaks(s, n_classes, scheme=scheme)
+    unit = unit_of(fmt)
+    s = pd.Series(snap(pd.Series(values, dtype=float), unit))
+    if breaks is not None:
+        bounds = sorted({float(b) for b in snap(list(breaks), unit)})
+    else:
+        bounds = class_breaks(s, n_classes, scheme=scheme, unit=unit)
     n = len(bounds)
     # Spread the classes over the palette so 3 classes still run light to dark.
     idx = [min(round(i * (len(PALETTE) - 1) / max(n - 1, 1)), len(PALETTE) - 1) for i in range(n)]
@@ -187,4 +267,4 @@ def classify(
     lowest = float(s.min()) if s.notna().any() else 0.0
     if bounds:
         lowest = min(lowest, bounds[0])
-    return Classes(tuple(bounds), tuple(colours), lowest, bool(s.isna().any()))
+    return Classes(tuple(bounds), tuple(colours), lowest, bool(s.isna().any()), unit)

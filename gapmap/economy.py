@@ -222,10 +222,13 @@ KEY_LABELS = {
     "jobs_headcount": ("People working", "people"),
     "annual_wages_gbp": ("Wages", "£ a year"),
     "lm3": ("Local multiplier (LM3)", "ratio"),
-    "local_value_gbp": ("Money kept local (LM3)", "£ a year"),
+    "local_value_gbp": ("Money kept local (LM3 total: care bought × local multiplier)", "£ a year"),
     "annual_savings_gbp": ("Public money saved", "£ a year"),
 }
 """Plain-English label and unit per figure."""
+
+SHOWN_DECIMALS = {"jobs_fte": 1, "lm3": 2}
+"""Decimals of each figure as the app shows it (whole people, hours and pounds otherwise)."""
 
 
 
@@ -541,16 +544,76 @@ def with_parameters(table: pd.DataFrame, params: EconomyParams) -> pd.DataFrame:
     return out
 
 
-def export_table(summary: Mapping[str, float], params: EconomyParams) -> pd.DataFrame:
-    """The figures then the parameters as one long table (for a CSV download).
+def export_table(
+    summary: Mapping[str, float],
+    params: EconomyParams,
+    *,
+    plan: Mapping[str, float] | None = None,
+    people_per_new_provider: float = PEOPLE_PER_NEW_PROVIDER,
+    as_shown: bool = False,
+) -> pd.DataFrame:
+    """The figures, then what the plan adds, then the parameters as one long table (a CSV download).
 
-    Columns: ``section`` (``figure`` or ``parameter``), ``name``, ``label``, ``value``,
-    ``unit``, ``rests_on`` (figures), ``source`` and ``note`` (parameters).
+    Columns: ``section`` (``figure``, ``plan`` or ``parameter``), ``name``, ``label``,
+    ``value``, ``unit``, ``rests_on`` (figures), ``source`` and ``note`` (parameters). The
+    same sections as :func:`economy_report`'s JSON.
+
+    Parameters
+    ----------
+    summary, params
+        From :func:`economy_summary`, and the assumptions.
+    plan
+        From :func:`plan_economy`: adds the ``plan`` rows and the people each new provider supports.
+    people_per_new_provider
+        That figure (the plan's own).
+    as_shown
+        Figures rounded as the app shows them (whole people, hours and pounds; jobs to one
+        decimal): the readable download. Without it, full precision (the command line's).
     """
     figures = summary_table(summary, params).rename(columns={"figure": "name"}).assign(section="figure")
-    parameters = parameters_table(params).rename(columns={"parameter": "name"}).assign(section="parameter")
+    parts = [figures]
+    if plan is not None:
+        added = summary_table(plan, params).rename(columns={"figure": "name"}).assign(section="plan")
+        added["label"] = "Plan adds: " + added["label"].str[0].str.lower() + added["label"].str[1:]
+        per = {
+            "section": "plan",
+            "name": "people_per_new_provider",
+            "label": "People each new provider supports",
+            "value": people_per_new_provider,
+            "unit": "people",
+            "source": PEOPLE_PER_NEW_PROVIDER_SOURCE,
+        }
+        parts += [added, pd.DataFrame([per])]
+    parts.append(parameters_table(params).rename(columns={"parameter": "name"}).assign(section="parameter"))
+    table = pd.concat(parts, ignore_index=True)
+    if as_shown:
+        table["value"] = [
+            _shown(name, v) if section in ("figure", "plan") else v
+            for section, name, v in zip(table.section, table.name, table.value, strict=True)
+        ]
     cols = ["section", "name", "label", "value", "unit", "rests_on", "source", "note"]
-    return pd.concat([figures, parameters], ignore_index=True).reindex(columns=cols)
+    return table.reindex(columns=cols)
+
+
+def as_shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of a table of figures (by area, over time) rounded as the app shows them.
+
+    Whole people, hours and pounds; jobs to one decimal, jobs per 1,000 to two, LM3 to two.
+    """
+    out = frame.copy()
+    decimals = {**SHOWN_DECIMALS, "jobs_fte_per_1000": 2, "hours_per_1000": 0}
+    for col in [c for c in (*ECONOMY_KEYS, "jobs_fte_per_1000", "hours_per_1000") if c in out]:
+        if pd.api.types.is_numeric_dtype(out[col]):
+            out[col] = out[col].round(decimals.get(col, 0))
+    return out
+
+
+def _shown(name: str, value: object) -> object:
+    """One figure rounded as the app shows it (text such as "not estimated" kept)."""
+    if isinstance(value, str) or value is None:
+        return value
+    digits = SHOWN_DECIMALS.get(name, 0)
+    return round(float(value), digits) if digits else int(round(float(value)))
 
 
 def summary_table(summary: Mapping[str, float], params: EconomyParams) -> pd.DataFrame:

@@ -259,7 +259,7 @@ def map_figure(
     matplotlib.figure.Figure
     """
     shown = _check(areas)
-    classes = classes or classify(shown[layer.column], reverse=layer.reverse)
+    classes = classes or classify(shown[layer.column], reverse=layer.reverse, fmt=layer.fmt)
     fig = Figure(figsize=size_in)
     FigureCanvasAgg(fig)
     top = _heading(fig, title, takeaway)
@@ -292,7 +292,7 @@ def pair_figure(
     """
     a, b = _check(left), _check(right)
     both = pd.concat([a[layer.column], b[layer.column]], ignore_index=True)
-    classes = classify(both, reverse=layer.reverse)
+    classes = classify(both, reverse=layer.reverse, fmt=layer.fmt)
     fig = Figure(figsize=size_in)
     FigureCanvasAgg(fig)
     top = _heading(fig, title, takeaway)

@@ -82,7 +82,7 @@ METRIC_NAMES = {
     "access_2sfca": "Support places per 1,000 older people within reach",
     "nearest_km": "Distance to the nearest support (km)",
     "pop_beyond_radius": "Older people beyond reach of support",
-    "providers_within": "Providers within reach",
+    "providers_within": "Providers within reach (average per person)",
     "capacity_within": "Support places within reach",
 }
 """The gap measures' names when the band and radius are not known (see :func:`metric_label`)."""
@@ -139,7 +139,7 @@ def metric_label(metric: str, band: str, radius_km: float, *, unit: str = "km") 
         ),
         "nearest_minutes": "Minutes by road to the nearest support",
         "pop_beyond_radius": f"{people.capitalize()} more than {r} from support",
-        "providers_within": f"Providers within {r}",
+        "providers_within": f"Providers within {r} (average per person)",
         "capacity_within": f"Support places within {r}",
         "people_per_place": f"{people.capitalize()} per support place",
     }
@@ -304,6 +304,16 @@ GLOSSARY = {
     "Catchment radius": "How far people can reasonably get to a provider, in km.",
     "Road/straight-line factor": "Distances are measured in a straight line; multiplying by a factor "
     "(about 1.3 in rural England) approximates the road distance.",
+    "Care bought": "What the providers are paid for their hours of care in a year (hours a week × 52 × the "
+    "price of an hour of care): the micro-enterprises' income.",
+    "Price of an hour of care": "What an hour of care is bought for (by the council or the person), not what "
+    "the person giving the care is paid; their pay is the care worker's pay per hour.",
+    "Money kept local (LM3 total)": "Care bought multiplied by the Local Multiplier 3 (New Economics "
+    "Foundation): the income itself, plus the part the providers spend locally, plus the part of that "
+    "re-spent locally. It includes the care bought, so it is always larger; it is not extra income.",
+    "People whose nearest provider closed": "Everyone whose nearest open provider closed between the two "
+    "dates. Most still have another provider within reach, further away; those left with none within the "
+    "radius are the people who lost support.",
     "Illustrative sample": "Generated providers for Somerset that show how the tool works. They are not "
     "real providers; rankings made with them are not real need.",
 }

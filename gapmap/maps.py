@@ -30,7 +30,7 @@ from gapmap._validate import require_crs
 
 # NO_DATA, PALETTE and class_breaks are re-exported for callers that import them from here.
 from gapmap.alternatives import MAP_LABEL, AreaTable, area_table_html
-from gapmap.classes import NO_DATA, NO_DATA_TEXT, PALETTE, class_breaks, classify  # noqa: F401
+from gapmap.classes import NO_DATA, NO_DATA_TEXT, PALETTE, class_breaks, classify, snap, unit_of  # noqa: F401
 from gapmap.config import PACKAGE_ROOT, WGS84
 from gapmap.geometry_cache import DisplayGeometry, display_geometry
 from gapmap.legend import (  # noqa: F401 - ATTRIBUTION, MAP_SOURCES, provider_legend re-exported
@@ -84,16 +84,32 @@ class Field:
         return str(value)
 
 
-def change_breaks(values: pd.Series, n_classes: int = 5) -> list[float] | None:
+def change_breaks(values: pd.Series, n_classes: int = 5, *, fmt: str | None = None) -> list[float] | None:
     """Class breaks for a change or count map where most areas are 0: zero gets a class of its own.
+
+    With ``fmt`` (how the change is shown, e.g. ``"+,.1f"``) a change that rounds to zero is no
+    change, and the classes are in that unit (:func:`gapmap.classes.unit_of`).
 
     Examples
     --------
     >>> change_breaks(pd.Series([0.0, 0.0, 0.0, 2.0, 4.0]), 2)
     [0.0, 3.0, 4.0]
+    >>> change_breaks(pd.Series([0.0, 0.04, -0.02, 0.3, 2.0]), 2, fmt="+,.1f")
+    [0.0, 1.1, 2.0]
     """
-    changed = values[values.abs() > 1e-9]
-    return sorted({0.0, *class_breaks(changed, n_classes)}) if len(changed) else None
+    unit = unit_of(fmt)
+    v = pd.Series(snap(values, unit), index=values.index)
+    changed = v[v.abs() > (unit / 2 if unit else 1e-9)]
+    if not len(changed):
+        return None
+    falls, rises = changed[changed < 0], changed[changed > 0]
+    each = max(1, n_classes // 2) if len(falls) and len(rises) else n_classes
+    below = class_breaks(falls, each, unit=unit) if len(falls) else []
+    if below:
+        # Falls and rises are classed apart, and the top of the falls is just below zero (no value
+        # lies between them), so "no change" is a class of its own: "0.0", not "-0.9 – 0.0".
+        below[-1] = -unit if unit else float(np.nextafter(0.0, -1.0))
+    return sorted({*below, 0.0, *(class_breaks(rises, each, unit=unit) if len(rises) else [])})
 
 
 LEGEND_NAME = "gapmap_legend"
@@ -255,7 +271,9 @@ def choropleth(
     require_crs(areas, "areas")
     shown = areas[areas.geometry.notna() & ~areas.geometry.is_empty]
     values = shown[field.column].astype(float)
-    classes = classify(values, n_classes, reverse=reverse, breaks=list(breaks) if breaks is not None else None)
+    classes = classify(
+        values, n_classes, reverse=reverse, breaks=list(breaks) if breaks is not None else None, fmt=field.fmt
+    )
     geometry = geometry if geometry is not None else display_geometry(shown)
     m = base_map(geometry.bounds, basemap=basemap, asset_url=asset_url)
     outlines = _Outlines(geometry)
@@ -481,7 +499,9 @@ def area_values(
     table = pd.DataFrame(areas).set_index("area_code").reindex(list(codes))
     values = table[field.column].astype(float)
     del title, note, extra_legend  # the legend is drawn under the map (area_legend_html)
-    classes = classify(values, n_classes, reverse=reverse, breaks=list(breaks) if breaks is not None else None)
+    classes = classify(
+        values, n_classes, reverse=reverse, breaks=list(breaks) if breaks is not None else None, fmt=field.fmt
+    )
     palette = [*PALETTE, NO_DATA]
     index = [palette.index(c) for c in classes.colours_of(values)]
     fields = [field, *[f for f in tooltip if f.column != field.column]]
@@ -551,6 +571,7 @@ def area_legend_html(
         n_classes,
         reverse=reverse,
         breaks=list(breaks) if breaks is not None else None,
+        fmt=field.fmt,
     )
     rows = [*classes.legend(field.fmt, missing=field.missing), *extra_legend]
     return legend_below_html(title or field.label, rows, note)

@@ -829,14 +829,26 @@ def sites_frame(sites: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(sites.copy(), geometry=gpd.points_from_xy(sites.easting, sites.northing), crs=BNG)
 
 
-def plan_table(sites: pd.DataFrame, *, data_note: str | None = None) -> gpd.GeoDataFrame:
+PEOPLE_COLUMNS = ("people_reached", "people_reached_cumulative", "people_85plus_reached")
+"""The site table's counts of people (whole people in the app's readable download)."""
+
+
+def plan_table(sites: pd.DataFrame, *, data_note: str | None = None, as_shown: bool = False) -> gpd.GeoDataFrame:
     """A site table for download: contract columns first, numbers to 6 decimals, as points.
 
-    ``data_note`` (e.g. the illustrative-sample label) is added as a column when given.
+    ``data_note`` (e.g. the illustrative-sample label) is added as a column when given. With
+    ``as_shown`` the figures are rounded as the app shows them: whole people, places to one
+    decimal, whole metres (the command line keeps full precision).
     """
     table = sites_frame(sites)
     numeric = table.select_dtypes("number").columns.difference(["rank", "easting", "northing", "lat", "lon"])
     table[numeric] = table[numeric].round(6)
+    if as_shown:
+        for col in [c for c in PEOPLE_COLUMNS if c in table]:
+            table[col] = table[col].round(0).astype("int64")
+        if "places" in table:
+            table["places"] = table["places"].round(1)
+        table[["easting", "northing"]] = table[["easting", "northing"]].round(0)
     if data_note:
         table["data_note"] = data_note
     return table

@@ -21,6 +21,7 @@ from gapmap.maps import (
     class_breaks,
     provider_layers,
     provider_legend,
+    unit_of,
 )
 from gapmap.population import BAND_LABELS, LEVEL_LABELS
 from gapmap.privacy import shown_kinds, visible_providers
@@ -72,7 +73,7 @@ _state.setting("chg_band", "75plus", allowed=tuple(BANDS))
 _state.setting("chg_kinds", ["day_centre"], allowed=KINDS)
 _state.setting("chg_radius", 5.0, allowed=lambda r: isinstance(r, float) and 1.0 <= r <= 20.0)
 _state.setting("chg_level", LEVELS_HERE[0], allowed=LEVELS_HERE)
-c1, c2, c3, c4 = st.columns([1, 1.4, 1, 1])
+c1, c2, c3, c4 = st.columns([0.9, 2.5, 1, 1.3])  # the kinds chips and the areas' names fit at 1440 px
 band = c1.selectbox("Age band", list(BANDS), format_func=BAND_LABELS.get, key="chg_band")
 kinds = c2.multiselect("Providers that count", list(KINDS), format_func=KIND_LABELS.get, key="chg_kinds")
 radius = c3.slider("Catchment radius (km)", 1.0, 20.0, step=0.5, key="chg_radius")
@@ -90,17 +91,29 @@ def analysis_on(when: date):
 
 
 def tiles(summary: dict) -> None:
-    """The impact figures as headline tiles."""
-    t = st.columns(6)
-    t[0].metric("People displaced", f"{summary['people_displaced']:,.0f}", help="Their nearest provider closed")
+    """The impact figures as headline tiles, and one sentence linking them to the headline."""
+    t = [*st.columns(3), *st.columns(3)]  # three a row: every label fits at 1440 px
+    displaced, lost = summary["people_displaced"], summary["people_losing_coverage"]
+    t[0].metric(
+        "Nearest provider closed",
+        f"{displaced:,.0f}",
+        help="People whose nearest open provider closed (most still have another within reach, further away).",
+    )
     mean = summary["extra_km_mean"]
     t[1].metric("Extra distance, mean", "no provider left" if mean == float("inf") else f"{mean:,.1f} km")
     p90 = summary["extra_km_p90"]
     t[2].metric("Extra, 90% within", "no provider left" if p90 == float("inf") else f"{p90:,.1f} km")
     mx = summary["extra_km_max"]
     t[3].metric("Extra, worst case", "no provider left" if mx == float("inf") else f"{mx:,.1f} km")
-    t[4].metric(f"Lose one within {radius:g} km", f"{summary['people_losing_coverage']:,.0f}")
-    t[5].metric(f"Gain one within {radius:g} km", f"{summary['people_gaining_coverage']:,.0f}")
+    t[4].metric(f"Lost support within {radius:g} km", f"{lost:,.0f}")
+    t[5].metric(f"Gained support within {radius:g} km", f"{summary['people_gaining_coverage']:,.0f}")
+    if displaced >= 0.5:
+        further = f", on average {mean:,.1f} km further than before" if 0 < mean < float("inf") else ""
+        st.caption(
+            f"Of the {displaced:,.0f} people whose nearest provider closed, {lost:,.0f} now have none within "
+            f"{radius:g} km (the figure in the headline); the other {max(displaced - lost, 0):,.0f} still have one "
+            f"within reach{further}."
+        )
 
 
 def hardest_hit(impact) -> None:
@@ -206,7 +219,8 @@ if view == VIEWS[0]:
         tiles(s)
         label, fmt, low_bad = GAP_METRICS[metric]
         both = pd.concat([before.areas[metric], after.areas[metric]])
-        breaks = class_breaks(both)
+        breaks = class_breaks(both, unit=unit_of(fmt))  # shared by both maps, in the measure's unit
+        closed = impact.closed.assign(end_date=impact.closed.end_date)
         outlines = level_outlines()
         m1, m2 = st.columns(2)
         for col, res, when, title in ((m1, before, before_date, "Before"), (m2, after, after_date, "After")):
@@ -241,7 +255,7 @@ if view == VIEWS[0]:
             "field": Field("change", f"Change in {label.lower()}", "+,.1f"),
             "note": note("after − before"),
             "reverse": low_bad,
-            "breaks": change_breaks(diff.change),
+            "breaks": change_breaks(diff.change, fmt="+,.1f"),
         }
         area_map(_shared.council_bounds(code), outlines, diff, diff_spec, key=f"ba-diff-{code}", height=420)
         st.subheader("Hardest hit")
@@ -351,10 +365,10 @@ if view == VIEWS[1]:
             tiles(impact.summary)
             hit = impact.by_area[impact.by_area.area_code.isin(outlines.codes)]
             hit_spec = {
-                "field": Field("people_displaced", "People displaced", ",.0f"),
+                "field": Field("people_displaced", "People whose nearest provider closes", ",.0f"),
                 "tooltip": [Field("extra_km_mean", "Extra km (mean)", ",.1f")],
                 "note": note("what-if closure"),
-                "breaks": change_breaks(hit.people_displaced),
+                "breaks": change_breaks(hit.people_displaced, fmt=",.0f"),
             }
             remaining = providers.drop(index=[picked])
             points = provider_layers(points_for(remaining, as_at)[0], show_names=privacy == "exact")

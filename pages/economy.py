@@ -15,6 +15,7 @@ from gapmap.economy import (
     PEOPLE_PER_NEW_PROVIDER_SOURCE,
     SHARES,
     EconomyParams,
+    as_shown,
     economy_over_time,
     economy_report,
     economy_summary,
@@ -34,6 +35,7 @@ from gapmap.economy import (
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.figures import MapLayer, map_figure, to_png
+from gapmap.labels import number
 from gapmap.maps import Field
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
 from gapmap.privacy import HIDDEN_OR_NO_DATA
@@ -140,7 +142,7 @@ with st.container(border=True):
         st.stop()
     st.markdown(
         "\n".join(
-            f"- **{row.label}** — {row.value:g} {row.unit}. {row.source} {row.note}".rstrip()
+            f"- **{row.label}** — {number(row.value)} {row.unit}. {row.source} {row.note}".rstrip()
             for row in parameters_table(params).itertuples()
         )
     )
@@ -168,15 +170,21 @@ with figures_box:
         f"{summary['jobs_fte']:,.1f}",
         help=explain("jobs_fte") + f". People working: {summary['jobs_headcount']:,.0f} ({explain('jobs_headcount')}).",
     )
-    t[4].metric("Care bought a year", f"£{summary['annual_income_gbp']:,.0f}", help=explain("annual_income_gbp"))
+    t[4].metric(
+        "Care bought a year",
+        f"£{summary['annual_income_gbp']:,.0f}",
+        help="The providers' income: hours × 52 × the price of an hour of care. " + explain("annual_income_gbp"),
+    )
     t[5].metric(
         "Public money saved a year", f"£{summary['annual_savings_gbp']:,.0f}", help=explain("annual_savings_gbp")
     )
     if multiplier_estimated(params):
         t[6].metric(
-            "Money kept local a year",
+            "Money kept local a year (LM3 total)",
             f"£{summary['local_value_gbp']:,.0f}",
-            help=explain("local_value_gbp") + f". LM3 = {summary['lm3']:.2f}.",
+            help=f"Care bought × the local multiplier (LM3 = {summary['lm3']:.2f}): the £"
+            f"{summary['annual_income_gbp']:,.0f} of care bought plus what is spent and re-spent locally. It "
+            "includes the care bought; it is not extra income. " + explain("local_value_gbp") + ".",
         )
     else:
         t[6].metric(
@@ -184,6 +192,12 @@ with figures_box:
             "not estimated",
             help="No care-specific Local Multiplier 3 is published. Enter your own survey's local spend shares "
             "in the assumptions below to estimate it.",
+        )
+    if multiplier_estimated(params):
+        st.caption(
+            f"Money kept local is the £{summary['annual_income_gbp']:,.0f} of care bought multiplied by the local "
+            f"multiplier ({summary['lm3']:.2f}): the care bought itself plus £"
+            f"{summary['local_value_gbp'] - summary['annual_income_gbp']:,.0f} of local spending and re-spending."
         )
     st.markdown(
         f"Those providers pay about **£{summary['annual_wages_gbp']:,.0f} a year in wages** "
@@ -320,8 +334,14 @@ report = economy_report(
     notes=notes,
     people_per_new_provider=recruitment.people_per_recruit if recruitment else PEOPLE_PER_NEW_PROVIDER,
 )
-figures = export_table(summary, params)
-areas_out = economy_areas_download(by_area, params, illustrative=source.illustrative)
+figures = export_table(  # rounded as on the page; the same sections as the JSON (with the plan's)
+    summary,
+    params,
+    plan=plan,
+    people_per_new_provider=recruitment.people_per_recruit if recruitment else PEOPLE_PER_NEW_PROVIDER,
+    as_shown=True,
+)
+areas_out = economy_areas_download(by_area, params, illustrative=source.illustrative)  # = `economy --areas-out`
 if source.illustrative:
     figures = pd.concat(
         [pd.DataFrame([{"section": "note", "name": "data_note", "value": _shared.ILLUSTRATIVE}]), figures],
@@ -341,13 +361,16 @@ d[1].download_button(
     "application/json",
 )
 d[2].download_button(
-    "By area (CSV)", to_csv_bytes(areas_out.drop(columns=areas_out.geometry.name)), f"{stem}-{level}.csv", "text/csv"
+    "By area (CSV)",
+    to_csv_bytes(as_shown(areas_out.drop(columns=areas_out.geometry.name))),
+    f"{stem}-{level}.csv",
+    "text/csv",
 )
 d[3].download_button(
     "By area (GeoJSON)", to_geojson_bytes(areas_out), f"{stem}-{level}.geojson", "application/geo+json"
 )
 d[4].download_button(
-    "Over time (CSV)", to_csv_bytes(with_parameters(history_out, params)), f"{stem}-over-time.csv", "text/csv"
+    "Over time (CSV)", to_csv_bytes(as_shown(with_parameters(history_out, params))), f"{stem}-over-time.csv", "text/csv"
 )
 d[5].download_button("Assumptions (TOML)", params_to_toml(params).encode("utf-8"), "economy-params.toml", "text/plain")
 

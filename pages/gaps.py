@@ -55,7 +55,8 @@ _state.setting("gap_hex", 1000, allowed=tuple(HEX_SIZES))
 _state.setting("gap_circuity", 1.0)
 for w, value in (("w_need", 0.4), ("w_access", 0.3), ("w_dep", 0.2), ("w_rural", 0.1)):
     _state.setting(w, value)
-c1, c2, c3, c4 = st.columns([1.2, 1, 1.3, 1.2])
+c1, c2, c4, c5 = st.columns([1.2, 1, 1, 1.4])
+c3, c6, c7 = st.columns([2.4, 1.8, 1])  # the kinds chips and every label fit at 1440 px
 level = c1.selectbox("Areas", LEVELS, format_func=LEVEL_LABELS.get, key="gap_level")
 band = c2.selectbox(
     "Age band",
@@ -73,7 +74,6 @@ as_at = c4.date_input(
     key="gap_as_at",
     help="Only providers open on this date count. Move it back to see what a closure did.",
 )
-c5, c6, c7 = st.columns([1.2, 1.3, 1.5])
 radius = c5.slider(
     "Catchment radius (km)",
     1.0,
@@ -211,7 +211,8 @@ if picked:
     d1.markdown(
         f"**Priority score {row.gap_score:.0f}** (rank {row.gap_rank} of {int(areas.gap_rank.max())})  \n"
         f"{BAND_LABELS[band]}: {row[f'pop_{band}']:,.0f} · without a support place: {row.unmet_need:,.0f} people  \n"
-        f"Nearest provider {row.nearest_km:.1f} km on average · {row.providers_within:.1f} within {radius:g} km  \n"
+        f"Nearest provider {row.nearest_km:.1f} km on average · "
+        f"{row.providers_within:.1f} providers within {radius:g} km on average  \n"
         f"Access {row.access_e2sfca:.1f} places per 1,000 · {row.pop_beyond_radius:,.0f} people beyond {radius:g} km"
     )
     d1.caption("Why: " + row.gap_reasons)
@@ -230,7 +231,7 @@ table = gaps_download(result.areas, privacy=privacy, illustrative=source.illustr
 if source.illustrative:
     st.caption(f"{_shared.ILLUSTRATIVE}: rankings show how the tool works, not real need.")
 shown_cols = ["gap_rank", "area_name", "gap_score", "unmet_need", f"pop_{band}", "access_e2sfca", "nearest_km"]
-st.dataframe(
+chosen = st.dataframe(
     for_display(
         table[[*shown_cols, "gap_reasons"]],
         {c: 1 if c in ("access_e2sfca", "nearest_km") else 0 for c in shown_cols if c != "area_name"},
@@ -253,8 +254,24 @@ st.dataframe(
         "nearest_km": st.column_config.NumberColumn(column_header("nearest_km"), format="%.1f"),
         "gap_reasons": st.column_config.TextColumn("Why", width="large"),
     },
+    on_select="rerun",
+    selection_mode="single-row",
+    key="gap_table",
 )
-st.caption(f"All {len(table):,} areas, highest priority first; scroll the table for the rest.")
+# The reasons in full, for the chosen row (the top area until one is chosen): readable in place.
+rows = chosen.selection.rows if chosen is not None else []
+why = table.iloc[rows[0] if rows and rows[0] < len(table) else 0] if len(table) else None
+if why is not None:
+    with st.container(border=True, key="gap-why"):
+        ranked = "is not ranked"
+        if pd.notna(why.gap_rank):
+            ranked = f"ranks {why.gap_rank:.0f} of {int(table.gap_rank.max()):,}"
+        st.markdown(f"**Why {_shared.plain(why.area_name)} {ranked}** (priority score {why.gap_score:.0f})")
+        st.markdown("\n".join(f"- {_shared.plain(r.strip())}" for r in str(why.gap_reasons).split(";") if r.strip()))
+st.caption(
+    f"All {len(table):,} areas, highest priority first; scroll the table for the rest. "
+    "Choose a row (the box at its left) to read why it ranks where it does."
+)
 stem = f"gapmap-gaps-{code}-{level}-{band}" + ("-ILLUSTRATIVE" if source.illustrative else "")
 if privacy == "exact":
     st.warning(
@@ -262,7 +279,8 @@ if privacy == "exact":
         "show or hand out, switch the sidebar to counts or moved points.",
         icon=":material/lock_open:",
     )
-b1, b2, b3, b4 = st.columns(4)
+b1, b2 = st.columns(2)  # two a row: every label fits at 1440 px
+b3, b4 = st.columns(2)
 # Downloads are built only when clicked (deferred data), not on every rerun.
 b1.download_button(
     "Download all areas (CSV)",

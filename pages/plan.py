@@ -100,7 +100,7 @@ as_at = c4.date_input(
     format="DD/MM/YYYY",
     key="plan_as_at",
 )
-c5, c6, c7, c8 = st.columns([1.6, 1, 1, 1.2])
+c5, c6, c7, c8 = st.columns([2.6, 1.1, 0.9, 1.1])  # the kinds chips fit at 1440 px
 kinds = c5.multiselect("Existing providers that count", list(KINDS), format_func=KIND_LABELS.get, key="plan_kinds")
 capacity_aware = c6.toggle(
     "Capacity-aware",
@@ -202,7 +202,12 @@ else:  # the headline once, with the share and the user's own sites
     st.success(
         f"**These {n} recruit{'s' if n != 1 else ''} would bring {after.gain:,.0f} {who} within {radius:g} km of "
         f"support ({share:.0%} of the {without:,.0f} now without support).**"
-        + (f" The {len(state['added'])} you added are included." if state["added"] else ""),
+        + (
+            (" The site you added is included." if len(state["added"]) == 1 else
+             f" The {len(state['added'])} sites you added are included.")
+            if state["added"]
+            else ""
+        ),
         icon=":material/person_add:",
     )
 m1, m2, m3, m4 = st.columns(4)
@@ -373,7 +378,7 @@ recruitment = RecruitmentPlan(
 _state.keep_plan(recruitment)
 kept_plan = recruitment.sites
 
-download = plan_table(kept_plan, data_note=_shared.ILLUSTRATIVE if source.illustrative else None)
+download = plan_table(kept_plan, data_note=_shared.ILLUSTRATIVE if source.illustrative else None, as_shown=True)
 stem = f"gapmap-plan-{code}-{band}-{k}" + ("-ILLUSTRATIVE" if source.illustrative else "")
 d1, d2 = st.columns(2)
 d1.download_button("Download the plan (CSV)", to_csv_bytes(download), f"{stem}.csv", "text/csv")

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from gapmap import io, registry
+from gapmap.cells import blank, parse_date
 from gapmap.config import PACKAGE_ROOT
 from gapmap.errors import GapmapError, RegistryError
 from gapmap.export import neutralise_formulas, to_csv_bytes, to_geojson_bytes
@@ -81,7 +82,17 @@ upload = st.file_uploader(
     "Records file", type=["csv", "txt", "xlsx", "geojson", "json", "gpkg", "zip"], key="records_upload"
 )
 
-if upload is not None:
+SAVED = "records_saved"  # session state: (council, file digest, registry version after the save, providers now)
+saved = st.session_state.get(SAVED)
+if upload is not None and saved and saved[:3] == (code, _shared.digest(upload.getvalue()), seen_version):
+    # This file has just been saved and nothing has changed since: a plain saved state, no question.
+    st.success(
+        f"Saved: {council.name} now has {saved[3]:,} providers from **{_shared.plain(upload.name)}**. "
+        "Every page now uses them. To import another file, upload it above.",
+        icon=":material/check_circle:",
+    )
+    upload = None
+elif upload is not None:
     payload = upload.getvalue()
     shown_name = _shared.plain(upload.name)
     with tempfile.TemporaryDirectory() as tmp:
@@ -208,6 +219,7 @@ if upload is not None:
                 st.error(_shared.plain(exc))
                 st.stop()
             st.toast(f"Saved: {council.name} now has {n} providers.")
+            st.session_state[SAVED] = (code, _shared.digest(payload), _shared.registry_version(), n)
             st.rerun()
 
 
@@ -264,6 +276,28 @@ if not len(mine):
     st.stop()
 
 editable = registry.editable_table(records, code)
+# Dates as the user types them (DD/MM/YYYY, blank when there is none, never "None"); read back below.
+for _c in ("start_date", "end_date"):
+    editable[_c] = [d.strftime("%d/%m/%Y") if pd.notna(d) else "" for d in editable[_c]]
+
+
+def dates_back(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """The editor's date text as dates (blank: none), and a line for each cell that is not a date."""
+    out, problems = table.copy(), []
+    for c in ("start_date", "end_date"):
+        values = []
+        for i, v in enumerate(out[c], start=1):
+            if blank(v):
+                values.append(None)
+                continue
+            try:
+                values.append(parse_date(v))
+            except ValueError:
+                problems.append(f"Row {i}: {column_header(c).lower()} “{_shared.plain(v)}” is not a date (DD/MM/YYYY).")
+                values.append(None)
+        out[c] = pd.Series(values, index=out.index, dtype=object)
+    return out, problems
+
 # The version the editor was opened on: saving is refused if someone else saved after it.
 round_key = f"editor_round_{code}"
 editor_key = f"editor_{code}_{st.session_state.get(round_key, 0)}"
@@ -291,15 +325,22 @@ edited = st.data_editor(
             column_header("kind"), options=list(KINDS), format_func=KIND_LABELS.get, required=True
         ),
         "capacity": st.column_config.NumberColumn(column_header("capacity"), min_value=0, step=1),
-        "start_date": st.column_config.DateColumn(column_header("start_date"), format="DD/MM/YYYY"),
-        "end_date": st.column_config.DateColumn(
-            column_header("end_date"), format="DD/MM/YYYY", help="Closure date; empty = open"
+        "start_date": st.column_config.TextColumn(column_header("start_date"), help="DD/MM/YYYY"),
+        "end_date": st.column_config.TextColumn(
+            column_header("end_date"), help="Closure date, DD/MM/YYYY; empty = open"
         ),
+        # Whole metres on screen (the stored value is kept unless you change it).
+        "easting": st.column_config.NumberColumn(column_header("easting"), format="%.0f"),
+        "northing": st.column_config.NumberColumn(column_header("northing"), format="%.0f"),
     },
 )
 e1, e2 = st.columns([1, 3])
 if e1.button("Save changes", type="primary", key="save_edits"):
     checks = []
+    edited, date_problems = dates_back(edited)
+    if date_problems:
+        st.error("Nothing was saved. " + " ".join(date_problems))
+        st.stop()
 
     def apply(current, current_log):
         new_records, check = registry.apply_edits(

@@ -479,7 +479,7 @@ def test_plan_map_click_adds_a_provider_and_a_site_click_removes_it(app_url, bro
     )
     page.mouse.click(*spot)
     page.get_by_text("These 11 recruits").first.wait_for(timeout=60_000)
-    assert page.get_by_text("The 1 you added are included").count() == 1
+    assert page.get_by_text("The site you added is included").count() == 1
     assert frame.evaluate("() => { MAP.__kept = true; return true; }")
     for _ in range(60):
         if len(_sites(frame)) == 11:
@@ -490,7 +490,7 @@ def test_plan_map_click_adds_a_provider_and_a_site_click_removes_it(app_url, bro
     assert rank == 1
     page.mouse.click(x, y)
     page.get_by_text("These 10 recruits").first.wait_for(timeout=60_000)
-    assert page.get_by_text("The 1 you added are included").count() == 1
+    assert page.get_by_text("The site you added is included").count() == 1
     assert page.get_by_text("Back to the suggested plan").count() == 1
     assert frame.evaluate("() => MAP.__kept === true")
     page.close()

@@ -238,7 +238,7 @@ def test_closures_page_views(tmp_path, monkeypatch):
     assert at.title[0].value == "Closures and change — Somerset"
     assert "Illustrative sample — not real providers" in at.warning[0].value
     tiles = {m.label: m.value for m in at.metric}
-    assert {"People displaced", "Extra distance, mean", "Lose one within 5 km"} <= set(tiles)
+    assert {"Nearest provider closed", "Extra distance, mean", "Lost support within 5 km"} <= set(tiles)
     # What if this closes? — outside exact mode only venues are offered: the areas that lose a sole
     # trader would map the streets round their home.
     at.multiselect(key="chg_kinds").set_value(["day_centre", "micro_enterprise"])
@@ -250,7 +250,7 @@ def test_closures_page_views(tmp_path, monkeypatch):
     assert all("day centre" in o.lower() or "other" in o.lower() for o in options)
     at.button(key="what_go").click().run()
     assert not at.exception
-    assert "People displaced" in {m.label for m in at.metric}
+    assert "Nearest provider closed" in {m.label for m in at.metric}
     # Over time: the slider replays the headline figures.
     at.session_state["chg_view"] = "Over time"
     at.run()
@@ -274,7 +274,7 @@ def test_viewer_closures_page_sends_nothing_personal(viewer_home, mode):
         assert not at.exception, view
         if view == "What if this closes?":
             at.button(key="what_go").click().run()
-            assert "People displaced" in {m.label for m in at.metric}
+            assert "Nearest provider closed" in {m.label for m in at.metric}
         sent = everything_sent(at)
         assert "gapmapMarkers" in sent, view  # the live maps' layers were checked
         for word in [*PERSONAL, "Hollowmere", str(viewer_home), "registry.gpkg", *exact]:

@@ -432,7 +432,7 @@ def test_economy_page_reads_the_plan_and_parameter_changes(empty_home):
     at.number_input(key="econ_local_spend_share_default").set_value(0.5).run()
     tiles = {m.label: m.value for m in at.metric}
     income = float(tiles["Care bought a year"].strip("£").replace(",", ""))
-    kept = float(tiles["Money kept local a year"].strip("£").replace(",", ""))
+    kept = float(tiles["Money kept local a year (LM3 total)"].strip("£").replace(",", ""))
     assert kept == pytest.approx(income * 1.5, abs=1)  # LM3 = 1 + 0.5 + 0.5 × 0
 
 

@@ -96,18 +96,22 @@ def test_standalone_html_inlines_leaflet(wards):
     assert not CDN.search(page)
 
 
-def test_legend_uses_enough_decimals_to_tell_classes_apart():
+def test_legend_classes_are_in_the_measures_unit():
     areas = gpd.GeoDataFrame(
         {"area_code": list("abcdef"), "area_name": list("abcdef"), "v": [0.2, 0.4, 0.6, 0.8, 1.1, 1.4]},
         geometry=[shapely.box(300000 + i * 1000, 100000, 301000 + i * 1000, 101000) for i in range(6)],
         crs=BNG,
     )
-    html = choropleth(areas, Field("v", "People 85+")).get_root().render()
-    rows = re.findall(r"</i>(.*?)</span>", html[html.index('class="gapmap-legend"') :])
-    # With the default ",.0f" every bound would read "0" or "1"; one decimal tells them apart.
-    # The fifth quantile is 1.15, which rounds either way depending on the last bit of the float.
-    assert rows[0] == "0.2 – 0.4" and rows[-1] in {"1.1 – 1.4", "1.2 – 1.4"}
-    assert len(set(rows)) == len(rows) == 6
+
+    def rows(fmt):
+        html = choropleth(areas, Field("v", "People 85+", fmt)).get_root().render()
+        return re.findall(r"</i>(.*?)</span>", html[html.index('class="gapmap-legend"') :])
+
+    # People are counted whole: 0.2 and 0.4 people are shown as 0, the rest as 1 (no "0.00 – 0.00").
+    assert rows(",.0f") == ["0", "1"]
+    # In tenths (km), each class runs from the first tenth it holds to its last.
+    tenths = rows(",.1f")
+    assert tenths[0].startswith("0.2") and tenths[-1].endswith("1.4") and len(set(tenths)) == len(tenths)
 
 
 def test_every_map_carries_the_attribution(wards):

@@ -72,3 +72,33 @@ def sample_analysis_65_5km():
     path = PACKAGE_ROOT / "data" / "sample" / "somerset_providers_illustrative.csv"
     providers = load_providers(path, outline=data.outline()).accepted
     return analyse(data, providers, AnalysisRequest(band="65plus", radius_km=5.0))
+
+
+def test_the_economy_csv_has_the_plan_section_its_json_has_rounded_as_on_the_page():
+    from gapmap.economy import EconomyParams, economy_report, economy_summary, export_table, plan_economy
+
+    params = EconomyParams(hourly_rate_gbp=21.37)
+    summary = economy_summary(pd.DataFrame({"capacity": [7.3, 9.1, 4.4]}), params)
+    plan = plan_economy(sites(4), params, 10.0)
+    doc = economy_report(summary, params, plan=plan, people_per_new_provider=10.0)
+    table = export_table(summary, params, plan=plan, people_per_new_provider=10.0, as_shown=True)
+    assert set(table.section) == {"figure", "plan", "parameter"}
+    planned = table[table.section == "plan"].set_index("name").value
+    assert set(doc["plan"]) | {"people_per_new_provider"} == set(planned.index)
+    assert planned["people_per_new_provider"] == doc["plan_people_per_new_provider"]["value"] == 10
+    figures = table[table.section == "figure"].set_index("name").value
+    assert figures["annual_income_gbp"] == round(summary["annual_income_gbp"])  # whole pounds
+    assert isinstance(figures["annual_income_gbp"], int)
+    assert figures["jobs_fte"] == round(summary["jobs_fte"], 1)
+    # The command line's table keeps full precision.
+    full = export_table(summary, params).set_index("name").value
+    assert full["annual_income_gbp"] == summary["annual_income_gbp"]
+
+
+def test_the_plan_download_counts_whole_people_and_the_command_line_keeps_precision():
+    from gapmap.siting import plan_table
+
+    table = sites(2).assign(people_reached=[1132.580419, 12.4], people_85plus_reached=[301.5, 0.2])
+    shown = plan_table(table, as_shown=True)
+    assert shown.people_reached.tolist() == [1133, 12] and shown.people_85plus_reached.tolist() == [302, 0]
+    assert plan_table(table).people_reached.tolist() == [1132.580419, 12.4]

@@ -314,7 +314,7 @@ def test_static_and_web_maps_share_classes(somerset):
     outlines, spec = embedded(html)  # the hand-out's colours: a palette index per area, in outline order
     assert [f["code"] for f in outlines["features"]] == wards.area_code.tolist()
     web = [spec["palette"][k] for k in spec["index"]]
-    classes = classify(wards.pop_85plus)
+    classes = classify(wards.pop_85plus, fmt=",.0f")  # the same classes, in whole people
     assert web == classes.colours_of(wards.pop_85plus)
     fig = map_figure(wards, MapLayer("pop_85plus", "People aged 85+"))
     legend = fig.axes[1].get_legend()

@@ -364,7 +364,7 @@ def test_plan_page_runs_labels_the_sample_and_keeps_the_plan(tmp_path, monkeypat
     state["added"].append((290_273, 139_045))
     at.run()
     assert not at.exception
-    assert "The 1 you added are included" in at.success[0].value
+    assert "The site you added is included" in at.success[0].value
     assert at.session_state["recruitment_plan"].n_sites == 11
 
 

@@ -1,0 +1,120 @@
+"""Legend classes in the measure's unit: never empty, never zero-width, the same everywhere."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gapmap.classes import NO_DATA, classify, unit_of
+from gapmap.figures import MapLayer, map_figure
+from gapmap.maps import Field, area_legend_html, change_breaks
+
+FORMATS = (",.0f", ",.1f", "+,.1f", ".0%")
+
+
+def parse(text: str, fmt: str) -> float:
+    """A number as a legend writes it, back to a float."""
+    t = text.replace(",", "").replace("+", "")
+    return float(t.rstrip("%")) / 100 if fmt.endswith("%") else float(t)
+
+
+def ranges(labels: list[str], fmt: str) -> list[tuple[float, float]]:
+    out = []
+    for label in labels:
+        parts = label.split(" – ")
+        assert len(parts) in (1, 2), label
+        lo, hi = parse(parts[0], fmt), parse(parts[-1], fmt)
+        out.append((lo, hi))
+    return out
+
+
+def check(values: pd.Series, fmt: str, classes) -> None:
+    """Every property the legend promises, for one set of values."""
+    unit = unit_of(fmt)
+    rows = [text for colour, text in classes.legend(fmt) if colour != NO_DATA]
+    assert rows, "a legend with no class"
+    assert all(r.strip() for r in rows)
+    assert not [r for r in rows if "over" in r or re.fullmatch(r"(.+) – \1", r)]  # no "0.00 – 0.00"
+    assert not [r for r in rows if re.search(r"\.\d\d\d", r)]  # never more decimals than the unit
+    spans = ranges(rows, fmt)
+    for (lo, hi), (lo2, _) in zip(spans, spans[1:], strict=False):
+        assert lo <= hi < lo2  # increasing, no overlap
+        assert lo2 == pytest.approx(hi + unit)  # no gap: the next class starts one unit on
+    # Each area's colour is the class whose range holds the value as it is shown.
+    colours = [c for c, _ in classes.legend(fmt)]
+    for v in values.dropna():
+        shown = parse(format(v, fmt), fmt)
+        i = colours.index(classes.colour(v))
+        lo, hi = spans[i]
+        assert lo - 1e-9 <= shown <= hi + 1e-9, (v, shown, rows[i])
+
+
+values_strategy = st.lists(
+    st.one_of(st.floats(0, 5000, allow_nan=False), st.sampled_from([0.0, 0.0, 0.004, 0.49, 36.56])),
+    min_size=1,
+    max_size=80,
+)
+
+
+@given(values_strategy, st.sampled_from(FORMATS), st.integers(2, 7))
+@settings(max_examples=150, deadline=None)
+def test_legend_classes_are_never_empty_and_hold_what_they_say(values, fmt, n):
+    s = pd.Series(values) / (1000 if fmt.endswith("%") else 1)
+    classes = classify(s, n, fmt=fmt)
+    check(s, fmt, classes)
+    # Without breaks given, every class holds at least one area.
+    used = {classes.colour(v) for v in s}
+    assert used == set(classes.colours)
+
+
+@given(st.lists(st.floats(-50, 50, allow_nan=False), min_size=1, max_size=60))
+@settings(max_examples=100, deadline=None)
+def test_a_signed_difference_gets_no_change_as_its_own_class(values):
+    s = pd.Series(values)
+    breaks = change_breaks(s, fmt="+,.1f")
+    if breaks is None:  # nothing changed by a tenth or more
+        assert (s.abs() < 0.05 + 1e-9).all()
+        return
+    classes = classify(s, breaks=breaks, fmt="+,.1f")
+    check(s, "+,.1f", classes)
+    rows = [t for _, t in classes.legend("+,.1f")]
+    assert "0.0" in rows and "+0.0" not in " ".join(rows)
+
+
+def test_counts_of_people_read_in_whole_people():
+    # The plan map's case: most areas have nobody beyond the radius, a few have fractions of people.
+    s = pd.Series([0.0] * 30 + [0.003, 0.2, 12.4, 36.56, 80.2, 140.0, 300.7])
+    rows = [t for _, t in classify(s, 6, fmt=",.0f").legend(",.0f")]
+    assert rows[0] == "0"
+    assert not [r for r in rows if "." in r]
+    assert rows[-1].endswith("301")
+
+
+def test_the_closures_difference_reads_no_change_not_plus_zero():
+    s = pd.Series([0.0] * 40 + [0.02, 0.04, 0.06, 0.3, 1.2, 2.5])
+    breaks = change_breaks(s, fmt="+,.1f")
+    rows = [t for _, t in classify(s, breaks=breaks, fmt="+,.1f").legend("+,.1f")]
+    assert rows[0] == "0.0" and rows[1].startswith("+0.1")
+    assert not [r for r in rows if "over" in r]
+
+
+def test_the_app_legend_and_the_printed_map_have_the_same_classes():
+    import geopandas as gpd
+    import shapely
+
+    v = [0.0, 0.0, 0.003, 4.6, 12.4, 36.56, 80.2, 140.0]
+    areas = gpd.GeoDataFrame(
+        {"area_code": [f"A{i}" for i in range(len(v))], "area_name": [f"Area {i}" for i in range(len(v))], "v": v},
+        geometry=[shapely.box(300000 + i * 1000, 100000, 301000 + i * 1000, 101000) for i in range(len(v))],
+        crs="EPSG:27700",
+    )
+    app = re.findall(r"</i>(.*?)</div>", area_legend_html(areas, Field("v", "People beyond 5 km")))
+    fig = map_figure(areas, MapLayer("v", "People beyond 5 km"), title="t")
+    texts = [t.get_text() for ax in fig.axes for leg in [ax.get_legend()] if leg for t in leg.get_texts()]
+    assert app and [t for t in texts if t in app] == app  # the picture (slides, PDF, PNG) says the same
+    assert np.all([not re.search(r"\d\.\d", t) for t in app])  # whole people
