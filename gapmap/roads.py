@@ -608,6 +608,12 @@ def network_for(
     return net
 
 
+def latest_stored(home: Path, council: str) -> Path | None:
+    """The most recently built network of ``council`` in ``home/roads`` (``None`` when there is none)."""
+    found = sorted(roads_folder(home).glob(f"{council}-*.npz"), key=lambda p: p.stat().st_mtime_ns)
+    return found[-1] if found else None
+
+
 def stored_networks(home: Path) -> list[dict[str, object]]:
     """One row per stored network: file, council, source, nodes, edges, size and what was left off."""
     rows = []

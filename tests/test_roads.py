@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -615,3 +616,35 @@ def test_cli_report_by_road_says_minutes(rutland_files, tmp_path, monkeypatch):
     text = " ".join(p.extract_text() for p in PdfReader(out).pages).replace("\n", " ")
     assert "support within 20 minutes by road" in text
     assert "within 5 km" not in text
+
+
+# --------------------------------------------------------------------------- the app
+
+
+@pytest.mark.slow
+def test_app_gaps_page_by_road_says_minutes(tmp_path, monkeypatch):
+    """With a stored network the page offers Distance: by road, and then every label is in minutes."""
+    from streamlit.testing.v1 import AppTest
+
+    from gapmap.population import load_council
+
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path / "home"))
+    somerset = load_council("E06000066")
+    minx, miny, maxx, maxy = somerset.outline().bounds
+    nodes, ways = grid(minx - 2000, miny - 2000, 60, 31, 2000.0, {"highway": "secondary"})
+    pbf = write_extract(tmp_path / "somerset.osm.pbf", nodes, ways)
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=180)
+    at.run()
+    assert not at.exception
+    assert any("Distance: straight line" in c.value for c in at.caption)  # no network yet
+    network_for(pbf, "E06000066", somerset.outline(), home=tmp_path / "home", settings=RoadSettings(buffer_km=2))
+    at.run()
+    at.radio(key="gap_distance").set_value("By road").run()
+    assert not at.exception
+    assert at.slider(key="gap_minutes").label == "Catchment (minutes by road)"
+    labels = [m.label for m in at.metric]
+    assert "More than 15 minutes by road from support" in labels
+    at.slider(key="gap_minutes").set_value(30).run()
+    assert "More than 30 minutes by road from support" in [m.label for m in at.metric]
+    at.radio(key="gap_distance").set_value("Straight line").run()
+    assert "More than 5 km from support" in [m.label for m in at.metric]
