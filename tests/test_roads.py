@@ -648,3 +648,9 @@ def test_app_gaps_page_by_road_says_minutes(tmp_path, monkeypatch):
     assert "More than 30 minutes by road from support" in [m.label for m in at.metric]
     at.radio(key="gap_distance").set_value("Straight line").run()
     assert "More than 5 km from support" in [m.label for m in at.metric]
+    # The planner by road: coverage in minutes, and it says so.
+    at.switch_page("pages/plan.py").run()
+    at.radio(key="plan_distance").set_value("By road").run()
+    assert not at.exception
+    assert "within 15 minutes by road of support" in at.success[0].value
+    assert any("minutes by road" in e.value for e in at.expander[-1].markdown)
