@@ -64,6 +64,7 @@ kinds = c2.multiselect(
     "Providers that count", list(KINDS), default=["day_centre"], format_func=KIND_LABELS.get, key="chg_kinds"
 )
 radius = c3.slider("Catchment radius (km)", 1.0, 20.0, 5.0, 0.5, key="chg_radius")
+c3.caption("Distance: straight line (by road on the command line: `closure --roads`)")
 level = c4.selectbox("Areas", LEVELS_HERE, format_func=LEVEL_LABELS.get, key="chg_level")
 if not kinds:
     st.error("Choose at least one kind of provider.")
