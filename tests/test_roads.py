@@ -654,3 +654,39 @@ def test_app_gaps_page_by_road_says_minutes(tmp_path, monkeypatch):
     assert not at.exception
     assert "within 15 minutes by road of support" in at.success[0].value
     assert any("minutes by road" in e.value for e in at.expander[-1].markdown)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_browser_switches_to_by_road_and_sees_minutes(tmp_path, monkeypatch):
+    """In Chromium: Distance 'By road' on the start page turns the catchment and its labels into minutes."""
+    import os
+
+    from gapmap.population import load_council
+
+    chromium = os.environ.get("GAPMAP_CHROMIUM", "/usr/bin/chromium")
+    if not Path(chromium).exists() and not os.environ.get("GAPMAP_REQUIRE_BROWSER"):
+        pytest.skip(f"Chromium not found at {chromium}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tests.test_browser import _serve
+
+    somerset = load_council("E06000066")
+    minx, miny, maxx, maxy = somerset.outline().bounds
+    nodes, ways = grid(minx - 2000, miny - 2000, 60, 31, 2000.0, {"highway": "secondary"})
+    pbf = write_extract(tmp_path / "somerset.osm.pbf", nodes, ways)
+    # The server's home (tests/test_browser._serve runs it with GAPMAP_HOME=<folder>/home).
+    network_for(pbf, "E06000066", somerset.outline(), home=tmp_path / "home", settings=RoadSettings(buffer_km=2))
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            for url in _serve(tmp_path):
+                page = browser.new_page()
+                page.goto(url)
+                page.get_by_text("Where care is short — Somerset").wait_for(timeout=90_000)
+                page.get_by_text("More than 5 km from support").wait_for(timeout=90_000)
+                page.get_by_text("By road", exact=True).click()
+                page.get_by_text("More than 15 minutes by road from support").wait_for(timeout=120_000)
+                assert page.get_by_text("Catchment (minutes by road)").count() >= 1
+                page.close()
+        finally:
+            browser.close()
