@@ -389,6 +389,112 @@ def _read_nodes(pbf: Path, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     return lon, lat, ~np.isnan(lon)
 
 
+@dataclass(frozen=True, eq=False)
+class RoadExtract:
+    """The drivable roads of a whole extract, read once, before any clipping.
+
+    A county or England file is read into these arrays once (:func:`read_extract`); each
+    council's network is then cut from them (:func:`network_from_extract`). Stored as ``.npy``
+    files (:meth:`save`) they are memory-mapped by every worker of a national run.
+
+    Attributes
+    ----------
+    x, y
+        Node coordinates (EPSG:27700 metres; NaN for nodes missing from the file).
+    u, v
+        Each road segment's end nodes (positions in ``x``, ``y``), in way order.
+    kmh
+        Each segment's speed.
+    oneway
+        ``1`` one way u -> v, ``-1`` one way v -> u, ``0`` both ways.
+    source, source_hash, ways
+        The file's name, SHA-256 and number of drivable ways.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    kmh: np.ndarray
+    oneway: np.ndarray
+    source: str
+    source_hash: str
+    ways: int
+
+    _ARRAYS = ("x", "y", "u", "v", "kmh", "oneway")
+
+    def save(self, folder: Path) -> None:
+        """Write to ``folder`` (one ``.npy`` per array and ``meta.json``)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in self._ARRAYS:
+            np.save(folder / f"{name}.npy", getattr(self, name))
+        meta = {"source": self.source, "source_hash": self.source_hash, "ways": self.ways}
+        (folder / "meta.json").write_text(json.dumps(meta))
+
+    @classmethod
+    def load(cls, folder: Path, *, mmap: bool = True) -> RoadExtract:
+        """Read from ``folder``; memory-mapped by default (workers share the pages)."""
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / "meta.json").read_text())
+            arrays = {n: np.load(folder / f"{n}.npy", mmap_mode="r" if mmap else None) for n in cls._ARRAYS}
+        except (OSError, ValueError, KeyError) as exc:
+            raise RoadFileError(f"the stored road extract in {folder} cannot be read ({exc}); read it again") from None
+        return cls(**arrays, source=meta["source"], source_hash=meta["source_hash"], ways=int(meta["ways"]))
+
+
+def read_extract(
+    pbf: Path,
+    *,
+    speeds: Mapping[str, float] | None = None,
+    source_hash: str | None = None,
+    progress: Progress | None = None,
+) -> RoadExtract:
+    """Read every drivable road of an ``.osm.pbf`` extract (two passes: ways, then their nodes).
+
+    Raises
+    ------
+    RoadFileError
+        The file is missing, empty, truncated or not an OpenStreetMap extract.
+    RoadCoverageError
+        It has no drivable road at all.
+    """
+    speeds = dict(DEFAULT_SPEEDS_KMH) if speeds is None else speeds
+    pbf = _check_file(pbf)
+    total = len(_STEPS)
+
+    def step(i: int) -> None:
+        if progress is not None:
+            progress(_STEPS[i], i, total)
+
+    step(0)
+    ways = _read_ways(pbf, speeds)
+    if ways["ways"] == 0:
+        raise RoadCoverageError(f"{pbf.name} has no drivable roads (no highway of the classes gapmap drives on)")
+    step(1)
+    ids = np.unique(np.concatenate([ways["u"], ways["v"]]))
+    lon, lat, found = _read_nodes(pbf, ids)
+    step(2)
+    from pyproj import Transformer
+
+    x = np.full(len(ids), np.nan)
+    y = np.full(len(ids), np.nan)
+    x[found], y[found] = Transformer.from_crs(4326, 27700, always_xy=True).transform(lon[found], lat[found])
+    index = np.int32 if len(ids) < np.iinfo(np.int32).max else np.int64
+    return RoadExtract(
+        x=x,
+        y=y,
+        u=np.searchsorted(ids, ways["u"]).astype(index),
+        v=np.searchsorted(ids, ways["v"]).astype(index),
+        kmh=ways["kmh"].astype(np.float32),
+        oneway=ways["oneway"],
+        source=pbf.name,
+        source_hash=source_hash or file_hash(pbf),
+        ways=int(ways["ways"]),
+    )
+
+
 def build_network(
     pbf: Path,
     council: str,
@@ -400,6 +506,8 @@ def build_network(
     progress: Progress | None = None,
 ) -> RoadNetwork:
     """Read an ``.osm.pbf`` extract into the road network of one council.
+
+    :func:`read_extract` then :func:`network_from_extract`.
 
     Parameters
     ----------
@@ -431,36 +539,47 @@ def build_network(
         The extract has no drivable road within the council.
     """
     settings = settings or RoadSettings()
-    pbf = _check_file(pbf)
+    extract = read_extract(pbf, speeds=settings.speeds, source_hash=source_hash, progress=progress)
+    return network_from_extract(extract, council, outline, areas=areas, settings=settings, progress=progress)
+
+
+def network_from_extract(
+    extract: RoadExtract,
+    council: str,
+    outline: shapely.Geometry,
+    *,
+    areas: gpd.GeoDataFrame | None = None,
+    settings: RoadSettings | None = None,
+    progress: Progress | None = None,
+) -> RoadNetwork:
+    """Cut one council's network (council plus buffer, largest strongly connected part) from an extract.
+
+    ``settings.speeds`` must be those the extract was read with (the class speeds are applied
+    when reading); the slowdown and the buffer are applied here.
+    """
+    settings = settings or RoadSettings()
     total = len(_STEPS)
 
     def step(i: int) -> None:
         if progress is not None:
             progress(_STEPS[i] if i < total else "done", i, total)
 
-    step(0)
-    ways = _read_ways(pbf, settings.speeds)
-    if ways["ways"] == 0:
-        raise RoadCoverageError(f"{pbf.name} has no drivable roads (no highway of the classes gapmap drives on)")
-    step(1)
-    ids = np.unique(np.concatenate([ways["u"], ways["v"]]))
-    lon, lat, found = _read_nodes(pbf, ids)
-    step(2)
-    from pyproj import Transformer
-
-    x = np.full(len(ids), np.nan)
-    y = np.full(len(ids), np.nan)
-    x[found], y[found] = Transformer.from_crs(4326, 27700, always_xy=True).transform(lon[found], lat[found])
-    keep_node = found & np.isfinite(x)
+    x, y = extract.x, extract.y
     region = shapely.buffer(outline, settings.buffer_km * 1000.0) if settings.buffer_km > 0 else outline
     shapely.prepare(region)
-    inside = np.zeros(len(ids), dtype=bool)
-    inside[keep_node] = shapely.intersects_xy(region, x[keep_node], y[keep_node])
+    # A box around the region first (cheap over millions of nodes), then the exact test.
+    x0, y0, x1, y1 = shapely.bounds(region)
+    with np.errstate(invalid="ignore"):
+        boxed = np.flatnonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
+    inside = np.zeros(len(x), dtype=bool)
+    inside[boxed] = shapely.intersects_xy(region, x[boxed], y[boxed])
     step(3)
-    u = np.searchsorted(ids, ways["u"])
-    v = np.searchsorted(ids, ways["v"])
-    ok = inside[u] & inside[v] & (u != v)
-    u, v, kmh, ow = u[ok], v[ok], ways["kmh"][ok], ways["oneway"][ok]
+    u_all, v_all = extract.u, extract.v
+    ok = np.flatnonzero(inside[u_all] & inside[v_all] & (u_all != v_all))
+    u = np.asarray(u_all[ok], dtype=np.int64)
+    v = np.asarray(v_all[ok], dtype=np.int64)
+    kmh = np.asarray(extract.kmh[ok], dtype=np.float64)
+    ow = np.asarray(extract.oneway[ok])
     length = np.hypot(x[v] - x[u], y[v] - y[u])
     minutes = length / (kmh * 1000.0 / 60.0) * settings.slowdown
     minutes = np.maximum(minutes, 1e-6)  # a zero weight would read as "no edge"
@@ -471,7 +590,7 @@ def build_network(
     w = np.concatenate([minutes[fwd], minutes[back]])
     if len(src) == 0:
         raise RoadCoverageError(
-            f"{pbf.name} has no drivable road within {settings.buffer_km:g} km of council {council}"
+            f"{extract.source} has no drivable road within {settings.buffer_km:g} km of council {council}"
         )
     step(4)
     # Largest strongly connected part, on the nodes the kept edges use.
@@ -499,15 +618,15 @@ def build_network(
     in_council = shapely.intersects_xy(outline, nx_, ny_)
     if not in_council.any():
         raise RoadCoverageError(
-            f"{pbf.name} does not cover council {council}: none of its drivable roads are inside the council"
+            f"{extract.source} does not cover council {council}: none of its drivable roads are inside the council"
         )
     left_off: list[str] = []
     if areas is not None and len(areas):
         left_off = _areas_without_roads(areas, nx_[in_council], ny_[in_council])
     info = {
-        "source": pbf.name,
-        "ways": int(ways["ways"]),
-        "nodes_read": int(len(ids)),
+        "source": extract.source,
+        "ways": int(extract.ways),
+        "nodes_read": int(len(x)),
         "nodes": int(n),
         "edges": int(len(s)),
         "nodes_dropped_disconnected": int(len(used) - n),
@@ -524,7 +643,7 @@ def build_network(
         indices=d.astype(np.int32),
         minutes=w.astype(np.float64),
         council=council,
-        source_hash=source_hash or file_hash(pbf),
+        source_hash=extract.source_hash,
         info=info,
     )
 
@@ -574,6 +693,38 @@ def _cached_hash(pbf: Path, folder: Path) -> str:
     return digest
 
 
+def _speeds_key(speeds: Mapping[str, float]) -> str:
+    text = json.dumps(sorted((k, float(v)) for k, v in speeds.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def extract_folder(home: Path, source_hash: str, speeds: Mapping[str, float]) -> Path:
+    """Where the whole extract's roads are stored once read (:class:`RoadExtract`)."""
+    return roads_folder(home) / f"extract-{source_hash[:16]}-{_speeds_key(speeds)}"
+
+
+def extract_for(
+    pbf: Path, *, home: Path, speeds: Mapping[str, float] | None = None, progress: Progress | None = None
+) -> Path:
+    """The stored extract of ``pbf`` (read and stored the first time): for many councils from one file."""
+    speeds = dict(DEFAULT_SPEEDS_KMH) if speeds is None else speeds
+    pbf = _check_file(pbf)
+    digest = _cached_hash(pbf, roads_folder(home))
+    folder = extract_folder(home, digest, speeds)
+    if (folder / "meta.json").exists():
+        return folder
+    extract = read_extract(pbf, speeds=speeds, source_hash=digest, progress=progress)
+    tmp = folder.with_name(folder.name + f".{os.getpid()}.tmp")
+    extract.save(tmp)
+    if folder.exists():  # another process stored it meanwhile
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        os.replace(tmp, folder)
+    return folder
+
+
 def network_path(home: Path, council: str, source_hash: str, settings: RoadSettings) -> Path:
     """The stored network's file for (extract content, council, settings)."""
     return roads_folder(home) / f"{council}-{source_hash[:16]}-{settings.key()}.npz"
@@ -602,7 +753,12 @@ def network_for(
     path = network_path(home, council, digest, settings)
     if path.exists() and not rebuild:
         return RoadNetwork.load(path)
-    net = build_network(pbf, council, outline, areas=areas, settings=settings, source_hash=digest, progress=progress)
+    stored = extract_folder(home, digest, settings.speeds)
+    if (stored / "meta.json").exists():  # the whole file was read before (e.g. a national run)
+        extract = RoadExtract.load(stored)
+    else:
+        extract = read_extract(pbf, speeds=settings.speeds, source_hash=digest, progress=progress)
+    net = network_from_extract(extract, council, outline, areas=areas, settings=settings, progress=progress)
     with contextlib.suppress(OSError):  # a read-only home: the network is still used, built again next time
         net.save(path)
     return net

@@ -690,3 +690,57 @@ def test_browser_switches_to_by_road_and_sees_minutes(tmp_path, monkeypatch):
                 page.close()
         finally:
             browser.close()
+
+
+# --------------------------------------------------------------------------- read once, many councils
+
+
+def test_extract_read_once_serves_each_council(rutland_files, tmp_path):
+    """The national path: the extract is read once into arrays; each council's task cuts its network."""
+    from dataclasses import replace
+
+    from gapmap.analysis import AnalysisRequest, analyse, build_costs
+    from gapmap.national import RoadTask, council_gaps
+    from gapmap.population import load_council
+    from gapmap.records import load_providers
+    from gapmap.roads import RoadExtract, extract_for
+
+    full, _, providers = rutland_files
+    home = tmp_path / "home"
+    folder = extract_for(full, home=home)
+    assert extract_for(full, home=home) == folder  # read once: found again by content
+    extract = RoadExtract.load(folder)
+    assert isinstance(extract.x, np.memmap) and extract.ways == 61  # 30 rows + 31 columns of streets
+    data = load_council(RUTLAND)
+    # A council's network cut from the stored extract is the one built from the file directly,
+    # and building it no longer reads the file (no reading steps reported).
+    steps: list[str] = []
+    net = network_for(full, RUTLAND, data.outline(), home=home, progress=lambda s, i, n: steps.append(s))
+    assert "reading roads" not in steps and steps[-1] == "done"
+    direct = build_network(full, RUTLAND, data.outline())
+    np.testing.assert_array_equal(net.indices, direct.indices)
+    np.testing.assert_allclose(net.minutes, direct.minutes)
+    # The worker's task gives the single-council analysis by road.
+    provs = load_providers(providers, outline=data.outline()).accepted
+    request = AnalysisRequest(band="75plus", as_at=pd.Timestamp("2024-06-30").date())
+    table = council_gaps(RUTLAND, provs, request, roads=RoadTask(extract=str(folder), minutes=20.0))
+    by_road = replace(request, roads=ByRoad(net), radius_km=20.0)
+    expected = analyse(data, provs, by_road, costs=build_costs(data, provs, max_km=20.0, roads=ByRoad(net))).areas
+    got = table.set_index("area_code").nearest_km
+    np.testing.assert_allclose(got.loc[expected.area_code], expected.nearest_km, rtol=1e-6)
+    np.testing.assert_allclose(table.pop_beyond_radius.sum(), expected.pop_beyond_radius.sum(), rtol=1e-6)
+
+
+def test_cli_gaps_council_all_by_road_names_councils_the_extract_misses(rutland_files, tmp_path, monkeypatch, capsys):
+    from gapmap.cli import main
+
+    full, _, providers = rutland_files
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path / "home"))
+    args = ["gaps", "--council", "all", "--providers", str(providers), "--roads", str(full), "--minutes", "20"]
+    assert main([*args, "--out", str(tmp_path / "england.csv")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    # A Rutland extract cannot serve England: one line, before any council is run.
+    assert err[-1].startswith("error: the extract rutland.osm.pbf does not reach ")
+    assert "Barking and Dagenham (E09000002)" in err[-1] and "Rutland" not in err[-1]
+    assert "read once" in " ".join(err)
+    assert not (tmp_path / "england.csv").exists()
