@@ -159,17 +159,26 @@ class RoadSettings:
         Multiplier on every travel time, at least 1 (e.g. 1.3 for a minibus with older passengers).
     buffer_km
         Roads kept beyond the council's boundary, so providers over the border count.
+    keep_every_m
+        Bends along a road between two junctions are merged into one edge (its minutes the
+        sum of theirs), keeping a node about every this many metres so postcodes still join
+        near where they are (0 keeps every node; infinity keeps junctions only). Real extracts
+        have a node every few metres along curves; merging them makes every search several
+        times faster.
     """
 
     speeds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SPEEDS_KMH))
     slowdown: float = 1.0
     buffer_km: float = 15.0
+    keep_every_m: float = 250.0
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.slowdown) or self.slowdown < 1:
             raise CostError(f"the road slowdown factor must be at least 1, got {self.slowdown!r}")
         if not math.isfinite(self.buffer_km) or self.buffer_km < 0:
             raise CostError(f"the road buffer must be zero or more km, got {self.buffer_km!r}")
+        if math.isnan(self.keep_every_m) or self.keep_every_m < 0:
+            raise CostError(f"the node spacing must be zero or more metres, got {self.keep_every_m!r}")
         bad = [k for k, v in self.speeds.items() if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0)]
         if bad:
             raise CostError(f"the speed of road class {bad[0]!r} must be a positive number of km/h")
@@ -179,7 +188,12 @@ class RoadSettings:
     def key(self) -> str:
         """A short hash of the settings (part of the stored network's file name)."""
         text = json.dumps(
-            {"speeds": sorted((k, float(v)) for k, v in self.speeds.items()), "s": self.slowdown, "b": self.buffer_km}
+            {
+                "speeds": sorted((k, float(v)) for k, v in self.speeds.items()),
+                "s": self.slowdown,
+                "b": self.buffer_km,
+                "k": self.keep_every_m,
+            }
         )
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
@@ -355,8 +369,10 @@ def _read_ways(pbf: Path, speeds: Mapping[str, float]) -> dict[str, np.ndarray]:
         a = np.asarray(refs, dtype=np.int64)
         starts.append(a[:-1])
         ends.append(a[1:])
+    lengths = np.array([len(r) - 1 for r in refs_all])
     return {
         "ways": n_ways,
+        "way": np.repeat(np.arange(n_ways, dtype=np.int32), lengths),
         "u": np.concatenate(starts),
         "v": np.concatenate(ends),
         "kmh": np.concatenate(speed),
@@ -405,6 +421,8 @@ class RoadExtract:
         Each road segment's end nodes (positions in ``x``, ``y``), in way order.
     kmh
         Each segment's speed.
+    way
+        Each segment's way (segments of one way are consecutive, in the way's order).
     oneway
         ``1`` one way u -> v, ``-1`` one way v -> u, ``0`` both ways.
     source, source_hash, ways
@@ -417,11 +435,12 @@ class RoadExtract:
     v: np.ndarray
     kmh: np.ndarray
     oneway: np.ndarray
+    way: np.ndarray
     source: str
     source_hash: str
     ways: int
 
-    _ARRAYS = ("x", "y", "u", "v", "kmh", "oneway")
+    _ARRAYS = ("x", "y", "u", "v", "kmh", "oneway", "way")
 
     def save(self, folder: Path) -> None:
         """Write to ``folder`` (one ``.npy`` per array and ``meta.json``)."""
@@ -489,6 +508,7 @@ def read_extract(
         v=np.searchsorted(ids, ways["v"]).astype(index),
         kmh=ways["kmh"].astype(np.float32),
         oneway=ways["oneway"],
+        way=ways["way"],
         source=pbf.name,
         source_hash=source_hash or file_hash(pbf),
         ways=int(ways["ways"]),
@@ -580,8 +600,11 @@ def network_from_extract(
     v = np.asarray(v_all[ok], dtype=np.int64)
     kmh = np.asarray(extract.kmh[ok], dtype=np.float64)
     ow = np.asarray(extract.oneway[ok])
+    way = np.asarray(extract.way[ok])
     length = np.hypot(x[v] - x[u], y[v] - y[u])
     minutes = length / (kmh * 1000.0 / 60.0) * settings.slowdown
+    n_segments = len(u)
+    u, v, minutes, ow = _merge_bends(u, v, way, length, minutes, ow, settings.keep_every_m)
     minutes = np.maximum(minutes, 1e-6)  # a zero weight would read as "no edge"
     fwd = ow >= 0
     back = ow <= 0
@@ -630,6 +653,7 @@ def network_from_extract(
         "nodes": int(n),
         "edges": int(len(s)),
         "nodes_dropped_disconnected": int(len(used) - n),
+        "segments": int(n_segments),
         "settings_key": settings.key(),
         "slowdown": settings.slowdown,
         "buffer_km": settings.buffer_km,
@@ -646,6 +670,42 @@ def network_from_extract(
         source_hash=extract.source_hash,
         info=info,
     )
+
+
+def _merge_bends(
+    u: np.ndarray,
+    v: np.ndarray,
+    way: np.ndarray,
+    length: np.ndarray,
+    minutes: np.ndarray,
+    oneway: np.ndarray,
+    keep_every_m: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Merge consecutive segments of a way through nodes that nothing else touches.
+
+    A node between two consecutive segments of the same way, used by no other segment, is a
+    bend, not a junction: the two segments become one edge with the sum of their minutes
+    (speed and direction are the way's, so they agree). A bend is kept all the same where
+    the distance along the road from the chain's start passes a multiple of ``keep_every_m``.
+    """
+    if len(u) < 2 or keep_every_m == 0:
+        return u, v, minutes, oneway
+    nodes, counts = np.unique(np.concatenate([u, v]), return_counts=True)
+    touches = counts[np.searchsorted(nodes, u)]  # segments touching each segment's start node
+    bend = np.zeros(len(u), dtype=bool)  # the start node of segment k is a bend
+    bend[1:] = (way[1:] == way[:-1]) & (u[1:] == v[:-1]) & (touches[1:] == 2)
+    if np.isfinite(keep_every_m):
+        chain = np.cumsum(~bend)  # runs of segments joined by bends
+        along = np.cumsum(length)
+        start = along - length  # distance to each segment's start node
+        first = np.flatnonzero(~bend)
+        base = start[first][chain - 1]  # distance at the chain's first node
+        step = np.floor((start - base) / keep_every_m)
+        prev = np.r_[0.0, np.floor((start[:-1] - base[1:]) / keep_every_m)]
+        bend &= step == prev  # passing a multiple of the spacing keeps the node
+    first = np.flatnonzero(~bend)
+    last = np.r_[first[1:] - 1, len(u) - 1]
+    return u[first], v[last], np.add.reduceat(minutes, first), oneway[first]
 
 
 def _areas_without_roads(areas: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray) -> list[str]:

@@ -144,6 +144,32 @@ def test_roundabout_is_one_way(tmp_path):
     assert road_costs(net, b, a, max_minutes=60).cost.iloc[0] == pytest.approx(6, abs=TOL)  # all the way round
 
 
+def test_bends_are_merged_keeping_a_node_every_240_m(tmp_path):
+    # A road 2 km east with a node every 100 m (bends, as real extracts have), crossed at the
+    # 1 km mark (node 11) by a road 1 km north (to node 30).
+    nodes = {k + 1: (X0 + 100.0 * k, Y0) for k in range(21)} | {30: node(1, 1)}
+    ways = [(list(range(1, 22)), {"highway": "residential"}), ([11, 30], {"highway": "residential"})]
+    path = write_extract(tmp_path / "bends.osm.pbf", nodes, ways)
+    outline = box(*node(0, 0), *node(2, 1))
+
+    def net(keep):
+        return build_network(path, "T", outline, settings=RoadSettings(buffer_km=1, keep_every_m=keep))
+
+    every, merged, spaced = net(0), net(math.inf), net(240)
+    assert every.n_nodes == 22 and merged.n_nodes == 4  # ends, the junction and the far end of the side road
+    # Spaced: a node where the distance from each junction passes 240, 480, 720 m: 300, 500 and
+    # 800 m along each half (nodes are 100 m apart), so 4 + 6 = 10 nodes, 9 edges both ways.
+    assert (spaced.n_nodes, spaced.n_edges) == (10, 18)
+    start, end = pts(node(0, 0)), pts(node(2, 0))
+    for n in (every, merged, spaced):  # 2 km of 30 km/h street = 4 minutes whatever is merged
+        assert road_costs(n, start, end, max_minutes=10).cost.iloc[0] == pytest.approx(4.0, abs=TOL)
+    # A person 50 m off the road at 450 m joins the kept node at 500 m (70.7 m away: 0.283 min
+    # at 15 km/h), then 1.5 km of street (3 min) to the end.
+    person = pts((X0 + 450, Y0 + 50))
+    got = road_costs(spaced, person, end, max_minutes=10).cost.iloc[0]
+    assert got == pytest.approx(math.hypot(50, 50) / 250 + 3.0, abs=TOL)
+
+
 # --------------------------------------------------------------------------- a river crossed by one bridge
 
 
