@@ -389,7 +389,7 @@ def _read_nodes(pbf: Path, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     got_ids, got_lon, got_lat = [], [], []
     try:
         processor = osmium.FileProcessor(osmium.io.File(str(pbf), "pbf"), osmium.osm.NODE).with_filter(
-            osmium.filter.IdFilter(ids.tolist())
+            osmium.filter.IdFilter(ids)
         )
         for node in processor:
             loc = node.location
