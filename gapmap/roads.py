@@ -1073,3 +1073,49 @@ class ByRoad:
 
     def __hash__(self) -> int:
         return hash((self.network.key, self.offroad_kmh, self.max_offroad_m))
+
+
+def straight_line_misleads(
+    road_areas: pd.DataFrame, straight_areas: pd.DataFrame, *, typical_kmh: float = 40.0
+) -> pd.DataFrame:
+    r"""Areas whose minutes by road are far above what their straight-line distance suggests.
+
+    For each area: the population-weighted nearest provider in a straight line
+    (``nearest_km``, from a straight-line analysis) and by road (``nearest_minutes``, the
+    by-road analysis' ``nearest_km`` column, which holds minutes), and
+
+    .. math:: \text{times} = \frac{t_{road}}{60 \, d_{straight} / v}
+
+    how many times longer the road takes than a straight drive at ``typical_kmh`` would.
+    Estuaries, rivers with few bridges, moors and coasts stand out.
+
+    Parameters
+    ----------
+    road_areas, straight_areas
+        The ``areas`` tables of the same request by road and in a straight line.
+    typical_kmh
+        The speed that turns a straight line into the minutes it "suggests".
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area_code``, ``area_name``, ``nearest_km``, ``nearest_minutes``, ``suggested_minutes``,
+        ``times``, sorted by ``times``, largest first (areas with no one in them left out).
+    """
+    if not math.isfinite(typical_kmh) or typical_kmh <= 0:
+        raise CostError(f"the typical speed must be a positive number of km/h, got {typical_kmh!r}")
+    road = road_areas.set_index("area_code")
+    line = straight_areas.set_index("area_code").reindex(road.index)
+    out = pd.DataFrame(
+        {
+            "area_code": road.index,
+            "area_name": road["area_name"].to_numpy(),
+            "nearest_km": line["nearest_km"].to_numpy(dtype=float),
+            "nearest_minutes": road["nearest_km"].to_numpy(dtype=float),
+        }
+    )
+    out["suggested_minutes"] = out.nearest_km / typical_kmh * 60.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["times"] = out.nearest_minutes / out.suggested_minutes
+    out = out[np.isfinite(out.times)]
+    return out.sort_values("times", ascending=False, kind="stable").reset_index(drop=True)

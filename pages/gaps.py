@@ -1,5 +1,6 @@
 """Where care is short: access, unmet need and ranked priority areas."""
 
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -14,6 +15,7 @@ from gapmap.gaps import DEFAULT_TARGET_PER_1000, GAP_METRICS, ScoreWeights
 from gapmap.labels import column_header, metric_label, reach, readable_table
 from gapmap.maps import standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
+from gapmap.roads import straight_line_misleads
 from gapmap.schema import KIND_LABELS, KINDS
 from gapmap.story import ReportInputs, economy_for, gaps_view, priority_view
 from pages import _present, _shared
@@ -304,7 +306,28 @@ _present.handouts(
     lambda: ReportInputs(result, illustrative=source.illustrative, economy=economy_for(result)),
     stem=stem,
     view=view,
-    state=f"{source.key}|{request!r}",
+    state=f"{source.key}|{request!r}|{roads.network.key if roads else ''}",
 )
+if roads is not None and not _present.presenting():
+    with st.expander("Where the straight line misleads"):
+        straight = _shared.analysis(
+            code, source.key, replace(request, radius_km=min(radius, 20.0)), areas_digest, source.providers, areas_gdf
+        )
+        misled = straight_line_misleads(result.areas, straight.areas)
+        st.caption(
+            "Areas whose minutes by road to the nearest provider are furthest above what the straight line "
+            "suggests (at 40 km/h): rivers with few bridges, estuaries, moors and coasts."
+        )
+        st.dataframe(
+            misled.head(15).drop(columns="area_code"),
+            hide_index=True,
+            column_config={
+                "area_name": "Area",
+                "nearest_km": st.column_config.NumberColumn("Nearest, straight line (km)", format="%.1f"),
+                "nearest_minutes": st.column_config.NumberColumn("Nearest by road (minutes)", format="%.0f"),
+                "suggested_minutes": st.column_config.NumberColumn("The line suggests (minutes)", format="%.0f"),
+                "times": st.column_config.NumberColumn("Times longer", format="%.1f"),
+            },
+        )
 _present.glossary()
 _present.footer(view, illustrative=source.illustrative)

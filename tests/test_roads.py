@@ -672,6 +672,9 @@ def test_app_gaps_page_by_road_says_minutes(tmp_path, monkeypatch):
     assert "More than 15 minutes by road from support" in labels
     at.slider(key="gap_minutes").set_value(30).run()
     assert "More than 30 minutes by road from support" in [m.label for m in at.metric]
+    misled = [e for e in at.expander if e.label == "Where the straight line misleads"]
+    assert len(misled) == 1 and len(misled[0].dataframe[0].value) == 15
+    assert list(misled[0].dataframe[0].value.columns)[:2] == ["area_name", "nearest_km"]
     at.radio(key="gap_distance").set_value("Straight line").run()
     assert "More than 5 km from support" in [m.label for m in at.metric]
     # The planner by road: coverage in minutes, and it says so.
@@ -770,3 +773,22 @@ def test_cli_gaps_council_all_by_road_names_councils_the_extract_misses(rutland_
     assert "Barking and Dagenham (E09000002)" in err[-1] and "Rutland" not in err[-1]
     assert "read once" in " ".join(err)
     assert not (tmp_path / "england.csv").exists()
+
+
+def test_straight_line_misleads_ranks_the_far_bank_first(river):
+    """Two areas one 1 km from the provider: across the river (18 min by road) and beside the bridge."""
+    from gapmap.roads import straight_line_misleads
+
+    provider = pts(node(0, 1))
+    people = pts(node(0, 0), node(1, 1))  # across the river; along the north bank
+    road = road_costs(river, people, provider, max_minutes=60)
+    line = euclidean_costs(people, provider, max_km=60)
+    areas = lambda col: pd.DataFrame(  # noqa: E731 - two one-point areas
+        {"area_code": ["S", "N"], "area_name": ["South bank", "North bank"], "nearest_km": col}
+    )
+    table = straight_line_misleads(areas(road.cost.to_numpy()), areas(line.cost.to_numpy()), typical_kmh=30)
+    # Both are 1 km away in a straight line (2 minutes at 30 km/h); the south bank takes 18
+    # minutes by road (9 times), the north bank 2 (once).
+    assert table.area_name.tolist() == ["South bank", "North bank"]
+    np.testing.assert_allclose(table.times, [9.0, 1.0], atol=1e-3)
+    np.testing.assert_allclose(table.suggested_minutes, [2.0, 2.0])
