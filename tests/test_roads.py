@@ -532,7 +532,7 @@ def test_cli_roads_build_info_and_partial_extract(rutland_files, tmp_path, monke
     assert any("rutland-west.osm.pbf" in line and "Ketton" in line for line in lines)
 
 
-@pytest.mark.parametrize("case", ["missing", "junk", "truncated", "elsewhere", "minutes-alone"])
+@pytest.mark.parametrize("case", ["missing", "junk", "truncated", "elsewhere", "minutes-alone", "circuity"])
 def test_cli_bad_road_files_exit_2_with_one_line(case, rutland_files, tmp_path, monkeypatch, capsys):
     from gapmap.cli import main
 
@@ -545,6 +545,7 @@ def test_cli_bad_road_files_exit_2_with_one_line(case, rutland_files, tmp_path, 
         "truncated": "truncated",
         "elsewhere": "no drivable road within 15 km of council E06000017",
         "minutes-alone": "--minutes is a time by road",
+        "circuity": "with --roads the roads are measured",
     }[case]
     if case == "junk":
         pbf.write_text("id,name\n1,not a map\n" * 20)
@@ -554,6 +555,8 @@ def test_cli_bad_road_files_exit_2_with_one_line(case, rutland_files, tmp_path, 
         nodes, ways = grid(300_000, 500_000, 5, 5, 1000.0)
         write_extract(pbf, nodes, ways)
     road = [] if case == "minutes-alone" else ["--roads", str(pbf)]
+    if case == "circuity":
+        road = ["--roads", str(full), "--circuity", "1.3"]
     code = main(
         ["gaps", "--council", RUTLAND, "--providers", str(providers), *road, "--minutes", "15"]
         + ["--out", str(tmp_path / "g.csv")]
@@ -562,7 +565,7 @@ def test_cli_bad_road_files_exit_2_with_one_line(case, rutland_files, tmp_path, 
     assert code == 2
     assert len(err) == 1 and err[0].startswith("error:") and expect in err[0]
     assert not (tmp_path / "g.csv").exists()
-    if case != "minutes-alone":
+    if case not in ("minutes-alone", "circuity"):
         assert main(["roads", "build", "--council", RUTLAND, "--pbf", str(pbf)]) == 2
         assert expect in capsys.readouterr().err
 
