@@ -220,6 +220,11 @@ def read_points(paths: DataPaths, tier: str, code: str) -> pd.DataFrame:
     return pd.read_parquet(_require(paths.points), filters=_council_filter(tier, code))
 
 
+def read_point_locations(paths: DataPaths) -> pd.DataFrame:
+    """Every demand point's ``utla_code``, ``easting`` and ``northing`` (all councils, three columns)."""
+    return pd.read_parquet(_require(paths.points), columns=["utla_code", "easting", "northing"])
+
+
 def read_lsoa_table(paths: DataPaths, tier: str, code: str) -> pd.DataFrame:
     """Read Census ages and context for the LSOAs of one council."""
     return pd.read_parquet(_require(paths.lsoa_table), filters=_council_filter(tier, code))

@@ -22,6 +22,7 @@ import signal
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import geopandas as gpd
@@ -30,13 +31,13 @@ import pandas as pd
 import shapely
 
 from gapmap import io
-from gapmap.analysis import AnalysisRequest, analyse
+from gapmap.analysis import AnalysisRequest, analyse, pair_costs
 from gapmap.config import DataPaths
-from gapmap.costs import euclidean_costs
 from gapmap.errors import GapmapError
 from gapmap.export import gaps_table
 from gapmap.gaps import supply_at
 from gapmap.population import boundary_layers, load_council
+from gapmap.roads import ByRoad, RoadExtract, RoadSettings, network_from_extract
 
 Progress = Callable[[str], None]
 
@@ -49,8 +50,36 @@ def council_codes(paths: DataPaths | None = None, *, tier: str = "upper") -> lis
     return table.code.tolist()
 
 
+@dataclass(frozen=True)
+class RoadTask:
+    """What a worker needs to measure by road: the extract read once, stored as arrays.
+
+    Attributes
+    ----------
+    extract
+        Folder of a stored :class:`gapmap.roads.RoadExtract` (memory-mapped by each worker).
+    minutes
+        The catchment in minutes by road.
+    settings
+        Speeds (those the extract was read with), slowdown and buffer.
+    offroad_kmh, max_offroad_m
+        Joining (:class:`gapmap.roads.ByRoad`).
+    """
+
+    extract: str
+    minutes: float
+    settings: RoadSettings = field(default_factory=RoadSettings)
+    offroad_kmh: float = 15.0
+    max_offroad_m: float = 1000.0
+
+
 def council_gaps(
-    code: str, providers: gpd.GeoDataFrame, request: AnalysisRequest, *, root: Path | str | None = None
+    code: str,
+    providers: gpd.GeoDataFrame,
+    request: AnalysisRequest,
+    *,
+    root: Path | str | None = None,
+    roads: RoadTask | None = None,
 ) -> gpd.GeoDataFrame:
     """The gap table of one council (the task a worker runs).
 
@@ -64,6 +93,9 @@ def council_gaps(
         The analysis settings (same for every council).
     root
         The data folder (default: the shipped ``data/``); a path, so the task pickles small.
+    roads
+        Measure minutes by road: the council's network is cut from the stored extract, and the
+        providers within the road buffer of the council count.
 
     Returns
     -------
@@ -72,15 +104,48 @@ def council_gaps(
     """
     paths = DataPaths(Path(root)) if root else DataPaths()
     data = load_council(code, paths=paths, layers=boundary_layers(request.level))
-    near = providers_near(providers, data.boundaries["wards"].geometry.values, request.radius_km * 1000.0)
+    reach_m = request.radius_km * 1000.0
+    if roads is not None:
+        wards = data.boundaries["wards"]
+        outline = shapely.make_valid(shapely.union_all(shapely.make_valid(wards.geometry.values)))
+        net = network_from_extract(
+            RoadExtract.load(Path(roads.extract)), data.council.code, outline, areas=wards, settings=roads.settings
+        )
+        by_road = ByRoad(net, offroad_kmh=roads.offroad_kmh, max_offroad_m=roads.max_offroad_m)
+        request = replace(request, roads=by_road, radius_km=roads.minutes, circuity=1.0)
+        reach_m = roads.settings.buffer_km * 1000.0  # providers on the clipped network
+    near = providers_near(providers, data.boundaries["wards"].geometry.values, reach_m)
     # The cost table at exactly the radius, in the order it is built (by origin): no table at a
     # larger radius to serve other radii, and no sort by cost (nothing here cuts it again).
     supply = supply_at(near, request.params)
-    costs = euclidean_costs(data.points, supply, max_km=request.radius_km, circuity=request.circuity)
+    costs = pair_costs(
+        data.points, supply, max_cost=request.radius_km, circuity=request.circuity, roads=request.roads
+    )
     table = gaps_table(analyse(data, near, request, costs=costs).areas)
     table.insert(0, "council_name", data.council.name)
     table.insert(0, "council_code", data.council.code)
     return table
+
+
+def councils_off_extract(
+    codes: Sequence[str], extract: RoadExtract, paths: DataPaths | None = None, *, cell_m: float = 5000.0
+) -> list[str]:
+    """The councils (of ``codes``) that a road extract does not reach at all, checked before a run.
+
+    A council counts as reached when one of its postcodes lies in a ``cell_m`` square that holds
+    a road node; one reached only in part is run, and its task names the wards left off.
+    """
+    x = np.asarray(extract.x)
+    y = np.asarray(extract.y)
+    ok = np.isfinite(x) & np.isfinite(y)
+    cells = np.unique((x[ok] // cell_m).astype(np.int64) * 1_000_000 + (y[ok] // cell_m).astype(np.int64))
+    pts = io.read_point_locations(paths or DataPaths())
+    pts = pts[pts.utla_code.isin(list(codes))]
+    key = (pts.easting.to_numpy() // cell_m).astype(np.int64) * 1_000_000 + (pts.northing.to_numpy() // cell_m).astype(
+        np.int64
+    )
+    reached = set(pts.utla_code.to_numpy()[np.isin(key, cells)])
+    return [c for c in codes if c not in reached]
 
 
 def providers_near(providers: gpd.GeoDataFrame, polygons: np.ndarray, distance_m: float) -> gpd.GeoDataFrame:
@@ -157,8 +222,9 @@ def run_local(
     workers: int = 2,
     progress: Progress | None = None,
     task: Callable[..., gpd.GeoDataFrame] = council_gaps,
+    roads: RoadTask | None = None,
 ) -> gpd.GeoDataFrame:
-    """Run :func:`council_gaps` for every code in local worker processes.
+    """Run :func:`council_gaps` for every code in local worker processes (``roads``: by road).
 
     At most ``workers`` councils are in memory at once (each worker holds one). The largest
     councils (by population) go first, so no worker is left with a big one at the end while
@@ -193,7 +259,10 @@ def run_local(
         todo = ordered[start : start + size]
         while todo:  # again after a broken pool, without the councils it lost
             before = len(todo)
-            todo = _run_chunk(todo, providers, request, root, workers, context, task, done, lost, len(codes), progress)
+            extra = {"roads": roads} if roads is not None else {}
+            todo = _run_chunk(
+                todo, providers, request, root, workers, context, task, done, lost, len(codes), progress, extra
+            )
             if len(todo) == before:  # nothing finished and nothing named: do not try for ever
                 lost.extend(todo)
                 if progress:
@@ -215,14 +284,18 @@ def _died_on_its_own(process) -> bool:
     return code is not None and code not in (0, -signal.SIGTERM)
 
 
-def _run_chunk(chunk, providers, request, root, workers, context, task, done, lost, total, progress) -> list[str]:
+def _run_chunk(
+    chunk, providers, request, root, workers, context, task, done, lost, total, progress, extra=None
+) -> list[str]:
     """Run ``chunk`` in one pool; the councils still to run if a worker died (its own named lost)."""
     queue = context.SimpleQueue()
     finished: set[str] = set()
     broken = False
     n = min(workers, len(chunk))
     with ProcessPoolExecutor(max_workers=n, mp_context=context, initializer=_worker_init, initargs=(queue,)) as pool:
-        futures = {pool.submit(_started, task, code, providers, request, root=root): code for code in chunk}
+        futures = {
+            pool.submit(_started, task, code, providers, request, root=root, **(extra or {})): code for code in chunk
+        }
         processes = getattr(pool, "_processes", None) or {}  # pid -> Process (to tell how each ended)
         for future in as_completed(futures):
             processes = {**processes, **(getattr(pool, "_processes", None) or {})}
@@ -257,8 +330,11 @@ def run_dask(
     client: object,
     root: Path | str | None = None,
     progress: Progress | None = None,
+    roads: RoadTask | None = None,
 ) -> gpd.GeoDataFrame:
     """Run :func:`council_gaps` for every code on a Dask cluster.
+
+    With ``roads`` (by road) the stored extract must be readable at the same path on every worker.
 
     Parameters
     ----------
@@ -274,7 +350,9 @@ def run_dask(
     from distributed import as_completed as dask_completed
 
     shared = client.scatter(providers, broadcast=True)
-    futures = {client.submit(council_gaps, code, shared, request, root=root, pure=False): code for code in codes}
+    futures = {
+        client.submit(council_gaps, code, shared, request, root=root, roads=roads, pure=False): code for code in codes
+    }
     done: list[gpd.GeoDataFrame] = []
     for n, future in enumerate(dask_completed(list(futures)), start=1):
         done.append(future.result())

@@ -159,17 +159,26 @@ class RoadSettings:
         Multiplier on every travel time, at least 1 (e.g. 1.3 for a minibus with older passengers).
     buffer_km
         Roads kept beyond the council's boundary, so providers over the border count.
+    keep_every_m
+        Bends along a road between two junctions are merged into one edge (its minutes the
+        sum of theirs), keeping a node about every this many metres so postcodes still join
+        near where they are (0 keeps every node; infinity keeps junctions only). Real extracts
+        have a node every few metres along curves; merging them makes every search several
+        times faster.
     """
 
     speeds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_SPEEDS_KMH))
     slowdown: float = 1.0
     buffer_km: float = 15.0
+    keep_every_m: float = 250.0
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.slowdown) or self.slowdown < 1:
             raise CostError(f"the road slowdown factor must be at least 1, got {self.slowdown!r}")
         if not math.isfinite(self.buffer_km) or self.buffer_km < 0:
             raise CostError(f"the road buffer must be zero or more km, got {self.buffer_km!r}")
+        if math.isnan(self.keep_every_m) or self.keep_every_m < 0:
+            raise CostError(f"the node spacing must be zero or more metres, got {self.keep_every_m!r}")
         bad = [k for k, v in self.speeds.items() if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0)]
         if bad:
             raise CostError(f"the speed of road class {bad[0]!r} must be a positive number of km/h")
@@ -179,7 +188,12 @@ class RoadSettings:
     def key(self) -> str:
         """A short hash of the settings (part of the stored network's file name)."""
         text = json.dumps(
-            {"speeds": sorted((k, float(v)) for k, v in self.speeds.items()), "s": self.slowdown, "b": self.buffer_km}
+            {
+                "speeds": sorted((k, float(v)) for k, v in self.speeds.items()),
+                "s": self.slowdown,
+                "b": self.buffer_km,
+                "k": self.keep_every_m,
+            }
         )
         return hashlib.sha256(text.encode()).hexdigest()[:10]
 
@@ -355,8 +369,10 @@ def _read_ways(pbf: Path, speeds: Mapping[str, float]) -> dict[str, np.ndarray]:
         a = np.asarray(refs, dtype=np.int64)
         starts.append(a[:-1])
         ends.append(a[1:])
+    lengths = np.array([len(r) - 1 for r in refs_all])
     return {
         "ways": n_ways,
+        "way": np.repeat(np.arange(n_ways, dtype=np.int32), lengths),
         "u": np.concatenate(starts),
         "v": np.concatenate(ends),
         "kmh": np.concatenate(speed),
@@ -373,7 +389,7 @@ def _read_nodes(pbf: Path, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     got_ids, got_lon, got_lat = [], [], []
     try:
         processor = osmium.FileProcessor(osmium.io.File(str(pbf), "pbf"), osmium.osm.NODE).with_filter(
-            osmium.filter.IdFilter(ids.tolist())
+            osmium.filter.IdFilter(ids)
         )
         for node in processor:
             loc = node.location
@@ -389,6 +405,116 @@ def _read_nodes(pbf: Path, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.
     return lon, lat, ~np.isnan(lon)
 
 
+@dataclass(frozen=True, eq=False)
+class RoadExtract:
+    """The drivable roads of a whole extract, read once, before any clipping.
+
+    A county or England file is read into these arrays once (:func:`read_extract`); each
+    council's network is then cut from them (:func:`network_from_extract`). Stored as ``.npy``
+    files (:meth:`save`) they are memory-mapped by every worker of a national run.
+
+    Attributes
+    ----------
+    x, y
+        Node coordinates (EPSG:27700 metres; NaN for nodes missing from the file).
+    u, v
+        Each road segment's end nodes (positions in ``x``, ``y``), in way order.
+    kmh
+        Each segment's speed.
+    way
+        Each segment's way (segments of one way are consecutive, in the way's order).
+    oneway
+        ``1`` one way u -> v, ``-1`` one way v -> u, ``0`` both ways.
+    source, source_hash, ways
+        The file's name, SHA-256 and number of drivable ways.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    kmh: np.ndarray
+    oneway: np.ndarray
+    way: np.ndarray
+    source: str
+    source_hash: str
+    ways: int
+
+    _ARRAYS = ("x", "y", "u", "v", "kmh", "oneway", "way")
+
+    def save(self, folder: Path) -> None:
+        """Write to ``folder`` (one ``.npy`` per array and ``meta.json``)."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in self._ARRAYS:
+            np.save(folder / f"{name}.npy", getattr(self, name))
+        meta = {"source": self.source, "source_hash": self.source_hash, "ways": self.ways}
+        (folder / "meta.json").write_text(json.dumps(meta))
+
+    @classmethod
+    def load(cls, folder: Path, *, mmap: bool = True) -> RoadExtract:
+        """Read from ``folder``; memory-mapped by default (workers share the pages)."""
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / "meta.json").read_text())
+            arrays = {n: np.load(folder / f"{n}.npy", mmap_mode="r" if mmap else None) for n in cls._ARRAYS}
+        except (OSError, ValueError, KeyError) as exc:
+            raise RoadFileError(f"the stored road extract in {folder} cannot be read ({exc}); read it again") from None
+        return cls(**arrays, source=meta["source"], source_hash=meta["source_hash"], ways=int(meta["ways"]))
+
+
+def read_extract(
+    pbf: Path,
+    *,
+    speeds: Mapping[str, float] | None = None,
+    source_hash: str | None = None,
+    progress: Progress | None = None,
+) -> RoadExtract:
+    """Read every drivable road of an ``.osm.pbf`` extract (two passes: ways, then their nodes).
+
+    Raises
+    ------
+    RoadFileError
+        The file is missing, empty, truncated or not an OpenStreetMap extract.
+    RoadCoverageError
+        It has no drivable road at all.
+    """
+    speeds = dict(DEFAULT_SPEEDS_KMH) if speeds is None else speeds
+    pbf = _check_file(pbf)
+    total = len(_STEPS)
+
+    def step(i: int) -> None:
+        if progress is not None:
+            progress(_STEPS[i], i, total)
+
+    step(0)
+    ways = _read_ways(pbf, speeds)
+    if ways["ways"] == 0:
+        raise RoadCoverageError(f"{pbf.name} has no drivable roads (no highway of the classes gapmap drives on)")
+    step(1)
+    ids = np.unique(np.concatenate([ways["u"], ways["v"]]))
+    lon, lat, found = _read_nodes(pbf, ids)
+    step(2)
+    from pyproj import Transformer
+
+    x = np.full(len(ids), np.nan)
+    y = np.full(len(ids), np.nan)
+    x[found], y[found] = Transformer.from_crs(4326, 27700, always_xy=True).transform(lon[found], lat[found])
+    index = np.int32 if len(ids) < np.iinfo(np.int32).max else np.int64
+    return RoadExtract(
+        x=x,
+        y=y,
+        u=np.searchsorted(ids, ways["u"]).astype(index),
+        v=np.searchsorted(ids, ways["v"]).astype(index),
+        kmh=ways["kmh"].astype(np.float32),
+        oneway=ways["oneway"],
+        way=ways["way"],
+        source=pbf.name,
+        source_hash=source_hash or file_hash(pbf),
+        ways=int(ways["ways"]),
+    )
+
+
 def build_network(
     pbf: Path,
     council: str,
@@ -400,6 +526,8 @@ def build_network(
     progress: Progress | None = None,
 ) -> RoadNetwork:
     """Read an ``.osm.pbf`` extract into the road network of one council.
+
+    :func:`read_extract` then :func:`network_from_extract`.
 
     Parameters
     ----------
@@ -431,38 +559,52 @@ def build_network(
         The extract has no drivable road within the council.
     """
     settings = settings or RoadSettings()
-    pbf = _check_file(pbf)
+    extract = read_extract(pbf, speeds=settings.speeds, source_hash=source_hash, progress=progress)
+    return network_from_extract(extract, council, outline, areas=areas, settings=settings, progress=progress)
+
+
+def network_from_extract(
+    extract: RoadExtract,
+    council: str,
+    outline: shapely.Geometry,
+    *,
+    areas: gpd.GeoDataFrame | None = None,
+    settings: RoadSettings | None = None,
+    progress: Progress | None = None,
+) -> RoadNetwork:
+    """Cut one council's network (council plus buffer, largest strongly connected part) from an extract.
+
+    ``settings.speeds`` must be those the extract was read with (the class speeds are applied
+    when reading); the slowdown and the buffer are applied here.
+    """
+    settings = settings or RoadSettings()
     total = len(_STEPS)
 
     def step(i: int) -> None:
         if progress is not None:
             progress(_STEPS[i] if i < total else "done", i, total)
 
-    step(0)
-    ways = _read_ways(pbf, settings.speeds)
-    if ways["ways"] == 0:
-        raise RoadCoverageError(f"{pbf.name} has no drivable roads (no highway of the classes gapmap drives on)")
-    step(1)
-    ids = np.unique(np.concatenate([ways["u"], ways["v"]]))
-    lon, lat, found = _read_nodes(pbf, ids)
-    step(2)
-    from pyproj import Transformer
-
-    x = np.full(len(ids), np.nan)
-    y = np.full(len(ids), np.nan)
-    x[found], y[found] = Transformer.from_crs(4326, 27700, always_xy=True).transform(lon[found], lat[found])
-    keep_node = found & np.isfinite(x)
+    x, y = extract.x, extract.y
     region = shapely.buffer(outline, settings.buffer_km * 1000.0) if settings.buffer_km > 0 else outline
     shapely.prepare(region)
-    inside = np.zeros(len(ids), dtype=bool)
-    inside[keep_node] = shapely.intersects_xy(region, x[keep_node], y[keep_node])
+    # A box around the region first (cheap over millions of nodes), then the exact test.
+    x0, y0, x1, y1 = shapely.bounds(region)
+    with np.errstate(invalid="ignore"):
+        boxed = np.flatnonzero((x >= x0) & (x <= x1) & (y >= y0) & (y <= y1))
+    inside = np.zeros(len(x), dtype=bool)
+    inside[boxed] = shapely.intersects_xy(region, x[boxed], y[boxed])
     step(3)
-    u = np.searchsorted(ids, ways["u"])
-    v = np.searchsorted(ids, ways["v"])
-    ok = inside[u] & inside[v] & (u != v)
-    u, v, kmh, ow = u[ok], v[ok], ways["kmh"][ok], ways["oneway"][ok]
+    u_all, v_all = extract.u, extract.v
+    ok = np.flatnonzero(inside[u_all] & inside[v_all] & (u_all != v_all))
+    u = np.asarray(u_all[ok], dtype=np.int64)
+    v = np.asarray(v_all[ok], dtype=np.int64)
+    kmh = np.asarray(extract.kmh[ok], dtype=np.float64)
+    ow = np.asarray(extract.oneway[ok])
+    way = np.asarray(extract.way[ok])
     length = np.hypot(x[v] - x[u], y[v] - y[u])
     minutes = length / (kmh * 1000.0 / 60.0) * settings.slowdown
+    n_segments = len(u)
+    u, v, minutes, ow = _merge_bends(u, v, way, length, minutes, ow, settings.keep_every_m)
     minutes = np.maximum(minutes, 1e-6)  # a zero weight would read as "no edge"
     fwd = ow >= 0
     back = ow <= 0
@@ -471,7 +613,7 @@ def build_network(
     w = np.concatenate([minutes[fwd], minutes[back]])
     if len(src) == 0:
         raise RoadCoverageError(
-            f"{pbf.name} has no drivable road within {settings.buffer_km:g} km of council {council}"
+            f"{extract.source} has no drivable road within {settings.buffer_km:g} km of council {council}"
         )
     step(4)
     # Largest strongly connected part, on the nodes the kept edges use.
@@ -499,18 +641,19 @@ def build_network(
     in_council = shapely.intersects_xy(outline, nx_, ny_)
     if not in_council.any():
         raise RoadCoverageError(
-            f"{pbf.name} does not cover council {council}: none of its drivable roads are inside the council"
+            f"{extract.source} does not cover council {council}: none of its drivable roads are inside the council"
         )
     left_off: list[str] = []
     if areas is not None and len(areas):
         left_off = _areas_without_roads(areas, nx_[in_council], ny_[in_council])
     info = {
-        "source": pbf.name,
-        "ways": int(ways["ways"]),
-        "nodes_read": int(len(ids)),
+        "source": extract.source,
+        "ways": int(extract.ways),
+        "nodes_read": int(len(x)),
         "nodes": int(n),
         "edges": int(len(s)),
         "nodes_dropped_disconnected": int(len(used) - n),
+        "segments": int(n_segments),
         "settings_key": settings.key(),
         "slowdown": settings.slowdown,
         "buffer_km": settings.buffer_km,
@@ -524,9 +667,45 @@ def build_network(
         indices=d.astype(np.int32),
         minutes=w.astype(np.float64),
         council=council,
-        source_hash=source_hash or file_hash(pbf),
+        source_hash=extract.source_hash,
         info=info,
     )
+
+
+def _merge_bends(
+    u: np.ndarray,
+    v: np.ndarray,
+    way: np.ndarray,
+    length: np.ndarray,
+    minutes: np.ndarray,
+    oneway: np.ndarray,
+    keep_every_m: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Merge consecutive segments of a way through nodes that nothing else touches.
+
+    A node between two consecutive segments of the same way, used by no other segment, is a
+    bend, not a junction: the two segments become one edge with the sum of their minutes
+    (speed and direction are the way's, so they agree). A bend is kept all the same where
+    the distance along the road from the chain's start passes a multiple of ``keep_every_m``.
+    """
+    if len(u) < 2 or keep_every_m == 0:
+        return u, v, minutes, oneway
+    nodes, counts = np.unique(np.concatenate([u, v]), return_counts=True)
+    touches = counts[np.searchsorted(nodes, u)]  # segments touching each segment's start node
+    bend = np.zeros(len(u), dtype=bool)  # the start node of segment k is a bend
+    bend[1:] = (way[1:] == way[:-1]) & (u[1:] == v[:-1]) & (touches[1:] == 2)
+    if np.isfinite(keep_every_m):
+        chain = np.cumsum(~bend)  # runs of segments joined by bends
+        along = np.cumsum(length)
+        start = along - length  # distance to each segment's start node
+        first = np.flatnonzero(~bend)
+        base = start[first][chain - 1]  # distance at the chain's first node
+        step = np.floor((start - base) / keep_every_m)
+        prev = np.r_[0.0, np.floor((start[:-1] - base[1:]) / keep_every_m)]
+        bend &= step == prev  # passing a multiple of the spacing keeps the node
+    first = np.flatnonzero(~bend)
+    last = np.r_[first[1:] - 1, len(u) - 1]
+    return u[first], v[last], np.add.reduceat(minutes, first), oneway[first]
 
 
 def _areas_without_roads(areas: gpd.GeoDataFrame, x: np.ndarray, y: np.ndarray) -> list[str]:
@@ -574,6 +753,38 @@ def _cached_hash(pbf: Path, folder: Path) -> str:
     return digest
 
 
+def _speeds_key(speeds: Mapping[str, float]) -> str:
+    text = json.dumps(sorted((k, float(v)) for k, v in speeds.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:10]
+
+
+def extract_folder(home: Path, source_hash: str, speeds: Mapping[str, float]) -> Path:
+    """Where the whole extract's roads are stored once read (:class:`RoadExtract`)."""
+    return roads_folder(home) / f"extract-{source_hash[:16]}-{_speeds_key(speeds)}"
+
+
+def extract_for(
+    pbf: Path, *, home: Path, speeds: Mapping[str, float] | None = None, progress: Progress | None = None
+) -> Path:
+    """The stored extract of ``pbf`` (read and stored the first time): for many councils from one file."""
+    speeds = dict(DEFAULT_SPEEDS_KMH) if speeds is None else speeds
+    pbf = _check_file(pbf)
+    digest = _cached_hash(pbf, roads_folder(home))
+    folder = extract_folder(home, digest, speeds)
+    if (folder / "meta.json").exists():
+        return folder
+    extract = read_extract(pbf, speeds=speeds, source_hash=digest, progress=progress)
+    tmp = folder.with_name(folder.name + f".{os.getpid()}.tmp")
+    extract.save(tmp)
+    if folder.exists():  # another process stored it meanwhile
+        import shutil
+
+        shutil.rmtree(tmp, ignore_errors=True)
+    else:
+        os.replace(tmp, folder)
+    return folder
+
+
 def network_path(home: Path, council: str, source_hash: str, settings: RoadSettings) -> Path:
     """The stored network's file for (extract content, council, settings)."""
     return roads_folder(home) / f"{council}-{source_hash[:16]}-{settings.key()}.npz"
@@ -602,10 +813,21 @@ def network_for(
     path = network_path(home, council, digest, settings)
     if path.exists() and not rebuild:
         return RoadNetwork.load(path)
-    net = build_network(pbf, council, outline, areas=areas, settings=settings, source_hash=digest, progress=progress)
+    stored = extract_folder(home, digest, settings.speeds)
+    if (stored / "meta.json").exists():  # the whole file was read before (e.g. a national run)
+        extract = RoadExtract.load(stored)
+    else:
+        extract = read_extract(pbf, speeds=settings.speeds, source_hash=digest, progress=progress)
+    net = network_from_extract(extract, council, outline, areas=areas, settings=settings, progress=progress)
     with contextlib.suppress(OSError):  # a read-only home: the network is still used, built again next time
         net.save(path)
     return net
+
+
+def latest_stored(home: Path, council: str) -> Path | None:
+    """The most recently built network of ``council`` in ``home/roads`` (``None`` when there is none)."""
+    found = sorted(roads_folder(home).glob(f"{council}-*.npz"), key=lambda p: p.stat().st_mtime_ns)
+    return found[-1] if found else None
 
 
 def stored_networks(home: Path) -> list[dict[str, object]]:
@@ -851,3 +1073,49 @@ class ByRoad:
 
     def __hash__(self) -> int:
         return hash((self.network.key, self.offroad_kmh, self.max_offroad_m))
+
+
+def straight_line_misleads(
+    road_areas: pd.DataFrame, straight_areas: pd.DataFrame, *, typical_kmh: float = 40.0
+) -> pd.DataFrame:
+    r"""Areas whose minutes by road are far above what their straight-line distance suggests.
+
+    For each area: the population-weighted nearest provider in a straight line
+    (``nearest_km``, from a straight-line analysis) and by road (``nearest_minutes``, the
+    by-road analysis' ``nearest_km`` column, which holds minutes), and
+
+    .. math:: \text{times} = \frac{t_{road}}{60 \, d_{straight} / v}
+
+    how many times longer the road takes than a straight drive at ``typical_kmh`` would.
+    Estuaries, rivers with few bridges, moors and coasts stand out.
+
+    Parameters
+    ----------
+    road_areas, straight_areas
+        The ``areas`` tables of the same request by road and in a straight line.
+    typical_kmh
+        The speed that turns a straight line into the minutes it "suggests".
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area_code``, ``area_name``, ``nearest_km``, ``nearest_minutes``, ``suggested_minutes``,
+        ``times``, sorted by ``times``, largest first (areas with no one in them left out).
+    """
+    if not math.isfinite(typical_kmh) or typical_kmh <= 0:
+        raise CostError(f"the typical speed must be a positive number of km/h, got {typical_kmh!r}")
+    road = road_areas.set_index("area_code")
+    line = straight_areas.set_index("area_code").reindex(road.index)
+    out = pd.DataFrame(
+        {
+            "area_code": road.index,
+            "area_name": road["area_name"].to_numpy(),
+            "nearest_km": line["nearest_km"].to_numpy(dtype=float),
+            "nearest_minutes": road["nearest_km"].to_numpy(dtype=float),
+        }
+    )
+    out["suggested_minutes"] = out.nearest_km / typical_kmh * 60.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["times"] = out.nearest_minutes / out.suggested_minutes
+    out = out[np.isfinite(out.times)]
+    return out.sort_values("times", ascending=False, kind="stable").reset_index(drop=True)

@@ -7,7 +7,7 @@ import hashlib
 import inspect
 import logging
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import NamedTuple, NoReturn
 
@@ -29,6 +29,7 @@ from gapmap.population_projections import Projections
 from gapmap.privacy import DEFAULT_PRIVACY, PRIVACY_MODES, SAFE_MODES
 from gapmap.records import load_providers
 from gapmap.reproject import reproject
+from gapmap.roads import ByRoad, RoadNetwork, latest_stored
 from gapmap.timeline import Timeline, build_timeline
 from pages._markdown import plain  # noqa: F401 - pages call _shared.plain
 from pages._signin import (  # noqa: F401 - sign-in lives in pages/_signin.py; the pages call it from here
@@ -405,19 +406,39 @@ def registry_providers(code: str) -> gpd.GeoDataFrame | None:
 
 
 @st.cache_resource(show_spinner="Measuring distances to providers…", max_entries=8, ttl=CACHE_TTL)
-def cost_table(code: str, source_key: str, supply_key: str, circuity: float, _supply: gpd.GeoDataFrame):
+def cost_table(
+    code: str,
+    source_key: str,
+    supply_key: str,
+    circuity: float,
+    _supply: gpd.GeoDataFrame,
+    road_key: str = "",
+    _roads: ByRoad | None = None,
+):
     """The cost table for one supply (``supply_key``: which providers count) at the largest radius.
 
     Every radius up to :data:`gapmap.analysis.MAX_RADIUS_KM` reads it, so moving the radius
     slider never rebuilds it, and neither does a date change that opens or closes nothing.
+    By road (``_roads``, cached under ``road_key``) it is minutes up to :data:`MAX_MINUTES`.
     """
+    if _roads is not None:
+        return build_costs(council_data(code), _supply, max_km=MAX_MINUTES, roads=_roads)
     return build_costs(council_data(code), _supply, circuity=circuity, max_km=MAX_RADIUS_KM)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16, ttl=CACHE_TTL)
-def costs_within(code: str, source_key: str, supply_key: str, circuity: float, radius_km: float, _supply):
+def costs_within(
+    code: str,
+    source_key: str,
+    supply_key: str,
+    circuity: float,
+    radius_km: float,
+    _supply,
+    road_key: str = "",
+    _roads: ByRoad | None = None,
+):
     """The cached cost table cut at one radius (each postcode's nearest provider kept)."""
-    return within(cost_table(code, source_key, supply_key, circuity, _supply), radius_km)
+    return within(cost_table(code, source_key, supply_key, circuity, _supply, road_key, _roads), radius_km)
 
 
 @st.cache_resource(show_spinner="Adding up by area…", max_entries=24, ttl=CACHE_TTL)
@@ -434,11 +455,21 @@ def analysis(
     areas_digest: str | None,
     _providers: gpd.GeoDataFrame,
     _areas: gpd.GeoDataFrame | None = None,
+    road_key: str = "",
+    _roads: ByRoad | None = None,
 ) -> Analysis:
-    """The one analysis every page reads (cost table and zones come from their own caches)."""
+    """The one analysis every page reads (cost table and zones come from their own caches).
+
+    By road, pass ``request`` without ``roads`` (it is cached by value) and the network as
+    ``_roads`` with its ``road_key`` (:func:`distance_control`); ``radius_km`` is then minutes.
+    """
+    if _roads is not None:
+        request = replace(request, roads=_roads)
     supply = supply_at(_providers, request.params)
     supply_key = digest(",".join(map(str, supply.index)).encode())
-    costs = costs_within(code, source_key, supply_key, request.circuity, request.radius_km, supply)
+    costs = costs_within(
+        code, source_key, supply_key, request.circuity, request.radius_km, supply, road_key, request.roads
+    )
     z = zones(code, request.level, request.hex_size_m, areas_digest, _areas)
     return analyse(council_data(code), _providers, request, costs=costs, zones=z)
 
@@ -622,3 +653,100 @@ def timeline(
         radius_km=radius_km,
         projections=_projections,
     )
+
+
+# --- travel time by road (issue #20) ---------------------------------------------------------
+
+MAX_MINUTES = 60.0
+"""The largest catchment by road the app offers; road cost tables are cached at it."""
+
+
+@st.cache_resource(show_spinner="Loading the road network…", max_entries=4)
+def _road_model(path: str, mtime_ns: int) -> ByRoad:
+    return ByRoad(RoadNetwork.load(Path(path)))
+
+
+def road_model(code: str) -> ByRoad | None:
+    """The council's stored road network (built on Data and sources or with ``roads build``)."""
+    stored = latest_stored(auth.home_from_environment(), code)
+    return None if stored is None else _road_model(str(stored), stored.stat().st_mtime_ns)
+
+
+def distance_control(code: str, container, key: str) -> ByRoad | None:
+    """The "Distance: straight line / by road" choice; the road network when by road is chosen.
+
+    Without a stored network for the council the straight line is the only choice, and the
+    page says so.
+    """
+    roads = road_model(code)
+    if roads is None:
+        container.caption(
+            "Distance: straight line. An editor can load the council's road map (OpenStreetMap) on "
+            "Data and sources to measure minutes by road."
+        )
+        return None
+    choice = container.radio(
+        "Distance",
+        ["Straight line", "By road"],
+        horizontal=True,
+        key=key,
+        help="By road: minutes of driving on the council's OpenStreetMap roads "
+        f"({roads.network.info.get('source', 'extract')}), one-way streets and speed limits included.",
+    )
+    return roads if choice == "By road" else None
+
+
+def minutes_slider(container, key: str) -> float:
+    """The catchment by road, 5 to 60 minutes."""
+    return float(
+        container.slider(
+            "Catchment (minutes by road)",
+            5,
+            int(MAX_MINUTES),
+            15,
+            5,
+            key=key,
+            help="How long people can reasonably travel to a provider, by road.",
+        )
+    )
+
+
+def road_network_box(code: str) -> None:
+    """For editors: build the council's road network from an OpenStreetMap extract on this computer."""
+    if not may("import"):
+        return
+    from gapmap.roads import network_for
+
+    st.subheader("Road network (travel time by road)")
+    stored = road_model(code)
+    if stored is not None:
+        net = stored.network
+        st.caption(
+            f"Loaded: {plain(net.info.get('source', ''))}, {net.n_nodes:,} junctions, {net.n_edges:,} road links. "
+            "Pages offer Distance: by road."
+        )
+        left = list(net.info.get("left_off", []))
+        if left:
+            st.warning(f"These areas are off the road network: {plain(', '.join(left))}")
+    path = st.text_input(
+        "Path to the council's OpenStreetMap extract (.osm.pbf) on the server",
+        key="roads_pbf",
+        help="Download a county or England extract from any OpenStreetMap mirror; gapmap never downloads it. "
+        "It is read once and stored compactly.",
+    )
+    if st.button("Build road network", key="roads_build", disabled=not path.strip()):
+        data = council_data(code)
+        bar = st.progress(0.0, text="Reading the extract…")
+        try:
+            network_for(
+                Path(path.strip()),
+                code,
+                data.outline(),
+                home=auth.home_from_environment(),
+                areas=data.boundaries["wards"],
+                progress=lambda step, done, total: bar.progress(done / total, text=step.capitalize()),
+            )
+        except GapmapError as exc:
+            st.error(plain(str(exc)))
+        else:
+            st.success("Road network built. Choose Distance: by road on any page.")

@@ -77,6 +77,7 @@ c1, c2, c3, c4 = st.columns([0.9, 2.5, 1, 1.3])  # the kinds chips and the areas
 band = c1.selectbox("Age band", list(BANDS), format_func=BAND_LABELS.get, key="chg_band")
 kinds = c2.multiselect("Providers that count", list(KINDS), format_func=KIND_LABELS.get, key="chg_kinds")
 radius = c3.slider("Catchment radius (km)", 1.0, 20.0, step=0.5, key="chg_radius")
+c3.caption("Distance: straight line (by road on the command line: `closure --roads`)")
 level = c4.selectbox("Areas", LEVELS_HERE, format_func=LEVEL_LABELS.get, key="chg_level")
 _present.remember(band=band, radius=radius, kinds=kinds, level=level)
 if not kinds:

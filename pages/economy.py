@@ -381,11 +381,22 @@ if plan is not None:
     deck_plan = Plan.from_recruitment(recruitment)
     plan_reach = {"band": recruitment.band, "radius_km": recruitment.radius_km}
 deck_request = AnalysisRequest(as_at=as_at, level=level, hex_size_m=float(hex_size), **plan_reach)
+# A plan made by road keeps its minutes in the deck (the council's stored road network).
+deck_roads = _shared.road_model(code) if plan_reach and plan_sites.attrs.get("unit") == "minutes" else None
 
 
 def deck_inputs() -> ReportInputs:
     """The deck's inputs (the analysis is computed only when a deck or report is asked for)."""
-    analysis = _shared.analysis(code, source.key, deck_request, areas_digest, source.providers, areas_gdf)
+    analysis = _shared.analysis(
+        code,
+        source.key,
+        deck_request,
+        areas_digest,
+        source.providers,
+        areas_gdf,
+        deck_roads.network.key if deck_roads else "",
+        deck_roads,
+    )
     return ReportInputs(
         analysis, illustrative=source.illustrative, plan=deck_plan, economy=economy_for(analysis, params, kinds)
     )

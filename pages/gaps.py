@@ -1,5 +1,6 @@
 """Where care is short: access, unmet need and ranked priority areas."""
 
+from dataclasses import replace
 from datetime import date
 
 import pandas as pd
@@ -12,9 +13,10 @@ from gapmap.errors import GapmapError
 from gapmap.export import for_display, to_csv_bytes, to_geojson_bytes
 from gapmap.gap_map import gap_layers, gap_legend_html, gap_map_parts, handout_map
 from gapmap.gaps import DEFAULT_TARGET_PER_1000, GAP_METRICS, ScoreWeights
-from gapmap.labels import column_header, metric_label, readable_table
+from gapmap.labels import column_header, metric_label, reach, readable_table
 from gapmap.maps import standalone_html
 from gapmap.population import BAND_LABELS, LEVEL_LABELS, LEVELS
+from gapmap.roads import straight_line_misleads
 from gapmap.schema import KIND_LABELS, KINDS
 from gapmap.story import ReportInputs, gaps_view, priority_view
 from pages import _a11y, _present, _shared, _state
@@ -74,18 +76,25 @@ as_at = c4.date_input(
     key="gap_as_at",
     help="Only providers open on this date count. Move it back to see what a closure did.",
 )
-radius = c5.slider(
-    "Catchment radius (km)",
-    1.0,
-    20.0,
-    step=0.5,
-    key="gap_radius",
-    help="How far people can reasonably get to a provider (straight line, times the road factor).",
-)
+roads = _shared.distance_control(code, c5, "gap_distance")
+unit = "km" if roads is None else "minutes"
+if roads is not None:
+    radius = _shared.minutes_slider(c5, "gap_minutes")
+else:
+    radius = c5.slider(
+        "Catchment radius (km)",
+        1.0,
+        20.0,
+        step=0.5,
+        key="gap_radius",
+        help="How far people can reasonably get to a provider (straight line, times the road factor).",
+    )
+within_text = reach(radius, unit)
 metric = c6.selectbox(
-    "Map shows", list(GAP_METRICS), format_func=lambda m: metric_label(m, band, radius), key="gap_metric"
+    "Map shows", list(GAP_METRICS), format_func=lambda m: metric_label(m, band, radius, unit=unit), key="gap_metric"
 )
-_present.remember(level=level, band=band, radius=radius, kinds=kinds, date=as_at)
+# The URL's radius is km (restored into the km slider); minutes by road are not written there.
+_present.remember(level=level, band=band, kinds=kinds, date=as_at, **({"radius": radius} if roads is None else {}))
 basemap = c7.toggle("Street basemap", key="gap_basemap", help="OpenStreetMap tiles need internet access.")
 hex_size = 1000
 if level == "hex":
@@ -127,13 +136,15 @@ try:
         radius_km=radius,
         kinds=tuple(kinds),
         as_at=as_at,
-        circuity=circuity,
+        circuity=circuity if roads is None else 1.0,
         level=level,
         hex_size_m=float(hex_size),
         target_per_1000=target,
         weights=weights,
     )
-    result = _shared.analysis(code, source.key, request, areas_digest, source.providers, areas_gdf)
+    result = _shared.analysis(
+        code, source.key, request, areas_digest, source.providers, areas_gdf, roads.network.key if roads else "", roads
+    )
 except (GapmapError, ValueError) as exc:
     st.error(str(exc))
     st.stop()
@@ -145,9 +156,9 @@ m1, m2, m3, m4 = st.columns(4)
 m1.metric("Providers open", f"{len(active):,}", help=f"Open on {as_at:%d %b %Y}, of the chosen kinds")
 m2.metric("Support places", f"{active.capacity.sum():,.0f}")
 m3.metric(
-    f"More than {radius:g} km from support",
+    f"More than {within_text} from support",
     f"{areas.pop_beyond_radius.sum():,.0f}",
-    help=f"People {BAND_LABELS[band].lower()} with no open provider within {radius:g} km",
+    help=f"People {BAND_LABELS[band].lower()} with no open provider within {within_text}",
 )
 m4.metric(
     "People without a support place",
@@ -211,9 +222,9 @@ if picked:
     d1.markdown(
         f"**Priority score {row.gap_score:.0f}** (rank {row.gap_rank} of {int(areas.gap_rank.max())})  \n"
         f"{BAND_LABELS[band]}: {row[f'pop_{band}']:,.0f} · without a support place: {row.unmet_need:,.0f} people  \n"
-        f"Nearest provider {row.nearest_km:.1f} km on average · "
-        f"{row.providers_within:.1f} providers within {radius:g} km on average  \n"
-        f"Access {row.access_e2sfca:.1f} places per 1,000 · {row.pop_beyond_radius:,.0f} people beyond {radius:g} km"
+        f"Nearest provider {row.nearest_km:.1f} {'minutes by road' if roads else 'km'} on average · "
+        f"{row.providers_within:.1f} within {within_text}  \n"
+        f"Access {row.access_e2sfca:.1f} places per 1,000 · {row.pop_beyond_radius:,.0f} people beyond {within_text}"
     )
     d1.caption("Why: " + row.gap_reasons)
     parts = pd.DataFrame(
@@ -241,15 +252,18 @@ chosen = st.dataframe(
     height=420 if not _present.presenting() else 700,
     column_config={
         **{
-            c: st.column_config.NumberColumn(column_header(c, band=band, radius_km=radius), format="%.0f")
+            c: st.column_config.NumberColumn(column_header(c, band=band, radius_km=radius, unit=unit), format="%.0f")
             for c in shown_cols
         },
         "area_name": column_header("area_name"),
         "gap_score": st.column_config.ProgressColumn(
-            column_header("gap_score", band=band, radius_km=radius), min_value=0, max_value=100, format="%.0f"
+            column_header("gap_score", band=band, radius_km=radius, unit=unit),
+            min_value=0,
+            max_value=100,
+            format="%.0f",
         ),
         "access_e2sfca": st.column_config.NumberColumn(
-            column_header("access_e2sfca", band=band, radius_km=radius), format="%.1f"
+            column_header("access_e2sfca", band=band, radius_km=radius, unit=unit), format="%.1f"
         ),
         "nearest_km": st.column_config.NumberColumn(column_header("nearest_km"), format="%.1f"),
         "gap_reasons": st.column_config.TextColumn("Why", width="large"),
@@ -284,7 +298,7 @@ b3, b4 = st.columns(2)
 # Downloads are built only when clicked (deferred data), not on every rerun.
 b1.download_button(
     "Download all areas (CSV)",
-    lambda: to_csv_bytes(readable_table(table, band=band, radius_km=radius)),
+    lambda: to_csv_bytes(readable_table(table, band=band, radius_km=radius, unit=unit)),
     f"{stem}.csv",
     "text/csv",
     help="Readable headings, whole people, km to one decimal.",
@@ -316,7 +330,28 @@ _present.handouts(
     lambda: ReportInputs(result, illustrative=source.illustrative, **_state.story_parts(code, result)),
     stem=stem,
     view=view,
-    state=f"{source.key}|{request!r}",
+    state=f"{source.key}|{request!r}|{roads.network.key if roads else ''}",
 )
+if roads is not None and not _present.presenting():
+    with st.expander("Where the straight line misleads"):
+        straight = _shared.analysis(
+            code, source.key, replace(request, radius_km=min(radius, 20.0)), areas_digest, source.providers, areas_gdf
+        )
+        misled = straight_line_misleads(result.areas, straight.areas)
+        st.caption(
+            "Areas whose minutes by road to the nearest provider are furthest above what the straight line "
+            "suggests (at 40 km/h): rivers with few bridges, estuaries, moors and coasts."
+        )
+        st.dataframe(
+            misled.head(15).drop(columns="area_code"),
+            hide_index=True,
+            column_config={
+                "area_name": "Area",
+                "nearest_km": st.column_config.NumberColumn("Nearest, straight line (km)", format="%.1f"),
+                "nearest_minutes": st.column_config.NumberColumn("Nearest by road (minutes)", format="%.0f"),
+                "suggested_minutes": st.column_config.NumberColumn("The line suggests (minutes)", format="%.0f"),
+                "times": st.column_config.NumberColumn("Times longer", format="%.1f"),
+            },
+        )
 _present.glossary()
 _present.footer(view, illustrative=source.illustrative)

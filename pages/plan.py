@@ -13,6 +13,7 @@ from gapmap.config import BNG, WGS84
 from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
+from gapmap.labels import reach
 from gapmap.maps import Field, provider_layers, provider_legend
 from gapmap.places import PlaceNotFoundError, find_place
 from gapmap.plan import RecruitmentPlan
@@ -58,9 +59,11 @@ def cached_plan(
     candidates_key: str | None,
     _providers,
     _candidates,
+    road_key: str = "",
+    _roads=None,
 ) -> SitePlan:
-    """The greedy plan for one set of inputs."""
-    result = _shared.analysis(code, source_key, request, None, _providers)
+    """The greedy plan for one set of inputs (by road: ``_roads``, cached under ``road_key``)."""
+    result = _shared.analysis(code, source_key, request, None, _providers, None, road_key, _roads)
     return plan_sites(result, k, candidates=_candidates, capacity_aware=capacity_aware, people_per_site=people_per_site)
 
 
@@ -91,7 +94,13 @@ _state.setting("plan_shading", next(iter(SHADING)), allowed=tuple(SHADING))
 _state.setting("plan_circuity", 1.0)
 c1, c2, c3, c4 = st.columns([1, 1, 1.4, 1.1])
 k = c1.slider("New micro-providers (K)", 1, MAX_SITES, key="plan_k")
-radius = c2.slider("Catchment radius (km)", 1.0, 20.0, step=0.5, key="plan_radius")
+roads = _shared.distance_control(code, c2, "plan_distance")
+road_key = roads.network.key if roads else ""
+if roads is not None:
+    radius = _shared.minutes_slider(c2, "plan_minutes")
+else:
+    radius = c2.slider("Catchment radius (km)", 1.0, 20.0, step=0.5, key="plan_radius")
+within_text = reach(radius, "minutes" if roads else "km")
 band = c3.selectbox("Age band", list(BANDS), format_func=BAND_LABELS.get, key="plan_band")
 as_at = c4.date_input(
     "Providers open on",
@@ -125,7 +134,9 @@ with st.expander("Your own candidate sites, your own areas and road distance"):
         help="Any format the provider import accepts, located by postcode, easting/northing or lat/lon. "
         "Without a file, every postcode not yet within reach is a candidate (a sole trader works from home).",
     )
-    circuity = st.number_input("Road/straight-line factor", 1.0, 2.0, step=0.05, key="plan_circuity")
+    circuity = (
+        st.number_input("Road/straight-line factor", 1.0, 2.0, step=0.05, key="plan_circuity") if roads is None else 1.0
+    )
     areas_upload = st.file_uploader(
         "Your own areas (parishes, patches)",
         type=["gpkg", "geojson", "json", "zip"],
@@ -161,17 +172,29 @@ if upload is not None:
         st.caption(f"{len(loaded.rejected)} candidate rows could not be located and are left out.")
 
 try:
+    if roads is not None:
+        circuity = 1.0  # by road the times are the road's own
     request = AnalysisRequest(band=band, radius_km=radius, kinds=tuple(kinds), as_at=as_at, circuity=circuity)
-    base = _shared.analysis(code, source.key, request, None, source.providers)
+    base = _shared.analysis(code, source.key, request, None, source.providers, None, road_key, roads)
     plan = cached_plan(
-        code, source.key, request, k, capacity_aware, people_per_site, candidates_key, source.providers, candidates
+        code,
+        source.key,
+        request,
+        k,
+        capacity_aware,
+        people_per_site,
+        candidates_key,
+        source.providers,
+        candidates,
+        road_key,
+        roads,
     )
 except GapmapError as exc:
     st.error(str(exc))
     st.stop()
 
 # What-if state: which suggested sites the user removed and which sites they added, per plan.
-plan_key = (code, source.key, request, k, capacity_aware, people_per_site, candidates_key)
+plan_key = (code, source.key, request, k, capacity_aware, people_per_site, candidates_key, road_key)
 state = st.session_state.get("plan_whatif")
 if not state or state.get("key") != plan_key:
     state = {"key": plan_key, "removed": [], "added": []}
@@ -194,13 +217,13 @@ n = len(sites)
 if _present.presenting():  # the view's title and takeaway, large
     _present.header(
         "Recruitment plan",
-        f"These {n} recruit{'s' if n != 1 else ''} would bring {after.gain:,.0f} {who} within {radius:g} km of "
+        f"These {n} recruit{'s' if n != 1 else ''} would bring {after.gain:,.0f} {who} within {within_text} of "
         "support.",
         illustrative=source.illustrative,
     )
 else:  # the headline once, with the share and the user's own sites
     st.success(
-        f"**These {n} recruit{'s' if n != 1 else ''} would bring {after.gain:,.0f} {who} within {radius:g} km of "
+        f"**These {n} recruit{'s' if n != 1 else ''} would bring {after.gain:,.0f} {who} within {within_text} of "
         f"support ({share:.0%} of the {without:,.0f} now without support).**"
         + (
             (" The site you added is included." if len(state["added"]) == 1 else
@@ -226,14 +249,14 @@ if capacity_aware:
         f"({people_per_site:g} people each at most); the suggested plan's places per area are below the table."
     )
 if len(suggested) < k:
-    st.info(f"Only {len(suggested)} sites add anyone; more would reach no one new at {radius:g} km.")
+    st.info(f"Only {len(suggested)} sites add anyone; more would reach no one new within {within_text}.")
 
 # Map: areas after the plan, existing providers under the privacy setting, sites and catchments.
 label, fmt, low_is_bad = SHADING[shading]
 privacy = _shared.privacy_setting()  # enforced from the role
 # The one rule (gapmap.privacy.visible_providers): the public layer unless exact (editors).
 shown, _ = visible_providers(source.given, mode=privacy, secret=_shared.install_secret(), as_at=as_at, kinds=kinds)
-note = f"{data.council.name} · providers open {as_at:%d/%m/%Y} · radius {radius:g} km · with the plan"
+note = f"{data.council.name} · providers open {as_at:%d/%m/%Y} · radius {within_text} · with the plan"
 if source.illustrative:
     note = f"{_shared.ILLUSTRATIVE} · {note}"
 map_spec = {
@@ -259,7 +282,8 @@ events = area_map(
     map_spec,
     layers=[
         *provider_layers(shown, show_names=privacy == "exact", label="Existing providers"),
-        site_layer(sites, radius_km=radius, circuity=circuity, hypothetical=mine, band_label=who),
+        # By road a circle would mislead: the sites are drawn without one.
+        site_layer(sites, radius_km=0.0 if roads else radius, circuity=circuity, hypothetical=mine, band_label=who),
     ],
     key=f"plan-map-{code}",
     height=600,
@@ -367,6 +391,7 @@ recruitment = RecruitmentPlan(
     council=code,
     band=band,
     radius_km=radius,
+    minutes=radius if roads else None,
     sites=table[[*SITE_COLUMNS, *(["parish_code", "parish_name"] if parish else []), "reason", "source"]],
     covered_before=after.covered_before,
     covered_after=after.covered_after,
@@ -389,13 +414,19 @@ _present.handouts(
     lambda: ReportInputs(base, illustrative=source.illustrative, **_state.story_parts(code, base)),
     stem=stem,
     view="plan",
-    state=f"{source.key}|{request!r}|{k}|{capacity_aware}|{people_per_site:g}|{candidates_key}|"
+    state=f"{source.key}|{request!r}|{road_key}|{k}|{capacity_aware}|{people_per_site:g}|{candidates_key}|"
     f"{sorted(state['removed'])}|{state['added']}",
+)
+distance_words = (
+    f"Times are minutes by road on the council's OpenStreetMap roads ({roads.network.info.get('source', '')}); "
+    "catchments by road are not drawn as circles"
+    if roads
+    else f"Distances are straight lines × the road factor ({circuity:g})"
 )
 with st.expander("How the sites are chosen"):
     st.markdown(
         f"""
-- **Goal**: bring the most {who} within {radius:g} km of support, keeping every existing provider where it is
+- **Goal**: bring the most {who} within {within_text} of support, keeping every existing provider where it is
   (the *maximal covering* problem with fixed facilities).
 - **Candidates**: {"your file's sites" if candidates is not None else "every postcode not yet within reach"}
   ({plan.n_candidates:,} sites).
@@ -405,7 +436,7 @@ with st.expander("How the sites are chosen"):
 - **People newly within reach** for a site counts only people reached by no earlier site or existing provider.
 - **Capacity-aware**: sites are ranked by the unmet need (people short of the target) a recruit supporting
   {people_per_site:g} people could take up within reach.
-- Distances are straight lines × the road factor ({circuity:g}); the gap figures are recomputed with your
+- {distance_words}; the gap figures are recomputed with your
   sites added as micro-providers of {people_per_site:g} places each.
 """
     )

@@ -34,5 +34,6 @@ st.caption(
     f"lying just outside the generalised neighbourhood (LSOA) boundaries were given the nearest neighbourhood; "
     f"{codepoint['lsoas_without_postcode']} neighbourhoods had no postcode and got a point inside them."
 )
+_shared.road_network_box(st.session_state.get("council", _shared.DEFAULT_COUNCIL))
 st.subheader("Attribution")
 st.markdown("\n".join(f"- {line}" for line in ATTRIBUTION))

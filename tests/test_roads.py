@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
@@ -141,6 +142,32 @@ def test_roundabout_is_one_way(tmp_path):
     a, b = pts(node(0, 0)), pts(node(1, 0))
     assert road_costs(net, a, b, max_minutes=60).cost.iloc[0] == pytest.approx(2, abs=TOL)  # with the flow
     assert road_costs(net, b, a, max_minutes=60).cost.iloc[0] == pytest.approx(6, abs=TOL)  # all the way round
+
+
+def test_bends_are_merged_keeping_a_node_every_240_m(tmp_path):
+    # A road 2 km east with a node every 100 m (bends, as real extracts have), crossed at the
+    # 1 km mark (node 11) by a road 1 km north (to node 30).
+    nodes = {k + 1: (X0 + 100.0 * k, Y0) for k in range(21)} | {30: node(1, 1)}
+    ways = [(list(range(1, 22)), {"highway": "residential"}), ([11, 30], {"highway": "residential"})]
+    path = write_extract(tmp_path / "bends.osm.pbf", nodes, ways)
+    outline = box(*node(0, 0), *node(2, 1))
+
+    def net(keep):
+        return build_network(path, "T", outline, settings=RoadSettings(buffer_km=1, keep_every_m=keep))
+
+    every, merged, spaced = net(0), net(math.inf), net(240)
+    assert every.n_nodes == 22 and merged.n_nodes == 4  # ends, the junction and the far end of the side road
+    # Spaced: a node where the distance from each junction passes 240, 480, 720 m: 300, 500 and
+    # 800 m along each half (nodes are 100 m apart), so 4 + 6 = 10 nodes, 9 edges both ways.
+    assert (spaced.n_nodes, spaced.n_edges) == (10, 18)
+    start, end = pts(node(0, 0)), pts(node(2, 0))
+    for n in (every, merged, spaced):  # 2 km of 30 km/h street = 4 minutes whatever is merged
+        assert road_costs(n, start, end, max_minutes=10).cost.iloc[0] == pytest.approx(4.0, abs=TOL)
+    # A person 50 m off the road at 450 m joins the kept node at 500 m (70.7 m away: 0.283 min
+    # at 15 km/h), then 1.5 km of street (3 min) to the end.
+    person = pts((X0 + 450, Y0 + 50))
+    got = road_costs(spaced, person, end, max_minutes=10).cost.iloc[0]
+    assert got == pytest.approx(math.hypot(50, 50) / 250 + 3.0, abs=TOL)
 
 
 # --------------------------------------------------------------------------- a river crossed by one bridge
@@ -505,7 +532,7 @@ def test_cli_roads_build_info_and_partial_extract(rutland_files, tmp_path, monke
     assert any("rutland-west.osm.pbf" in line and "Ketton" in line for line in lines)
 
 
-@pytest.mark.parametrize("case", ["missing", "junk", "truncated", "elsewhere", "minutes-alone"])
+@pytest.mark.parametrize("case", ["missing", "junk", "truncated", "elsewhere", "minutes-alone", "circuity"])
 def test_cli_bad_road_files_exit_2_with_one_line(case, rutland_files, tmp_path, monkeypatch, capsys):
     from gapmap.cli import main
 
@@ -518,6 +545,7 @@ def test_cli_bad_road_files_exit_2_with_one_line(case, rutland_files, tmp_path, 
         "truncated": "truncated",
         "elsewhere": "no drivable road within 15 km of council E06000017",
         "minutes-alone": "--minutes is a time by road",
+        "circuity": "with --roads the roads are measured",
     }[case]
     if case == "junk":
         pbf.write_text("id,name\n1,not a map\n" * 20)
@@ -527,6 +555,8 @@ def test_cli_bad_road_files_exit_2_with_one_line(case, rutland_files, tmp_path, 
         nodes, ways = grid(300_000, 500_000, 5, 5, 1000.0)
         write_extract(pbf, nodes, ways)
     road = [] if case == "minutes-alone" else ["--roads", str(pbf)]
+    if case == "circuity":
+        road = ["--roads", str(full), "--circuity", "1.3"]
     code = main(
         ["gaps", "--council", RUTLAND, "--providers", str(providers), *road, "--minutes", "15"]
         + ["--out", str(tmp_path / "g.csv")]
@@ -535,7 +565,7 @@ def test_cli_bad_road_files_exit_2_with_one_line(case, rutland_files, tmp_path, 
     assert code == 2
     assert len(err) == 1 and err[0].startswith("error:") and expect in err[0]
     assert not (tmp_path / "g.csv").exists()
-    if case != "minutes-alone":
+    if case not in ("minutes-alone", "circuity"):
         assert main(["roads", "build", "--council", RUTLAND, "--pbf", str(pbf)]) == 2
         assert expect in capsys.readouterr().err
 
@@ -615,3 +645,153 @@ def test_cli_report_by_road_says_minutes(rutland_files, tmp_path, monkeypatch):
     text = " ".join(p.extract_text() for p in PdfReader(out).pages).replace("\n", " ")
     assert "support within 20 minutes by road" in text
     assert "within 5 km" not in text
+
+
+# --------------------------------------------------------------------------- the app
+
+
+@pytest.mark.slow
+def test_app_gaps_page_by_road_says_minutes(tmp_path, monkeypatch):
+    """With a stored network the page offers Distance: by road, and then every label is in minutes."""
+    from streamlit.testing.v1 import AppTest
+
+    from gapmap.population import load_council
+
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path / "home"))
+    somerset = load_council("E06000066")
+    minx, miny, maxx, maxy = somerset.outline().bounds
+    nodes, ways = grid(minx - 2000, miny - 2000, 60, 31, 2000.0, {"highway": "secondary"})
+    pbf = write_extract(tmp_path / "somerset.osm.pbf", nodes, ways)
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=180)
+    at.run()
+    assert not at.exception
+    assert any("Distance: straight line" in c.value for c in at.caption)  # no network yet
+    network_for(pbf, "E06000066", somerset.outline(), home=tmp_path / "home", settings=RoadSettings(buffer_km=2))
+    at.run()
+    at.radio(key="gap_distance").set_value("By road").run()
+    assert not at.exception
+    assert at.slider(key="gap_minutes").label == "Catchment (minutes by road)"
+    labels = [m.label for m in at.metric]
+    assert "More than 15 minutes by road from support" in labels
+    at.slider(key="gap_minutes").set_value(30).run()
+    assert "More than 30 minutes by road from support" in [m.label for m in at.metric]
+    misled = [e for e in at.expander if e.label == "Where the straight line misleads"]
+    assert len(misled) == 1 and len(misled[0].dataframe[0].value) == 15
+    assert list(misled[0].dataframe[0].value.columns)[:2] == ["area_name", "nearest_km"]
+    at.radio(key="gap_distance").set_value("Straight line").run()
+    assert "More than 5 km from support" in [m.label for m in at.metric]
+    # The planner by road: coverage in minutes, and it says so.
+    at.switch_page("pages/plan.py").run()
+    at.radio(key="plan_distance").set_value("By road").run()
+    assert not at.exception
+    assert "within 15 minutes by road of support" in at.success[0].value
+    assert any("minutes by road" in e.value for e in at.expander[-1].markdown)
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_browser_switches_to_by_road_and_sees_minutes(tmp_path, monkeypatch):
+    """In Chromium: Distance 'By road' on the start page turns the catchment and its labels into minutes."""
+    import os
+
+    from gapmap.population import load_council
+
+    chromium = os.environ.get("GAPMAP_CHROMIUM", "/usr/bin/chromium")
+    if not Path(chromium).exists() and not os.environ.get("GAPMAP_REQUIRE_BROWSER"):
+        pytest.skip(f"Chromium not found at {chromium}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tests.test_browser import _serve
+
+    somerset = load_council("E06000066")
+    minx, miny, maxx, maxy = somerset.outline().bounds
+    nodes, ways = grid(minx - 2000, miny - 2000, 60, 31, 2000.0, {"highway": "secondary"})
+    pbf = write_extract(tmp_path / "somerset.osm.pbf", nodes, ways)
+    # The server's home (tests/test_browser._serve runs it with GAPMAP_HOME=<folder>/home).
+    network_for(pbf, "E06000066", somerset.outline(), home=tmp_path / "home", settings=RoadSettings(buffer_km=2))
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
+        try:
+            for url in _serve(tmp_path):
+                page = browser.new_page()
+                page.goto(url)
+                page.get_by_text("Where care is short — Somerset").wait_for(timeout=90_000)
+                page.get_by_text("More than 5 km from support").wait_for(timeout=90_000)
+                page.get_by_text("By road", exact=True).click()
+                page.get_by_text("More than 15 minutes by road from support").wait_for(timeout=120_000)
+                assert page.get_by_text("Catchment (minutes by road)").count() >= 1
+                page.close()
+        finally:
+            browser.close()
+
+
+# --------------------------------------------------------------------------- read once, many councils
+
+
+def test_extract_read_once_serves_each_council(rutland_files, tmp_path):
+    """The national path: the extract is read once into arrays; each council's task cuts its network."""
+    from dataclasses import replace
+
+    from gapmap.analysis import AnalysisRequest, analyse, build_costs
+    from gapmap.national import RoadTask, council_gaps
+    from gapmap.population import load_council
+    from gapmap.records import load_providers
+    from gapmap.roads import RoadExtract, extract_for
+
+    full, _, providers = rutland_files
+    home = tmp_path / "home"
+    folder = extract_for(full, home=home)
+    assert extract_for(full, home=home) == folder  # read once: found again by content
+    extract = RoadExtract.load(folder)
+    assert isinstance(extract.x, np.memmap) and extract.ways == 61  # 30 rows + 31 columns of streets
+    data = load_council(RUTLAND)
+    # A council's network cut from the stored extract is the one built from the file directly,
+    # and building it no longer reads the file (no reading steps reported).
+    steps: list[str] = []
+    net = network_for(full, RUTLAND, data.outline(), home=home, progress=lambda s, i, n: steps.append(s))
+    assert "reading roads" not in steps and steps[-1] == "done"
+    direct = build_network(full, RUTLAND, data.outline())
+    np.testing.assert_array_equal(net.indices, direct.indices)
+    np.testing.assert_allclose(net.minutes, direct.minutes)
+    # The worker's task gives the single-council analysis by road.
+    provs = load_providers(providers, outline=data.outline()).accepted
+    request = AnalysisRequest(band="75plus", as_at=pd.Timestamp("2024-06-30").date())
+    table = council_gaps(RUTLAND, provs, request, roads=RoadTask(extract=str(folder), minutes=20.0))
+    by_road = replace(request, roads=ByRoad(net), radius_km=20.0)
+    expected = analyse(data, provs, by_road, costs=build_costs(data, provs, max_km=20.0, roads=ByRoad(net))).areas
+    got = table.set_index("area_code").nearest_km
+    np.testing.assert_allclose(got.loc[expected.area_code], expected.nearest_km, rtol=1e-6)
+    np.testing.assert_allclose(table.pop_beyond_radius.sum(), expected.pop_beyond_radius.sum(), rtol=1e-6)
+
+
+def test_cli_gaps_council_all_by_road_names_councils_the_extract_misses(rutland_files, tmp_path, monkeypatch, capsys):
+    from gapmap.cli import main
+
+    full, _, providers = rutland_files
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path / "home"))
+    args = ["gaps", "--council", "all", "--providers", str(providers), "--roads", str(full), "--minutes", "20"]
+    assert main([*args, "--out", str(tmp_path / "england.csv")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    # A Rutland extract cannot serve England: one line, before any council is run.
+    assert err[-1].startswith("error: the extract rutland.osm.pbf does not reach ")
+    assert "Barking and Dagenham (E09000002)" in err[-1] and "Rutland" not in err[-1]
+    assert "read once" in " ".join(err)
+    assert not (tmp_path / "england.csv").exists()
+
+
+def test_straight_line_misleads_ranks_the_far_bank_first(river):
+    """Two areas one 1 km from the provider: across the river (18 min by road) and beside the bridge."""
+    from gapmap.roads import straight_line_misleads
+
+    provider = pts(node(0, 1))
+    people = pts(node(0, 0), node(1, 1))  # across the river; along the north bank
+    road = road_costs(river, people, provider, max_minutes=60)
+    line = euclidean_costs(people, provider, max_km=60)
+    areas = lambda col: pd.DataFrame(  # noqa: E731 - two one-point areas
+        {"area_code": ["S", "N"], "area_name": ["South bank", "North bank"], "nearest_km": col}
+    )
+    table = straight_line_misleads(areas(road.cost.to_numpy()), areas(line.cost.to_numpy()), typical_kmh=30)
+    # Both are 1 km away in a straight line (2 minutes at 30 km/h); the south bank takes 18
+    # minutes by road (9 times), the north bank 2 (once).
+    assert table.area_name.tolist() == ["South bank", "North bank"]
+    np.testing.assert_allclose(table.times, [9.0, 1.0], atol=1e-3)
+    np.testing.assert_allclose(table.suggested_minutes, [2.0, 2.0])

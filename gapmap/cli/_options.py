@@ -268,6 +268,8 @@ def by_road(args: argparse.Namespace) -> bool:
     """Whether the command measures minutes by road (``--roads`` given); checks ``--minutes``."""
     if getattr(args, "minutes", None) is not None and getattr(args, "roads", None) is None:
         raise OptionError("--minutes is a time by road: give the extract with --roads FILE.osm.pbf")
+    if getattr(args, "roads", None) is not None and getattr(args, "circuity", 1.0) != 1.0:
+        raise OptionError("--circuity turns straight lines into road distance; with --roads the roads are measured")
     return getattr(args, "roads", None) is not None
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from gapmap import auth, io, national
 from gapmap.analysis import AnalysisRequest, analyse
@@ -14,6 +15,7 @@ from gapmap.cli._options import (
     add_providers,
     areas_as,
     by_road,
+    minutes_from,
     non_negative_number,
     out_file,
     positive_int,
@@ -93,8 +95,6 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     """Write the gap table (or the hand-out map)."""
     request = request_from(args)
     if args.council.strip().lower() == "all":
-        if by_road(args):
-            raise OptionError("--roads is for one council at a time: name it with --council")
         return _run_national(args, paths, request)
     data = load_council(args.council, paths=paths)
     request = with_roads(request, args, data)
@@ -134,18 +134,36 @@ def _run_national(args: argparse.Namespace, paths: DataPaths, request: AnalysisR
     providers = providers_as(args, result.accepted)
     codes = national.council_codes(paths)
     say(f"{len(codes)} councils, {len(result.accepted):,} providers")
+    roads = _national_roads(args) if by_road(args) else None
+    if roads is not None:
+        from gapmap.roads import RoadExtract
+
+        off = national.councils_off_extract(codes, RoadExtract.load(Path(roads.extract)), paths)
+        if off:
+            names = io.read_councils(paths).set_index("code").name
+            listed = ", ".join(f"{names.get(c, c)} ({c})" for c in off[:12]) + (" …" if len(off) > 12 else "")
+            raise OptionError(
+                f"the extract {args.roads.name} does not reach {len(off)} of the {len(codes)} councils: {listed}; "
+                "use an England extract for --council all"
+            )
     if args.scheduler:
         from distributed import Client
 
         with Client(args.scheduler) as client:
-            table = national.run_dask(codes, providers, request, client=client, root=paths.root, progress=say)
+            table = national.run_dask(
+                codes, providers, request, client=client, root=paths.root, progress=say, roads=roads
+            )
     else:
-        table = national.run_local(codes, providers, request, root=paths.root, workers=args.workers, progress=say)
+        table = national.run_local(
+            codes, providers, request, root=paths.root, workers=args.workers, progress=say, roads=roads
+        )
+    lost = table.attrs.get(national.LOST, [])
     table = viewer_areas(table, table_privacy(args)) if "n_micro_enterprise" in table else table
+    if roads is not None:
+        table = table.rename(columns={"nearest_km": "nearest_minutes"})
     if result.illustrative:
         table["data_note"] = ILLUSTRATIVE
     write_table(table, args.out)
-    lost = table.attrs.get(national.LOST, [])
     say(f"England: {len(table):,} areas in {len(codes) - len(lost)} councils -> {args.out}")
     if lost:
         say(
@@ -154,3 +172,33 @@ def _run_national(args: argparse.Namespace, paths: DataPaths, request: AnalysisR
         )
         return 1
     return 0
+
+
+def _national_roads(args: argparse.Namespace) -> national.RoadTask:
+    """Read the extract once (stored under ``$GAPMAP_HOME/roads/``) for every council's task."""
+    import sys
+
+    from tqdm import tqdm
+
+    from gapmap.roads import RoadSettings, extract_for
+
+    settings = RoadSettings(slowdown=args.road_slowdown)
+    bar = tqdm(total=5, desc="road extract", file=sys.stderr, leave=False, disable=None)
+
+    def progress(step: str, done: int, total: int) -> None:
+        bar.set_description(f"road extract: {step}")
+        bar.n = done
+        bar.refresh()
+
+    try:
+        folder = extract_for(args.roads, home=auth.home_from_environment(), speeds=settings.speeds, progress=progress)
+    finally:
+        bar.close()
+    say(f"road extract {args.roads.name} read once -> {folder}")
+    return national.RoadTask(
+        extract=str(folder),
+        minutes=minutes_from(args),
+        settings=settings,
+        offroad_kmh=args.offroad_kmh,
+        max_offroad_m=args.max_offroad_m,
+    )
