@@ -55,12 +55,13 @@ class Classes:
     lowest: float
     has_missing: bool
     unit: float | None = None
+    percent: bool = False
 
     def colour(self, value: object) -> str:
         """The fill colour of one value (rounded to the unit first, as it is shown)."""
         if value is None or pd.isna(value) or not self.breaks:
             return NO_DATA
-        v = float(snap(value, self.unit)) if self.unit else float(value)
+        v = float(snap(value, self.unit, percent=self.percent)) if self.unit else float(value)
         i = int(np.searchsorted(self.breaks, v, side="left"))
         return self.colours[min(i, len(self.colours) - 1)]
 
@@ -78,7 +79,7 @@ class Classes:
         if self.unit:
             out = []
             for i, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-                start = lo if i == 0 else float(snap(lo + self.unit, self.unit))
+                start = lo if i == 0 else float(snap(lo + self.unit, self.unit, percent=self.percent))
                 out.append(fmt(hi) if start >= hi else f"{fmt(start)} – {fmt(hi)}")
             return out
         out: list[str] = []
@@ -114,8 +115,15 @@ def unit_of(fmt: str | None) -> float | None:
     return 10.0 ** -(int(m.group(1)) + (2 if m.group(2) == "%" else 0))
 
 
-def snap(values: object, unit: float | None) -> np.ndarray:
-    """``values`` rounded to a whole number of ``unit`` (as shown), as floats.
+def is_percent(fmt: str | None) -> bool:
+    """Whether numbers formatted with ``fmt`` are shown as percentages."""
+    return bool(fmt) and fmt.endswith("%")
+
+
+def snap(values: object, unit: float | None, *, percent: bool = False) -> np.ndarray:
+    """``values`` rounded to a whole number of ``unit`` as :func:`format` shows them, as floats.
+
+    ``percent``: the values are shown with a ``%`` format (``format`` multiplies by 100 first).
 
     Examples
     --------
@@ -126,7 +134,14 @@ def snap(values: object, unit: float | None) -> np.ndarray:
     if not unit:
         return v
     digits = max(0, round(-np.log10(unit)))
-    return np.round(np.round(v / unit) * unit, digits) + 0.0  # + 0.0: no "-0"
+    # Rounded as format() rounds (the float's exact value, e.g. 0.45 -> 0.5), not v / unit,
+    # whose binary quotient can fall on the other side of a half (0.45 / 0.1 = 4.4999…).
+    if percent:
+        d = max(0, digits - 2)
+        shown = [float(f"{x:.{d}%}"[:-1]) / 100 if np.isfinite(x) else x for x in v.ravel().tolist()]
+    else:
+        shown = [float(f"{x:.{digits}f}") if np.isfinite(x) else x for x in v.ravel().tolist()]
+    return np.asarray(shown, dtype=float).reshape(v.shape) + 0.0  # + 0.0: no "-0"
 
 
 def _number(value: float, spec: str) -> str:
@@ -155,7 +170,12 @@ def distinct_format(fmt: str, breaks: list[float]) -> str:
 
 
 def class_breaks(
-    values: pd.Series, n_classes: int = 6, *, scheme: str = "quantiles", unit: float | None = None
+    values: pd.Series,
+    n_classes: int = 6,
+    *,
+    scheme: str = "quantiles",
+    unit: float | None = None,
+    percent: bool = False,
 ) -> list[float]:
     """Class upper bounds for a choropleth, duplicates removed.
 
@@ -170,6 +190,8 @@ def class_breaks(
     unit
         The unit the values are shown in (:func:`unit_of`): values and bounds are rounded to
         it, and a class that would hold no value is left out.
+    percent
+        The values are shown with a ``%`` format (:func:`snap`).
 
     Returns
     -------
@@ -181,7 +203,7 @@ def class_breaks(
     >>> class_breaks(pd.Series([1.0, 2.0, 3.0, 4.0]), 2)
     [2.5, 4.0]
     """
-    v = snap(pd.Series(values, dtype=float).dropna().to_numpy(), unit)
+    v = snap(pd.Series(values, dtype=float).dropna().to_numpy(), unit, percent=percent)
     if len(v) == 0:
         return []
     if scheme not in SCHEMES:
@@ -192,14 +214,14 @@ def class_breaks(
     with warnings.catch_warnings():
         # mapclassify warns when repeated values give fewer classes; we drop duplicates below.
         warnings.simplefilter("ignore")
-        bins = sorted({float(b) for b in snap(SCHEMES[scheme](v, k=k).bins, unit)})
+        bins = sorted({float(b) for b in snap(SCHEMES[scheme](v, k=k).bins, unit, percent=percent)})
     if unit:
         bins = _filled(bins, v)
     lowest = float(v.min())
     if len(bins) < k and np.sum(v == lowest) > 1:
         # Many areas share the lowest value (often 0 people) and the classes collapsed: give
         # those areas a class of their own and class the rest.
-        return [lowest, *class_breaks(pd.Series(v[v > lowest]), k - 1, scheme=scheme, unit=unit)]
+        return [lowest, *class_breaks(pd.Series(v[v > lowest]), k - 1, scheme=scheme, unit=unit, percent=percent)]
     return bins
 
 
@@ -255,11 +277,12 @@ def classify(
     ((2.5, 4.0), '#ffffb2', '#800026')
     """
     unit = unit_of(fmt)
-    s = pd.Series(snap(pd.Series(values, dtype=float), unit))
+    percent = is_percent(fmt)
+    s = pd.Series(snap(pd.Series(values, dtype=float), unit, percent=percent))
     if breaks is not None:
-        bounds = sorted({float(b) for b in snap(list(breaks), unit)})
+        bounds = sorted({float(b) for b in snap(list(breaks), unit, percent=percent)})
     else:
-        bounds = class_breaks(s, n_classes, scheme=scheme, unit=unit)
+        bounds = class_breaks(s, n_classes, scheme=scheme, unit=unit, percent=percent)
     n = len(bounds)
     # Spread the classes over the palette so 3 classes still run light to dark.
     idx = [min(round(i * (len(PALETTE) - 1) / max(n - 1, 1)), len(PALETTE) - 1) for i in range(n)]
@@ -267,4 +290,4 @@ def classify(
     lowest = float(s.min()) if s.notna().any() else 0.0
     if bounds:
         lowest = min(lowest, bounds[0])
-    return Classes(tuple(bounds), tuple(colours), lowest, bool(s.isna().any()), unit)
+    return Classes(tuple(bounds), tuple(colours), lowest, bool(s.isna().any()), unit, percent)

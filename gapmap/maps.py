@@ -30,7 +30,7 @@ from gapmap._validate import require_crs
 
 # NO_DATA, PALETTE and class_breaks are re-exported for callers that import them from here.
 from gapmap.alternatives import MAP_LABEL, AreaTable, area_table_html
-from gapmap.classes import NO_DATA, NO_DATA_TEXT, PALETTE, class_breaks, classify, snap, unit_of  # noqa: F401
+from gapmap.classes import NO_DATA, NO_DATA_TEXT, PALETTE, class_breaks, classify, is_percent, snap, unit_of  # noqa: F401
 from gapmap.config import PACKAGE_ROOT, WGS84
 from gapmap.geometry_cache import DisplayGeometry, display_geometry
 from gapmap.legend import (  # noqa: F401 - ATTRIBUTION, MAP_SOURCES, provider_legend re-exported
@@ -98,18 +98,19 @@ def change_breaks(values: pd.Series, n_classes: int = 5, *, fmt: str | None = No
     [0.0, 1.1, 2.0]
     """
     unit = unit_of(fmt)
-    v = pd.Series(snap(values, unit), index=values.index)
+    percent = is_percent(fmt)
+    v = pd.Series(snap(values, unit, percent=percent), index=values.index)
     changed = v[v.abs() > (unit / 2 if unit else 1e-9)]
     if not len(changed):
         return None
     falls, rises = changed[changed < 0], changed[changed > 0]
     each = max(1, n_classes // 2) if len(falls) and len(rises) else n_classes
-    below = class_breaks(falls, each, unit=unit) if len(falls) else []
+    below = class_breaks(falls, each, unit=unit, percent=percent) if len(falls) else []
     if below:
         # Falls and rises are classed apart, and the top of the falls is just below zero (no value
         # lies between them), so "no change" is a class of its own: "0.0", not "-0.9 – 0.0".
         below[-1] = -unit if unit else float(np.nextafter(0.0, -1.0))
-    return sorted({*below, 0.0, *(class_breaks(rises, each, unit=unit) if len(rises) else [])})
+    return sorted({*below, 0.0, *(class_breaks(rises, each, unit=unit, percent=percent) if len(rises) else [])})
 
 
 LEGEND_NAME = "gapmap_legend"

@@ -19,6 +19,7 @@ from gapmap.maps import (
     Field,
     change_breaks,
     class_breaks,
+    is_percent,
     provider_layers,
     provider_legend,
     unit_of,
@@ -220,7 +221,8 @@ if view == VIEWS[0]:
         tiles(s)
         label, fmt, low_bad = GAP_METRICS[metric]
         both = pd.concat([before.areas[metric], after.areas[metric]])
-        breaks = class_breaks(both, unit=unit_of(fmt))  # shared by both maps, in the measure's unit
+        # Shared by both maps, in the measure's unit.
+        breaks = class_breaks(both, unit=unit_of(fmt), percent=is_percent(fmt))
         closed = impact.closed.assign(end_date=impact.closed.end_date)
         outlines = level_outlines()
         m1, m2 = st.columns(2)
