@@ -161,6 +161,12 @@ def test_commissioner(own_app_url, browser):  # noqa: F811
     page.get_by_text("Saved: Somerset now has 4 providers").wait_for(timeout=60_000)
     _idle(page)
     assert page.get_by_text("This replaces").count() == 0  # a plain saved state, no question
+    # Saving the table (dates blank when there is none, typed DD/MM/YYYY) keeps the saved state.
+    page.get_by_role("button", name="Save changes").click()
+    _idle(page)
+    assert page.locator('[data-testid="stToast"]', has_text="Changes saved").count() == 1
+    assert page.get_by_text("This replaces").count() == 0
+    assert page.locator('[data-testid="stException"]').count() == 0
     # Priority areas with their reasons, readable in place.
     _nav(page, "Where care is short")
     why = page.locator(".st-key-gap-why")
