@@ -107,6 +107,8 @@ def test_presenter(app_url, browser):  # noqa: F811
     assert page.get_by_text("Exit presentation").is_visible()
     assert "85+" in page.locator(".gapmap-takeaway").first.inner_text()
     seen = []
+    where = {"Priority": "view=priority", "Closures": "/closures", "Recruitment": "/plan", "Local": "/economy"}
+    page.locator('[data-testid="stPageLink"] a', has_text="→").first.wait_for(timeout=180_000)
     while True:
         step = page.locator('[data-testid="stPageLink"] a', has_text="→")
         if not step.count():
@@ -114,9 +116,14 @@ def test_presenter(app_url, browser):  # noqa: F811
         label = step.first.inner_text()
         seen.append(label)
         step.first.click()
+        page.wait_for_url(re.compile(re.escape(where[label.split()[0].rstrip(":")])), timeout=60_000)
+        page.locator(".gapmap-foot").first.wait_for(timeout=180_000)
         _idle(page)
         if label.startswith("Recruitment plan"):
             page.locator(".gapmap-takeaway", has_text="would bring").wait_for(timeout=180_000)
+            # The URL says what the view shows (the band carried from the first view: 85+).
+            band = re.search(r"band=(\d\d)plus", page.url).group(1)
+            assert band == "85" and f"aged {band}+" in page.locator(".gapmap-takeaway").first.inner_text()
             for make, ready, suffix in (
                 ("Make slides (PowerPoint)", "Download slides (PowerPoint)", ".pptx"),
                 ("Make report (PDF)", "Download report (PDF)", ".pdf"),
