@@ -19,6 +19,21 @@ CSS = """
   /* Day and month boxes of a date field: at least 24 x 24 px to aim at (WCAG 2.5.8). */
   [data-testid="stDateInput"] [role="spinbutton"] { display: inline-block; min-width: 24px;
     min-height: 24px; line-height: 24px; text-align: center; }
+  /* Chosen values of a multiselect wrap onto more lines rather than scroll out of sight (WCAG 1.4.10). */
+  [data-testid="stMultiSelectTagsContainer"] { flex-wrap: wrap !important; overflow: visible !important;
+    height: auto !important; max-height: none !important; }
+  [data-testid="stMultiSelect"] div:has(> [data-testid="stMultiSelectTagsContainer"]) { height: auto !important;
+    max-height: none !important; min-height: 2.5rem; }
+  /* Links (the page list in the sidebar too) and folds show where the keyboard is (WCAG 2.4.7). */
+  a:focus-visible, summary:focus-visible, [data-testid="stElementToolbar"] button:focus-visible {
+    outline: 2px solid #1a1a1a !important; outline-offset: 2px; }
+  /* The main area takes the focus from "Skip to main content" (and scrolls with the arrow keys). */
+  [data-testid="stMain"]:focus-visible { outline: 2px solid #1a1a1a; outline-offset: -2px; }
+  /* Streamlit's table grid is a canvas: a ring round it while it has the keyboard. */
+  [data-testid="stDataFrame"] canvas:focus-visible { outline: 2px solid #1a1a1a; outline-offset: -2px; }
+  /* Text and number fields: a clear ring round the focused box, not only a thin coloured border (WCAG 2.4.7). */
+  div:has(> input:focus-visible), div:has(> textarea:focus-visible) { outline: 2px solid #1a1a1a;
+    outline-offset: 2px; }
   /* The live map and its markers show where the keyboard is (WCAG 2.4.7). */
   .gapmap-live-map:focus-visible, .gapmap-live-map .leaflet-marker-icon:focus-visible,
   .gapmap-live-map a:focus-visible { outline: 3px solid #1d1d1b !important; outline-offset: 2px; }

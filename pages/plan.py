@@ -314,7 +314,7 @@ st.caption(
 with st.container(key="plan-keyboard"):
     k1, k2, k3 = st.columns([2, 2, 1], vertical_alignment="bottom")
     with k1.form("plan_add_place", clear_on_submit=True, border=False):
-        place = st.text_input("Add a site by postcode or ward name", placeholder="e.g. TA6 3AA or Frome")
+        place = st.text_input("Add a site by postcode or ward name", placeholder="a postcode, or a ward such as Frome")
         adding = st.form_submit_button("Add this site", icon=":material/add_location_alt:")
     site_names = {
         i: f"{'Your site' if mine[i] else 'Suggested site'} {sites['rank'].iloc[i]}: {sites.postcode.iloc[i]}, "

@@ -160,6 +160,17 @@
     return bits.join(", ");
   }
 
+  // Enter or Space on a focused marker does what a click does (Leaflet only tabs to it).
+  function pressable(m) {
+    m.getElement().addEventListener("keydown", function (e) {
+      if (e.key === "Enter" || e.key === " ") {
+        e.preventDefault();
+        e.stopPropagation();
+        m.fire("click", {latlng: m.getLatLng(), originalEvent: e}, true);
+      }
+    });
+  }
+
   // An invisible, focusable marker (a button) over a canvas dot, named ``name``; it shows the
   // dot's tooltip while focused.
   function focusable(at, name, dot) {
@@ -169,6 +180,7 @@
     m.on("add", function () {
       var el = m.getElement();
       el.setAttribute("aria-label", name);
+      pressable(m);
       el.addEventListener("focus", function () { dot.openTooltip(); });
       el.addEventListener("blur", function () { dot.closeTooltip(); });
     });
@@ -196,6 +208,7 @@
       var what = (spec.mine[i] ? "Your provider " : "Suggested site ") + spec.rank[i] + ", " + spec.postcode[i];
       badge.on("add", function () {  // a button for the keyboard: Enter removes it, as a click does
         badge.getElement().setAttribute("aria-label", what + ". " + spec.reached[i] + ". Press Enter to remove.");
+        pressable(badge);
       });
       badge.bindTooltip("<b>" + esc(spec.mine[i] ? "Your provider" : "Suggested site") + " " + esc(spec.rank[i])
         + "</b> · " + esc(spec.postcode[i]) + "<br>" + esc(spec.reached[i]) + "<br>" + esc(spec.reason[i])
