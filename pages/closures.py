@@ -20,6 +20,7 @@ from gapmap.downloads import closure_download, timeline_download
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes
 from gapmap.gaps import GAP_METRICS
+from gapmap.labels import metric_label, reach
 from gapmap.maps import (
     Field,
     change_breaks,
@@ -34,6 +35,7 @@ from gapmap.privacy import shown_kinds, visible_providers
 from gapmap.providers import KIND_LABELS, KINDS
 from gapmap.replay import animation_gif, frame_layers, slider_html
 from gapmap.reproject import reproject
+from gapmap.roads import ByRoad
 from gapmap.story import Closures, ReportInputs, closures_view
 from gapmap.timeline import STEPS, outlook
 from pages import _a11y, _present, _shared, _state
@@ -57,6 +59,8 @@ class Page:
     privacy: str
     secret: bytes
     request: AnalysisRequest
+    roads: ByRoad | None = None
+    """The road network when Distance is by road (``request.radius_km`` is then minutes)."""
 
     @property
     def providers(self) -> gpd.GeoDataFrame:
@@ -82,9 +86,42 @@ class Page:
     def exact(self) -> bool:
         return self.privacy == "exact"
 
+    @property
+    def unit(self) -> str:
+        """``"minutes"`` by road, else ``"km"``."""
+        return "km" if self.roads is None else "minutes"
+
+    @property
+    def road_key(self) -> str:
+        return "" if self.roads is None else self.roads.network.key
+
+    @property
+    def within(self) -> str:
+        """The catchment in words: ``"5 km"`` or ``"15 minutes by road"``."""
+        return reach(self.radius, self.unit)
+
+    def amount(self, value: float) -> str:
+        """A distance (or, by road, a time) as shown on the tiles."""
+        return f"{value:,.1f} km" if self.roads is None else f"{value:,.0f} minutes"
+
+    def measure(self, metric: str) -> str:
+        """The name of a mapped measure (in minutes by road)."""
+        if self.roads is None:
+            return GAP_METRICS[metric][0]
+        return metric_label(metric, self.band, self.radius, unit="minutes")
+
     def analysis_on(self, when: date) -> Analysis:
-        """The cached analysis of the providers open on ``when``."""
-        return _shared.analysis(self.code, self.source.key, replace(self.request, as_at=when), None, self.providers)
+        """The cached analysis of the providers open on ``when`` (by road when chosen)."""
+        return _shared.analysis(
+            self.code,
+            self.source.key,
+            replace(self.request, as_at=when),
+            None,
+            self.providers,
+            None,
+            self.road_key,
+            self.roads,
+        )
 
     def points_for(self, given: gpd.GeoDataFrame, when: date):
         """The provider points (open, closed) this session may see on ``when``: the one rule,
@@ -123,8 +160,9 @@ def provider_source(code: str, data: CouncilData) -> _shared.ProviderSource:
     return source
 
 
-def settings() -> AnalysisRequest:
-    """Age band, kinds, radius and areas, shared by the three views (stops when no kind is chosen)."""
+def settings(code: str) -> tuple[AnalysisRequest, ByRoad | None]:
+    """Age band, kinds, distance, catchment and areas, shared by the three views (stops when no
+    kind is chosen); the road network too when Distance is by road (the catchment is then minutes)."""
     _present.restore(
         {
             "band": ("chg_band", tuple(BANDS)),
@@ -141,19 +179,22 @@ def settings() -> AnalysisRequest:
     c1, c2, c3, c4 = st.columns([0.9, 2.5, 1, 1.3])  # the kinds chips and the areas' names fit at 1440 px
     band = c1.selectbox("Age band", list(BANDS), format_func=BAND_LABELS.get, key="chg_band")
     kinds = c2.multiselect("Providers that count", list(KINDS), format_func=KIND_LABELS.get, key="chg_kinds")
-    radius = c3.slider("Catchment radius (km)", 1.0, 20.0, step=0.5, key="chg_radius")
-    c3.caption("Distance: straight line (by road on the command line: `closure --roads`)")
+    roads = _shared.distance_control(code, c3, "chg_distance")  # the gaps and plan pages' control
+    if roads is None:
+        radius = c3.slider("Catchment radius (km)", 1.0, 20.0, step=0.5, key="chg_radius")
+    else:
+        radius = _shared.minutes_slider(c3, "chg_minutes")
     level = c4.selectbox("Areas", LEVELS_HERE, format_func=LEVEL_LABELS.get, key="chg_level")
-    _present.remember(band=band, radius=radius, kinds=kinds, level=level)
+    # The URL's radius is km (restored into the km slider); minutes by road are not written there.
+    _present.remember(band=band, kinds=kinds, level=level, **({"radius": radius} if roads is None else {}))
     if not kinds:
         st.error("Choose at least one kind of provider.")
         st.stop()
-    return AnalysisRequest(band=band, radius_km=radius, kinds=tuple(kinds), level=level)
+    return AnalysisRequest(band=band, radius_km=radius, kinds=tuple(kinds), level=level), roads
 
 
 def tiles(page: Page, summary: dict) -> None:
     """The impact figures as headline tiles, and one sentence linking them to the headline."""
-    radius = page.radius
     t = [*st.columns(3), *st.columns(3)]  # three a row: every label fits at 1440 px
     displaced, lost = summary["people_displaced"], summary["people_losing_coverage"]
     t[0].metric(
@@ -162,18 +203,19 @@ def tiles(page: Page, summary: dict) -> None:
         help="People whose nearest open provider closed (most still have another within reach, further away).",
     )
     mean = summary["extra_km_mean"]
-    t[1].metric("Extra distance, mean", "no provider left" if mean == float("inf") else f"{mean:,.1f} km")
+    extra = "Extra distance" if page.roads is None else "Extra time"
+    t[1].metric(f"{extra}, mean", "no provider left" if mean == float("inf") else page.amount(mean))
     p90 = summary["extra_km_p90"]
-    t[2].metric("Extra, 90% within", "no provider left" if p90 == float("inf") else f"{p90:,.1f} km")
+    t[2].metric("Extra, 90% within", "no provider left" if p90 == float("inf") else page.amount(p90))
     mx = summary["extra_km_max"]
-    t[3].metric("Extra, worst case", "no provider left" if mx == float("inf") else f"{mx:,.1f} km")
-    t[4].metric(f"Lost support within {radius:g} km", f"{lost:,.0f}")
-    t[5].metric(f"Gained support within {radius:g} km", f"{summary['people_gaining_coverage']:,.0f}")
+    t[3].metric("Extra, worst case", "no provider left" if mx == float("inf") else page.amount(mx))
+    t[4].metric(f"Lost support within {page.within}", f"{lost:,.0f}")
+    t[5].metric(f"Gained support within {page.within}", f"{summary['people_gaining_coverage']:,.0f}")
     if displaced >= 0.5:
-        further = f", on average {mean:,.1f} km further than before" if 0 < mean < float("inf") else ""
+        further = f", on average {page.amount(mean)} further than before" if 0 < mean < float("inf") else ""
         st.caption(
             f"Of the {displaced:,.0f} people whose nearest provider closed, {lost:,.0f} now have none within "
-            f"{radius:g} km (the figure in the headline); the other {max(displaced - lost, 0):,.0f} still have one "
+            f"{page.within} (the figure in the headline); the other {max(displaced - lost, 0):,.0f} still have one "
             f"within reach{further}."
         )
 
@@ -184,6 +226,7 @@ def hardest_hit(page: Page, impact: ClosureImpact) -> None:
     if hit.empty:
         st.caption("No area's people change their nearest provider.")
         return
+    extra = "Extra km" if page.roads is None else "Extra minutes"
     st.dataframe(
         hit[
             ["headline", "people_displaced", "extra_km_mean", "extra_km_p90", "people_losing_coverage", "access_change"]
@@ -193,11 +236,9 @@ def hardest_hit(page: Page, impact: ClosureImpact) -> None:
         column_config={
             "headline": st.column_config.TextColumn("Hardest hit", width="large"),
             "people_displaced": st.column_config.NumberColumn("Displaced", format="%.0f"),
-            "extra_km_mean": st.column_config.NumberColumn("Extra km (mean)", format="%.1f"),
-            "extra_km_p90": st.column_config.NumberColumn("Extra km (90th pct)", format="%.1f"),
-            "people_losing_coverage": st.column_config.NumberColumn(
-                f"Lose cover ({page.radius:g} km)", format="%.0f"
-            ),
+            "extra_km_mean": st.column_config.NumberColumn(f"{extra} (mean)", format="%.1f"),
+            "extra_km_p90": st.column_config.NumberColumn(f"{extra} (90th pct)", format="%.1f"),
+            "people_losing_coverage": st.column_config.NumberColumn(f"Lose cover ({page.within})", format="%.0f"),
             "access_change": st.column_config.NumberColumn("Access change (per 1,000)", format="%+.1f"),
         },
     )
@@ -213,7 +254,7 @@ def impact_downloads(page: Page, impact: ClosureImpact, stem: str) -> None:
 
 def before_and_after(page: Page) -> None:
     """Two dates side by side: the maps, the change between them and the hardest-hit areas."""
-    code, source, kinds, band, radius = page.code, page.source, page.kinds, page.band, page.radius
+    code, source, kinds, band = page.code, page.source, page.kinds, page.band
     earliest = page.providers.start_date.min()
     d1, d2, d3 = st.columns([1, 1, 1.4])
     _state.setting("chg_before", date(2016, 1, 1), allowed=lambda d: isinstance(d, date) and d <= date.today())
@@ -225,7 +266,7 @@ def before_and_after(page: Page) -> None:
     after_date = d2.date_input(
         "After", min_value=date(2000, 1, 1), max_value=date.today(), format="DD/MM/YYYY", key="chg_after"
     )
-    metric = d3.selectbox("Maps show", MAP_METRICS, format_func=lambda m: GAP_METRICS[m][0], key="chg_metric")
+    metric = d3.selectbox("Maps show", MAP_METRICS, format_func=page.measure, key="chg_metric")
     if after_date < before_date:
         st.error("The after date is before the before date.")
         return
@@ -249,19 +290,21 @@ def before_and_after(page: Page) -> None:
     st.markdown(
         f"**{len(s['providers_closed'])} closed and {len(s['providers_opened'])} opened** between "
         f"{before_date:%d %b %Y} and {after_date:%d %b %Y} ({', '.join(KIND_LABELS[k].lower() for k in kinds)}). "
-        f"People {BAND_WORD[band]}, within {radius:g} km."
+        f"People {BAND_WORD[band]}, within {page.within}."
     )
     tiles(page, s)
-    label, fmt, low_bad = GAP_METRICS[metric]
+    _, fmt, low_bad = GAP_METRICS[metric]
+    label = page.measure(metric)
     both = pd.concat([before.areas[metric], after.areas[metric]])
     # Shared by both maps, in the measure's unit.
     breaks = class_breaks(both, unit=unit_of(fmt), percent=is_percent(fmt))
     outlines = page.outlines()
+    nearest = "Nearest (km)" if page.roads is None else "Nearest (minutes by road)"
     m1, m2 = st.columns(2)
     for col, res, when, title in ((m1, before, before_date, "Before"), (m2, after, after_date, "After")):
         spec = {
             "field": Field(metric, label, fmt),
-            "tooltip": [Field("nearest_km", "Nearest (km)", ",.1f"), Field("pop_beyond_radius", "Beyond radius")],
+            "tooltip": [Field("nearest_km", nearest, ",.1f"), Field("pop_beyond_radius", "Beyond radius")],
             "note": page.note(f"{title}: open on {when:%d/%m/%Y}"),
             "reverse": low_bad,
             "breaks": breaks,
@@ -303,7 +346,7 @@ def before_and_after(page: Page) -> None:
         stem=f"gapmap-closures-{code}-{band}-{before_date}-{after_date}"
         + ("-ILLUSTRATIVE" if source.illustrative else ""),
         view="closures",
-        state=f"{source.key}|{page.request!r}|{before_date}|{after_date}",
+        state=f"{source.key}|{page.request!r}|{page.road_key}|{before_date}|{after_date}",
     )
     if pd.notna(earliest):
         st.caption(f"Records start {earliest:%b %Y}. Closed providers are drawn as rings with their closure date.")
@@ -353,7 +396,9 @@ def what_if(page: Page) -> None:
             st.stop()
     outlines = page.outlines()
     pick_spec = {
-        "field": Field("nearest_km", "Nearest provider (km)", ",.1f"),
+        "field": Field(
+            "nearest_km", "Nearest provider (km)" if page.roads is None else page.measure("nearest_km"), ",.1f"
+        ),
         "note": page.note(f"open on {as_at:%d/%m/%Y} · click a provider"),
         "extra_legend": page.legend(closed=False),
     }
@@ -389,20 +434,24 @@ def what_if(page: Page) -> None:
         key="what_go",
         # A callback (not the return value) so the request survives a router rerun.
         on_click=st.session_state.__setitem__,
-        args=("what_run", (code, source.key, picked, as_at)),
+        args=("what_run", (code, source.key, page.road_key, picked, as_at)),
     )
-    if st.session_state.get("what_run") != (code, source.key, picked, as_at):
+    if st.session_state.get("what_run") != (code, source.key, page.road_key, picked, as_at):
         return
     after_supply = supply.drop(index=[picked])
-    after_costs = costs_for_subset(page.data, now.costs, after_supply, circuity=page.request.circuity, max_km=radius)
+    after_costs = costs_for_subset(
+        page.data, now.costs, after_supply, circuity=page.request.circuity, max_km=radius, roads=page.roads
+    )
     impact = closure_impact(now, after_supply, after_costs=after_costs)
     heading = _shared.plain(option_label(picked))  # names and area names are never markdown
-    st.markdown(f"**If {heading} closes** (people {BAND_WORD[band]}, {radius:g} km):")
+    st.markdown(f"**If {heading} closes** (people {BAND_WORD[band]}, {page.within}):")
     tiles(page, impact.summary)
     hit = impact.by_area[impact.by_area.area_code.isin(outlines.codes)]
     hit_spec = {
         "field": Field("people_displaced", "People whose nearest provider closes", ",.0f"),
-        "tooltip": [Field("extra_km_mean", "Extra km (mean)", ",.1f")],
+        "tooltip": [
+            Field("extra_km_mean", "Extra km (mean)" if page.roads is None else "Extra minutes (mean)", ",.1f")
+        ],
         "note": page.note("what-if closure"),
         "breaks": change_breaks(hit.people_displaced, fmt=",.0f"),
     }
@@ -427,9 +476,7 @@ def projections_input(code: str):
         snpp = st.file_uploader("ONS SNPP table (CSV)", type=["csv"], key="time_snpp")
     proj_key = _shared.digest(snpp.getvalue()) if snpp else "shipped"
     try:
-        return proj_key, _shared.projections(
-            snpp.name if snpp else None, proj_key, snpp.getvalue() if snpp else None
-        )
+        return proj_key, _shared.projections(snpp.name if snpp else None, proj_key, snpp.getvalue() if snpp else None)
     except GapmapError as exc:
         st.error(f"Could not use the projections file: {_shared.plain(exc)}")
         return "shipped", _shared.projections(None, "shipped", None)
@@ -454,7 +501,7 @@ def standing_still(page: Page, projections) -> None:
             "year": st.column_config.NumberColumn("Year", format="%d"),
             "growth": st.column_config.NumberColumn("Growth since 2022", format="×%.2f"),
             "band_population": st.column_config.NumberColumn(BAND_LABELS[page.band], format="%.0f"),
-            "people_beyond_reach": st.column_config.NumberColumn(f"Beyond {page.radius:g} km", format="%.0f"),
+            "people_beyond_reach": st.column_config.NumberColumn(f"Beyond {page.within}", format="%.0f"),
             "unmet_need": st.column_config.NumberColumn("Unmet need (people)", format="%.0f"),
             "extra_places_to_stand_still": st.column_config.NumberColumn("Extra places to stand still", format="%.0f"),
             "recruits_to_stand_still": st.column_config.NumberColumn("Micro-providers to recruit", format="%d"),
@@ -491,8 +538,9 @@ def over_time(page: Page) -> None:
     proj_key, projections = projections_input(code)
     try:
         timeline = _shared.timeline(
-            code, source.key, band, tuple(kinds), radius, step, t_from, t_to, proj_key, page.providers, projections
-        )
+            code, source.key, band, tuple(kinds), radius, step, t_from, t_to, proj_key, page.providers, projections,
+            page.road_key, page.roads,
+        )  # fmt: skip
     except GapmapError as exc:
         st.error(str(exc))
         st.stop()
@@ -512,12 +560,12 @@ def over_time(page: Page) -> None:
     f2.metric("Day centres", f"{frame['providers'].get('day_centre', 0):,}" if "day_centre" in kinds else "—")
     within = frame["people_within_reach"]
     f3.metric(
-        f"Within {radius:g} km",
+        f"Within {page.within}",
         "no projection" if within != within else f"{within:,.0f}",
-        help=f"People {BAND_WORD[band]} with a provider of the chosen kinds within {radius:g} km",
+        help=f"People {BAND_WORD[band]} with a provider of the chosen kinds within {page.within}",
     )
     beyond = frame["people_beyond_reach"]
-    f4.metric(f"Beyond {radius:g} km", "no projection" if beyond != beyond else f"{beyond:,.0f}")
+    f4.metric(f"Beyond {page.within}", "no projection" if beyond != beyond else f"{beyond:,.0f}")
     st.caption(f"Population: {frame['population_basis']}.")
     time_layers, time_legend = frame_layers(
         timeline, k, data.outline(), note=page.note("providers open on this date"), privacy=privacy, secret=secret
@@ -533,7 +581,7 @@ def over_time(page: Page) -> None:
     g1.markdown("**Active providers by kind**")
     _a11y.line_chart(wide.reset_index(), x="date", y=list(wide.columns), where=g1,
                      description="Active providers of each kind on each date")  # fmt: skip
-    g2.markdown(f"**People {BAND_WORD[band]} within {radius:g} km**")
+    g2.markdown(f"**People {BAND_WORD[band]} within {page.within}**")
     people = timeline.people.assign(date=pd.to_datetime(timeline.people.date)).rename(
         columns={"people_within_reach": "Within reach", "band_population": "All people in the band"}
     )
@@ -542,7 +590,7 @@ def over_time(page: Page) -> None:
         x="date",
         y=["Within reach", "All people in the band"],
         where=g2,
-        description=f"People {BAND_WORD[band]} within {radius:g} km of support, and all in the band",
+        description=f"People {BAND_WORD[band]} within {page.within} of support, and all in the band",
     )
 
     standing_still(page, projections)
@@ -558,7 +606,7 @@ def over_time(page: Page) -> None:
         privacy=hand_privacy, secret=secret,
     )  # fmt: skip
     h2.download_button("Replay with a slider (HTML, offline)", html.encode("utf-8"), f"{stem}.html", "text/html")
-    gif_key = (code, source.key, band, tuple(kinds), radius, step, t_from, t_to, proj_key, hand_privacy)
+    gif_key = (code, source.key, band, tuple(kinds), radius, page.road_key, step, t_from, t_to, proj_key, hand_privacy)
     if h3.button("Make the animated GIF", icon=":material/movie:"):
         with st.spinner("Drawing the frames…"):
             gif = animation_gif(
@@ -578,13 +626,15 @@ def main() -> None:
     data = _shared.council_data(code)
     st.title(f"Closures and change — {data.council.name}")
     source = provider_source(code, data)
+    request, roads = settings(code)
     page = Page(
         code=code,
         data=data,
         source=source,
         privacy=_shared.privacy_setting(),  # enforced from the role
         secret=_shared.install_secret(),
-        request=settings(),
+        request=request,
+        roads=roads,
     )
     # Required: clicking the chosen view again keeps it (it would otherwise show no view chosen).
     _state.setting("chg_view", VIEWS[0], allowed=VIEWS)
