@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from gapmap.analysis import Analysis, AnalysisRequest
+from gapmap.classes import MINUTES_FORMAT, minute_breaks
 from gapmap.closures import ClosureImpact, closure_impact, costs_for_subset
 from gapmap.config import WGS84
 from gapmap.demand import BANDS
@@ -109,6 +110,10 @@ class Page:
         if self.roads is None:
             return GAP_METRICS[metric][0]
         return metric_label(metric, self.band, self.radius, unit="minutes")
+
+    def minutes_bands(self, metric: str) -> bool:
+        """The measure is mapped in the fixed 15/30/45/60-minute bands (minutes by road to the nearest)."""
+        return self.roads is not None and metric == "nearest_km"
 
     def analysis_on(self, when: date) -> Analysis:
         """The cached analysis of the providers open on ``when`` (by road when chosen)."""
@@ -296,15 +301,19 @@ def before_and_after(page: Page) -> None:
     _, fmt, low_bad = GAP_METRICS[metric]
     label = page.measure(metric)
     both = pd.concat([before.areas[metric], after.areas[metric]])
-    # Shared by both maps, in the measure's unit.
-    breaks = class_breaks(both, unit=unit_of(fmt), percent=is_percent(fmt))
+    if page.minutes_bands(metric):  # by road: the 15/30/45/60-minute bands
+        fmt, breaks = MINUTES_FORMAT, minute_breaks(both)
+    else:  # shared by both maps, in the measure's unit
+        breaks = class_breaks(both, unit=unit_of(fmt), percent=is_percent(fmt))
     outlines = page.outlines()
-    nearest = "Nearest (km)" if page.roads is None else "Nearest (minutes by road)"
+    nearest = Field("nearest_km", "Nearest (km)", ",.1f")
+    if page.roads is not None:
+        nearest = Field("nearest_km", "Nearest (minutes by road)", MINUTES_FORMAT)
     m1, m2 = st.columns(2)
     for col, res, when, title in ((m1, before, before_date, "Before"), (m2, after, after_date, "After")):
         spec = {
             "field": Field(metric, label, fmt),
-            "tooltip": [Field("nearest_km", nearest, ",.1f"), Field("pop_beyond_radius", "Beyond radius")],
+            "tooltip": [nearest, Field("pop_beyond_radius", "Beyond radius")],
             "note": page.note(f"{title}: open on {when:%d/%m/%Y}"),
             "reverse": low_bad,
             "breaks": breaks,
@@ -396,12 +405,13 @@ def what_if(page: Page) -> None:
             st.stop()
     outlines = page.outlines()
     pick_spec = {
-        "field": Field(
-            "nearest_km", "Nearest provider (km)" if page.roads is None else page.measure("nearest_km"), ",.1f"
-        ),
+        "field": Field("nearest_km", "Nearest provider (km)", ",.1f"),
         "note": page.note(f"open on {as_at:%d/%m/%Y} · click a provider"),
         "extra_legend": page.legend(closed=False),
     }
+    if page.minutes_bands("nearest_km"):  # by road: the 15/30/45/60-minute bands
+        pick_spec["field"] = Field("nearest_km", page.measure("nearest_km"), MINUTES_FORMAT)
+        pick_spec["breaks"] = minute_breaks(now.areas.nearest_km)
     events = area_map(
         page.bounds(),
         outlines,
