@@ -306,6 +306,8 @@ def test_closures_page_by_road_measures_minutes(tmp_path, monkeypatch):
     network_for(pbf, "E06000066", somerset.outline(), home=tmp_path / "home", settings=RoadSettings(buffer_km=2))
     at.run()
     at.radio(key="chg_distance").set_value("By road").run()
+    # Day centres only: their places are public, so the figures do not hang on the install's key.
+    at.multiselect(key="chg_kinds").set_value(["day_centre"]).run()
     assert not at.exception
     assert at.slider(key="chg_minutes").label == "Catchment (minutes by road)"
     tiles = {m.label: m.value for m in at.metric}
