@@ -1119,3 +1119,25 @@ def straight_line_misleads(
         out["times"] = out.nearest_minutes / out.suggested_minutes
     out = out[np.isfinite(out.times)]
     return out.sort_values("times", ascending=False, kind="stable").reset_index(drop=True)
+
+
+def catchment_hulls(
+    roads: ByRoad, points: gpd.GeoDataFrame, sites: gpd.GeoDataFrame, *, max_minutes: float, pad_m: float = 150.0
+) -> shapely.Geometry:
+    """Each site's catchment by road as an area: the hull of the postcodes it reaches within ``max_minutes``.
+
+    A circle would mislead by road (a river, a one-way system); this draws, for each site, the
+    convex hull of the postcodes (``points``) whose minutes to it are at most ``max_minutes``,
+    padded by ``pad_m`` so a catchment of one or two postcodes still shows. EPSG:27700.
+    """
+    if len(sites) == 0 or len(points) == 0:
+        return shapely.GeometryCollection()
+    table = roads.costs(points, sites.reset_index(drop=True), max_cost=max_minutes, nearest=False)
+    table = table[table.cost <= max_minutes]
+    xy = np.column_stack([points.geometry.x.to_numpy(), points.geometry.y.to_numpy()])
+    pos = points.index.get_indexer(table.origin.to_numpy())
+    hulls = []
+    for _, rows in pd.Series(pos).groupby(table.dest.to_numpy()):
+        hull = shapely.convex_hull(shapely.multipoints(xy[rows.to_numpy()]))
+        hulls.append(shapely.buffer(hull, pad_m))
+    return shapely.union_all(hulls) if hulls else shapely.GeometryCollection()

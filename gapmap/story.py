@@ -423,12 +423,12 @@ def economy_table(economy: Mapping[str, object]) -> pd.DataFrame:
         "providers": _counted(economy).capitalize(),
         "people_supported": "People supported",
         "hours_per_week": "Hours of care a week",
-        "annual_income_gbp": "Income a year (£)",
+        "annual_income_gbp": "Care bought a year (£, the providers' income)",
         "jobs_fte": "Jobs (full-time equivalent)",
         "jobs_headcount": "People working",
         "annual_wages_gbp": "Wages a year (£)",
         "lm3": "Local multiplier (LM3)",
-        "local_value_gbp": "Value kept local a year (£)",
+        "local_value_gbp": "Money kept local a year (£, LM3 total: care bought included)",
         "annual_savings_gbp": "Savings to the council a year (£)",
     }
     rows = []

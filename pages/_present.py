@@ -22,7 +22,7 @@ import streamlit as st
 from gapmap.deck import build_pdf, build_pptx, view_png
 from gapmap.labels import GLOSSARY, ILLUSTRATIVE, SOURCES_LINE
 from gapmap.story import STORY, STORY_TITLES, ReportInputs
-from pages import _state
+from pages import _shared, _state
 from pages._state import KEPT
 
 PPTX_MIME = "application/vnd.openxmlformats-officedocument.presentationml.presentation"
@@ -267,7 +267,7 @@ def handouts(
     if build_inputs is None:
         c1.caption("Slides and report need this council's provider records (imported by an editor).")
         return
-    council = str(st.session_state.get("council", ""))
+    council = str(st.session_state.get("council", _shared.DEFAULT_COUNCIL))  # as the pages read it
     state = f"{view}|{state}|{_state.story_key(council)}"
     box.caption(_state.story_note(council))
     for col, fmt, label, mime, build in (

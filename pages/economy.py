@@ -243,8 +243,8 @@ m2.caption(
 )
 table = by_area.drop(columns=by_area.geometry.name).sort_values("hours_per_week", ascending=False)
 st.dataframe(
-    table[["area_name", "providers", "people_supported", "hours_per_week", "jobs_fte", "hours_per_1000",
-           "jobs_fte_per_1000", "annual_income_gbp", "annual_savings_gbp"]],
+    as_shown(table[["area_name", "providers", "people_supported", "hours_per_week", "jobs_fte", "hours_per_1000",
+           "jobs_fte_per_1000", "annual_income_gbp", "annual_savings_gbp"]]),  # whole pounds: "localized" adds commas
     hide_index=True,
     width="stretch",
     column_config={
@@ -255,8 +255,8 @@ st.dataframe(
         "jobs_fte": st.column_config.NumberColumn("Jobs (FTE)", format="%.1f"),
         "hours_per_1000": st.column_config.NumberColumn("Hours per 1,000 aged 65+", format="%.0f"),
         "jobs_fte_per_1000": st.column_config.NumberColumn("Jobs per 1,000 aged 65+", format="%.2f"),
-        "annual_income_gbp": st.column_config.NumberColumn("Care bought (£ a year)", format="£%.0f"),
-        "annual_savings_gbp": st.column_config.NumberColumn("Saved (£ a year)", format="£%.0f"),
+        "annual_income_gbp": st.column_config.NumberColumn("Care bought (£ a year)", format="localized"),
+        "annual_savings_gbp": st.column_config.NumberColumn("Saved (£ a year)", format="localized"),
     },
 )  # fmt: skip
 
@@ -296,9 +296,11 @@ else:
     a[3].metric("More jobs (FTE)", f"{plan['jobs_fte']:,.1f}")
     a[4].metric("More care bought a year", f"£{plan['annual_income_gbp']:,.0f}")
     st.dataframe(
-        plan_by_area(plan_sites, params, recruitment.people_per_recruit)[
-            ["area_name", "providers", "people_supported", "hours_per_week", "jobs_fte", "annual_income_gbp"]
-        ],
+        as_shown(  # whole pounds, shown with thousands separators ("localized")
+            plan_by_area(plan_sites, params, recruitment.people_per_recruit)[
+                ["area_name", "providers", "people_supported", "hours_per_week", "jobs_fte", "annual_income_gbp"]
+            ]
+        ),
         hide_index=True,
         width="stretch",
         column_config={
@@ -307,7 +309,7 @@ else:
             "people_supported": st.column_config.NumberColumn("More people supported", format="%.0f"),
             "hours_per_week": st.column_config.NumberColumn("More hours a week", format="%.0f"),
             "jobs_fte": st.column_config.NumberColumn("More jobs (FTE)", format="%.1f"),
-            "annual_income_gbp": st.column_config.NumberColumn("More care bought (£ a year)", format="£%.0f"),
+            "annual_income_gbp": st.column_config.NumberColumn("More care bought (£ a year)", format="localized"),
         },
     )
     st.caption(

@@ -4,6 +4,7 @@ import tempfile
 from datetime import date
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import shapely
 import streamlit as st
@@ -14,13 +15,14 @@ from gapmap.demand import BANDS
 from gapmap.errors import GapmapError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.labels import reach
-from gapmap.maps import Field, provider_layers, provider_legend
+from gapmap.maps import Field, outline_layer, provider_layers, provider_legend
 from gapmap.places import PlaceNotFoundError, find_place
 from gapmap.plan import RecruitmentPlan
 from gapmap.population import BAND_LABELS
 from gapmap.privacy import shown_kinds, visible_providers
 from gapmap.records import load_providers
 from gapmap.reproject import transformer
+from gapmap.roads import catchment_hulls
 from gapmap.schema import KIND_LABELS, KINDS, SITE_COLUMNS
 from gapmap.siting import MAX_SITES, PEOPLE_PER_SITE, SitePlan, plan_sites, plan_table, what_if, with_user_areas
 from gapmap.siting_map import site_layer, site_legend
@@ -65,6 +67,15 @@ def cached_plan(
     """The greedy plan for one set of inputs (by road: ``_roads``, cached under ``road_key``)."""
     result = _shared.analysis(code, source_key, request, None, _providers, None, road_key, _roads)
     return plan_sites(result, k, candidates=_candidates, capacity_aware=capacity_aware, people_per_site=people_per_site)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=_shared.CACHE_TTL)
+def road_catchments(code: str, road_key: str, minutes: float, sites_key: str, _xy: np.ndarray, _roads) -> tuple:
+    """The sites' catchments by road as one outline layer (``sites_key``: a digest of their coordinates)."""
+    del road_key, sites_key  # cache keys only
+    sites = gpd.GeoDataFrame(geometry=gpd.points_from_xy(_xy[:, 0], _xy[:, 1]), crs=BNG)
+    hulls = catchment_hulls(_roads, _shared.council_data(code).points, sites, max_minutes=minutes)
+    return outline_layer(hulls, label=f"Catchments: postcodes within {minutes:g} minutes by road")
 
 
 code, data, source = _shared.page_header(
@@ -282,7 +293,8 @@ events = area_map(
     map_spec,
     layers=[
         *provider_layers(shown, show_names=privacy == "exact", label="Existing providers"),
-        # By road a circle would mislead: the sites are drawn without one.
+        # By road a circle would mislead: each site's catchment is the hull of the postcodes it reaches.
+        *([road_catchments(code, road_key, radius, _shared.digest(xy.tobytes()), xy, roads)] if roads else []),
         site_layer(sites, radius_km=0.0 if roads else radius, circuity=circuity, hypothetical=mine, band_label=who),
     ],
     key=f"plan-map-{code}",

@@ -82,15 +82,16 @@ upload = st.file_uploader(
     "Records file", type=["csv", "txt", "xlsx", "geojson", "json", "gpkg", "zip"], key="records_upload"
 )
 
-SAVED = "records_saved"  # session state: (council, file digest, registry version after the save, providers now)
+SAVED = "records_saved"  # session state: (council, file digest, providers saved)
 saved = st.session_state.get(SAVED)
-if upload is not None and saved and saved[:3] == (code, _shared.digest(upload.getvalue()), seen_version):
-    # This file has just been saved and nothing has changed since: a plain saved state, no question.
+if upload is not None and saved and saved[:2] == (code, _shared.digest(upload.getvalue())):
+    # This file has been saved: a plain saved state, no question (edits below are saved on their own).
     st.success(
-        f"Saved: {council.name} now has {saved[3]:,} providers from **{_shared.plain(upload.name)}**. "
+        f"Saved: {council.name} now has {saved[2]:,} providers from **{_shared.plain(upload.name)}**. "
         "Every page now uses them. To import another file, upload it above.",
         icon=":material/check_circle:",
     )
+    st.button("Import this file again", key="import_again", on_click=lambda: st.session_state.pop(SAVED, None))
     upload = None
 elif upload is not None:
     payload = upload.getvalue()
@@ -219,7 +220,7 @@ elif upload is not None:
                 st.error(_shared.plain(exc))
                 st.stop()
             st.toast(f"Saved: {council.name} now has {n} providers.")
-            st.session_state[SAVED] = (code, _shared.digest(payload), _shared.registry_version(), n)
+            st.session_state[SAVED] = (code, _shared.digest(payload), n)
             st.rerun()
 
 

@@ -131,6 +131,12 @@ def test_records_page_with_saved_records_edits_and_exports(tmp_path, monkeypatch
     assert set(headings) >= {"id", "kind", "capacity", "start_date", "easting", "postcode"}
     assert all(label and "_" not in label and label != code for code, label in headings.items())
     assert headings["start_date"] == "Opened" and headings["easting"] == "Easting (m)"
+    # Dates blank when there is none (never "None"), as typed; coordinates shown to whole metres.
+    columns = json.loads(editor.proto.columns)
+    assert columns["easting"]["type_config"]["format"] == "%.0f"
+    assert columns["northing"]["type_config"]["format"] == "%.0f"
+    cells = editor.value
+    assert set(cells.end_date) == {""} and all(re.fullmatch(r"\d\d/\d\d/\d{4}", d) for d in cells.start_date)
     assert list(history.value.columns)[:3] == ["File", "Imported by", "Imported (UTC)"]
     when = history.value["Imported (UTC)"].iloc[-1]
     assert re.fullmatch(r"\d\d [A-Z][a-z]{2} \d{4}, \d\d:\d\d", when), when

@@ -795,3 +795,16 @@ def test_straight_line_misleads_ranks_the_far_bank_first(river):
     assert table.area_name.tolist() == ["South bank", "North bank"]
     np.testing.assert_allclose(table.times, [9.0, 1.0], atol=1e-3)
     np.testing.assert_allclose(table.suggested_minutes, [2.0, 2.0])
+
+
+def test_catchment_hulls_follow_the_roads_not_a_circle(river):
+    """Within 5 minutes of a site on the north bank: the north bank only, though the south is 1 km away."""
+    from gapmap.roads import catchment_hulls
+
+    people = pts(node(0, 0), node(1, 0), node(0, 1), node(1, 1), node(2, 1))
+    site = pts(node(1.1, 1))  # joins node 12, 100 m away (0.4 min at 15 km/h)
+    hull = catchment_hulls(ByRoad(river), people, site, max_minutes=5, pad_m=10)
+    # North bank people at 0, 1 and 2 km are 2.4, 0.4 and 2.4 minutes away by road; the south
+    # bank, about 1 km away in a straight line, is over 12 minutes round by the bridge.
+    assert hull.contains(shapely.Point(node(1.5, 1))) and hull.contains(shapely.Point(node(0, 1)))
+    assert not hull.intersects(shapely.Point(node(0, 0))) and not hull.intersects(shapely.Point(node(1, 0)))

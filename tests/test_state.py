@@ -105,3 +105,21 @@ def test_no_widget_gets_both_a_default_and_a_session_state_value(tmp_path, monke
     go(at, "pages/plan.py")
     assert not at.exception
     assert seen == []
+
+
+def test_the_slides_say_whose_plan_and_assumptions_they_carry(app):
+    captions = lambda: " ".join(c.value for c in app.caption)  # noqa: E731
+    assert "no recruitment plan" in captions() and "published default economy assumptions" in captions()
+    go(app, "pages/plan.py")
+    go(app, "pages/economy.py")
+    app.number_input(key="econ_hourly_rate_gbp_default").set_value(30.0).run()
+    go(app, "pages/gaps.py")
+    assert not app.exception
+    assert "your recruitment plan (10 sites" in captions() and "your economy assumptions" in captions()
+    # The deck's parts are this session's: the plan as made, the economy at the rate just entered.
+    from pages import _state
+
+    plan = app.session_state["recruitment_plan"]
+    params, kinds = app.session_state["economy_assumptions"]
+    assert plan.council == "E06000066" and params.hourly_rate_gbp == 30.0 and kinds == ("micro_enterprise",)
+    assert _state.PLAN == "recruitment_plan" and _state.ECONOMY == "economy_assumptions"
