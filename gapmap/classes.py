@@ -239,6 +239,41 @@ def _filled(bins: list[float], v: np.ndarray) -> list[float]:
     return out
 
 
+MINUTE_BANDS: tuple[float, ...] = (15.0, 30.0, 45.0, 60.0)
+"""Fixed class breaks of the minutes by road to the nearest provider (issue #20)."""
+
+MINUTES_FORMAT = ",.0f"
+"""Minutes by road are mapped and labelled in whole minutes."""
+
+
+def minute_breaks(values: object) -> list[float]:
+    """Class breaks for minutes by road to the nearest provider: 15, 30, 45, 60 and over.
+
+    The same four bands on every map by road, whatever the council, so maps compare; a fifth
+    class, over 60 minutes, runs to the largest value when any area is further.
+
+    Parameters
+    ----------
+    values
+        The mapped minutes (missing values allowed; they are drawn as no data).
+
+    Returns
+    -------
+    list[float]
+        Increasing upper bounds for :func:`classify` (``breaks=``), the last the maximum.
+
+    Examples
+    --------
+    >>> minute_breaks([3.0, 22.0])
+    [15.0, 30.0, 45.0, 60.0]
+    >>> minute_breaks([3.0, 72.4])
+    [15.0, 30.0, 45.0, 60.0, 72.0]
+    """
+    v = pd.Series(snap(pd.Series(values, dtype=float), unit_of(MINUTES_FORMAT)))
+    top = float(v.max()) if v.notna().any() else MINUTE_BANDS[-1]
+    return [*MINUTE_BANDS, top] if top > MINUTE_BANDS[-1] else list(MINUTE_BANDS)
+
+
 def classify(
     values: pd.Series,
     n_classes: int = 6,

@@ -15,6 +15,7 @@ import folium
 import geopandas as gpd
 
 from gapmap.analysis import Analysis
+from gapmap.classes import MINUTES_FORMAT, minute_breaks
 from gapmap.downloads import viewer_areas
 from gapmap.gaps import GAP_METRICS
 from gapmap.labels import ILLUSTRATIVE, metric_label, reach
@@ -57,6 +58,9 @@ class GapMapParts:
         Provider names in tooltips (``"exact"`` mode only).
     areas
         The area table as shown: small micro-enterprise counts suppressed unless ``"exact"``.
+    breaks
+        Fixed class breaks, or ``None`` for quantiles of the values: minutes by road to the
+        nearest provider use the 15/30/45/60-minute bands (:func:`gapmap.classes.minute_breaks`).
     """
 
     field: Field
@@ -68,6 +72,7 @@ class GapMapParts:
     closed: gpd.GeoDataFrame
     show_names: bool
     areas: gpd.GeoDataFrame
+    breaks: tuple[float, ...] | None = None
 
 
 def gap_map_parts(
@@ -114,6 +119,10 @@ def gap_map_parts(
     if illustrative:
         note = f"{ILLUSTRATIVE} · {note}"
     kinds = shown_kinds(request.kinds, privacy)
+    breaks = None
+    if metric == "nearest_km" and request.unit == "minutes":  # 15/30/45/60-minute bands by road
+        fmt = MINUTES_FORMAT
+        breaks = tuple(minute_breaks(areas[metric]))
     return GapMapParts(
         field=Field(metric, metric_label(metric, band, request.radius_km, unit=request.unit), fmt),
         tooltip=(
@@ -131,6 +140,7 @@ def gap_map_parts(
         closed=closed,
         show_names=privacy == "exact",
         areas=areas,
+        breaks=breaks,
     )
 
 
@@ -155,6 +165,7 @@ def _legend_args(parts: GapMapParts) -> dict:
         "note": parts.note,
         "reverse": parts.reverse,
         "extra_legend": parts.legend_extra,
+        "breaks": parts.breaks,
     }
 
 

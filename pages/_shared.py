@@ -640,8 +640,13 @@ def timeline(
     projections_key: str,
     _providers: gpd.GeoDataFrame,
     _projections: Projections,
+    road_key: str = "",
+    _roads: ByRoad | None = None,
 ) -> Timeline:
-    """Every frame of the replay in one incremental pass (a slider step is then a lookup)."""
+    """Every frame of the replay in one incremental pass (a slider step is then a lookup).
+
+    By road (``_roads``, cached under ``road_key``) ``radius_km`` is minutes.
+    """
     return build_timeline(
         council_data(code),
         _providers,
@@ -652,6 +657,7 @@ def timeline(
         kinds=kinds,
         radius_km=radius_km,
         projections=_projections,
+        roads=_roads,
     )
 
 

@@ -118,3 +118,69 @@ def test_the_app_legend_and_the_printed_map_have_the_same_classes():
     texts = [t.get_text() for ax in fig.axes for leg in [ax.get_legend()] if leg for t in leg.get_texts()]
     assert app and [t for t in texts if t in app] == app  # the picture (slides, PDF, PNG) says the same
     assert np.all([not re.search(r"\d\.\d", t) for t in app])  # whole people
+
+
+def test_minutes_by_road_use_fixed_15_30_45_60_minute_bands():
+    from gapmap.classes import MINUTE_BANDS, MINUTES_FORMAT, minute_breaks
+
+    assert MINUTE_BANDS == (15.0, 30.0, 45.0, 60.0)
+    # Everyone within the hour: the four bands, however the values fall (maps compare).
+    assert minute_breaks(pd.Series([3.0, 7.2, 22.0])) == [15.0, 30.0, 45.0, 60.0]
+    assert minute_breaks(pd.Series([np.nan, np.nan])) == [15.0, 30.0, 45.0, 60.0]
+    # Further than an hour: a fifth class, over 60 minutes, up to the largest value (in whole minutes).
+    s = pd.Series([3.0, 15.0, 15.4, 16.0, 30.0, 44.6, 60.0, 61.0, 72.4, np.nan])
+    breaks = minute_breaks(s)
+    assert breaks == [15.0, 30.0, 45.0, 60.0, 72.0]
+    c = classify(s, breaks=breaks, fmt=MINUTES_FORMAT)
+    band = [c.colours.index(c.colour(v)) for v in s.iloc[:-1]]
+    assert band == [0, 0, 0, 1, 1, 2, 3, 4, 4]  # 15 (and 15.4, shown as 15) is in "up to 15"
+    rows = [t for _, t in c.legend(MINUTES_FORMAT)]
+    assert rows[:5] == ["3 – 15", "16 – 30", "31 – 45", "46 – 60", "61 – 72"]
+
+
+def test_the_nearest_provider_by_road_is_mapped_in_minute_bands(tmp_path, grid_wards):
+    """gap_map_parts (the gaps page and its hand-out) maps minutes by road in the fixed bands; km as before."""
+    from dataclasses import replace
+    from datetime import date
+
+    import geopandas as gpd
+    import shapely
+
+    from gapmap.analysis import AnalysisRequest, analyse, zones_for
+    from gapmap.councils import Council
+    from gapmap.gap_map import gap_legend_html, gap_map_parts
+    from gapmap.population import CouncilData
+    from gapmap.roads import ByRoad, RoadSettings, build_network
+    from tests.conftest import make_points
+    from tests.osm_synth import grid, write_extract
+
+    # Three people in a 2 km block, one day centre; residential streets every 500 m (2 minutes a km).
+    pts = make_points(np.array([[100, 100], [900, 100], [1900, 1900]]), ["A", "A", "B"])
+    data = CouncilData(council=Council("E99999999", "Tinyshire", "upper"), points=pts, boundaries={"wards": grid_wards})
+    providers = gpd.GeoDataFrame(
+        {"id": ["P1"], "name": ["P1"], "kind": ["day_centre"], "capacity": [10.0],
+         "start_date": [pd.Timestamp("2000-01-01")], "end_date": [pd.NaT]},
+        geometry=[shapely.Point(0, 100)], crs="EPSG:27700",
+    )  # fmt: skip
+    nodes, ways = grid(-1000, -1000, 9, 9, 500.0)
+    net = build_network(
+        write_extract(tmp_path / "t.osm.pbf", nodes, ways), "E99999999", shapely.box(0, 0, 2000, 2000),
+        settings=RoadSettings(buffer_km=1),
+    )  # fmt: skip
+    straight = AnalysisRequest(band="85plus", radius_km=5.0, kinds=("day_centre",), level="parish",
+                               as_at=date(2024, 1, 1))  # fmt: skip
+    zones = zones_for(data, "parish", areas=grid_wards)
+
+    def parts(request):
+        result = analyse(data, providers, request, zones=zones)
+        return result, gap_map_parts(result, "nearest_km", privacy="exact", secret=b"k" * 32, illustrative=False)
+
+    result, by_road = parts(replace(straight, radius_km=15.0, roads=ByRoad(net)))
+    minutes = result.areas.nearest_km.dropna()
+    assert 0 < minutes.max() < 15  # everyone within a quarter of an hour: still the four fixed bands
+    assert by_road.breaks == (15.0, 30.0, 45.0, 60.0)
+    assert by_road.field.label == "Minutes by road to the nearest support" and by_road.field.fmt == ",.0f"
+    rows = re.findall(r"</i>(.*?)</div>", gap_legend_html(by_road))
+    assert rows[1:4] == ["16 – 30", "31 – 45", "46 – 60"] and rows[0].endswith(" – 15")
+    _, in_km = parts(straight)
+    assert in_km.breaks is None and in_km.field.fmt == ",.1f"  # the straight line keeps its quantile classes

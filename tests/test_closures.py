@@ -279,3 +279,77 @@ def test_viewer_closures_page_sends_nothing_personal(viewer_home, mode):
         assert "gapmapMarkers" in sent, view  # the live maps' layers were checked
         for word in [*PERSONAL, "Hollowmere", str(viewer_home), "registry.gpkg", *exact]:
             assert word not in sent, (view, word)
+
+
+@pytest.mark.slow
+def test_closures_page_by_road_measures_minutes(tmp_path, monkeypatch):
+    """Distance: by road on the closures page (#20): the three views measure minutes by road on
+    the stored network (a synthetic grid of roads over Somerset), and their labels say minutes."""
+    from streamlit.testing.v1 import AppTest
+
+    from gapmap.population import load_council
+    from gapmap.privacy import DEFAULT_PRIVACY, frame_of, load_or_create_secret, providers_for
+    from gapmap.roads import ByRoad, RoadNetwork, RoadSettings, latest_stored, network_for
+    from pages._shared import SAMPLE_PATH
+    from tests.osm_synth import grid, write_extract
+
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path / "home"))
+    somerset = load_council("E06000066")
+    minx, miny, maxx, maxy = somerset.outline().bounds
+    nodes, ways = grid(minx - 2000, miny - 2000, 60, 31, 2000.0, {"highway": "secondary"})
+    pbf = write_extract(tmp_path / "somerset.osm.pbf", nodes, ways)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+    at.run()
+    at.switch_page("pages/closures.py").run()
+    assert not at.exception
+    assert any("Distance: straight line" in c.value for c in at.caption)  # no network yet
+    network_for(pbf, "E06000066", somerset.outline(), home=tmp_path / "home", settings=RoadSettings(buffer_km=2))
+    at.run()
+    at.radio(key="chg_distance").set_value("By road").run()
+    # Day centres only: their places are public, so the figures do not hang on the install's key.
+    at.multiselect(key="chg_kinds").set_value(["day_centre"]).run()
+    assert not at.exception
+    assert at.slider(key="chg_minutes").label == "Catchment (minutes by road)"
+    tiles = {m.label: m.value for m in at.metric}
+    assert {"Extra time, mean", "Lost support within 15 minutes by road"} <= set(tiles)
+    assert not any(label.endswith(" km") for label in tiles)
+    # The figures are the library's, by road: before/after on the page's default dates, from the
+    # providers as this session's privacy mode gives them (the viewer path).
+    roads = ByRoad(RoadNetwork.load(latest_stored(tmp_path / "home", "E06000066")))
+    mode = at.session_state["privacy"] if "privacy" in at.session_state else DEFAULT_PRIVACY  # noqa: SIM401
+    providers = frame_of(
+        providers_for(
+            load_providers(SAMPLE_PATH, outline=somerset.outline()).accepted,
+            mode=mode,
+            secret=load_or_create_secret(tmp_path / "home"),
+        )
+    )
+    request = AnalysisRequest(
+        band=at.selectbox(key="chg_band").value,
+        radius_km=15.0,
+        kinds=tuple(at.multiselect(key="chg_kinds").value),
+        level=at.selectbox(key="chg_level").value,
+        roads=roads,
+    )
+    before, after = at.date_input(key="chg_before").value, at.date_input(key="chg_after").value
+    impact = impact_between(somerset, providers, request, before, after)
+    assert tiles["Lost support within 15 minutes by road"] == f"{impact.summary['people_losing_coverage']:,.0f}"
+    assert any("within 15 minutes by road" in m.value for m in at.markdown)
+    at.slider(key="chg_minutes").set_value(30).run()
+    assert "Lost support within 30 minutes by road" in {m.label for m in at.metric}
+    # What if this closes? — by road too.
+    at.session_state["chg_view"] = "What if this closes?"
+    at.run()
+    at.button(key="what_go").click().run()
+    assert not at.exception
+    assert "Gained support within 30 minutes by road" in {m.label for m in at.metric}
+    assert any("30 minutes by road" in m.value for m in at.markdown)
+    # Over time: the replay counts people within 30 minutes by road.
+    at.session_state["chg_view"] = "Over time"
+    at.run()
+    assert not at.exception
+    labels = {m.label for m in at.metric}
+    assert {"Within 30 minutes by road", "Beyond 30 minutes by road"} <= labels
+    # Back to the straight line: km again.
+    at.radio(key="chg_distance").set_value("Straight line").run()
+    assert "Within 5 km" in {m.label for m in at.metric}
