@@ -102,7 +102,7 @@ def test_gaps_html_is_the_apps_offline_handout(tmp_path, monkeypatch):
     from gapmap.analysis import AnalysisRequest, analyse
     from gapmap.gap_map import handout_html
     from gapmap.population import load_council
-    from gapmap.privacy import load_or_create_secret
+    from gapmap.privacy import load_or_create_secret, providers_for
     from gapmap.records import load_providers
 
     monkeypatch.setenv("GAPMAP_HOME", str(tmp_path / "home"))
@@ -114,8 +114,10 @@ def test_gaps_html_is_the_apps_offline_handout(tmp_path, monkeypatch):
     # What the app's "Download map" builds for the same settings (same function, same inputs).
     data = load_council("E06000066")
     provs = load_providers(sample, outline=data.outline()).accepted
-    analysis = analyse(data, provs, AnalysisRequest(as_at=pd.Timestamp("2024-06-30").date()))
     secret = load_or_create_secret(tmp_path / "home")  # the install's key the CLI used
+    # In "displaced" mode every figure comes from the public providers, as in a viewer's app.
+    public = providers_for(provs, mode="displaced", secret=secret).frame
+    analysis = analyse(data, public, AnalysisRequest(as_at=pd.Timestamp("2024-06-30").date()))
     expected = handout_html(analysis, "access_e2sfca", privacy="displaced", secret=secret, illustrative=True)
     assert _without_ids(page) == _without_ids(expected)
     # Offline, every ward drawn, labelled as the sample, no names of sole traders.
