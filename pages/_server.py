@@ -42,7 +42,9 @@ UPLOAD_BUDGET_BYTES = 400 * 1024 * 1024
 """All sessions' uploaded files together; beyond it an upload is refused until some are released."""
 
 _UPLOAD = re.compile(r"/_stcore/upload_file/(?P<session>[^/]+)/(?P<file>[^/]+)$")
-_PRIVATE = re.compile(r"(?:/media/[^/]+|/app/static/cache/[^/]+)$")
+_PRIVATE = re.compile(r"(?:(?<!/static)/media/[^/]+|/app/static/cache/[^/]+)$")
+"""Downloads (``/media/``) and outline files, under any base path. Streamlit's own front-end
+files (``/static/media/``: its fonts, the icons' font among them) are public and stay open."""
 XSRF_COOKIE = "_streamlit_xsrf"
 
 

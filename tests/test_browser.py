@@ -213,9 +213,23 @@ def test_somerset_wards_render_offline(app_url, browser, tmp_path):
         "request",
         lambda r: outside.append(r.url) if not r.url.startswith((app_url, "data:", "blob:", "about:")) else None,
     )
+    refused = []
+    # (Streamlit's front end first looks for its server under the page's own path: those 404s
+    # on /population_map/_stcore/... are its way of finding the base path, not a lost file.)
+    page.on(
+        "response",
+        lambda r: refused.append((r.status, r.url)) if r.status >= 400 and "/_stcore/" not in r.url else None,
+    )
     page.goto(f"{app_url}/population_map?council=E06000066")
     frame = _map_frame(page)
     assert _drawn(frame, 55)[0] == 55
+    # Every file the page asked for came (the server's gate once refused Streamlit's icon font,
+    # and the page printed icon names such as "travel_explore" over the sidebar's links).
+    page.evaluate("() => document.fonts.ready")
+    assert refused == []
+    assert page.evaluate(
+        "() => [...document.fonts].some(f => f.family.includes('Material') && f.status === 'loaded')"
+    )
     # The outlines came as a file of encoded polylines; the legend is below the map, not over it.
     legend = page.locator(".gapmap-legend").first
     assert legend.inner_text().strip().startswith("Aged 65+: number of people")

@@ -165,7 +165,7 @@ def test_commissioner(own_app_url, browser):  # noqa: F811
     page.get_by_text("Yes, replace").click()  # more rows rejected than accepted: asked first
     _idle(page)
     page.get_by_role("button", name=re.compile(r"Save \d+ rows")).click()
-    page.get_by_text("Saved: Somerset now has 4 providers").wait_for(timeout=60_000)
+    page.get_by_test_id("stMainBlockContainer").get_by_text("Saved: Somerset now has 4 providers").wait_for(timeout=60_000)
     _idle(page)
     assert page.get_by_text("This replaces").count() == 0  # a plain saved state, no question
     # Saving the table (dates blank when there is none, typed DD/MM/YYYY) keeps the saved state.
@@ -189,24 +189,33 @@ def test_commissioner(own_app_url, browser):  # noqa: F811
         if len(_sites(frame)) == 10:
             break
         time.sleep(0.5)
-    spot = frame.evaluate(
-        """() => {
-          const sites = [], r = MAP.getContainer().getBoundingClientRect();
-          MAP.eachLayer(l => { if (l instanceof L.Marker) sites.push(l.getLatLng()); });
-          let best = null;
-          MAP.eachLayer(l => {
-            if (!(l instanceof L.Polygon && l.feature) || best) return;
-            const c = l.getCenter();
-            if (l.getBounds().contains(c) && sites.every(s => MAP.distance(s, c) > 4000)) {
-              const p = MAP.latLngToContainerPoint(c);
-              best = [r.left + p.x, r.top + p.y];
-            }
-          });
-          return best;
-        }"""
-    )
-    page.mouse.click(*spot)
-    page.get_by_text("These 11 recruits").first.wait_for(timeout=60_000)
+    _idle(page)
+    # The page may still be growing round the map after the run, moving it: the spot is worked
+    # out again before each try, as a user would aim again at a map that moved under the mouse.
+    for _ in range(3):
+        spot = frame.evaluate(
+            """() => {
+              const sites = [], r = MAP.getContainer().getBoundingClientRect();
+              MAP.eachLayer(l => { if (l instanceof L.Marker) sites.push(l.getLatLng()); });
+              let best = null;
+              MAP.eachLayer(l => {
+                if (!(l instanceof L.Polygon && l.feature) || best) return;
+                const c = l.getCenter();
+                if (l.getBounds().contains(c) && sites.every(s => MAP.distance(s, c) > 4000)) {
+                  const p = MAP.latLngToContainerPoint(c);
+                  best = [r.left + p.x, r.top + p.y];
+                }
+              });
+              return best;
+            }"""
+        )
+        page.mouse.click(*spot)
+        try:
+            page.get_by_text("These 11 recruits").first.wait_for(timeout=20_000)
+            break
+        except Exception:
+            _idle(page)
+    page.get_by_text("These 11 recruits").first.wait_for(timeout=10_000)
     assert page.get_by_text("The site you added is included").count() == 1
     _idle(page)
     page.get_by_text("Make slides (PowerPoint)").first.click()

@@ -103,7 +103,7 @@ def test_a_commissioner_makes_a_recruitment_plan_and_downloads_it(app_url, brows
     page.keyboard.type("TA1 4LH")
     page.keyboard.press("Enter")
     page.get_by_text("These 7 recruits").first.wait_for(timeout=60_000)
-    assert page.get_by_text("The 1 you added are included").count() == 1
+    assert page.get_by_text("The site you added is included").count() == 1
     settle(page)
     tab_to(page, "Remove a site")
     page.keyboard.type("Your site")  # the list narrows to the added site

@@ -55,6 +55,9 @@ def test_streamlit_internals_the_gate_uses_are_there():
     assert _server._PRIVATE.search("/gapmap/media/abc.csv")
     assert _server._PRIVATE.search("/app/static/cache/areas-1.json")
     assert not _server._PRIVATE.search("/app/static/vendor/leaflet/leaflet.js")
+    # Streamlit's own fonts (the icons' font) are public files: refusing them printed icon names.
+    assert not _server._PRIVATE.search("/static/media/MaterialSymbols-Rounded.nEdyypZU.woff2")
+    assert not _server._PRIVATE.search("/gapmap/static/media/SourceSansVF-Upright.ttf.woff2")
 
 
 def test_gate_refuses_without_a_signed_in_session():
