@@ -1,11 +1,18 @@
 """gapmap: Streamlit entry point (router, sign-in and shared sidebar)."""
 
+import base64
+from pathlib import Path
+
 import streamlit as st
 
 from gapmap import auth
 from pages import _a11y, _present, _shared, _state
 
-st.set_page_config(page_title="gapmap", page_icon="static/favicon.png", layout="wide")
+# The icon travels inside the page settings: as a file it would be a download (``/media/``),
+# which the server's gate holds back until someone has signed in, so the sign-in page had none.
+_ICON_PNG = (Path(__file__).parent / "static" / "favicon.png").read_bytes()
+_ICON = "data:image/png;base64," + base64.b64encode(_ICON_PNG).decode()
+st.set_page_config(page_title="gapmap", page_icon=_ICON, layout="wide")
 _a11y.style()  # target sizes and focus rings (WCAG 2.2 AA), on every page including sign-in
 first_run = _shared.mark_router()
 _state.begin_run()

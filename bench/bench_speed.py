@@ -280,13 +280,36 @@ def england_child(out: str) -> None:
     wgs = prov.to_crs("EPSG:4326")
     csv = Path(out).with_suffix(".providers.csv")
     pd.DataFrame(
-        {"id": prov.id, "name": prov.id, "kind": prov.kind, "capacity": prov.capacity, "lat": wgs.geometry.y,
-         "lon": wgs.geometry.x}
+        {
+            "id": prov.id,
+            "name": prov.id,
+            "kind": prov.kind,
+            "capacity": prov.capacity,
+            "lat": wgs.geometry.y,
+            "lon": wgs.geometry.x,
+        }
     ).to_csv(csv, index=False)
     del prov, wgs
     t = time.perf_counter()
-    status = main(["gaps", "--council", "all", "--providers", str(csv), "--radius-km", "5", "--as-at", "2025-01-01",
-                   "--level", "ward", "--workers", "2", "--out", out])
+    status = main(
+        [
+            "gaps",
+            "--council",
+            "all",
+            "--providers",
+            str(csv),
+            "--radius-km",
+            "5",
+            "--as-at",
+            "2025-01-01",
+            "--level",
+            "ward",
+            "--workers",
+            "2",
+            "--out",
+            out,
+        ]
+    )
     print(json.dumps({"status": status, "seconds": time.perf_counter() - t}))
 
 

@@ -36,9 +36,7 @@ def viewer_areas(areas: gpd.GeoDataFrame, privacy: str) -> gpd.GeoDataFrame:
     return areas.assign(n_micro_enterprise=suppress_counts(areas.n_micro_enterprise))
 
 
-def gaps_download(
-    areas: gpd.GeoDataFrame, *, privacy: str, illustrative: bool, unit: str = "km"
-) -> gpd.GeoDataFrame:
+def gaps_download(areas: gpd.GeoDataFrame, *, privacy: str, illustrative: bool, unit: str = "km") -> gpd.GeoDataFrame:
     """The gaps page's table (column codes; the CSV and GeoJSON downloads and ``gaps --out``).
 
     By road (``unit="minutes"``) the nearest cost is minutes, and its column is

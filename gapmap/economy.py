@@ -231,7 +231,6 @@ SHOWN_DECIMALS = {"jobs_fte": 1, "lm3": 2}
 """Decimals of each figure as the app shows it (whole people, hours and pounds otherwise)."""
 
 
-
 def _check(name: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.number | str):
         raise EconomyParamError(name, f"{value!r} is not a number")
@@ -359,7 +358,6 @@ def _figures(n: float | np.ndarray, people: float | np.ndarray, params: EconomyP
         out = {k: float(v) for k, v in out.items()}
         out["providers"] = int(n)
     return out
-
 
 
 def economy_by_area(

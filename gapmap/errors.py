@@ -49,8 +49,6 @@ class CrsError(GapmapError, ValueError):
     """A GeoDataFrame without a CRS, or in the wrong one for distance work."""
 
 
-
-
 class SitingError(GapmapError, ValueError):
     """A recruitment plan that cannot be made as asked (number of sites, candidates, options)."""
 

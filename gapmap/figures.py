@@ -131,9 +131,7 @@ def draw_map(
         if len(mark.points) == 0:
             continue
         pts = mark.points.to_crs(BNG)
-        ax.scatter(
-            pts.x, pts.y, s=46, c=mark.colour, marker=mark.marker, edgecolors="white", linewidths=0.8, zorder=5
-        )
+        ax.scatter(pts.x, pts.y, s=46, c=mark.colour, marker=mark.marker, edgecolors="white", linewidths=0.8, zorder=5)
         for (x, y), text in zip(zip(pts.x, pts.y, strict=True), mark.numbers, strict=False):
             ax.annotate(
                 text,

@@ -75,9 +75,7 @@ class GapMapParts:
     breaks: tuple[float, ...] | None = None
 
 
-def gap_map_parts(
-    analysis: Analysis, metric: str, *, privacy: str, secret: bytes, illustrative: bool
-) -> GapMapParts:
+def gap_map_parts(analysis: Analysis, metric: str, *, privacy: str, secret: bytes, illustrative: bool) -> GapMapParts:
     """Describe the map of ``metric`` for ``analysis`` under a privacy mode.
 
     Parameters

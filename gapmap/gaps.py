@@ -379,8 +379,7 @@ def providers_per_area(
     keep = area_pos >= 0
     n = len(polygons)
     table = {
-        col: np.bincount(area_pos[keep & (kind_pos == k)], minlength=n).astype(np.int64)
-        for k, col in enumerate(cols)
+        col: np.bincount(area_pos[keep & (kind_pos == k)], minlength=n).astype(np.int64) for k, col in enumerate(cols)
     }
     table["capacity_in_area"] = np.bincount(
         area_pos[keep], weights=providers.capacity.to_numpy(dtype=float)[keep], minlength=n

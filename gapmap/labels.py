@@ -60,6 +60,7 @@ def band_ages(band: str) -> str:
     """
     return BAND_AGES.get(band, band)
 
+
 MEASURE_LABELS = {"count": "Number of people", "share": "Share of residents", "density": "People per km²"}
 """How the older population can be mapped."""
 

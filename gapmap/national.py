@@ -118,9 +118,7 @@ def council_gaps(
     # The cost table at exactly the radius, in the order it is built (by origin): no table at a
     # larger radius to serve other radii, and no sort by cost (nothing here cuts it again).
     supply = supply_at(near, request.params)
-    costs = pair_costs(
-        data.points, supply, max_cost=request.radius_km, circuity=request.circuity, roads=request.roads
-    )
+    costs = pair_costs(data.points, supply, max_cost=request.radius_km, circuity=request.circuity, roads=request.roads)
     table = gaps_table(analyse(data, near, request, costs=costs).areas)
     table.insert(0, "council_name", data.council.name)
     table.insert(0, "council_code", data.council.code)

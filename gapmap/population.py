@@ -89,9 +89,7 @@ def load_council(
     points = share_population(raw, lsoa)
     msoa_of = lsoa.set_index("lsoa_code").msoa_code
     points["msoa_code"] = msoa_of.reindex(points.lsoa_code.to_numpy()).to_numpy()
-    boundaries = {
-        layer: io.read_boundaries(paths, layer, council.tier, council.code) for layer in layers
-    }
+    boundaries = {layer: io.read_boundaries(paths, layer, council.tier, council.code) for layer in layers}
     return CouncilData(council=council, points=points, boundaries=boundaries)
 
 
@@ -169,8 +167,6 @@ def population_by_area(
     """
     codes, polygons = area_codes(data, level, hex_size_m=hex_size_m, areas=areas)
     return aggregate(data.points, codes, polygons)
-
-
 
 
 def measure(areas: pd.DataFrame, band: str, kind: str) -> pd.Series:

@@ -962,10 +962,7 @@ def _reason(
         return text
     if row.people_reached < 0.5:
         return f"adds no {who} beyond the reach of earlier sites and existing providers; {near}"
-    return (
-        f"{row.people_reached:,.0f} {who} around {row.postcode} ({row.area_name}) have no support within "
-        f"{r}; {near}"
-    )
+    return f"{row.people_reached:,.0f} {who} around {row.postcode} ({row.area_name}) have no support within {r}; {near}"
 
 
 def _places_by_area(analysis: Analysis, taken: np.ndarray) -> pd.DataFrame:

@@ -48,9 +48,7 @@ def active_at(providers: pd.DataFrame, when: date | pd.Timestamp) -> pd.Series:
     return pd.Series(active_matrix(providers, [when])[0], index=providers.index, name="active")
 
 
-def supply_at(
-    providers: pd.DataFrame, when: date | pd.Timestamp, kinds: Iterable[str] | None = None
-) -> pd.DataFrame:
+def supply_at(providers: pd.DataFrame, when: date | pd.Timestamp, kinds: Iterable[str] | None = None) -> pd.DataFrame:
     """The providers that count on ``when``: active then, and of one of ``kinds`` (all when None).
 
     Examples

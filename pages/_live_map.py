@@ -9,6 +9,7 @@ the same one the offline hand-outs use) load from the app's own static folder.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -16,14 +17,40 @@ import pandas as pd
 import streamlit as st
 
 from gapmap.alternatives import MAP_LABEL
-from gapmap.config import PACKAGE_ROOT
 from gapmap.legend import KIND_COLOURS
-from gapmap.maps import MAP_SCRIPT, STREAMLIT_ASSET_URL, STREAMLIT_SCRIPT_URL, LayerCall, area_legend_html, area_values
+from gapmap.maps import (
+    MAP_SCRIPT,
+    SCRIPT_DIR,
+    STREAMLIT_ASSET_URL,
+    STREAMLIT_SCRIPT_URL,
+    LayerCall,
+    area_legend_html,
+    area_values,
+)
 from pages._shared import Outlines
 
-_JS = (PACKAGE_ROOT / "static" / "gapmap" / "live-map.js").read_text(encoding="utf-8")
 
-_component = st.components.v2.component("gapmap_live_map", js=_JS, html="", isolate_styles=False)
+def _versioned(name: str) -> str:
+    """``/app/static/gapmap/<name>?v=<content hash>``: a new release is never read from an old cache."""
+    digest = hashlib.sha256((SCRIPT_DIR / name).read_bytes()).hexdigest()[:12]
+    return f"{STREAMLIT_SCRIPT_URL}/{name}?v={digest}"
+
+
+_LIVE_MAP = _versioned("live-map.js")
+_LAYERS = _versioned(MAP_SCRIPT)
+
+# The component's own code is a few lines that import the map's module from the app's static
+# folder (``static/gapmap/live-map.js``): Streamlit sends a component's code with every rerun,
+# and the browser fetches and keeps the module once, so a setting's change sends only values.
+_LOADER = """export default function (component) {
+  let cleanup = null, gone = false;
+  import(new URL(component.data.assets.live, document.baseURI).href)
+    .then((m) => { if (!gone) cleanup = m.default(component); })
+    .catch((err) => { component.parentElement.textContent = "The map could not be drawn: " + err.message; });
+  return () => { gone = true; if (cleanup) cleanup(); };
+}"""
+
+_component = st.components.v2.component("gapmap_live_map", js=_LOADER, html="", isolate_styles=False)
 
 
 @dataclass(frozen=True)
@@ -87,7 +114,8 @@ def live_map(
         data={
             "assets": {
                 "leaflet": _under_base(STREAMLIT_ASSET_URL),
-                "script": _under_base(f"{STREAMLIT_SCRIPT_URL}/{MAP_SCRIPT}"),
+                "script": _under_base(_LAYERS),
+                "live": _under_base(_LIVE_MAP),
             },
             "bounds": [float(v) for v in bounds],
             "basemap": bool(basemap),

@@ -66,7 +66,7 @@ def local_users() -> dict[str, auth.User]:
 
 
 def signin_method() -> str | None:
-    """"oidc" when secrets.toml has an [auth] section, "password" when the users file has users, else None."""
+    """ "oidc" when secrets.toml has an [auth] section, "password" when the users file has users, else None."""
     if _oidc_configured():
         return "oidc"
     if local_users():

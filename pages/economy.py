@@ -264,10 +264,24 @@ st.dataframe(
 st.subheader("Over time")
 history = economy_over_time(source.providers, yearly_dates(source.providers, as_at), params, kinds=kinds)
 h1, h2 = st.columns(2)
-_a11y.line_chart(history, x="date", y=["hours_per_week"], y_label="Hours of care a week", height=240, where=h1,
-                 description="Hours of care a week from providers open on 1 April each year")
-_a11y.line_chart(history, x="date", y=["jobs_fte"], y_label="Jobs (FTE)", height=240, where=h2,
-                 description="Jobs (full-time equivalent) from providers open on 1 April each year")
+_a11y.line_chart(
+    history,
+    x="date",
+    y=["hours_per_week"],
+    y_label="Hours of care a week",
+    height=240,
+    where=h1,
+    description="Hours of care a week from providers open on 1 April each year",
+)
+_a11y.line_chart(
+    history,
+    x="date",
+    y=["jobs_fte"],
+    y_label="Jobs (FTE)",
+    height=240,
+    where=h2,
+    description="Jobs (full-time equivalent) from providers open on 1 April each year",
+)
 st.caption(
     (f"{_shared.ILLUSTRATIVE}: " if source.illustrative else "")
     + "Providers open on 1 April each year (and on the as-at date), from their start and end dates."

@@ -228,12 +228,20 @@ if picked:
     )
     d1.caption("Why: " + row.gap_reasons)
     parts = pd.DataFrame(
-        {"part": ["Need", "Access", "Deprivation", "Rurality"],
-         "points": [row.gap_need, row.gap_access, row.gap_deprivation, row.gap_rurality]}
+        {
+            "part": ["Need", "Access", "Deprivation", "Rurality"],
+            "points": [row.gap_need, row.gap_access, row.gap_deprivation, row.gap_rurality],
+        }
     )
-    _a11y.bar_chart(parts, label="part", value="points", x_label="Points of the priority score", where=d2,
-                    description="Points of the priority score: "
-                    + ", ".join(f"{p} {v:.0f}" for p, v in zip(parts.part, parts.points, strict=True)))
+    _a11y.bar_chart(
+        parts,
+        label="part",
+        value="points",
+        x_label="Points of the priority score",
+        where=d2,
+        description="Points of the priority score: "
+        + ", ".join(f"{p} {v:.0f}" for p, v in zip(parts.part, parts.points, strict=True)),
+    )
 else:
     st.caption("Choose an area above, or click one on the map, to see why it scores as it does.")
 
@@ -241,19 +249,39 @@ st.subheader("Priority areas")
 table = gaps_download(result.areas, privacy=privacy, illustrative=source.illustrative)  # = `gaps --privacy`
 if source.illustrative:
     st.caption(f"{_shared.ILLUSTRATIVE}: rankings show how the tool works, not real need.")
-shown_cols = ["gap_rank", "area_name", "gap_score", "unmet_need", f"pop_{band}", "access_e2sfca", "nearest_km"]
+# Every figure behind an area's reasons has its own column (sortable, and few bytes for the
+# browser: a radius step at LSOA level sends these 339 rows again); the reasons in words are in
+# the panel below for the chosen row, and in the downloads.
+shown_cols = [
+    "gap_rank",
+    "area_name",
+    "gap_score",
+    "unmet_need",
+    f"pop_{band}",
+    "pop_beyond_radius",
+    "access_e2sfca",
+    "nearest_km",
+    "older_income_deprived_rate",
+    "rural_share",
+]
+one_decimal = ("access_e2sfca", "nearest_km")
+shares = ("older_income_deprived_rate", "rural_share")
 chosen = st.dataframe(
     for_display(
-        table[[*shown_cols, "gap_reasons"]],
-        {c: 1 if c in ("access_e2sfca", "nearest_km") else 0 for c in shown_cols if c != "area_name"},
+        table[shown_cols].assign(**{c: table[c] * 100 for c in shares}),  # shares as whole percentages
+        {c: 1 if c in one_decimal else 0 for c in shown_cols if c != "area_name"},
     ),
     hide_index=True,
     width="stretch",
     height=420 if not _present.presenting() else 700,
     column_config={
         **{
-            c: st.column_config.NumberColumn(column_header(c, band=band, radius_km=radius, unit=unit), format="%.0f")
+            c: st.column_config.NumberColumn(
+                column_header(c, band=band, radius_km=radius, unit=unit),
+                format="%.1f" if c in one_decimal else "%.0f%%" if c in shares else "%.0f",
+            )
             for c in shown_cols
+            if c not in ("area_name", "gap_score")
         },
         "area_name": column_header("area_name"),
         "gap_score": st.column_config.ProgressColumn(
@@ -262,11 +290,6 @@ chosen = st.dataframe(
             max_value=100,
             format="%.0f",
         ),
-        "access_e2sfca": st.column_config.NumberColumn(
-            column_header("access_e2sfca", band=band, radius_km=radius, unit=unit), format="%.1f"
-        ),
-        "nearest_km": st.column_config.NumberColumn(column_header("nearest_km"), format="%.1f"),
-        "gap_reasons": st.column_config.TextColumn("Why", width="large"),
     },
     on_select="rerun",
     selection_mode="single-row",

@@ -237,8 +237,11 @@ else:  # the headline once, with the share and the user's own sites
         f"**These {n} recruit{'s' if n != 1 else ''} would bring {after.gain:,.0f} {who} within {within_text} of "
         f"support ({share:.0%} of the {without:,.0f} now without support).**"
         + (
-            (" The site you added is included." if len(state["added"]) == 1 else
-             f" The {len(state['added'])} sites you added are included.")
+            (
+                " The site you added is included."
+                if len(state["added"]) == 1
+                else f" The {len(state['added'])} sites you added are included."
+            )
             if state["added"]
             else ""
         ),

@@ -299,6 +299,7 @@ def dates_back(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         out[c] = pd.Series(values, index=out.index, dtype=object)
     return out, problems
 
+
 # The version the editor was opened on: saving is refused if someone else saved after it.
 round_key = f"editor_round_{code}"
 editor_key = f"editor_{code}_{st.session_state.get(round_key, 0)}"

@@ -227,9 +227,7 @@ def test_somerset_wards_render_offline(app_url, browser, tmp_path):
     # and the page printed icon names such as "travel_explore" over the sidebar's links).
     page.evaluate("() => document.fonts.ready")
     assert refused == []
-    assert page.evaluate(
-        "() => [...document.fonts].some(f => f.family.includes('Material') && f.status === 'loaded')"
-    )
+    assert page.evaluate("() => [...document.fonts].some(f => f.family.includes('Material') && f.status === 'loaded')")
     # The outlines came as a file of encoded polylines; the legend is below the map, not over it.
     legend = page.locator(".gapmap-legend").first
     assert legend.inner_text().strip().startswith("Aged 65+: number of people")

@@ -165,7 +165,8 @@ def test_commissioner(own_app_url, browser):  # noqa: F811
     page.get_by_text("Yes, replace").click()  # more rows rejected than accepted: asked first
     _idle(page)
     page.get_by_role("button", name=re.compile(r"Save \d+ rows")).click()
-    page.get_by_test_id("stMainBlockContainer").get_by_text("Saved: Somerset now has 4 providers").wait_for(timeout=60_000)
+    saved = page.get_by_test_id("stMainBlockContainer").get_by_text("Saved: Somerset now has 4 providers")
+    saved.wait_for(timeout=60_000)
     _idle(page)
     assert page.get_by_text("This replaces").count() == 0  # a plain saved state, no question
     # Saving the table (dates blank when there is none, typed DD/MM/YYYY) keeps the saved state.

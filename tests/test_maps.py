@@ -166,7 +166,6 @@ def test_live_layer_sends_text_where_a_column_is_not_plain_numbers(wards):
     assert len(geo.codes) == 55
 
 
-
 @pytest.mark.slow
 def test_kent_at_lsoa_level_hands_out_in_under_a_megabyte():
     """The largest hand-out the CLI makes for one council: Kent's 938 LSOAs (1.6 MB as GeoJSON)."""

@@ -63,6 +63,7 @@ def squares(pts: gpd.GeoDataFrame, half_m: float) -> gpd.GeoDataFrame:
 
 def candidates(pts, homes, n_others, seed=1):
     """Every home's postcode and ``n_others`` other postcodes (the attacker would take them all)."""
+
     def key(frame):
         return frame.geometry.x.round().astype(int).astype(str) + ":" + frame.geometry.y.round().astype(int).astype(str)
 

@@ -18,9 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     a = actions.add_parser("add", help="add a user, or change a user's role and password")
     a.add_argument("name", help="sign-in name (letters, digits, . _ @ + -)")
     a.add_argument("--role", choices=auth.ROLES, required=True, help="viewer, editor or admin")
-    a.add_argument(
-        "--password-stdin", action="store_true", help="read the password from standard input (for scripts)"
-    )
+    a.add_argument("--password-stdin", action="store_true", help="read the password from standard input (for scripts)")
     actions.add_parser("list", help="list users and roles")
     r = actions.add_parser("remove", help="remove a user (signed out at their next click)")
     r.add_argument("name")

@@ -2,7 +2,7 @@
  * iframe, kept across reruns. Each rerun hands it new layer calls (gapmap.maps.LayerCall):
  * the outlines stay in the browser's cache and only values, colours and markers travel.
  *
- * data: {assets: {leaflet, script}, bounds: [minx, miny, maxx, maxy], basemap, height,
+ * data: {assets: {leaflet, script, live: this module}, bounds: [minx, miny, maxx, maxy], basemap, height,
  *        layers: [[function, spec], ...],
  *        clicks: report every click (else only which area was clicked),
  *        label: the map's accessible name, focusKinds: kind indexes whose markers take keyboard
