@@ -278,7 +278,7 @@ chosen = st.dataframe(
         **{
             c: st.column_config.NumberColumn(
                 column_header(c, band=band, radius_km=radius, unit=unit),
-                format="%.1f" if c in one_decimal else "%.0f%%" if c in shares else "%.0f",
+                format="%.1f" if c in one_decimal else "%.0f%%" if c in shares else "localized",
             )
             for c in shown_cols
             if c not in ("area_name", "gap_score")
