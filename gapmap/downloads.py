@@ -17,12 +17,19 @@ from gapmap.closures import ClosureImpact
 from gapmap.economy import ECONOMY_KEYS, EconomyParams, economy_by_area, with_parameters
 from gapmap.export import gaps_table
 from gapmap.labels import ILLUSTRATIVE
-from gapmap.privacy import check_mode, suppress_counts, suppress_small_areas
+from gapmap.privacy import INTERNAL_NOTE, check_mode, suppress_counts, suppress_small_areas
 from gapmap.timeline import Timeline, timeline_table
 
 
-def _noted(table: pd.DataFrame, illustrative: bool) -> pd.DataFrame:
-    return table.assign(data_note=ILLUSTRATIVE) if illustrative else table
+def _noted(table: pd.DataFrame, illustrative: bool, internal: bool = False) -> pd.DataFrame:
+    """``table`` with its labels on every row: what it is made from.
+
+    ``data_note`` holds the illustrative label (sample data); ``internal_note`` says the figures
+    come from the exact homes of sole traders (an editor's exact mode, or the command line
+    without ``--privacy``), so the file is for internal use only.
+    """
+    out = table.assign(data_note=ILLUSTRATIVE) if illustrative else table
+    return out.assign(internal_note=INTERNAL_NOTE) if internal else out
 
 
 def viewer_areas(areas: gpd.GeoDataFrame, privacy: str) -> gpd.GeoDataFrame:
@@ -45,7 +52,7 @@ def gaps_download(areas: gpd.GeoDataFrame, *, privacy: str, illustrative: bool, 
     table = gaps_table(viewer_areas(areas, privacy))
     if unit == "minutes":
         table = table.rename(columns={"nearest_km": "nearest_minutes"})
-    return _noted(table, illustrative)
+    return _noted(table, illustrative, internal=privacy == "exact")
 
 
 def economy_areas(
@@ -66,9 +73,14 @@ def economy_areas(
     return suppress_small_areas(by_area, count="providers", derived=derived)
 
 
-def economy_areas_download(by_area: gpd.GeoDataFrame, params: EconomyParams, *, illustrative: bool) -> gpd.GeoDataFrame:
-    """The Local economy page's per-area download (``economy --areas-out``)."""
-    return _noted(with_parameters(by_area, params), illustrative)
+def economy_areas_download(
+    by_area: gpd.GeoDataFrame, params: EconomyParams, *, illustrative: bool, internal: bool = False
+) -> gpd.GeoDataFrame:
+    """The Local economy page's per-area download (``economy --areas-out``).
+
+    ``internal`` when computed from the exact records.
+    """
+    return _noted(with_parameters(by_area, params), illustrative, internal)
 
 
 def economy_json_bytes(report: dict) -> bytes:
@@ -76,11 +88,17 @@ def economy_json_bytes(report: dict) -> bytes:
     return (json.dumps(report, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def closure_download(impact: ClosureImpact, *, illustrative: bool) -> pd.DataFrame:
-    """The closures page's impact per area (``closure --out`` as CSV)."""
-    return _noted(impact.by_area.drop(columns="person_km"), illustrative)
+def closure_download(impact: ClosureImpact, *, illustrative: bool, internal: bool = False) -> pd.DataFrame:
+    """The closures page's impact per area (``closure --out`` as CSV).
+
+    ``internal`` when computed from the exact records.
+    """
+    return _noted(impact.by_area.drop(columns="person_km"), illustrative, internal)
 
 
-def timeline_download(timeline: Timeline, *, illustrative: bool) -> pd.DataFrame:
-    """The Over time view's table (``timeline --out``)."""
-    return _noted(timeline_table(timeline), illustrative)
+def timeline_download(timeline: Timeline, *, illustrative: bool, internal: bool = False) -> pd.DataFrame:
+    """The Over time view's table (``timeline --out``).
+
+    ``internal`` when computed from the exact records.
+    """
+    return _noted(timeline_table(timeline), illustrative, internal)

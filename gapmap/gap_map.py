@@ -31,7 +31,7 @@ from gapmap.maps import (
     standalone_html,
 )
 from gapmap.population import BAND_LABELS, LEVEL_LABELS
-from gapmap.privacy import shown_kinds, visible_providers
+from gapmap.privacy import INTERNAL_NOTE, shown_kinds, visible_providers
 
 
 @dataclass(frozen=True)
@@ -114,6 +114,8 @@ def gap_map_parts(analysis: Analysis, metric: str, *, privacy: str, secret: byte
         f"{analysis.data.council.name} · {LEVEL_LABELS[request.level]} · providers open {as_at:%d/%m/%Y} · "
         f"radius {reach(request.radius_km, request.unit)}"
     )
+    if privacy == "exact":  # an editor's own map, from the homes themselves
+        note = f"{INTERNAL_NOTE} · {note}"
     if illustrative:
         note = f"{ILLUSTRATIVE} · {note}"
     kinds = shown_kinds(request.kinds, privacy)

@@ -251,7 +251,9 @@ def hardest_hit(page: Page, impact: ClosureImpact) -> None:
 
 def impact_downloads(page: Page, impact: ClosureImpact, stem: str) -> None:
     """The impact table as CSV, labelled when the sample is used."""
-    table = closure_download(impact, illustrative=page.illustrative)  # = `closure --privacy`
+    table = closure_download(
+        impact, illustrative=page.illustrative, internal=page.privacy == "exact"
+    )  # = `closure --privacy`
     if page.illustrative:
         stem += "-ILLUSTRATIVE"
     st.download_button("Download impact per area (CSV)", to_csv_bytes(table), f"{stem}.csv", "text/csv")
@@ -607,7 +609,9 @@ def over_time(page: Page) -> None:
 
     st.subheader("Hand-outs")
     stem = f"gapmap-timeline-{code}-{band}" + ("-ILLUSTRATIVE" if source.illustrative else "")
-    table = timeline_download(timeline, illustrative=source.illustrative)  # = `timeline --privacy`
+    table = timeline_download(
+        timeline, illustrative=source.illustrative, internal=privacy == "exact"
+    )  # = `timeline --privacy`
     hand_privacy = privacy if privacy == "counts" else "displaced"  # never exact homes in a hand-out
     h1, h2, h3 = st.columns(3)
     h1.download_button("Timeline table (CSV)", to_csv_bytes(table), f"{stem}.csv", "text/csv")

@@ -357,7 +357,9 @@ figures = export_table(  # rounded as on the page; the same sections as the JSON
     people_per_new_provider=recruitment.people_per_recruit if recruitment else PEOPLE_PER_NEW_PROVIDER,
     as_shown=True,
 )
-areas_out = economy_areas_download(by_area, params, illustrative=source.illustrative)  # = `economy --areas-out`
+areas_out = economy_areas_download(
+    by_area, params, illustrative=source.illustrative, internal=_shared.privacy_setting() == "exact"
+)  # = `economy --areas-out`
 if source.illustrative:
     figures = pd.concat(
         [pd.DataFrame([{"section": "note", "name": "data_note", "value": _shared.ILLUSTRATIVE}]), figures],

@@ -26,6 +26,7 @@ from gapmap.councils import Council
 from gapmap.errors import ClosureError
 from gapmap.gaps import supply_gaps
 from gapmap.population import CouncilData
+from gapmap.privacy import INTERNAL_NOTE
 from gapmap.records import load_providers
 from tests.conftest import make_points
 
@@ -199,8 +200,10 @@ def test_cli_closure_writes_contract(tmp_path):
     )
     assert status == 0
     table = pd.read_csv(out, encoding="utf-8-sig")
-    assert list(table.columns) == [*AREA_COLUMNS, "data_note"]
+    assert list(table.columns) == [*AREA_COLUMNS, "data_note", "internal_note"]
     assert len(table) == 55 and set(table.data_note) == {"Illustrative sample — not real providers"}
+    # Without --privacy the figures come from the homes themselves: every row says it is internal.
+    assert set(table.internal_note) == {INTERNAL_NOTE}
     summary = json.loads(js.read_text())
     assert set(SUMMARY_KEYS) <= set(summary)
     assert summary["providers_closed"] == ["ILL-DC-02"] and summary["band"] == "75plus"

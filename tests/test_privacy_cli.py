@@ -74,6 +74,9 @@ def test_gaps_tables_equal_the_viewers_downloads(viewer, mode):
     exact_table = pd.read_csv(exact, encoding="utf-8-sig").set_index("area_code")
     assert not viewer_table.nearest_km.equals(exact_table.nearest_km)
     assert not viewer_table.providers_within.equals(exact_table.providers_within)
+    # The exact table says on every row that it is internal; the viewer's says nothing of the kind.
+    assert set(exact_table.internal_note) == {privacy.INTERNAL_NOTE}
+    assert "internal_note" not in viewer_table
 
 
 def test_economy_files_equal_the_viewers_downloads(viewer):

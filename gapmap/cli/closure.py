@@ -21,6 +21,7 @@ from gapmap.cli._options import (
     report_far_providers,
     request_from,
     say,
+    table_privacy,
     with_roads,
     write_bytes,
     write_table,
@@ -93,7 +94,9 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         impact = impact_of_closing(data, providers, request, args.close, areas=areas)
     else:
         impact = impact_between(data, providers, request, args.before, args.after, areas=areas)
-    table = closure_download(impact, illustrative=result.illustrative)  # the closures page's download
+    table = closure_download(
+        impact, illustrative=result.illustrative, internal=table_privacy(args) == "exact"
+    )  # the closures page's download
     if args.out.suffix.lower() == ".geojson":
         polygons = impact.before.areas[["area_code", "geometry"]]
         table = polygons.merge(table, on="area_code", how="right")

@@ -115,7 +115,9 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     if args.level:
         zones = zones_for(data, args.level, hex_size_m=args.hex_size, areas=areas)
         by_area = economy_areas(supply, zones.polygons, zones.population, params, privacy=table_privacy(args))
-        table = economy_areas_download(by_area, params, illustrative=result.illustrative)
+        table = economy_areas_download(
+            by_area, params, illustrative=result.illustrative, internal=table_privacy(args) == "exact"
+        )
         write_table(table, args.areas_out)
         say(f"{len(table)} areas -> {args.areas_out}")
     write_bytes(args.out, economy_json_bytes(doc))

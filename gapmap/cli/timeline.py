@@ -21,6 +21,7 @@ from gapmap.cli._options import (
     road_factor,
     roads_for,
     say,
+    table_privacy,
     write_bytes,
     write_table,
 )
@@ -96,7 +97,9 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         today=today,
         roads=roads,
     )
-    table = timeline_download(timeline, illustrative=result.illustrative)  # the Over time view's download
+    table = timeline_download(
+        timeline, illustrative=result.illustrative, internal=table_privacy(args) == "exact"
+    )  # the Over time view's download
     write_table(table, args.out)
     title = data.council.name
     outline, illustrative = data.outline(), result.illustrative
