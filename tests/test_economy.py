@@ -323,6 +323,14 @@ def test_cli_plan_and_areas(tmp_path, small_file, capsys):
     assert "hourly_rate_gbp = 24.1" in table.parameters.iloc[0]
     assert "Homecare Association" in table.sources.iloc[0]
     assert not {"name", "id", "postcode"} & set(table.columns)  # nothing personal
+    # A plan made for 5 people a recruit (site --people-per-site 5) is costed at 5, not the default 7.
+    five = tmp_path / "five.json"
+    status = main([*argv, "--plan", str(sites), "--people-per-recruit", "5", "--out", str(five)])
+    assert status == 0, capsys.readouterr().err
+    plan5 = json.loads(five.read_text())["plan"]
+    assert (plan5["providers"], plan5["people_supported"]) == (4, 20)
+    assert plan5["hours_per_week"] == pytest.approx(doc["plan"]["hours_per_week"] * 5 / 7)
+    assert main([*argv, "--plan", str(sites), "--people-per-recruit", "0", "--out", str(five)]) == 2
 
 
 @pytest.mark.parametrize(

@@ -36,6 +36,7 @@ from gapmap.downloads import (
 )
 from gapmap.economy import (
     PARAMETER_SOURCES,
+    PEOPLE_PER_NEW_PROVIDER,
     economy_report,
     economy_summary,
     headline,
@@ -70,6 +71,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         # Kept as text: the library checks each value and names the parameter when it is wrong.
         e.add_argument(meta["flag"], dest=name, metavar="X", help=f"{meta['label']} ({meta['unit']})")
     e.add_argument("--plan", type=in_file, metavar="SITES.csv", help="the recruitment planner's sites (CSV)")
+    e.add_argument(
+        "--people-per-recruit",
+        type=positive_number,
+        default=PEOPLE_PER_NEW_PROVIDER,
+        metavar="N",
+        help=f"people each of the plan's new providers supports (default {PEOPLE_PER_NEW_PROVIDER:g}: "
+        "Somerset 2020; as the plan was made with site --people-per-site)",
+    )
     e.add_argument("--level", choices=LEVELS, default=None, help="also figure per area of this level")
     e.add_argument("--hex-size", type=positive_number, default=1000.0, metavar="METRES", help="hex width")
     e.add_argument("--areas", type=in_file, help="boundary file of your own areas for --level parish")
@@ -87,7 +96,8 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
     overrides = {name: getattr(args, name) for name in PARAMETER_SOURCES}
     params = params_from_toml(args.params, overrides)
     plan_sites = read_plan(args.plan) if args.plan else None
-    plan = plan_economy(plan_sites, params) if plan_sites is not None else None
+    per_recruit = args.people_per_recruit
+    plan = plan_economy(plan_sites, params, per_recruit) if plan_sites is not None else None
 
     data = load_council(args.council, paths=paths)
 
@@ -111,7 +121,7 @@ def run(args: argparse.Namespace, paths: DataPaths) -> int:
         context["distance"] = f"by road, {minutes_from(args):g} minutes (not used by these figures)"
     if result.illustrative:
         context["data_note"] = ILLUSTRATIVE
-    doc = economy_report(summary, params, plan=plan, context=context, notes=notes)
+    doc = economy_report(summary, params, plan=plan, context=context, notes=notes, people_per_new_provider=per_recruit)
     if args.level:
         zones = zones_for(data, args.level, hex_size_m=args.hex_size, areas=areas)
         by_area = economy_areas(supply, zones.polygons, zones.population, params, privacy=table_privacy(args))
