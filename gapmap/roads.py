@@ -937,7 +937,8 @@ def road_costs(
     the reversed graph, cut at ``max_minutes``, destinations in chunks). With ``nearest`` an
     origin with no destination within ``max_minutes`` gets one row for its nearest one (a
     single multi-source search, ``min_only``), as :func:`gapmap.costs.euclidean_costs` does.
-    The searches run in ``workers`` threads (scipy's Dijkstra releases the GIL).
+    The searches run in ``workers`` threads; scipy's Dijkstra (1.17) holds the GIL for most of
+    its work, so a second thread gains little (5.7 s to 5.3 s for the bench's 500 providers).
 
     Returns
     -------
@@ -968,7 +969,7 @@ def road_costs(
     workers = max(1, min(workers, len(starts)))
     if workers == 1:
         parts = [chunk(s) for s in starts]
-    else:  # scipy's Dijkstra releases the GIL: chunks run on both cores
+    else:  # the array work between searches overlaps; the searches themselves mostly do not
         with ThreadPoolExecutor(workers) as pool:
             parts = list(pool.map(chunk, starts))
     i = np.concatenate([p[0] for p in parts])
@@ -984,7 +985,9 @@ def road_costs(
             i = np.concatenate([i, fi.astype(np.int32)])
             j = np.concatenate([j, best_dest[fi].astype(np.int32)])
             v = np.concatenate([v, best[fi]])
-    order = np.lexsort((j, i))
+    # The rows came in destination order (chunk by chunk, each row-major), then the far origins'
+    # nearest rows: a stable sort by origin alone gives (origin, destination) order.
+    order = _stable_order(i, len(o_xy))
     i, j, v = i[order], j[order], v[order]
     return pd.DataFrame(
         {
@@ -993,6 +996,28 @@ def road_costs(
             "cost": v.astype(np.float64),
         }
     )
+
+
+def _stable_order(keys: np.ndarray, n: int) -> np.ndarray:
+    """The stable sorting order of whole numbers ``keys`` in ``[0, n)``.
+
+    numpy sorts 16-bit keys stably by radix (linear time); wider keys go through two such passes
+    (low half, then high half). Several times faster than a comparison sort of millions of rows.
+
+    Examples
+    --------
+    >>> _stable_order(np.array([3, 1, 3, 0, 1]), 4).tolist()
+    [3, 1, 4, 0, 2]
+    >>> keys = np.array([70_000, 5, 70_000, 65_536, 5])
+    >>> _stable_order(keys, 70_001).tolist() == np.argsort(keys, kind="stable").tolist()
+    True
+    """
+    keys = np.asarray(keys, dtype=np.int64)
+    if n <= 1 << 16:
+        return np.argsort(keys.astype(np.uint16), kind="stable")
+    low = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    high = np.argsort((keys[low] >> 16).astype(np.uint16), kind="stable")
+    return low[high]
 
 
 def _default(index: pd.Index) -> bool:
