@@ -24,6 +24,19 @@ from pages._live_map import live_map
 
 _shared.ensure_router()
 
+
+@st.cache_resource(show_spinner=False, max_entries=32, ttl=_shared.CACHE_TTL)
+def _map_parts(result_key: str, metric: str, privacy: str, illustrative: bool, _result, _secret: bytes):
+    """:func:`gapmap.gap_map.gap_map_parts` of the analysis ``result_key`` names (read, never changed)."""
+    return gap_map_parts(_result, metric, privacy=privacy, secret=_secret, illustrative=illustrative)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32, ttl=_shared.CACHE_TTL)
+def _download_table(result_key: str, privacy: str, illustrative: bool, _result):
+    """:func:`gapmap.downloads.gaps_download` of the analysis ``result_key`` names (read, never changed)."""
+    return gaps_download(_result.areas, privacy=privacy, illustrative=illustrative)
+
+
 HEX_SIZES = {500: "500 m", 1000: "1 km", 2000: "2 km", 5000: "5 km"}
 privacy = _shared.privacy_setting()  # enforced from the role
 if privacy != "exact":
@@ -175,9 +188,10 @@ if view == "priority" and _present.presenting():
 # One description of the map for the live layer, its legend and the offline download — the
 # same as `python -m gapmap gaps --out FILE.html` (gapmap.gap_map). Unless "exact", providers
 # are the public layer (`python -m gapmap public-layer`) and small counts are suppressed.
-parts = gap_map_parts(
-    result, metric, privacy=privacy, secret=_shared.install_secret(), illustrative=source.illustrative
-)
+# Everything below is worked out from the analysis, which the settings decide: kept once for
+# all sessions with the same settings (a room of thirty on one link changes the same few).
+result_key = f"{code}|{source.key}|{request!r}|{areas_digest}|{roads.network.key if roads else ''}"
+parts = _map_parts(result_key, metric, privacy, source.illustrative, result, _shared.install_secret())
 areas = parts.areas
 
 # The map is kept per council (no remount; pan and zoom cause no rerun); each setting sends
@@ -246,7 +260,7 @@ else:
     st.caption("Choose an area above, or click one on the map, to see why it scores as it does.")
 
 st.subheader("Priority areas")
-table = gaps_download(result.areas, privacy=privacy, illustrative=source.illustrative)  # = `gaps --privacy`
+table = _download_table(result_key, privacy, source.illustrative, result)  # = `gaps --privacy`
 if source.illustrative:
     st.caption(f"{_shared.ILLUSTRATIVE}: rankings show how the tool works, not real need.")
 # Every figure behind an area's reasons has its own column (sortable, and few bytes for the

@@ -118,14 +118,22 @@ show = readable_table(table.drop(columns=table.geometry.name).loc[values.sort_va
 st.dataframe(show, hide_index=True, width="stretch", height=420)
 stem = f"gapmap-{council.code}-{level}"
 d1, d2, d3 = st.columns(3)
+# Built only when clicked (deferred data), not on every rerun, as on the gaps page.
 d1.download_button(
     "Download table (CSV)",
-    to_csv_bytes(readable_table(table)),
+    lambda: to_csv_bytes(readable_table(table)),
     f"{stem}.csv",
     "text/csv",
     help="Readable headings and whole people. `python -m gapmap population` gives the column codes.",
+    on_click="ignore",
 )
-d2.download_button("Download areas (GeoJSON)", to_geojson_bytes(table), f"{stem}.geojson", "application/geo+json")
+d2.download_button(
+    "Download areas (GeoJSON)",
+    lambda: to_geojson_bytes(table),
+    f"{stem}.geojson",
+    "application/geo+json",
+    on_click="ignore",
+)
 d3.download_button(
     "Download map (HTML, works offline)",
     data=lambda: standalone_html(choropleth(mapped, **map_spec, basemap=basemap)),
