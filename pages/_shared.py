@@ -293,8 +293,12 @@ def provider_records(code: str) -> ProviderSource | None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8, ttl=CACHE_TTL)
-def _session_input(source_key: str, mode: str, _records, _secret: bytes):
-    """:func:`gapmap.privacy.providers_for` of one source and mode (cached: it hashes every point)."""
+def _session_input(source_key: str, mode: str, key_id: str, _records, _secret: bytes):
+    """:func:`gapmap.privacy.providers_for` of one source and mode (cached: it hashes every point).
+
+    ``key_id`` names the install's key (a digest of it), so a new key (the old one deleted, or
+    another ``GAPMAP_HOME`` in the same process) never serves points moved with the old one.
+    """
     return privacy.providers_for(_records, mode=mode, secret=_secret)
 
 
@@ -309,8 +313,10 @@ def provider_source(code: str) -> ProviderSource | None:
     if records is None:
         return None
     mode = privacy_setting()
-    given = _session_input(records.key, mode, records.given, install_secret())
-    key = records.key if mode == "exact" else f"{records.key}|public"
+    secret = install_secret()
+    given = _session_input(records.key, mode, digest(secret), records.given, secret)
+    # Every figure made from the public form is cached under the key it was moved with.
+    key = records.key if mode == "exact" else f"{records.key}|public|{digest(secret)}"
     return ProviderSource(key, records.label, records.illustrative, given)
 
 
