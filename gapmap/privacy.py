@@ -444,6 +444,9 @@ class PublicProviders:
 def public_providers(providers: gpd.GeoDataFrame | PublicProviders, *, secret: bytes) -> PublicProviders:
     """The public form of a provider list (see :class:`PublicProviders`); idempotent.
 
+    Idempotent on its own frame too: ``public_providers(public_providers(r).frame)`` holds the
+    same rows as ``public_providers(r)`` (rows marked ``displaced`` are not moved again).
+
     Parameters
     ----------
     providers
@@ -471,7 +474,12 @@ def public_providers(providers: gpd.GeoDataFrame | PublicProviders, *, secret: b
             "capacity": capacity.to_numpy(),
             "start_date": pd.to_datetime(providers.start_date).to_numpy(),
             "end_date": pd.to_datetime(providers.end_date).to_numpy(),
-            DISPLACED: np.zeros(len(providers), dtype=bool),
+            # Rows already moved (a PublicProviders frame given back) are never moved twice.
+            DISPLACED: (
+                providers[DISPLACED].fillna(False).astype(bool).to_numpy()
+                if DISPLACED in providers
+                else np.zeros(len(providers), dtype=bool)
+            ),
         },
         geometry=providers.geometry.to_numpy(),
         crs=providers.crs,
