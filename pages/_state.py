@@ -130,14 +130,26 @@ def economy() -> tuple[EconomyParams | None, tuple[str, ...]]:
     return None, ("micro_enterprise",)
 
 
-def story_parts(council: str, analysis: Analysis) -> dict[str, object]:
+def story_state(council: str) -> tuple[object, object, object]:
+    """This session's plan for ``council`` and its economy assumptions, read now.
+
+    Downloads made when clicked run outside the script run, where the session's state cannot
+    be read: pages read it here, during the run, and build the files from what they read.
+    """
+    params, kinds = economy()
+    return plan(council), params, kinds
+
+
+def story_parts(
+    council: str, analysis: Analysis, state: tuple[object, object, object] | None = None
+) -> dict[str, object]:
     """The deck's plan and economy parts from this session's own work (for :class:`ReportInputs`).
 
     The plan is the session's plan for this council (none otherwise); the economy figures use the
     assumptions and kinds last set on the Local economy page (the published defaults until then).
+    ``state`` is :func:`story_state` read during the run (read now when not given).
     """
-    params, kinds = economy()
-    made = plan(council)
+    made, params, kinds = state if state is not None else story_state(council)
     return {
         "plan": Plan.from_recruitment(made) if made is not None else None,
         "economy": economy_for(analysis, params, kinds),

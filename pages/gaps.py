@@ -363,8 +363,9 @@ b4.download_button(
     "text/html",
     on_click="ignore",
 )
+story = _state.story_state(code)  # read during the run (a click's download runs outside it)
 _present.handouts(
-    lambda: ReportInputs(result, illustrative=source.illustrative, **_state.story_parts(code, result)),
+    lambda: ReportInputs(result, illustrative=source.illustrative, **_state.story_parts(code, result, story)),
     stem=stem,
     view=view,
     state=f"{source.key}|{request!r}|{roads.network.key if roads else ''}",

@@ -425,8 +425,9 @@ d1.download_button("Download the plan (CSV)", to_csv_bytes(download), f"{stem}.c
 d2.download_button("Download the plan (GeoJSON)", to_geojson_bytes(download), f"{stem}.geojson", "application/geo+json")
 # Slides, report and map picture of this plan (as changed on the map), made only when asked for.
 # Like every hand-out they draw day centres and venues only: micro-providers are counted, never placed.
+story = _state.story_state(code)  # read during the run (a click's download runs outside it)
 _present.handouts(
-    lambda: ReportInputs(base, illustrative=source.illustrative, **_state.story_parts(code, base)),
+    lambda: ReportInputs(base, illustrative=source.illustrative, **_state.story_parts(code, base, story)),
     stem=stem,
     view="plan",
     state=f"{source.key}|{request!r}|{road_key}|{k}|{capacity_aware}|{people_per_site:g}|{candidates_key}|"

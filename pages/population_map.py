@@ -165,11 +165,14 @@ deck_request = AnalysisRequest(band=band if band in BAND_PEOPLE else "65plus", l
 build_inputs = None
 if source is not None:
     deck_source = source
+    story = _state.story_state(code)  # read during the run (a click's download runs outside it)
 
     def build_inputs() -> ReportInputs:
         """The deck's inputs (the analysis is computed only when a deck or report is asked for)."""
         analysis = _shared.analysis(code, deck_source.key, deck_request, areas_digest, deck_source.providers, areas_gdf)
-        return ReportInputs(analysis, illustrative=deck_source.illustrative, **_state.story_parts(code, analysis))
+        return ReportInputs(
+            analysis, illustrative=deck_source.illustrative, **_state.story_parts(code, analysis, story)
+        )
 
 
 _present.handouts(

@@ -11,6 +11,7 @@ figures a viewer sees are those of the public providers (the displaced points), 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 import shutil
 from datetime import date
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import streamlit as st
+from streamlit.runtime.media_file_manager import MediaFileManager
 
 from gapmap import privacy
 from gapmap.analysis import AnalysisRequest, analyse
@@ -57,17 +59,37 @@ def test_the_list_covers_every_page_a_viewer_can_open():
 
 
 def _sent(page: str | None, mode: str, where) -> str:
+    """Everything the page sends a viewer, then the bytes of every download it offers."""
     st.cache_resource.clear()  # nothing computed for one registry may serve the other
     st.cache_data.clear()
-    at = signed_in("vera", privacy=mode)
-    if page:
-        at.switch_page(page).run()
+    made: list[tuple[str, object]] = []
+    add = MediaFileManager.add_deferred
+
+    def record(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        made.append((str(file_name), data_callable))
+        return add(self, data_callable, mimetype, coordinates, file_name, **kw)
+
+    MediaFileManager.add_deferred = record  # downloads made when clicked: made here, one by one
+    try:
+        at = signed_in("vera", privacy=mode)
+        if page:
+            made.clear()
+            at.switch_page(page).run()
+    finally:
+        MediaFileManager.add_deferred = add
     assert not at.exception
     sent = everything_sent(at).replace(str(where), "<home>")
     # A download made when clicked has a random id per run, not a content hash; the registry's
     # cache key holds its path and write time.
     sent = re.sub(r'file_id: "[0-9a-f]+"', "file_id", sent)
-    return re.sub(r"registry:E06000066:[^|\"'\s]+", "registry", sent)
+    sent = re.sub(r"registry:E06000066:[^|\"'\s]+", "registry", sent)
+    for name, make in made:
+        data = make()
+        data = data.encode() if isinstance(data, str) else bytes(data)
+        if name.endswith(".html"):  # folium names each map element with a random id
+            data = re.sub(rb"_[0-9a-f]{32}\b", b"_id", data)
+        sent += f"\n--- download {name}: {hashlib.sha256(data).hexdigest()}"
+    return sent
 
 
 @pytest.mark.parametrize("mode", ["counts", "displaced"])
