@@ -30,7 +30,7 @@ import pandas as pd
 
 from gapmap._validate import check_road_factor
 from gapmap.areas import aggregate
-from gapmap.costs import euclidean_costs
+from gapmap.costs import cost_order, euclidean_costs
 from gapmap.errors import LevelError, RoadFactorError
 from gapmap.gaps import (
     GapParams,
@@ -182,7 +182,7 @@ def build_costs(
         costs = roads.costs(data.points, supply, max_cost=max_km)
     else:
         costs = euclidean_costs(data.points, supply, max_km=max_km, circuity=circuity)
-    order = np.argsort(costs["cost"].to_numpy(), kind="stable")
+    order = cost_order(costs["cost"].to_numpy())
     out = {}
     for col in ("origin", "dest"):
         values = costs[col].to_numpy()[order]
@@ -190,7 +190,7 @@ def build_costs(
             values = values.astype(np.int32)
         out[col] = values
     out["cost"] = costs["cost"].to_numpy()[order]
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, copy=False)  # fresh arrays: no copy into one block
 
 
 def pair_costs(

@@ -111,7 +111,7 @@ def council_gaps(
         net = network_from_extract(
             RoadExtract.load(Path(roads.extract)), data.council.code, outline, areas=wards, settings=roads.settings
         )
-        by_road = ByRoad(net, offroad_kmh=roads.offroad_kmh, max_offroad_m=roads.max_offroad_m)
+        by_road = ByRoad(net, offroad_kmh=roads.offroad_kmh, max_offroad_m=roads.max_offroad_m, workers=1)
         request = replace(request, roads=by_road, radius_km=roads.minutes, circuity=1.0)
         reach_m = roads.settings.buffer_km * 1000.0  # providers on the clipped network
     near = providers_near(providers, data.boundaries["wards"].geometry.values, reach_m)

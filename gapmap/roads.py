@@ -48,7 +48,6 @@ import math
 import os
 import re
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -63,6 +62,7 @@ from scipy.sparse import csgraph
 from scipy.spatial import cKDTree
 
 from gapmap.errors import CostError, CrsError, RoadCoverageError, RoadFileError
+from gapmap.road_search import Targets, search
 
 MPH = 1.609344
 """Kilometres per mile."""
@@ -914,9 +914,6 @@ def off_network(
     return points.index[joined.far]
 
 
-_SOURCE_CHUNK = 32
-
-
 def road_costs(
     network: RoadNetwork,
     origins: gpd.GeoDataFrame,
@@ -937,8 +934,9 @@ def road_costs(
     the reversed graph, cut at ``max_minutes``, destinations in chunks). With ``nearest`` an
     origin with no destination within ``max_minutes`` gets one row for its nearest one (a
     single multi-source search, ``min_only``), as :func:`gapmap.costs.euclidean_costs` does.
-    The searches run in ``workers`` threads; scipy's Dijkstra (1.17) holds the GIL for most of
-    its work, so a second thread gains little (5.7 s to 5.3 s for the bench's 500 providers).
+    A large job's searches run in ``workers`` processes (:func:`gapmap.road_search.search`:
+    scipy's Dijkstra holds the GIL, so threads would not use a second core); the table is the
+    same row for row either way.
 
     Returns
     -------
@@ -955,26 +953,8 @@ def road_costs(
     jo = join(network, o_xy, offroad_kmh=offroad_kmh, max_offroad_m=max_offroad_m)
     jd = join(network, d_xy, offroad_kmh=offroad_kmh, max_offroad_m=max_offroad_m)
     rev = _reversed_with_dests(network, jd)
-    n = network.n_nodes
-    n_d = len(d_xy)
-
-    def chunk(start: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        src = np.arange(start, min(start + _SOURCE_CHUNK, n_d)) + n
-        dist = csgraph.dijkstra(rev, directed=True, indices=src, limit=max_minutes)
-        cost = dist[:, jo.node] + jo.minutes  # (chunk, origins)
-        jj, ii = np.nonzero(cost <= max_minutes)
-        return ii.astype(np.int32), (jj + start).astype(np.int32), cost[jj, ii]
-
-    starts = range(0, n_d, _SOURCE_CHUNK)
-    workers = max(1, min(workers, len(starts)))
-    if workers == 1:
-        parts = [chunk(s) for s in starts]
-    else:  # the array work between searches overlaps; the searches themselves mostly do not
-        with ThreadPoolExecutor(workers) as pool:
-            parts = list(pool.map(chunk, starts))
-    i = np.concatenate([p[0] for p in parts])
-    j = np.concatenate([p[1] for p in parts])
-    v = np.concatenate([p[2] for p in parts])
+    sources = np.arange(len(d_xy)) + network.n_nodes
+    i, j, v = search(rev, sources, Targets(jo.node, jo.minutes, max_minutes), workers=workers)
     if nearest:
         reached = np.zeros(len(o_xy), dtype=bool)
         reached[i] = True
@@ -993,8 +973,9 @@ def road_costs(
         {
             "origin": i if _default(origins.index) else origins.index.to_numpy()[i],
             "dest": j if _default(dests.index) else dests.index.to_numpy()[j],
-            "cost": v.astype(np.float64),
-        }
+            "cost": v.astype(np.float64, copy=False),
+        },
+        copy=False,  # fresh arrays: no copy into one block
     )
 
 
@@ -1067,11 +1048,15 @@ class ByRoad:
         Speed of the straight leg between a point and its node.
     max_offroad_m
         Points further than this from any road are flagged.
+    workers
+        Processes a large cost table's searches may use (1 inside a worker of a national run).
+        Not part of the model: two requests that differ only here are equal.
     """
 
     network: RoadNetwork
     offroad_kmh: float = 15.0
     max_offroad_m: float = 1000.0
+    workers: int = 2
 
     unit = "minutes"
 
@@ -1087,6 +1072,7 @@ class ByRoad:
             nearest=nearest,
             offroad_kmh=self.offroad_kmh,
             max_offroad_m=self.max_offroad_m,
+            workers=self.workers,
         )
 
     def __eq__(self, other: object) -> bool:

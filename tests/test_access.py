@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from gapmap.access import floating_catchment, gaussian, point_metrics
 from gapmap.config import BNG
-from gapmap.costs import euclidean_costs, nearest_cost, within
+from gapmap.costs import cost_order, euclidean_costs, nearest_cost, within
 from gapmap.errors import CrsError
 
 
@@ -263,3 +263,11 @@ def test_unknown_labels_only_matter_within_the_radius():
     table.loc[3, "cost"] = 3.0
     with pytest.raises(ValueError, match="origins"):
         floating_catchment(table, demand, supply, radius=5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(values=st.lists(st.sampled_from([0.0, 0.5, 1.0, 1.25, 2.0, 7.5]) | st.floats(0, 30), min_size=0, max_size=300))
+def test_cost_order_is_the_stable_sort(values):
+    """The table's cost order equals numpy's stable sort, ties (many here) kept in their first order."""
+    cost = np.array(values, dtype=float)
+    assert cost_order(cost).tolist() == np.argsort(cost, kind="stable").tolist()

@@ -724,6 +724,92 @@ def test_browser_switches_to_by_road_and_sees_minutes(tmp_path, monkeypatch):
             browser.close()
 
 
+# --------------------------------------------------------------------------- both cores
+
+
+@pytest.fixture(scope="module")
+def county_grid(tmp_path_factory):
+    """A 40×40 grid 250 m apart with a one-way 40 mph road up the middle; 900 homes, 150 providers."""
+    nodes, ways = grid(X0, Y0, 40, 40, 250.0, {"highway": "residential"})
+    ways += [([r * 40 + 20 + 1 for r in range(40)], {"highway": "primary", "oneway": "yes", "maxspeed": "40 mph"})]
+    path = write_extract(tmp_path_factory.mktemp("county") / "g.osm.pbf", nodes, ways)
+    net = build_network(path, "G", box(X0, Y0, X0 + 9750, Y0 + 9750), settings=RoadSettings(buffer_km=0))
+    rng = np.random.default_rng(3)
+    origins = pts(*(rng.uniform(0, 9750, (900, 2)) + (X0, Y0)))
+    providers = pts(*(rng.uniform(0, 9750, (150, 2)) + (X0, Y0)))  # five chunks of sources
+    return net, origins, providers
+
+
+def test_a_second_core_gives_the_same_table_row_for_row(county_grid, monkeypatch):
+    """A large job is shared with a helper process; the table equals the one searched here alone."""
+    from gapmap import road_search
+
+    net, origins, providers = county_grid
+    started = []
+    real = road_search._start_helper
+    monkeypatch.setattr(road_search, "_start_helper", lambda folder: started.append(folder) or real(folder))
+    monkeypatch.setattr(road_search, "HELPER_MIN_SECONDS", 0.0)
+    here = road_costs(net, origins, providers, max_minutes=12.0, workers=1)
+    assert started == []
+    both = road_costs(net, origins, providers, max_minutes=12.0, workers=2)
+    assert len(started) == 1
+    assert len(here) > 10_000 and here.origin.nunique() == 900
+    pd.testing.assert_frame_equal(both, here)
+
+
+def test_the_helper_process_answers_the_chunks_it_claims(county_grid, tmp_path):
+    """``python -m gapmap.road_search FOLDER`` (run as the app runs it) answers every unclaimed chunk."""
+    import subprocess
+
+    from gapmap import road_search
+    from gapmap.roads import _reversed_with_dests
+
+    net, origins, providers = county_grid
+    jo = join(net, np.column_stack([origins.geometry.x, origins.geometry.y]))
+    jd = join(net, np.column_stack([providers.geometry.x, providers.geometry.y]))
+    graph = _reversed_with_dests(net, jd)
+    sources = np.arange(len(providers)) + net.n_nodes
+    targets = road_search.Targets(jo.node, jo.minutes, 12.0)
+    road_search._write_job(tmp_path, graph, sources, targets)
+    assert road_search._claim(tmp_path, 1)  # taken by someone else: the helper must leave it
+    subprocess.run(
+        road_search._worker_command(tmp_path),
+        check=True,
+        timeout=120,
+        cwd=tmp_path.anchor,
+        env=road_search._helper_env(),
+    )
+    chunks = road_search._chunks(sources)
+    assert not (tmp_path / "rows-1.npz").exists()
+    for k in (0, 2, 3, 4):
+        got = road_search._answered(tmp_path, k)
+        want = road_search._chunk(graph, targets, *chunks[k])
+        assert got is not None and all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "import sys; sys.exit(3)",  # starts and fails
+        # claims every chunk it can, answers none, and dies: the caller must search them itself
+        "import os, sys\nfor k in range(1, 5):\n"
+        "    try: open(os.path.join(sys.argv[1], f'claim-{k}'), 'x')\n"
+        "    except FileExistsError: pass\n"
+        "os._exit(1)",
+    ],
+)
+def test_a_helper_that_fails_loses_no_row(county_grid, monkeypatch, command):
+    import sys
+
+    from gapmap import road_search
+
+    net, origins, providers = county_grid
+    monkeypatch.setattr(road_search, "HELPER_MIN_SECONDS", 0.0)
+    monkeypatch.setattr(road_search, "_worker_command", lambda folder: [sys.executable, "-c", command, str(folder)])
+    here = road_costs(net, origins, providers, max_minutes=12.0, workers=1)
+    pd.testing.assert_frame_equal(road_costs(net, origins, providers, max_minutes=12.0, workers=2), here)
+
+
 # --------------------------------------------------------------------------- read once, many councils
 
 

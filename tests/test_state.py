@@ -115,11 +115,14 @@ def test_the_slides_say_whose_plan_and_assumptions_they_carry(app):
     app.number_input(key="econ_hourly_rate_gbp_default").set_value(30.0).run()
     go(app, "pages/gaps.py")
     assert not app.exception
-    assert "your recruitment plan (10 sites" in captions() and "your economy assumptions" in captions()
     # The deck's parts are this session's: the plan as made, the economy at the rate just entered.
     from pages import _state
 
     plan = app.session_state["recruitment_plan"]
+    # Up to 10 sites: fewer when fewer already bring everyone within reach (the displaced points
+    # the plan starts from are keyed by this install's own secret, new in each test).
+    assert 1 <= plan.n_sites <= 10
+    assert f"your recruitment plan ({plan.n_sites} sites" in captions() and "your economy assumptions" in captions()
     params, kinds = app.session_state["economy_assumptions"]
     assert plan.council == "E06000066" and params.hourly_rate_gbp == 30.0 and kinds == ("micro_enterprise",)
     assert _state.PLAN == "recruitment_plan" and _state.ECONOMY == "economy_assumptions"
