@@ -112,6 +112,39 @@ def test_gaps_page_as_at_date_changes_supply():
     assert 60 <= then <= 80 < 400 < now  # ~50 micro-enterprises and ~20 day centres open in 2015
 
 
+def test_gaps_page_downloads_still_build_with_an_area_chosen(monkeypatch):
+    """Every download of the start page is made when clicked, after an area has been chosen too.
+
+    (The page was once one script in which the area's chart table took the map's name, so the
+    offline map, made later on the click, was drawn from the chart table.)
+    """
+    from streamlit.runtime.media_file_manager import MediaFileManager
+
+    made = []
+    add = MediaFileManager.add_deferred
+
+    def record(self, data_callable, mimetype, coordinates, file_name=None, **kw):
+        made.append((str(file_name), data_callable))
+        return add(self, data_callable, mimetype, coordinates, file_name, **kw)
+
+    monkeypatch.setattr(MediaFileManager, "add_deferred", record)
+    at = run_app(page=None)
+    from gapmap.population import load_council
+
+    made.clear()
+    at.session_state["gap_area"] = load_council("E06000066").boundaries["wards"].area_code.iloc[0]
+    at.run()
+    assert not at.exception and at.subheader[0].value
+    names = [name for name, _ in made]
+    assert any(n.endswith("-map.html") for n in names) and any(n.endswith(".geojson") for n in names)
+    for name, make in made:
+        data = make()
+        data = data.encode() if isinstance(data, str) else bytes(data)
+        assert len(data) > 100, name
+        if name.endswith("-map.html"):
+            assert b"<html" in data[:2000].lower() and b"leaflet" in data.lower()
+
+
 def test_records_page_with_saved_records_edits_and_exports(tmp_path, monkeypatch):
     import json
     import re
