@@ -354,10 +354,14 @@ def test_plan_page_runs_labels_the_sample_and_keeps_the_plan(tmp_path, monkeypat
     assert not at.exception
     assert at.title[0].value == "Plan recruitment — Somerset"
     assert "Illustrative sample — not real providers" in at.warning[0].value
-    assert "These 10 recruits would bring" in at.success[0].value
     plan = at.session_state["recruitment_plan"]
+    # Ten sites, or fewer when fewer already bring everyone within reach (the page says so): the
+    # displaced points the plan starts from are keyed by this install's own secret, new per test.
+    n = plan.n_sites
+    assert 1 <= n <= 10 and f"These {n} recruits would bring" in at.success[0].value
+    assert n == 10 or f"Only {n} sites add anyone" in at.info[0].value
     assert list(plan.sites.columns[: len(schema.SITE_COLUMNS)]) == list(schema.SITE_COLUMNS)
-    assert plan.n_sites == 10 and plan.illustrative and plan.council == "E06000066"
+    assert plan.illustrative and plan.council == "E06000066"
     assert (plan.band, plan.radius_km, plan.people_per_recruit) == (at.selectbox(key="plan_band").value, 5.0, 7.0)
     # A hand-added site (as a map click would add) is counted and can be undone.
     state = at.session_state["plan_whatif"]
@@ -365,7 +369,7 @@ def test_plan_page_runs_labels_the_sample_and_keeps_the_plan(tmp_path, monkeypat
     at.run()
     assert not at.exception
     assert "The site you added is included" in at.success[0].value
-    assert at.session_state["recruitment_plan"].n_sites == 11
+    assert at.session_state["recruitment_plan"].n_sites == n + 1
 
 
 def test_what_if_in_capacity_mode_gives_the_plans_places(sample_analysis):
