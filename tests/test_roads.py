@@ -686,6 +686,20 @@ def test_app_gaps_page_by_road_says_minutes(tmp_path, monkeypatch):
     assert not at.exception
     assert "within 15 minutes by road of support" in at.success[0].value
     assert any("minutes by road" in e.value for e in at.expander[-1].markdown)
+    # The economy page's deck carries the plan by road: its gap views in minutes too, never "15 km".
+    import io
+
+    from pptx import Presentation
+
+    at.switch_page("pages/economy.py").run()
+    assert not at.exception
+    at.button(key="make-pptx-economy").click().run()
+    assert not at.exception
+    deck = Presentation(io.BytesIO(at.session_state["handout-pptx"][1]))
+    text = " ".join(sh.text_frame.text for slide in deck.slides for sh in slide.shapes if sh.has_text_frame) + " ".join(
+        slide.notes_slide.notes_text_frame.text for slide in deck.slides
+    )
+    assert "15 minutes by road" in text and "15 km" not in text
 
 
 @pytest.mark.slow
