@@ -242,7 +242,8 @@ def headline_tiles(request: AnalysisRequest, result: Analysis, choice: Choice) -
     m1.metric("Providers open", f"{len(active):,}", help=f"Open on {choice.as_at:%d %b %Y}, of the chosen kinds")
     m2.metric("Support places", f"{active.capacity.sum():,.0f}")
     m3.metric(
-        f"More than {choice.within} from support",
+        # By road the words "from support" would not fit the tile at 1440 px; its help says them.
+        f"More than {choice.within}" + (" from support" if choice.roads is None else ""),
         f"{areas.pop_beyond_radius.sum():,.0f}",
         help=f"People {BAND_LABELS[band].lower()} with no open provider within {choice.within}",
     )
