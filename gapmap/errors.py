@@ -53,6 +53,13 @@ class SitingError(GapmapError, ValueError):
     """A recruitment plan that cannot be made as asked (number of sites, candidates, options)."""
 
 
+class NothingToPlanError(SitingError):
+    """No default candidate site, so no new provider would add anyone.
+
+    Everyone of the band is within reach already (or, capacity-aware, no one is short of a place).
+    """
+
+
 class OutputError(GapmapError, OSError):
     """An output file or folder that cannot be written (read-only, missing permission, a folder)."""
 

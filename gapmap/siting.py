@@ -56,7 +56,7 @@ from gapmap.areas import OUTSIDE_CODE, assign_user_areas
 from gapmap.config import BNG, WGS84
 from gapmap.costs import nearest_cost
 from gapmap.demand import band_column
-from gapmap.errors import SitingError
+from gapmap.errors import NothingToPlanError, SitingError
 from gapmap.gaps import area_gaps, providers_per_area, supply_gaps
 from gapmap.labels import band_ages, reach
 from gapmap.plan import PEOPLE_PER_RECRUIT
@@ -597,13 +597,16 @@ def plan_sites(
         raise SitingError("--exact solves the covering problem; it cannot be combined with --capacity-aware")
     if candidates is None:
         candidates = need_candidates(analysis) if capacity_aware else demand_candidates(analysis)
+        if len(candidates) == 0:
+            raise NothingToPlanError(
+                "no postcode is short of support places at this target, so no new site would add any"
+                if capacity_aware
+                else "everyone of this age band is already within reach, so no new site would bring anyone closer"
+            )
     else:
         require_bng(candidates, "candidate sites", SitingError)
     if k > len(candidates):
-        raise SitingError(
-            f"asked for {k} new sites but there are only {len(candidates)} candidate sites"
-            + (" (postcodes not yet within reach)" if len(candidates) == 0 else "")
-        )
+        raise SitingError(f"asked for {k} new sites but there are only {len(candidates)} candidate sites")
     request = analysis.request
     demand_xy = _points_xy(analysis)
     cand_xy = np.column_stack([candidates.geometry.x.to_numpy(), candidates.geometry.y.to_numpy()])

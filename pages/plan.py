@@ -22,7 +22,7 @@ import streamlit as st
 from gapmap.analysis import AnalysisRequest
 from gapmap.config import BNG, WGS84
 from gapmap.demand import BANDS
-from gapmap.errors import GapmapError
+from gapmap.errors import GapmapError, NothingToPlanError
 from gapmap.export import to_csv_bytes, to_geojson_bytes
 from gapmap.labels import reach
 from gapmap.maps import Field, outline_layer, provider_layers, provider_legend
@@ -285,8 +285,24 @@ def make_plan(code: str, source: _shared.ProviderSource, choice: Choice, candida
             choice.road_key,
             choice.roads,
         )
+    except NothingToPlanError:
+        council, aged = _shared.council_data(code).council.name, BAND_LABELS[choice.band].lower()
+        st.info(
+            (
+                f"No postcode in {council} is short of support places for {choice.who} at this target, so a "
+                "new recruit would take up no unmet need. Turn off Capacity-aware to plan by distance instead."
+            )
+            if choice.capacity_aware
+            else (
+                f"Everyone {aged} in {council} already lives within {choice.within} of support, so no new site "
+                "would bring anyone within reach. Choose a shorter catchment, or turn on Capacity-aware to place "
+                "recruits where support places are short."
+            ),
+            icon=":material/check_circle:",
+        )
+        st.stop()
     except GapmapError as exc:
-        st.error(str(exc))
+        st.error(_shared.plain(str(exc)).capitalize() + ".")
         st.stop()
     return request, base, plan
 

@@ -171,6 +171,27 @@ def sample_analysis(somerset):
     return analyse(somerset, prov, AnalysisRequest(band="75plus", radius_km=5.0, as_at=date(2024, 6, 30)))
 
 
+def test_nothing_to_plan_when_everyone_is_within_reach(somerset, tmp_path, monkeypatch):
+    """With everyone within reach the planner says so (a typed error), and the page says it in words."""
+    from streamlit.testing.v1 import AppTest
+
+    from gapmap.errors import NothingToPlanError
+
+    prov = load_providers(SAMPLE, outline=somerset.outline()).accepted
+    wide = analyse(somerset, prov, AnalysisRequest(band="75plus", radius_km=20.0, as_at=date(2024, 6, 30)))
+    assert wide.per_point.beyond_radius.sum() == 0  # 20 km from the sample's 400-odd providers: everyone
+    with pytest.raises(NothingToPlanError, match="already within reach"):
+        siting.plan_sites(wide, 10)
+    monkeypatch.setenv("GAPMAP_HOME", str(tmp_path))
+    at = AppTest.from_file(str(PACKAGE_ROOT / "app.py"), default_timeout=180)
+    at.session_state["plan_radius"] = 20.0
+    at.run()
+    at.switch_page("pages/plan.py").run()
+    assert not at.exception and not at.error
+    assert "already lives within 20 km of support" in at.info[0].value
+    assert "Choose a shorter catchment" in at.info[0].value
+
+
 def test_plan_columns_and_invariants(sample_analysis):
     plan = siting.plan_sites(sample_analysis, 10)
     sites = plan.sites
