@@ -255,7 +255,7 @@ def test_cli_timeline(tmp_path, capsys):
         == 0
     )
     table = pd.read_csv(out, encoding="utf-8-sig")
-    assert list(table.columns) == [*TIMELINE_COLUMNS, "data_note"]
+    assert list(table.columns) == [*TIMELINE_COLUMNS, "data_note", "internal_note"]  # exact: no --privacy
     assert table.date.unique().tolist() == ["2016-01-01", "2017-01-01", "2018-01-01", "2019-01-01"]
     assert set(table.kind) == {"day_centre", "micro_enterprise"}
     with Image.open(gif) as img:
