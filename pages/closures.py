@@ -147,24 +147,6 @@ class Page:
         return provider_legend(shown_kinds(self.kinds, self.privacy), closed=closed)
 
 
-def provider_source(code: str, data: CouncilData) -> _shared.ProviderSource:
-    """The council's providers, or the no-records note (and stop); the sample is labelled."""
-    source = _shared.provider_source(code)
-    if source is None:
-        st.info(
-            f"No provider records for {data.council.name} yet. Import providers, day centres and closures "
-            "(end dates) on the **Provider records** page; an illustrative sample is available for Somerset."
-        )
-        st.page_link("pages/records.py", label="Go to Provider records", icon=":material/upload_file:")
-        st.stop()
-    if source.illustrative:
-        st.warning(
-            f"**{_shared.ILLUSTRATIVE}.** Generated for demonstration; the closures and openings are invented.",
-            icon=":material/science:",
-        )
-    return source
-
-
 def settings(code: str) -> tuple[AnalysisRequest, ByRoad | None]:
     """Age band, kinds, distance, catchment and areas, shared by the three views (stops when no
     kind is chosen); the road network too when Distance is by road (the catchment is then minutes)."""
@@ -636,10 +618,12 @@ def over_time(page: Page) -> None:
 def main() -> None:
     """The page: council and providers, the shared settings, then the chosen view."""
     _shared.ensure_router()
-    code = st.session_state.get("council", _shared.DEFAULT_COUNCIL)
-    data = _shared.council_data(code)
-    st.title(f"Closures and change — {data.council.name}")
-    source = provider_source(code, data)
+    code, data, source = _shared.page_header(
+        "Closures and change",
+        no_records="Import providers, day centres and closures (end dates) on the **Provider records** page; an "
+        "illustrative sample is available for Somerset.",
+        sample_note="Generated for demonstration; the closures and openings are invented.",
+    )
     request, roads = settings(code)
     page = Page(
         code=code,

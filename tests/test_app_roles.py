@@ -123,6 +123,14 @@ def test_viewer_on_a_council_without_records(home):
     at.sidebar.selectbox[0].set_value("E10000016").run()  # Kent
     assert not at.exception
     assert "No provider records for Kent" in at.info[0].value
+    # Every page that needs records opens the same way, with no link to a page a viewer cannot open.
+    for page in ("pages/plan.py", "pages/closures.py", "pages/economy.py"):
+        at = signed_in("vera", council="E10000016")  # Kent (a new session each: AppTest's own quirk)
+        at.switch_page(page).run()
+        assert not at.exception, page
+        assert at.title[0].value.endswith("— Kent"), page
+        assert "No provider records for Kent" in at.info[0].value, page
+        assert not [link for link in at.get("page_link") if "records" in link.proto.page], page
 
 
 @pytest.mark.slow
