@@ -5,7 +5,10 @@ Every file gapmap writes goes through :func:`atomic_path` (or :func:`write_atomi
 data and the files people bring (providers, areas, projections) are read here. A few small
 stores are read by the one module they belong to: the registry's GeoPackage
 (:mod:`gapmap.registry_gpkg`), the users file (:mod:`gapmap.auth`), the privacy key
-(:mod:`gapmap.privacy`) and the map scripts inlined in hand-outs (:mod:`gapmap.maps`).
+(:mod:`gapmap.privacy`) and the map scripts inlined in hand-outs (:mod:`gapmap.maps`). One
+kind of file is not kept and so skips all this: the road search's scratch folder
+(:mod:`gapmap.road_search`), an owner-only temporary folder shared with its helper process for
+one search and removed after it.
 
 Shipped tables are read with Parquet row filters on the council code, so loading one council
 reads a small part of each England-wide file.
