@@ -90,7 +90,14 @@ def _scan_views(page, name: str, path: str, report: dict[str, list[str]]) -> Non
     report[name] = violations(page)
     if path == "/closures" and "present=1" not in name:
         for view in CLOSURE_VIEWS:
-            page.get_by_text(view, exact=True).first.click()
+            # A loaded CI machine can take a while over the view before (CI once timed out at 30 s
+            # here): wait for the control itself, and say what the page showed if it never came.
+            control = page.get_by_test_id("stMainBlockContainer").get_by_text(view, exact=True).first
+            try:
+                control.click(timeout=120_000)
+            except Exception as exc:
+                shown = page.locator("h1, h2, h3, [data-testid='stAlert']").all_inner_texts()
+                raise AssertionError(f"no '{view}' control on {page.url}; the page showed {shown}") from exc
             time.sleep(1)
             settle(page)
             report[f"{name} {view}"] = violations(page)
