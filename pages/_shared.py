@@ -72,6 +72,17 @@ tables built on them; ``bench/bench_load.py`` visits 20 councils in turn and rep
 server's memory beside the ceiling stated there.
 """
 
+HEX_SIZES = {500: "500 m", 1000: "1 km", 2000: "2 km", 5000: "5 km"}
+"""Hex widths the pages offer (metres: label)."""
+
+
+def hex_sizes(privacy: str) -> dict[int, str]:
+    """The hex widths a session may choose: no 500 m hexes outside exact mode.
+
+    Averaged distances or provider counts over 500 m hexes come too close to single homes.
+    """
+    return HEX_SIZES if privacy == "exact" else {k: v for k, v in HEX_SIZES.items() if k != 500}
+
 
 ROUTER_RAN = "_gapmap_router"
 """Session-state marker app.py sets while it runs a page (set at its top, removed at its end)."""

@@ -51,7 +51,6 @@ from gapmap.story import Plan, ReportInputs, economy_for
 from pages import _a11y, _present, _shared, _state
 from pages._live_map import area_map
 
-HEX_SIZES = {500: "500 m", 1000: "1 km", 2000: "2 km", 5000: "5 km"}
 MAP_MEASURES = {
     "hours_per_1000": Field("hours_per_1000", "Hours of care a week per 1,000 people aged 65+", ",.0f"),
     "jobs_fte_per_1000": Field("jobs_fte_per_1000", "Jobs (FTE) per 1,000 people aged 65+", ",.1f"),
@@ -80,11 +79,6 @@ class AreaFigures:
     table: object
     field: Field
     note: str
-
-
-def hex_sizes(privacy: str) -> dict[int, str]:
-    """The hex widths on offer: no 500 m hexes outside exact mode (provider counts come too close to homes)."""
-    return HEX_SIZES if privacy == "exact" else {k: v for k, v in HEX_SIZES.items() if k != 500}
 
 
 def remembered(sizes: dict[int, str]) -> None:
@@ -550,7 +544,7 @@ def how_worked_out(params: EconomyParams) -> None:
 def main() -> None:
     """The page: settings and assumptions, then the figures, by area, over time, the plan and the files."""
     _shared.ensure_router()
-    sizes = hex_sizes(_shared.privacy_setting())
+    sizes = _shared.hex_sizes(_shared.privacy_setting())
     code, data, source = _shared.page_header(
         "Local economy",
         caption="Community micro-enterprises as local jobs and money that stays in the area. Every figure says "

@@ -41,9 +41,6 @@ def _download_table(result_key: str, privacy: str, illustrative: bool, _result):
     return gaps_download(_result.areas, privacy=privacy, illustrative=illustrative)
 
 
-HEX_SIZES = {500: "500 m", 1000: "1 km", 2000: "2 km", 5000: "5 km"}
-
-
 @dataclass(frozen=True)
 class Choice:
     """What the controls chose: the analysis settings and how the page shows them."""
@@ -76,11 +73,6 @@ class Choice:
     @property
     def road_key(self) -> str:
         return self.roads.network.key if self.roads else ""
-
-
-def hex_sizes(privacy: str) -> dict[int, str]:
-    """The hex widths on offer: no 500 m hexes of averaged distances outside exact mode (too close to homes)."""
-    return HEX_SIZES if privacy == "exact" else {k: v for k, v in HEX_SIZES.items() if k != 500}
 
 
 def remembered(sizes: dict[int, str]) -> None:
@@ -476,7 +468,7 @@ def main() -> None:
     """The page: settings, the analysis, then its tiles, map, detail, table, downloads and hand-outs."""
     _shared.ensure_router()
     privacy = _shared.privacy_setting()  # enforced from the role
-    sizes = hex_sizes(privacy)
+    sizes = _shared.hex_sizes(privacy)
     code, _, source = _shared.page_header(
         "Where care is short",
         no_records="Import your list of micro-providers, day centres and closures on the **Provider records** "

@@ -16,7 +16,6 @@ from pages._live_map import area_map
 
 _shared.ensure_router()
 
-HEX_SIZES = {500: "500 m", 1000: "1 km", 2000: "2 km", 5000: "5 km"}
 
 code, data, _ = _shared.page_header(
     "Older population",
@@ -30,7 +29,7 @@ _state.setting("level", LEVELS[0], allowed=LEVELS)
 _state.setting("band", "65plus", allowed=tuple(BAND_LABELS))
 _state.setting("measure", next(iter(MEASURE_LABELS)), allowed=tuple(MEASURE_LABELS))
 _state.setting("basemap", False)
-_state.setting("hex_size", 1000, allowed=tuple(HEX_SIZES))
+_state.setting("hex_size", 1000, allowed=tuple(_shared.HEX_SIZES))
 
 c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1])
 level = c1.selectbox(
@@ -51,7 +50,9 @@ basemap = c4.toggle(
 
 hex_size = 1000
 if level == "hex":
-    hex_size = st.select_slider("Hex width", options=list(HEX_SIZES), format_func=HEX_SIZES.get, key="hex_size")
+    hex_size = st.select_slider(
+        "Hex width", options=list(_shared.HEX_SIZES), format_func=_shared.HEX_SIZES.get, key="hex_size"
+    )
 areas_gdf, areas_digest = _shared.area_file_input(level)
 _present.remember(level=level, band=band)
 
